@@ -1,0 +1,64 @@
+"""ONNX element types: their names, sizes in bits, and which of them hold model parameters."""
+
+from __future__ import annotations
+
+import numpy as np
+from onnx import TensorProto, helper
+
+_NARROW_BITS = {
+    getattr(TensorProto, name): bits
+    for name, bits in {
+        "INT4": 4, "UINT4": 4, "FLOAT4E2M1": 4, "INT2": 2, "UINT2": 2,
+    }.items()
+    if hasattr(TensorProto, name)
+}
+#: Integer types used for shapes, axes, indices and counts: constants of these types are not parameters.
+INDEX_TYPES = frozenset({TensorProto.INT64, TensorProto.INT32, TensorProto.INT16, TensorProto.UINT64,
+                         TensorProto.UINT32, TensorProto.UINT16, TensorProto.BOOL, TensorProto.STRING})
+FLOAT_TYPES = frozenset({TensorProto.FLOAT, TensorProto.DOUBLE, TensorProto.FLOAT16, TensorProto.BFLOAT16})
+BOOL = TensorProto.BOOL
+INT64 = TensorProto.INT64
+INT32 = TensorProto.INT32
+FLOAT = TensorProto.FLOAT
+
+
+def bits(elem_type: int) -> int:
+    """Storage bits of one element (0 when unknown or variable-sized, as for strings)."""
+    if elem_type in _NARROW_BITS:
+        return _NARROW_BITS[elem_type]
+    if elem_type in (0, TensorProto.STRING):
+        return 0
+    try:
+        return int(np.dtype(helper.tensor_dtype_to_np_dtype(elem_type)).itemsize) * 8
+    except (KeyError, TypeError, ValueError):
+        return 0
+
+
+def nbytes(elem_type: int, elements: int) -> int:
+    """Bytes to store `elements` values of `elem_type`, rounding packed sub-byte types up."""
+    return (elements * bits(elem_type) + 7) // 8
+
+
+def name(elem_type: int) -> str:
+    """Lower-case ONNX type name, e.g. 'float', 'int64'; 'unknown' for 0."""
+    if elem_type == 0:
+        return "unknown"
+    try:
+        return str(helper.tensor_dtype_to_string(elem_type)).removeprefix("TensorProto.").lower()
+    except (KeyError, ValueError):
+        return f"type{elem_type}"
+
+
+def to_numpy(elem_type: int) -> np.dtype:
+    return np.dtype(helper.tensor_dtype_to_np_dtype(elem_type))
+
+
+def from_numpy(dtype: np.dtype) -> int:
+    if dtype == np.dtype(object) or dtype.kind in "US":
+        return TensorProto.STRING
+    return int(helper.np_dtype_to_tensor_dtype(dtype))
+
+
+def is_param_type(elem_type: int) -> bool:
+    """Weights are float or narrow quantized integers; int32/int64/bool constants are shapes and indices."""
+    return elem_type != 0 and elem_type not in INDEX_TYPES

@@ -1,0 +1,70 @@
+"""Einsum equations: output shape and the size of the iteration space (for MACs)."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from .errors import ModelError
+
+
+@dataclass(frozen=True)
+class EinsumPlan:
+    output_shape: tuple[int, ...]
+    index_sizes: dict[str, int]  # every index letter (ellipsis dims as '0', '1', …) with its size
+    operands: int
+    summed: frozenset[str]
+
+    @property
+    def iterations(self) -> int:
+        """Points in the full index space: one multiply-accumulate each when operands are contracted."""
+        return math.prod(self.index_sizes.values())
+
+
+def parse_einsum(equation: str, shapes: Sequence[tuple[int, ...]]) -> EinsumPlan:
+    eq = equation.replace(" ", "")
+    lhs, arrow, rhs = eq.partition("->")
+    terms = lhs.split(",")
+    if len(terms) != len(shapes):
+        raise ModelError(f"einsum '{equation}' names {len(terms)} operands but has {len(shapes)}")
+    sizes: dict[str, int] = {}
+    ell_rank = max((len(s) - len(t.replace("...", "")) for t, s in zip(terms, shapes, strict=True)
+                    if "..." in t), default=0)
+    ell_dims: list[int] = [1] * ell_rank
+    counts: dict[str, int] = {}
+    for term, shape in zip(terms, shapes, strict=True):
+        letters = _expand(term, len(shape))
+        for letter, dim in zip(letters, shape, strict=True):
+            if letter.isdigit():
+                pos = int(letter) + ell_rank - (len(shape) - len(term.replace("...", "")))
+                if dim != 1:
+                    ell_dims[pos] = dim
+                continue
+            if letter in sizes and dim != sizes[letter] and 1 not in (dim, sizes[letter]):
+                raise ModelError(f"einsum '{equation}': index '{letter}' is {sizes[letter]} and {dim}")
+            sizes[letter] = max(sizes.get(letter, 1), dim)
+            counts[letter] = counts.get(letter, 0) + 1
+    if arrow:
+        out_letters = [ch for ch in rhs.replace("...", "") if ch.isalpha()]
+        ell_in_out = "..." in rhs or ("..." not in lhs)
+    else:
+        out_letters = sorted(ch for ch, n in counts.items() if n == 1)
+        ell_in_out = True
+    out_shape = (tuple(ell_dims) if ell_in_out and ell_rank else ()) + tuple(sizes[ch] for ch in out_letters)
+    all_sizes = dict(sizes)
+    for i, d in enumerate(ell_dims):
+        all_sizes[str(i)] = d
+    summed = frozenset(set(sizes) - set(out_letters))
+    return EinsumPlan(out_shape, all_sizes, len(shapes), summed)
+
+
+def _expand(term: str, rank: int) -> list[str]:
+    """Letters of one operand, with '...' replaced by digit placeholders for its broadcast dims."""
+    if "..." not in term:
+        if len(term) != rank:
+            raise ModelError(f"einsum term '{term}' has {len(term)} indices for a rank-{rank} operand")
+        return list(term)
+    head, tail = term.split("...")
+    n = rank - len(head) - len(tail)
+    return list(head) + [str(i) for i in range(n)] + list(tail)

@@ -1,0 +1,172 @@
+"""Load stage: read an ONNX file's graph (never its external weights), validate its structure, order it."""
+
+from __future__ import annotations
+
+import heapq
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import onnx
+from google.protobuf.message import DecodeError
+
+from .errors import ModelError
+
+
+@dataclass
+class LoadedModel:
+    """A parsed model whose graph is known to be well-formed, with its nodes in a topological order."""
+
+    model: onnx.ModelProto
+    path: str | None
+    opsets: dict[str, int]
+    order: list[int]  # indices into model.graph.node, dependencies first, ties in file order
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def graph(self) -> onnx.GraphProto:
+        return self.model.graph
+
+
+def load(model: str | os.PathLike[str] | onnx.ModelProto) -> LoadedModel:
+    """Parse `model` (a path or a ModelProto) without reading external data, then validate and order it."""
+    if isinstance(model, onnx.ModelProto):
+        proto, path = model, None
+    else:
+        path = str(model)
+        proto = _parse(Path(path))
+    warnings = _check_external_data(proto, None if path is None else Path(path).parent)
+    if not proto.HasField("graph"):
+        raise ModelError(f"{path or 'model'}: not an ONNX model: it has no graph")
+    opsets = {(o.domain or "ai.onnx"): int(o.version) for o in proto.opset_import}
+    # Models from before opset_import existed (IR < 3) imply opset 1.
+    opsets.setdefault("ai.onnx", 1 if proto.ir_version < 3 else onnx.defs.onnx_opset_version())
+    order = topological_order(proto.graph, path or "model")
+    return LoadedModel(proto, path, opsets, order, warnings)
+
+
+def _parse(path: Path) -> onnx.ModelProto:
+    if not path.exists():
+        raise ModelError(f"{path}: no such file")
+    if path.is_dir():
+        raise ModelError(f"{path}: is a directory, not an ONNX file")
+    try:
+        size = path.stat().st_size
+        if size == 0:
+            raise ModelError(f"{path}: empty file, not an ONNX model")
+        proto = onnx.load_model(str(path), load_external_data=False)
+    except ModelError:
+        raise
+    except (DecodeError, RuntimeError, ValueError, UnicodeDecodeError) as exc:
+        raise ModelError(f"{path}: not an ONNX model: protobuf parsing failed ({_one_line(exc)})") from None
+    except OSError as exc:
+        raise ModelError(f"{path}: cannot read: {exc.strerror or exc}") from None
+    # Arbitrary bytes sometimes parse as an (empty) protobuf message: demand the parts every model has.
+    if proto.ir_version <= 0 or not proto.HasField("graph") or (
+        not proto.graph.node and not proto.graph.output
+    ):
+        raise ModelError(f"{path}: not an ONNX model: no IR version or no graph after parsing {size} bytes")
+    return proto
+
+
+def _one_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return text[0] if text else type(exc).__name__
+
+
+def _check_external_data(proto: onnx.ModelProto, base: Path | None) -> list[str]:
+    """Warn (never fail) when external weight files are absent: costs need only the dims in the graph."""
+    missing: dict[str, int] = {}
+    for init in proto.graph.initializer:
+        if init.data_location != onnx.TensorProto.EXTERNAL:
+            continue
+        location = next((e.value for e in init.external_data if e.key == "location"), "")
+        if base is None or not (base / location).is_file():
+            missing[location] = missing.get(location, 0) + 1
+    return [
+        f"external data file '{loc}' not found next to the model ({n} tensors); "
+        "costs need only shapes, so analysis continues"
+        for loc, n in missing.items()
+    ]
+
+
+def subgraph_outer_inputs(node: onnx.NodeProto) -> set[str]:
+    """Names a node's subgraphs (If/Loop/Scan bodies) read from the enclosing scope."""
+    used: set[str] = set()
+    for attr in node.attribute:
+        graphs = list(attr.graphs) + ([attr.g] if attr.HasField("g") else [])
+        for g in graphs:
+            defined = {i.name for i in g.input} | {i.name for i in g.initializer}
+            defined |= {i.name for i in g.sparse_initializer}
+            for inner in g.node:
+                for name in list(inner.input) + sorted(subgraph_outer_inputs(inner)):
+                    if name and name not in defined:
+                        used.add(name)
+                defined.update(inner.output)
+    return used
+
+
+def node_inputs(node: onnx.NodeProto) -> list[str]:
+    """Every tensor a node depends on: its inputs, then outer-scope names its subgraphs read."""
+    names = [n for n in node.input if n]
+    if any(a.type in (onnx.AttributeProto.GRAPH, onnx.AttributeProto.GRAPHS) for a in node.attribute):
+        names += sorted(subgraph_outer_inputs(node) - set(names))
+    return names
+
+
+def topological_order(graph: onnx.GraphProto, where: str) -> list[int]:
+    """Kahn's algorithm, ties broken by file position; raises ModelError on dangling inputs and cycles."""
+    available = {i.name for i in graph.input} | {i.name for i in graph.initializer}
+    available |= {i.name for i in graph.sparse_initializer}
+    producer: dict[str, int] = {}
+    for idx, node in enumerate(graph.node):
+        for out in node.output:
+            if not out:
+                continue
+            if out in producer or out in available:
+                raise ModelError(
+                    f"{where}: tensor '{out}' is produced twice (node {_label(node, idx)}); "
+                    "ONNX graphs must be in SSA form"
+                )
+            producer[out] = idx
+    deps: list[set[int]] = []
+    users: list[list[int]] = [[] for _ in graph.node]
+    for idx, node in enumerate(graph.node):
+        mine: set[int] = set()
+        for name in node_inputs(node):
+            if name in available:
+                continue
+            if name not in producer:
+                raise ModelError(
+                    f"{where}: node {_label(node, idx)} reads tensor '{name}' that no node, "
+                    "graph input or initializer provides (dangling input)"
+                )
+            mine.add(producer[name])
+        deps.append(mine)
+        for d in mine:
+            users[d].append(idx)
+    for out in graph.output:
+        if out.name not in producer and out.name not in available:
+            raise ModelError(f"{where}: graph output '{out.name}' is never produced")
+    pending = [len(d) for d in deps]
+    ready = [i for i, p in enumerate(pending) if p == 0]
+    heapq.heapify(ready)
+    order: list[int] = []
+    while ready:
+        i = heapq.heappop(ready)
+        order.append(i)
+        for u in users[i]:
+            pending[u] -= 1
+            if pending[u] == 0:
+                heapq.heappush(ready, u)
+    if len(order) != len(graph.node):
+        stuck = next(i for i, p in enumerate(pending) if p > 0)
+        raise ModelError(
+            f"{where}: the graph has a cycle through node {_label(graph.node[stuck], stuck)}; "
+            "ONNX graphs must be acyclic"
+        )
+    return order
+
+
+def _label(node: onnx.NodeProto, idx: int) -> str:
+    return f"'{node.name or f'{node.op_type}_{idx}'}' ({node.op_type})"

@@ -1,0 +1,332 @@
+"""Shapes stage: a concrete shape, dtype and (when small) value for every tensor, in one pass over the
+topological order. Small integer values are propagated so run-time shape chains become concrete."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import onnx
+from onnx import helper, numpy_helper
+
+from . import dtypes
+from .errors import ConfigError, ModelError
+from .load import LoadedModel
+from .shape_rules import SHAPE_RULES, NodeCtx, Shape
+from .values import evaluate
+
+#: Largest tensor (in elements) whose value is computed or decoded; larger ones keep only their shape.
+VALUE_LIMIT = 1 << 16
+#: Ops whose outputs change between runs even with constant inputs: never constant-folded.
+NONDETERMINISTIC = frozenset({"RandomNormal", "RandomUniform", "RandomNormalLike", "RandomUniformLike",
+                              "Multinomial", "Bernoulli", "Dropout"})
+
+
+@dataclass
+class TensorInfo:
+    """One tensor: where it comes from, its shape and type, and whether it is fixed at load time."""
+
+    name: str
+    kind: str  # "input", "initializer", "constant" (Constant node or folded), "activation"
+    dtype: int = 0
+    shape: Shape | None = None
+    producer: int | None = None  # index of the producing node in the model's node list
+    proto: onnx.TensorProto | None = field(default=None, repr=False)
+    _value: np.ndarray | None = field(default=None, repr=False)
+
+    @property
+    def is_constant(self) -> bool:
+        return self.kind in ("initializer", "constant")
+
+    @property
+    def elements(self) -> int | None:
+        return None if self.shape is None else math.prod(self.shape)
+
+    @property
+    def nbytes(self) -> int | None:
+        n = self.elements
+        return None if n is None else dtypes.nbytes(self.dtype, n)
+
+    def value(self) -> np.ndarray | None:
+        """The tensor's value when known and small; embedded initializers are decoded on first use."""
+        if self._value is None and self.proto is not None:
+            n = self.elements
+            if n is not None and n <= VALUE_LIMIT and self.proto.data_location != onnx.TensorProto.EXTERNAL:
+                try:
+                    self._value = numpy_helper.to_array(self.proto)
+                except (ValueError, TypeError, KeyError):
+                    self._value = None
+            self.proto = None if self._value is not None else self.proto
+        return self._value
+
+
+@dataclass
+class ShapeResult:
+    tensors: dict[str, TensorInfo]
+    attrs: list[dict[str, Any]]  # parsed attributes per node (model order)
+    folded: list[bool]  # node computes only from constants (runtimes fold it at load time)
+    warnings: list[str]
+
+
+def parse_attrs(node: onnx.NodeProto) -> dict[str, Any]:
+    """Attributes as plain Python values; strings decoded, tensors kept as TensorProto."""
+    out: dict[str, Any] = {}
+    for a in node.attribute:
+        v = helper.get_attribute_value(a)
+        if isinstance(v, bytes):
+            v = v.decode("utf-8", "replace")
+        elif isinstance(v, list) and v and isinstance(v[0], bytes):
+            v = [x.decode("utf-8", "replace") for x in v]
+        out[a.name] = v
+    return out
+
+
+def bind_inputs(
+    loaded: LoadedModel, dims: Mapping[str, int], input_shapes: Mapping[str, Shape]
+) -> tuple[dict[str, TensorInfo], list[str]]:
+    """Graph inputs with every symbolic dim bound: by input_shapes, by dims, else 1 with a warning."""
+    g = loaded.graph
+    init_names = {t.name for t in g.initializer}
+    tensors: dict[str, TensorInfo] = {}
+    warnings: list[str] = []
+    unbound: dict[str, list[str]] = {}
+    known_inputs = {i.name for i in g.input if i.name not in init_names}
+    for name in input_shapes:
+        if name not in known_inputs:
+            raise ConfigError(f"--input-shape names '{name}', which is not a graph input "
+                              f"(inputs: {', '.join(sorted(known_inputs)) or 'none'})")
+    used_dims: set[str] = set()
+    for vi in g.input:
+        if vi.name in init_names:
+            continue
+        tt = vi.type.tensor_type
+        if vi.name in input_shapes:
+            shape = tuple(int(d) for d in input_shapes[vi.name])
+        elif tt.HasField("shape"):
+            out = []
+            for k, d in enumerate(tt.shape.dim):
+                if d.HasField("dim_value") and d.dim_value >= 0:
+                    out.append(int(d.dim_value))
+                elif d.dim_param and d.dim_param in dims:
+                    used_dims.add(d.dim_param)
+                    out.append(int(dims[d.dim_param]))
+                else:
+                    label = d.dim_param or f"{vi.name}[{k}]"
+                    unbound.setdefault(label, []).append(vi.name)
+                    out.append(1)
+            shape = tuple(out)
+        else:
+            raise ModelError(f"graph input '{vi.name}' has no shape; give one with "
+                             f"--input-shape {vi.name}=1x3x224x224")
+        if any(d < 0 for d in shape) or math.prod(shape) >= 1 << 48:
+            raise ModelError(f"graph input '{vi.name}' has an absurd shape {list(shape)}")
+        tensors[vi.name] = TensorInfo(vi.name, "input", tt.elem_type, shape)
+    for label, names in unbound.items():
+        warnings.append(f"dim '{label}' of input(s) {', '.join(sorted(set(names)))} is not bound; "
+                        f"using 1 (bind it with --dim {label}=N or --input-shape)")
+    for name in dims:
+        if name not in used_dims:
+            warnings.append(f"--dim {name} matches no symbolic dim of the graph inputs")
+    for t in g.initializer:
+        tensors[t.name] = TensorInfo(t.name, "initializer", t.data_type, tuple(int(d) for d in t.dims),
+                                     proto=t)
+    for st in g.sparse_initializer:
+        tensors[st.values.name] = TensorInfo(st.values.name, "initializer", st.values.data_type,
+                                             tuple(int(d) for d in st.dims))
+    return tensors, warnings
+
+
+def infer(
+    loaded: LoadedModel, dims: Mapping[str, int] | None = None,
+    input_shapes: Mapping[str, Shape] | None = None,
+) -> ShapeResult:
+    """Propagate shapes, dtypes and small values through the graph in topological order."""
+    tensors, warnings = bind_inputs(loaded, dims or {}, input_shapes or {})
+    nodes = loaded.graph.node
+    attrs: list[dict[str, Any]] = [{} for _ in nodes]
+    folded = [False] * len(nodes)
+    declared = _declared_shapes(loaded.graph)
+    for idx in loaded.order:
+        node = nodes[idx]
+        name = node.name or f"{node.op_type}_{idx}"
+        try:
+            attrs[idx] = parse_attrs(node)
+        except (ValueError, TypeError) as exc:
+            raise ModelError(f"node '{name}' ({node.op_type}): unreadable attribute: {exc}") from None
+        ins = [tensors.get(n) if n else None for n in node.input]
+        domain = node.domain if node.domain not in ("", "ai.onnx") else "ai.onnx"
+        opset = loaded.opsets.get(domain, 0)
+        is_const = bool(node.input) and all(t is None or t.is_constant for t in ins) and (
+            node.op_type not in NONDETERMINISTIC and domain == "ai.onnx")
+        if node.op_type == "Constant" and domain == "ai.onnx":
+            is_const = True
+        folded[idx] = is_const
+        outs = _infer_node(node, name, attrs[idx], ins, opset, domain, warnings, declared, loaded.opsets)
+        for k, out_name in enumerate(node.output):
+            if not out_name:
+                continue
+            shape, dtype, value = outs[k] if k < len(outs) else (None, 0, None)
+            if shape is not None and any(d < 0 for d in shape):
+                raise ModelError(f"node '{name}' ({node.op_type}): output '{out_name}' would have "
+                                 f"negative dims {list(shape)}")
+            info = TensorInfo(out_name, "constant" if is_const else "activation", dtype, shape, idx)
+            info._value = value
+            tensors[out_name] = info
+    return ShapeResult(tensors, attrs, folded, warnings)
+
+
+Out = tuple[Shape | None, int, np.ndarray | None]
+
+
+def _infer_node(
+    node: onnx.NodeProto, name: str, attrs: dict[str, Any], ins: list[TensorInfo | None], opset: int,
+    domain: str, warnings: list[str], declared: dict[str, tuple[Shape, int]], opsets: dict[str, int],
+) -> list[Out]:
+    op = node.op_type
+    n_out = len(node.output)
+    if op == "Constant" and domain == "ai.onnx":
+        return [_constant(attrs, name)]
+    specs: list[tuple[Shape | None, int]] | None = None
+    rule = SHAPE_RULES.get(op) if domain == "ai.onnx" else None
+    ctx = NodeCtx(
+        name=name, op=op, attrs=attrs, opset=opset,
+        shapes=[t.shape if t is not None else None for t in ins],
+        types=[t.dtype if t is not None else 0 for t in ins],
+        present=[t is not None for t in ins], n_out=n_out,
+        value_of=lambda i: ins[i].value() if ins[i] is not None else None,  # type: ignore[union-attr]
+    )
+    if rule is not None:
+        try:
+            specs = rule(ctx)
+        except ModelError:
+            raise
+        except (LookupError, ValueError, TypeError, ArithmeticError, AttributeError):
+            specs = None
+    values: list[np.ndarray] | None = None
+    if op in ("Shape", "Size") and domain == "ai.onnx" and specs is not None and ins[0] is not None:
+        dims = np.array(ins[0].shape, dtype=np.int64)
+        if op == "Size":
+            values = [np.array(int(np.prod(dims)), dtype=np.int64)]
+        else:
+            start, end = attrs.get("start", 0), attrs.get("end", None)
+            values = [dims[start:end] if end is not None else dims[start:]]
+    elif domain == "ai.onnx" and _values_known(ins) and _small(specs):
+        values = evaluate(op, attrs, [t.value() if t is not None else None for t in ins], opset)
+        if values is not None and any(v.size > VALUE_LIMIT for v in values):
+            values = None
+    if specs is None and values is None:
+        specs = _onnx_fallback(node, ins, opsets)
+        if specs is None or all(s[0] is None for s in specs):
+            known = [declared.get(o) for o in node.output]
+            if any(k is not None for k in known):
+                specs = [(k[0], k[1]) if k else (None, 0) for k in known]
+            else:
+                what = "unknown op" if rule is None and domain == "ai.onnx" and op not in _ONNX_OPS else (
+                    "op from an unknown domain" if domain != "ai.onnx" else "output shape not inferable")
+                warnings.append(f"node '{name}' ({op}): {what}; its output shapes are unknown")
+    out: list[Out] = []
+    for k in range(n_out):
+        shape, dtype = specs[k] if specs is not None and k < len(specs) else (None, 0)
+        value = values[k] if values is not None and k < len(values) else None
+        if value is not None:
+            shape = tuple(int(d) for d in value.shape)
+            dtype = dtype or dtypes.from_numpy(value.dtype)
+        out.append((shape, dtype, value))
+    return out
+
+
+_ONNX_OPS = {s.name for s in onnx.defs.get_all_schemas()}
+
+
+def _values_known(ins: list[TensorInfo | None]) -> bool:
+    """Every present input has, or can cheaply decode, a small value (checked without decoding)."""
+    for t in ins:
+        if t is None:
+            continue
+        if t._value is not None:
+            continue
+        if t.proto is None or t.elements is None or t.elements > VALUE_LIMIT:
+            return False
+        if t.proto.data_location == onnx.TensorProto.EXTERNAL:
+            return False
+    return True
+
+
+def _small(specs: list[tuple[Shape | None, int]] | None) -> bool:
+    if specs is None:
+        return True
+    return all(s is not None and math.prod(s) <= VALUE_LIMIT for s, _ in specs)
+
+
+def _constant(attrs: dict[str, Any], name: str) -> Out:
+    """A Constant node's tensor: shape and type from the attribute, value decoded only when small."""
+    if "value" in attrs:
+        t: onnx.TensorProto = attrs["value"]
+        shape = tuple(int(d) for d in t.dims)
+        value = numpy_helper.to_array(t) if math.prod(shape) <= VALUE_LIMIT else None
+        return shape, t.data_type, value
+    if "sparse_value" in attrs:
+        st = attrs["sparse_value"]
+        return tuple(int(d) for d in st.dims), st.values.data_type, None
+    for key, dtype in (("value_float", np.float32), ("value_int", np.int64)):
+        if key in attrs:
+            v = np.array(attrs[key], dtype=dtype)
+            return (), dtypes.from_numpy(v.dtype), v
+    for key, dtype in (("value_floats", np.float32), ("value_ints", np.int64)):
+        if key in attrs:
+            v = np.array(attrs[key], dtype=dtype)
+            return tuple(v.shape), dtypes.from_numpy(v.dtype), v
+    if "value_string" in attrs:
+        return (), onnx.TensorProto.STRING, np.array(attrs["value_string"], dtype=object)
+    if "value_strings" in attrs:
+        v = np.array(attrs["value_strings"], dtype=object)
+        return tuple(v.shape), onnx.TensorProto.STRING, v
+    raise ModelError(f"node '{name}' (Constant) has no value attribute")
+
+
+def _declared_shapes(graph: onnx.GraphProto) -> dict[str, tuple[Shape, int]]:
+    """Fully static shapes the file itself declares (value_info, outputs): a last resort for unknown ops."""
+    out: dict[str, tuple[Shape, int]] = {}
+    for vi in list(graph.value_info) + list(graph.output):
+        tt = vi.type.tensor_type
+        if tt.HasField("shape") and all(d.HasField("dim_value") for d in tt.shape.dim):
+            out[vi.name] = (tuple(int(d.dim_value) for d in tt.shape.dim), tt.elem_type)
+    return out
+
+
+def _onnx_fallback(
+    node: onnx.NodeProto, ins: list[TensorInfo | None], opsets: dict[str, int]
+) -> list[tuple[Shape | None, int]] | None:
+    """ONNX's own inference on a one-node model, for ops without a rule here."""
+    inputs, inits = [], []
+    for name, t in zip(node.input, ins, strict=False):
+        if not name or t is None:
+            continue
+        if t.dtype == 0:
+            return None
+        v = t.value()
+        if v is not None and t.dtype != onnx.TensorProto.STRING:
+            try:
+                inits.append(numpy_helper.from_array(np.asarray(v), name))
+            except (TypeError, ValueError):
+                pass
+        inputs.append(helper.make_tensor_value_info(name, t.dtype, None if t.shape is None else list(t.shape)))
+    outputs = [helper.make_empty_tensor_value_info(o) for o in node.output if o]
+    graph = helper.make_graph([node], "one_node", inputs, outputs, initializer=inits)
+    model = helper.make_model(graph, opset_imports=[
+        helper.make_opsetid("" if d == "ai.onnx" else d, v) for d, v in opsets.items()])
+    try:
+        inferred = onnx.shape_inference.infer_shapes(model, strict_mode=False, data_prop=True)
+    except Exception:  # noqa: BLE001 - ONNX raises many types; an op it cannot infer stays unknown
+        return None
+    found: dict[str, tuple[Shape | None, int]] = {}
+    for vi in list(inferred.graph.output) + list(inferred.graph.value_info):
+        tt = vi.type.tensor_type
+        shape: Shape | None = None
+        if tt.HasField("shape") and all(d.HasField("dim_value") for d in tt.shape.dim):
+            shape = tuple(int(d.dim_value) for d in tt.shape.dim)
+        found[vi.name] = (shape, tt.elem_type)
+    return [found.get(o, (None, 0)) for o in node.output]
