@@ -154,7 +154,8 @@ def _cast_like(c: NodeCtx) -> list[Spec]:
 
 @shape_rule("Dropout")
 def _dropout(c: NodeCtx) -> list[Spec]:
-    return [(c.shape(0), c.dtype(0)), (c.shape(0), dtypes.BOOL)]
+    mask_type = dtypes.BOOL if c.opset >= 10 else c.dtype(0)  # Dropout-7 typed its mask like the input
+    return [(c.shape(0), c.dtype(0)), (c.shape(0), mask_type)]
 
 
 @shape_rule("BatchNormalization")

@@ -103,6 +103,12 @@ def bind_inputs(
         if vi.name in init_names:
             continue
         tt = vi.type.tensor_type
+        if not vi.type.HasField("tensor_type") and vi.name not in input_shapes:
+            kind = vi.type.WhichOneof("value") or "untyped"
+            warnings.append(f"graph input '{vi.name}' is a {kind.replace('_type', '')}, not a tensor; "
+                            "its size and the costs that depend on it are unknown")
+            tensors[vi.name] = TensorInfo(vi.name, "input")
+            continue
         if vi.name in input_shapes:
             shape = tuple(int(d) for d in input_shapes[vi.name])
         elif tt.HasField("shape"):
@@ -119,8 +125,10 @@ def bind_inputs(
                     out.append(1)
             shape = tuple(out)
         else:
-            raise ModelError(f"graph input '{vi.name}' has no shape; give one with "
-                             f"--input-shape {vi.name}=1x3x224x224")
+            warnings.append(f"graph input '{vi.name}' declares no shape; costs that depend on it are "
+                            f"unknown (give one with --input-shape {vi.name}=1x3x224x224)")
+            tensors[vi.name] = TensorInfo(vi.name, "input", tt.elem_type)
+            continue
         if any(d < 0 for d in shape) or math.prod(shape) >= 1 << 48:
             raise ModelError(f"graph input '{vi.name}' has an absurd shape {list(shape)}")
         tensors[vi.name] = TensorInfo(vi.name, "input", tt.elem_type, shape)

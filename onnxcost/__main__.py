@@ -1,0 +1,13 @@
+"""`python -m onnxcost` and the console script: exit with the code `cli.main` returns."""
+
+import sys
+
+from .cli import main
+
+
+def run() -> None:
+    sys.exit(main())
+
+
+if __name__ == "__main__":
+    run()

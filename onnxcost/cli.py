@@ -1,0 +1,139 @@
+"""The `onnxcost` command: parses arguments, calls the Python API, formats. It computes nothing itself.
+
+Every error a user can cause ends as one line on stderr and exit code 2; see `main`."""
+
+from __future__ import annotations
+
+import sys
+from enum import Enum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from .errors import ConfigError, OnnxcostError
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
+                  help="What will this exported model cost? MACs, FLOPs, params, memory, latency.")
+
+EXIT_BAD_INPUT = 2
+MAX_WARNINGS_SHOWN = 12
+
+
+class Format(str, Enum):
+    table = "table"
+    json = "json"
+    csv = "csv"
+    markdown = "markdown"
+
+
+def parse_dims(items: list[str] | None) -> dict[str, int]:
+    """['batch=1', 'seq=128'] -> {'batch': 1, 'seq': 128}."""
+    out: dict[str, int] = {}
+    for item in items or []:
+        name, sep, value = item.partition("=")
+        if not sep or not name.strip() or not value.strip().isdigit():
+            raise ConfigError(f"--dim expects NAME=INT (e.g. --dim batch=1), got {item!r}")
+        out[name.strip()] = int(value)
+    return out
+
+
+def parse_input_shapes(items: list[str] | None) -> dict[str, list[int]]:
+    """['input=1x3x224x224'] -> {'input': [1, 3, 224, 224]}."""
+    out: dict[str, list[int]] = {}
+    for item in items or []:
+        name, sep, value = item.rpartition("=")
+        dims = value.replace(",", "x").split("x") if value else []
+        if not sep or not name or not all(d.strip().isdigit() for d in dims):
+            raise ConfigError(f"--input-shape expects NAME=1x3x224x224, got {item!r}")
+        out[name] = [int(d) for d in dims]
+    return out
+
+
+def warn(messages: list[str]) -> None:
+    err = Console(stderr=True, highlight=False, soft_wrap=True)
+    for m in messages[:MAX_WARNINGS_SHOWN]:
+        err.print(f"onnxcost: warning: {m}", markup=False)
+    if len(messages) > MAX_WARNINGS_SHOWN:
+        err.print(f"onnxcost: warning: … and {len(messages) - MAX_WARNINGS_SHOWN} more "
+                  "(all are in --format json under \"warnings\")", markup=False)
+
+
+def emit(text: str, output: Path | None) -> None:
+    if output is None:
+        sys.stdout.write(text)
+    else:
+        try:
+            output.write_text(text)
+        except OSError as exc:
+            raise ConfigError(f"cannot write {output}: {exc.strerror or exc}") from None
+
+
+@app.callback()
+def _root() -> None:
+    """What will this exported model cost? MACs, FLOPs, params, memory, latency."""
+
+
+ModelArg = Annotated[Path, typer.Argument(help="ONNX model file", show_default=False)]
+DimOpt = Annotated[list[str] | None, typer.Option("--dim", help="Bind a symbolic dim: NAME=INT (repeatable)")]
+ShapeOpt = Annotated[list[str] | None, typer.Option(
+    "--input-shape", help="Fix an input's shape: NAME=1x3x224x224 (repeatable)")]
+
+
+@app.command()
+def report(
+    model: ModelArg,
+    fmt: Annotated[Format, typer.Option("--format", "-f", help="Output format")] = Format.table,
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="Write to FILE")] = None,
+    top: Annotated[int | None, typer.Option("--top", min=1, help="Only the N heaviest nodes")] = None,
+    dim: DimOpt = None,
+    input_shape: ShapeOpt = None,
+) -> None:
+    """Per-node and total MACs, FLOPs, parameters, bytes and peak memory of MODEL."""
+    from . import formats
+    from .report import analyze
+
+    rep = analyze(model, dims=parse_dims(dim), input_shapes=parse_input_shapes(input_shape))
+    warn(rep.warnings)
+    if fmt is Format.table:
+        width = None if sys.stdout.isatty() else 160
+        console = Console(width=width, file=sys.stdout if output is None else open(output, "w"))  # noqa: SIM115
+        console.print(formats.table(rep, top))
+        if output is not None:
+            console.file.close()
+        return
+    text = {Format.json: lambda: formats.json_text(rep), Format.csv: lambda: formats.csv_text(rep, top),
+            Format.markdown: lambda: formats.markdown_text(rep, top)}[fmt]()
+    emit(text, output)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point: run the app, turn every onnxcost error into one line and exit code 2."""
+    try:
+        app(args=argv, standalone_mode=False)
+    except OnnxcostError as exc:
+        print(f"onnxcost: error: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except SystemExit as exc:  # typer raises it for --help and exits inside commands
+        return int(exc.code or 0) if not isinstance(exc.code, str) else EXIT_BAD_INPUT
+    except KeyboardInterrupt:
+        print("onnxcost: interrupted", file=sys.stderr)
+        return 130
+    except Exception as exc:  # noqa: BLE001 - the promise is one line and exit 2, never a traceback
+        # typer's click (vendored or not) signals usage errors and explicit exits with exceptions.
+        if type(exc).__name__ == "Exit":
+            return int(getattr(exc, "exit_code", 0))
+        if hasattr(exc, "show") and hasattr(exc, "exit_code"):
+            exc.show()
+            return EXIT_BAD_INPUT
+        if type(exc).__name__ == "Abort":
+            return 1
+        print(f"onnxcost: error: {type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}",
+              file=sys.stderr)
+        return EXIT_BAD_INPUT
+    return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

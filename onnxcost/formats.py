@@ -1,0 +1,106 @@
+"""Renderers of a Report: rich terminal table, JSON, CSV and Markdown. Pure: they return text or tables."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterable
+
+from rich.console import Group
+from rich.table import Table
+
+from .report import NodeReport, Report
+from .units import binary_bytes, si
+
+NODE_COLUMNS = ("name", "op_type", "output_shapes", "macs", "flops", "params", "param_bytes",
+                "input_bytes", "output_bytes")
+
+
+def heaviest(report: Report, top: int | None) -> list[NodeReport]:
+    """Nodes that do work at inference (folded constants hidden), or the `top` heaviest by MACs then FLOPs."""
+    nodes = [n for n in report.nodes if not n.folded]
+    if top is None:
+        return nodes
+    return sorted(nodes, key=lambda n: (-(n.macs or 0), -(n.flops or 0), n.name))[:top]
+
+
+def _shape(n: NodeReport) -> str:
+    return ", ".join("?" if s is None else "x".join(map(str, s)) or "scalar" for s in n.output_shapes)
+
+
+def _totals_rows(report: Report) -> list[tuple[str, str]]:
+    t = report.totals
+    rows = [
+        ("nodes", str(t.nodes)),
+        ("MACs", f"{si(t.macs)}MAC ({t.macs:,})"),
+        ("FLOPs", f"{si(t.flops)}FLOP ({t.flops:,})"),
+        ("params", f"{si(t.params)} ({t.params:,})"),
+        ("param bytes", binary_bytes(t.param_bytes)),
+        ("activation bytes", binary_bytes(t.activation_bytes)),
+        ("peak memory bytes", binary_bytes(t.peak_memory_bytes)),
+    ]
+    if t.unknown_cost_nodes:
+        rows.append(("unknown-cost nodes", f"{t.unknown_cost_nodes} (totals count known nodes only)"))
+    return rows
+
+
+def table(report: Report, top: int | None = None) -> Group:
+    """Per-node rows, a per-op-type summary and the totals, with human units."""
+    nodes = Table(title=f"{'Top ' + str(top) + ' nodes' if top else 'Nodes'} — {report.model.path or 'model'}",
+                  show_lines=False, header_style="bold")
+    for col, justify in (("node", "left"), ("op", "left"), ("output shape", "left"), ("MACs", "right"),
+                         ("FLOPs", "right"), ("params", "right"), ("out bytes", "right")):
+        nodes.add_column(col, justify=justify)  # type: ignore[arg-type]
+    for n in heaviest(report, top):
+        nodes.add_row(n.name, n.op_type, _shape(n), si(n.macs), si(n.flops), si(n.params) if n.params else "",
+                      binary_bytes(n.output_bytes))
+    ops = Table(title="By op type", header_style="bold")
+    for col in ("op", "count", "MACs", "FLOPs", "params"):
+        ops.add_column(col, justify="left" if col == "op" else "right")
+    for op, agg in report.by_op_type.items():
+        ops.add_row(op, str(agg.count), si(agg.macs), si(agg.flops), si(agg.params) if agg.params else "")
+    totals = Table(title="Totals", header_style="bold", show_header=False)
+    totals.add_column("metric")
+    totals.add_column("value", justify="right")
+    for k, v in _totals_rows(report):
+        totals.add_row(k, v)
+    return Group(nodes, ops, totals)
+
+
+def json_text(report: Report) -> str:
+    return report.to_json(indent=1) + "\n"
+
+
+def _cell(value: object) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, list):
+        return ";".join("?" if s is None else "x".join(map(str, s)) for s in value)
+    return str(value)
+
+
+def csv_text(report: Report, top: int | None = None) -> str:
+    """One row per node; unknown costs are empty cells, never 0."""
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(NODE_COLUMNS)
+    nodes: Iterable[NodeReport] = heaviest(report, top) if top else report.nodes
+    for n in nodes:
+        w.writerow([_cell(getattr(n, c)) for c in NODE_COLUMNS])
+    return buf.getvalue()
+
+
+def markdown_text(report: Report, top: int | None = None) -> str:
+    lines = [f"## onnxcost report: `{report.model.path or report.model.graph_name}`", "",
+             "| metric | value |", "|---|---:|"]
+    lines += [f"| {k} | {v} |" for k, v in _totals_rows(report)]
+    lines += ["", "| op type | count | MACs | FLOPs | params |", "|---|---:|---:|---:|---:|"]
+    for op, agg in report.by_op_type.items():
+        lines.append(f"| {op} | {agg.count} | {si(agg.macs)} | {si(agg.flops)} | {si(agg.params)} |")
+    lines += ["", "| node | op | output shape | MACs | FLOPs | params |", "|---|---|---|---:|---:|---:|"]
+    for n in heaviest(report, top):
+        lines.append(f"| `{n.name}` | {n.op_type} | {_shape(n)} | {si(n.macs)} | {si(n.flops)} | "
+                     f"{si(n.params)} |")
+    if report.warnings:
+        lines += ["", "**Warnings**", ""] + [f"- {w}" for w in report.warnings]
+    return "\n".join(lines) + "\n"
