@@ -17,7 +17,12 @@ def main(argv: list[str]) -> int:
     out = Path(argv[0]) if argv else Path(__file__).parent
     for name, make in ZOO.items():
         path = out / f"{name}.onnx"
-        onnx.save_model(make(), str(path))
+        model = make()
+        for t in model.graph.initializer:  # point the (absent) weights file at this file's own name
+            for entry in t.external_data:
+                if entry.key == "location":
+                    entry.value = f"{name}.weights"
+        onnx.save_model(model, str(path))
         print(f"wrote {path} ({path.stat().st_size:,} bytes)")
     return 0
 

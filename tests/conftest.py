@@ -1,0 +1,26 @@
+"""Shared fixtures: the repository root on sys.path (for `models` and `tests.ort_harness`), data paths."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED_MODELS = ROOT.parent / "shared" / "models"
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+
+@pytest.fixture(scope="session")
+def shared_models() -> Path:
+    """../shared/models: graph-only torchvision exports with published figures (see its README)."""
+    assert (SHARED_MODELS / "truth.json").is_file(), f"expected the shared reference exports in {SHARED_MODELS}"
+    return SHARED_MODELS
+
+
+@pytest.fixture(scope="session")
+def truth(shared_models: Path) -> dict:
+    return json.loads((shared_models / "truth.json").read_text())

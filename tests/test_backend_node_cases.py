@@ -1,0 +1,49 @@
+"""Op coverage: every ONNX backend node test case shipped in the onnx wheel goes through analyze()."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pytest
+
+import onnxcost
+
+with warnings.catch_warnings():
+    warnings.simplefilter("ignore")
+    from onnx.backend.test.case.node import collect_testcases
+
+    CASES = collect_testcases(None)
+
+
+def test_there_are_many_cases() -> None:
+    assert len(CASES) > 1000
+
+
+def test_every_case_analyses_and_known_output_shapes_are_right() -> None:
+    failures, wrong, analysed = [], [], 0
+    for case in CASES:
+        try:
+            rep = onnxcost.analyze(case.model)
+        except Exception as exc:  # noqa: BLE001 - collect them all, report at once
+            failures.append(f"{case.name}: {type(exc).__name__}: {exc}")
+            continue
+        analysed += 1
+        if not case.data_sets:
+            continue
+        _, expected = case.data_sets[0]
+        for spec, exp in zip(rep.outputs, expected, strict=False):
+            if isinstance(exp, np.ndarray) and spec.shape is not None and list(exp.shape) != spec.shape:
+                wrong.append(f"{case.name}: {spec.name} ours {spec.shape} expected {list(exp.shape)}")
+    assert failures == []
+    assert wrong == []
+    assert analysed == len(CASES)
+
+
+@pytest.mark.parametrize("op", ["Conv", "MatMul", "Gemm", "LSTM", "Einsum", "MaxPool", "Softmax"])
+def test_common_ops_have_known_costs_in_their_cases(op: str) -> None:
+    cases = [c for c in CASES if c.model.graph.node and c.model.graph.node[0].op_type == op]
+    assert cases
+    for case in cases:
+        rep = onnxcost.analyze(case.model)
+        assert rep.totals.unknown_cost_nodes == 0, case.name

@@ -1,0 +1,177 @@
+"""The command line: formats, options, and bad input as one line on stderr with exit code 2."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import onnx
+import pytest
+from onnx import TensorProto, helper
+
+from models import zoo
+from onnxcost.cli import main
+from tests.helpers import one_node, w
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def run(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
+    code = main(args)
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+@pytest.fixture()
+def alexnet(tmp_path: Path) -> Path:
+    p = tmp_path / "alexnet.onnx"
+    onnx.save_model(zoo.alexnet_seed003(), str(p))
+    return p
+
+
+def test_json_is_the_contract(alexnet: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = run(["report", str(alexnet), "--format", "json"], capsys)
+    assert code == 0
+    data = json.loads(out)
+    assert data["schema"] == "onnxcost.report/1"
+    assert set(data) == {"schema", "model", "inputs", "outputs", "totals", "by_op_type", "nodes", "schedule",
+                         "warnings"}
+    assert set(data["model"]) == {"path", "ir_version", "opsets", "producer", "graph_name"}
+    assert set(data["totals"]) >= {"nodes", "macs", "flops", "params", "param_bytes", "activation_bytes",
+                                   "peak_memory_bytes", "unknown_cost_nodes"}
+    node_keys = {"name", "op_type", "domain", "inputs", "outputs", "output_shapes", "output_dtypes", "macs",
+                 "flops", "params", "param_bytes", "input_bytes", "output_bytes"}
+    assert all(node_keys <= set(n) for n in data["nodes"])
+    assert set(data["by_op_type"]["Conv"]) >= {"count", "macs", "flops", "params"}
+    assert data["totals"]["macs"] == 724_406_816
+    assert data["schedule"] == [n["name"] for n in data["nodes"]]
+    assert data["inputs"] == [{"name": "input", "dtype": "float", "shape": [1, 3, 224, 224]}]
+    assert "weights" in err  # the absent weights file is a warning, not an error
+
+
+def test_table_csv_markdown_and_output_file(alexnet: Path, tmp_path: Path,
+                                            capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(["report", str(alexnet)], capsys)
+    assert code == 0 and "conv2" in out and "724 MMAC" in out and "By op type" in out
+    code, out, _ = run(["report", str(alexnet), "-f", "csv"], capsys)
+    rows = list(csv.DictReader(io.StringIO(out)))
+    assert [r["macs"] for r in rows if r["op_type"] == "Conv"][0] == "105415200"
+    code, out, _ = run(["report", str(alexnet), "-f", "markdown", "--top", "2"], capsys)
+    # the two heaviest: conv2 (223,948,800 MACs) and conv3 (149,520,384)
+    assert out.count("| `conv") == 2 and "| `conv2` |" in out and "| `conv3` |" in out
+    target = tmp_path / "r.json"
+    code, out, _ = run(["report", str(alexnet), "-f", "json", "-o", str(target)], capsys)
+    assert code == 0 and out == "" and json.loads(target.read_text())["totals"]["params"] > 6e7
+
+
+def test_top_orders_by_macs(alexnet: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(["report", str(alexnet), "-f", "csv", "--top", "3"], capsys)
+    names = [r["name"] for r in csv.DictReader(io.StringIO(out))]
+    assert names == ["conv2", "conv3", "conv4"]
+
+
+def test_dims_and_input_shape(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    x = helper.make_tensor_value_info("x", TensorProto.FLOAT, ["batch", 8])
+    model = helper.make_model(helper.make_graph(
+        [helper.make_node("MatMul", ["x", "w"], ["y"])], "g", [x],
+        [helper.make_empty_tensor_value_info("y")],
+        initializer=[onnx.numpy_helper.from_array(w(8, 4), "w")]))
+    p = tmp_path / "m.onnx"
+    onnx.save_model(model, str(p))
+    code, out, err = run(["report", str(p), "-f", "json", "--dim", "batch=5"], capsys)
+    assert code == 0 and json.loads(out)["totals"]["macs"] == 5 * 8 * 4 and "not bound" not in err
+    code, out, _ = run(["report", str(p), "-f", "json", "--input-shape", "x=3x8"], capsys)
+    assert json.loads(out)["totals"]["macs"] == 3 * 8 * 4
+    code, out, err = run(["report", str(p), "-f", "json"], capsys)
+    assert json.loads(out)["totals"]["macs"] == 32 and "--dim batch=N" in err
+    code, _, err = run(["report", str(p), "--input-shape", "nope=1x2"], capsys)
+    assert code == 2 and "not a graph input" in err
+
+
+def _cycle() -> onnx.ModelProto:
+    x = helper.make_tensor_value_info("x", TensorProto.FLOAT, [2])
+    nodes = [helper.make_node("Add", ["x", "b"], ["a"], name="first"),
+             helper.make_node("Relu", ["a"], ["b"], name="second")]
+    return helper.make_model(helper.make_graph(nodes, "g", [x], [helper.make_empty_tensor_value_info("b")]))
+
+
+def _dangling() -> onnx.ModelProto:
+    x = helper.make_tensor_value_info("x", TensorProto.FLOAT, [2])
+    nodes = [helper.make_node("Add", ["x", "ghost"], ["y"], name="adder")]
+    return helper.make_model(helper.make_graph(nodes, "g", [x], [helper.make_empty_tensor_value_info("y")]))
+
+
+def _bad_group() -> onnx.ModelProto:
+    return one_node("Conv", {"x": [1, 6, 8, 8], "w": w(4, 2, 3, 3)}, group=4)  # 6 channels, group 4
+
+
+def _absurd() -> onnx.ModelProto:
+    return one_node("Relu", {"x": [1 << 30, 1 << 30]})
+
+
+def _too_big_kernel() -> onnx.ModelProto:
+    return one_node("Conv", {"x": [1, 3, 4, 4], "w": w(8, 3, 7, 7)})
+
+
+BAD_MODELS = {"cycle": (_cycle, "cycle"), "dangling": (_dangling, "dangling"),
+              "bad_group": (_bad_group, "group=4"), "absurd": (_absurd, "absurd"),
+              "kernel": (_too_big_kernel, "larger than")}
+
+
+@pytest.mark.parametrize("kind", list(BAD_MODELS))
+def test_broken_graphs_one_line_exit_2(kind: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    make, needle = BAD_MODELS[kind]
+    p = tmp_path / f"{kind}.onnx"
+    onnx.save_model(make(), str(p))
+    code, out, err = run(["report", str(p)], capsys)
+    assert code == 2
+    assert err.count("\n") == 1 and err.startswith("onnxcost: error:") and needle in err
+    assert "Traceback" not in err and out == ""
+
+
+def _bad_files(tmp: Path, alexnet: Path) -> dict[str, Path]:
+    files = {"empty": tmp / "empty.onnx", "text": tmp / "notes.onnx", "random": tmp / "random.onnx",
+             "truncated": tmp / "truncated.onnx", "directory": tmp, "missing": tmp / "missing.onnx"}
+    files["empty"].write_bytes(b"")
+    files["text"].write_text("this is not a model\n" * 20)
+    files["random"].write_bytes(np.random.default_rng(1).bytes(4096))
+    files["truncated"].write_bytes(alexnet.read_bytes()[:700])
+    return files
+
+
+def test_bad_files_one_line_exit_2(alexnet: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    sub = tmp_path / "bad"
+    sub.mkdir()
+    for kind, path in _bad_files(sub, alexnet).items():
+        code, out, err = run(["report", str(path)], capsys)
+        assert code == 2, kind
+        assert err.count("\n") == 1 and err.startswith("onnxcost: error:"), (kind, err)
+        assert "Traceback" not in err
+
+
+def test_unknown_op_is_a_warning_and_exit_0(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    p = tmp_path / "custom.onnx"
+    onnx.save_model(one_node("MyOp", {"x": [4]}, domain="com.acme"), str(p))
+    code, out, err = run(["report", str(p), "-f", "json"], capsys)
+    assert code == 0
+    assert json.loads(out)["totals"]["unknown_cost_nodes"] == 1
+    assert "MyOp" in err and "warning" in err
+
+
+def test_installed_command_runs_without_traceback(alexnet: Path, tmp_path: Path) -> None:
+    """The real console entry point, in a subprocess, on good and bad input."""
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    ok = subprocess.run([sys.executable, "-m", "onnxcost", "report", str(alexnet), "-f", "json"],
+                        capture_output=True, text=True, env=env, check=False)
+    assert ok.returncode == 0 and json.loads(ok.stdout)["totals"]["macs"] == 724_406_816
+    bad = tmp_path / "bad.onnx"
+    bad.write_bytes(b"\x08\x07garbage")
+    res = subprocess.run([sys.executable, "-m", "onnxcost", "report", str(bad)], capture_output=True,
+                         text=True, env=env, check=False)
+    assert res.returncode == 2 and "Traceback" not in res.stderr and res.stderr.count("\n") == 1
