@@ -29,14 +29,18 @@ class NodeCost:
 
 
 def weight_inputs(node: NodeInfo, tensors: dict[str, TensorInfo]) -> list[TensorInfo]:
-    """Constant inputs that are model parameters: not the index/shape tensors, and not for folded nodes."""
+    """Constant inputs that are model parameters: not index/shape tensors, not scalar literals, and none
+    for folded nodes (their output is counted where it is read)."""
     if node.folded:
         return []
     out = []
     for name in dict.fromkeys(node.inputs):
         t = tensors.get(name) if name else None
-        if t is not None and t.is_constant and dtypes.is_param_type(t.dtype) and t.shape is not None:
-            out.append(t)
+        if t is None or not t.is_constant or not dtypes.is_param_type(t.dtype) or t.shape is None:
+            continue
+        if t.kind == "constant" and (t.elements or 0) <= 1:
+            continue  # a scalar literal of the code (0.5, sqrt(d), -inf), not a learned parameter
+        out.append(t)
     return out
 
 

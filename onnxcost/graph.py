@@ -7,7 +7,7 @@ from typing import Any
 
 import networkx as nx
 
-from .load import LoadedModel, node_inputs
+from .load import LoadedModel
 from .shapes import ShapeResult, TensorInfo
 
 
@@ -69,7 +69,7 @@ def build(loaded: LoadedModel, shapes: ShapeResult) -> Graph:
                         shapes.attrs[idx], shapes.folded[idx])
         nodes.append(info)
         dag.add_node(info.name, pos=pos)
-        for t in node_inputs(node):
+        for t in loaded.reads[idx]:
             consumers.setdefault(t, []).append(info.name)
             src = producer.get(t)
             if src is not None:

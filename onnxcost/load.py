@@ -12,6 +12,11 @@ from google.protobuf.message import DecodeError
 
 from .errors import ModelError
 
+#: Tensors up to this many elements may hold shapes, axes or indices: their values are kept and read.
+SMALL_TENSOR_ELEMENTS = 1 << 16
+#: Files at least this large are parsed without the data of their big initializers (see wire.py).
+LEAN_PARSE_BYTES = 32 << 20
+
 
 @dataclass
 class LoadedModel:
@@ -21,6 +26,7 @@ class LoadedModel:
     path: str | None
     opsets: dict[str, int]
     order: list[int]  # indices into model.graph.node, dependencies first, ties in file order
+    reads: list[list[str]] = field(default_factory=list)  # per node: node_inputs(node), computed once
     warnings: list[str] = field(default_factory=list)
 
     @property
@@ -41,8 +47,9 @@ def load(model: str | os.PathLike[str] | onnx.ModelProto) -> LoadedModel:
     opsets = {(o.domain or "ai.onnx"): int(o.version) for o in proto.opset_import}
     # Models from before opset_import existed (IR < 3) imply opset 1.
     opsets.setdefault("ai.onnx", 1 if proto.ir_version < 3 else onnx.defs.onnx_opset_version())
-    order = topological_order(proto.graph, path or "model")
-    return LoadedModel(proto, path, opsets, order, warnings)
+    reads = [node_inputs(n) for n in proto.graph.node]
+    order = topological_order(proto.graph, path or "model", reads)
+    return LoadedModel(proto, path, opsets, order, reads, warnings)
 
 
 def _parse(path: Path) -> onnx.ModelProto:
@@ -54,10 +61,15 @@ def _parse(path: Path) -> onnx.ModelProto:
         size = path.stat().st_size
         if size == 0:
             raise ModelError(f"{path}: empty file, not an ONNX model")
-        proto = onnx.load_model(str(path), load_external_data=False)
+        if size >= LEAN_PARSE_BYTES:
+            from .wire import parse_without_weights
+
+            proto = parse_without_weights(path, SMALL_TENSOR_ELEMENTS)
+        else:
+            proto = onnx.load_model(str(path), load_external_data=False)
     except ModelError:
         raise
-    except (DecodeError, RuntimeError, ValueError, UnicodeDecodeError) as exc:
+    except (DecodeError, RuntimeError, ValueError, UnicodeDecodeError, IndexError) as exc:
         raise ModelError(f"{path}: not an ONNX model: protobuf parsing failed ({_one_line(exc)})") from None
     except OSError as exc:
         raise ModelError(f"{path}: cannot read: {exc.strerror or exc}") from None
@@ -106,15 +118,18 @@ def subgraph_outer_inputs(node: onnx.NodeProto) -> set[str]:
     return used
 
 
+_GRAPH_ATTRS = (onnx.AttributeProto.GRAPH, onnx.AttributeProto.GRAPHS)
+
+
 def node_inputs(node: onnx.NodeProto) -> list[str]:
     """Every tensor a node depends on: its inputs, then outer-scope names its subgraphs read."""
     names = [n for n in node.input if n]
-    if any(a.type in (onnx.AttributeProto.GRAPH, onnx.AttributeProto.GRAPHS) for a in node.attribute):
+    if node.attribute and any(a.type in _GRAPH_ATTRS for a in node.attribute):
         names += sorted(subgraph_outer_inputs(node) - set(names))
     return names
 
 
-def topological_order(graph: onnx.GraphProto, where: str) -> list[int]:
+def topological_order(graph: onnx.GraphProto, where: str, reads: list[list[str]] | None = None) -> list[int]:
     """Kahn's algorithm, ties broken by file position; raises ModelError on dangling inputs and cycles."""
     available = {i.name for i in graph.input} | {i.name for i in graph.initializer}
     available |= {i.name for i in graph.sparse_initializer}
@@ -133,7 +148,7 @@ def topological_order(graph: onnx.GraphProto, where: str) -> list[int]:
     users: list[list[int]] = [[] for _ in graph.node]
     for idx, node in enumerate(graph.node):
         mine: set[int] = set()
-        for name in node_inputs(node):
+        for name in reads[idx] if reads is not None else node_inputs(node):
             if name in available:
                 continue
             if name not in producer:

@@ -14,12 +14,12 @@ from onnx import helper, numpy_helper
 
 from . import dtypes
 from .errors import ConfigError, ModelError
-from .load import LoadedModel
+from .load import SMALL_TENSOR_ELEMENTS, LoadedModel
 from .shape_rules import SHAPE_RULES, NodeCtx, Shape
 from .values import evaluate
 
 #: Largest tensor (in elements) whose value is computed or decoded; larger ones keep only their shape.
-VALUE_LIMIT = 1 << 16
+VALUE_LIMIT = SMALL_TENSOR_ELEMENTS
 #: Ops whose outputs change between runs even with constant inputs: never constant-folded.
 NONDETERMINISTIC = frozenset({"RandomNormal", "RandomUniform", "RandomNormalLike", "RandomUniformLike",
                               "Multinomial", "Bernoulli", "Dropout"})

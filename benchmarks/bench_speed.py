@@ -1,0 +1,102 @@
+"""Speed targets of the core issue, rerunnable:
+
+1. A 650 MB GPT-2-small-shaped export (163 M params, ~1,200 nodes, dynamic batch/seq, weights embedded) is
+   reported faster than `onnx.load()` of the same file; the same graph with its weights file absent works.
+2. Swin (6,000+ nodes) is reported at least 2x faster than onnx-tool's `model_profile` in the same run
+   (onnx-tool is not a dependency: `pip install onnx-tool` to include it; it is skipped if absent).
+
+    python benchmarks/bench_speed.py [--keep DIR]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import onnx
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+import onnxcost  # noqa: E402
+from benchmarks.gpt2_like import build  # noqa: E402
+
+SHARED = ROOT.parent / "shared" / "models"
+
+
+def timed(fn: Callable[[], object], repeat: int = 3) -> float:
+    times = []
+    for _ in range(repeat):
+        t = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t)
+    return statistics.median(times)
+
+
+def gpt2(tmp: Path) -> None:
+    embedded = tmp / "gpt2_small.onnx"
+    onnx.save_model(build(zeros=True), str(embedded))
+    size_mb = embedded.stat().st_size / 1e6
+    t_load = timed(lambda: onnx.load(str(embedded)))
+    t_ours = timed(lambda: onnxcost.analyze(embedded, dims={"batch": 1, "seq": 128}))
+    rep = onnxcost.analyze(embedded, dims={"batch": 1, "seq": 128})
+    print(f"GPT-2-small-like, {size_mb:.0f} MB embedded, {rep.totals.nodes} nodes, "
+          f"{rep.totals.params / 1e6:.1f} M params, {rep.totals.macs / 1e9:.2f} GMAC at seq 128")
+    print(f"  onnx.load          {t_load:7.3f} s")
+    print(f"  onnxcost.analyze   {t_ours:7.3f} s   ({t_load / t_ours:.1f}x faster: "
+          f"{'PASS' if t_ours < t_load else 'FAIL'})")
+    graph_only = tmp / "gpt2_graph_only.onnx"
+    onnx.save_model(build(zeros=False), str(graph_only))
+    t_graph = timed(lambda: onnxcost.analyze(graph_only, dims={"batch": 1, "seq": 128}))
+    same = onnxcost.analyze(graph_only, dims={"batch": 1, "seq": 128}).totals.macs == rep.totals.macs
+    print(f"  weights absent     {t_graph:7.3f} s   (same MACs: {same})")
+
+
+def swin(tmp: Path) -> None:
+    truth = json.loads((SHARED / "truth.json").read_text())
+    src = SHARED / "swin_s.onnx"
+    dst = tmp / src.name
+    shutil.copy(src, dst)
+    with open(tmp / "swin_s.weights", "wb") as f:  # onnx-tool loads weights: give it zeros of the right size
+        f.truncate(truth["swin_s"]["weights_bytes"])
+    t_ours = timed(lambda: onnxcost.analyze(dst))
+    print(f"swin_s, {truth['swin_s']['nodes']} nodes")
+    print(f"  onnxcost.analyze   {t_ours:7.3f} s")
+    try:
+        import onnx_tool  # type: ignore[import-not-found]
+    except ImportError:
+        print("  onnx-tool          not installed (pip install onnx-tool to compare)")
+        return
+
+    def profile() -> None:
+        import contextlib
+        import io
+
+        with contextlib.redirect_stdout(io.StringIO()):
+            onnx_tool.model_profile(str(dst), save_profile=str(tmp / "onnx_tool_profile.txt"))
+
+    t_tool = timed(profile, repeat=1)
+    print(f"  onnx-tool profile  {t_tool:7.3f} s   ({t_tool / t_ours:.1f}x: {'PASS' if t_tool >= 2 * t_ours else 'FAIL'})")
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--keep", type=Path, help="write the generated models here instead of a temp dir")
+    args = ap.parse_args()
+    with tempfile.TemporaryDirectory() as tmp_name:
+        tmp = args.keep or Path(tmp_name)
+        tmp.mkdir(parents=True, exist_ok=True)
+        gpt2(tmp)
+        swin(tmp)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
