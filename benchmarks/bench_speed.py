@@ -83,7 +83,8 @@ def swin(tmp: Path) -> None:
             onnx_tool.model_profile(str(dst), save_profile=str(tmp / "onnx_tool_profile.txt"))
 
     t_tool = timed(profile, repeat=1)
-    print(f"  onnx-tool profile  {t_tool:7.3f} s   ({t_tool / t_ours:.1f}x: {'PASS' if t_tool >= 2 * t_ours else 'FAIL'})")
+    verdict = "PASS" if t_tool >= 2 * t_ours else "FAIL"
+    print(f"  onnx-tool profile  {t_tool:7.3f} s   ({t_tool / t_ours:.1f}x: {verdict})")
 
 
 def main() -> int:

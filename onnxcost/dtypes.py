@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import cache
 
 import numpy as np
 from onnx import TensorProto, helper
@@ -24,7 +24,7 @@ INT32 = TensorProto.INT32
 FLOAT = TensorProto.FLOAT
 
 
-@lru_cache(maxsize=None)
+@cache
 def bits(elem_type: int) -> int:
     """Storage bits of one element (0 when unknown or variable-sized, as for strings)."""
     if elem_type in _NARROW_BITS:
@@ -42,7 +42,7 @@ def nbytes(elem_type: int, elements: int) -> int:
     return (elements * bits(elem_type) + 7) // 8
 
 
-@lru_cache(maxsize=None)
+@cache
 def name(elem_type: int) -> str:
     """Lower-case ONNX type name, e.g. 'float', 'int64'; 'unknown' for 0."""
     if elem_type == 0:

@@ -160,8 +160,9 @@ def _dropout(c: NodeCtx) -> list[Spec]:
 
 @shape_rule("BatchNormalization")
 def _batchnorm(c: NodeCtx) -> list[Spec]:
-    channel = (c.shape(0)[1],) if len(c.shape(0)) > 1 else (1,)
-    return [(c.shape(0), c.dtype(0))] + [(channel, c.dtype(1))] * (c.n_out - 1)
+    channel: Shape = (c.shape(0)[1],) if len(c.shape(0)) > 1 else (1,)
+    stats: list[Spec] = [(channel, c.dtype(1))] * (c.n_out - 1)
+    return [(c.shape(0), c.dtype(0)), *stats]
 
 
 @shape_rule("LayerNormalization")
@@ -222,6 +223,7 @@ def _conv(c: NodeCtx) -> list[Spec]:
     if w[0] % group:
         raise c.fail(f"group={group} does not divide {w[0]} output channels")
     kernel = list(c.attrs.get("kernel_shape", w[2:]))
+    out_type: int
     if c.op == "ConvInteger":
         out_type = dtypes.INT32
     elif c.op == "QLinearConv":
@@ -395,7 +397,7 @@ def _split(c: NodeCtx) -> list[Spec]:
         n = int(c.attrs.get("num_outputs", c.n_out))
         chunk = -(-x[axis] // n)
         sizes = [chunk] * (n - 1) + [x[axis] - chunk * (n - 1)]
-    outs = []
+    outs: list[Spec] = []
     for size in sizes:
         s = list(x)
         s[axis] = size
@@ -557,8 +559,9 @@ def _space_to_depth(c: NodeCtx) -> list[Spec]:
 def _resize(c: NodeCtx) -> list[Spec]:
     x = c.shape(0)
     if c.op == "Upsample" or c.opset < 11:
-        scales = [float(s) for s in (c.attrs["scales"] if "scales" in c.attrs else c.value(1).reshape(-1))]
-        return [(tuple(int(math.floor(d * s)) for d, s in zip(x, scales, strict=True)), c.dtype(0))]
+        raw = c.attrs["scales"] if "scales" in c.attrs else np.asarray(c.value(1)).reshape(-1)
+        factors = [float(s) for s in raw]
+        return [(tuple(int(math.floor(d * s)) for d, s in zip(x, factors, strict=True)), c.dtype(0))]
     if "axes" in c.attrs or c.attrs.get("keep_aspect_ratio_policy", "stretch") != "stretch":
         raise LookupError("Resize axes / aspect policy: use ONNX inference")
     sizes = c.value(3)

@@ -3,6 +3,7 @@ topological order. Small integer values are propagated so run-time shape chains 
 
 from __future__ import annotations
 
+import contextlib
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -219,7 +220,7 @@ def _infer_node(
         if op == "Size":
             values = [np.array(int(np.prod(dims)), dtype=np.int64)]
         else:
-            start, end = attrs.get("start", 0), attrs.get("end", None)
+            start, end = attrs.get("start", 0), attrs.get("end")
             values = [dims[start:end] if end is not None else dims[start:]]
     elif domain == "ai.onnx" and _values_known(ins) and _small(specs):
         values = evaluate(op, attrs, [t.value() if t is not None else None for t in ins], opset)
@@ -317,10 +318,8 @@ def _onnx_fallback(
             return None
         v = t.value()
         if v is not None and t.dtype != onnx.TensorProto.STRING:
-            try:
+            with contextlib.suppress(TypeError, ValueError):
                 inits.append(numpy_helper.from_array(np.asarray(v), name))
-            except (TypeError, ValueError):
-                pass
         inputs.append(helper.make_tensor_value_info(name, t.dtype, None if t.shape is None else list(t.shape)))
     outputs = [helper.make_empty_tensor_value_info(o) for o in node.output if o]
     graph = helper.make_graph([node], "one_node", inputs, outputs, initializer=inits)

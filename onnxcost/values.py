@@ -110,7 +110,8 @@ VALUE_RULES["Mean"] = _variadic_rule(np.add, mean=True)
 
 @value_rule("Where")
 def _where(attrs: Attrs, xs: Arrays, opset: int) -> list[np.ndarray]:
-    return [np.where(np.asarray(xs[0]), xs[1], xs[2]).astype(np.asarray(xs[1]).dtype)]
+    a, b = np.asarray(xs[1]), np.asarray(xs[2])
+    return [np.asarray(np.where(np.asarray(xs[0]), a, b)).astype(a.dtype)]
 
 
 @value_rule("Cast")
@@ -201,7 +202,7 @@ def _clamp_slice(start: int, end: int, step: int, dim: int) -> tuple[int, int | 
 @value_rule("Range")
 def _range(attrs: Attrs, xs: Arrays, opset: int) -> list[np.ndarray]:
     start, limit, delta = (np.asarray(x) for x in xs[:3])
-    return [np.arange(start, limit, delta).astype(start.dtype)]
+    return [np.arange(start.item(), limit.item(), delta.item()).astype(start.dtype)]
 
 
 def fill_value(attrs: Attrs) -> np.ndarray:

@@ -4,6 +4,7 @@ initializers before parsing, so a 600 MB model costs the parse of its graph, not
 from __future__ import annotations
 
 import mmap
+from collections.abc import Iterator
 from pathlib import Path
 
 import onnx
@@ -30,7 +31,7 @@ def _varint(buf: memoryview | bytes | mmap.mmap, pos: int) -> tuple[int, int]:
             raise ValueError("varint too long")
 
 
-def _fields(buf: memoryview | mmap.mmap, start: int, end: int):  # type: ignore[no-untyped-def]
+def _fields(buf: memoryview | mmap.mmap, start: int, end: int) -> Iterator[tuple[int, int, int, int, int]]:
     """Yield (field number, wire type, field start, value start, field end) over buf[start:end]."""
     pos = start
     while pos < end:
