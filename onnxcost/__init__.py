@@ -1,7 +1,23 @@
-"""onnxcost: what will this exported model cost? MACs, FLOPs, params, memory and latency of ONNX files."""
+"""onnxcost: what will this exported model cost? MACs, FLOPs, params, memory and latency of ONNX files.
+
+The API is imported lazily so that `onnxcost --help` and other light commands start without onnx/networkx."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
 
 from .errors import ConfigError, ModelError, OnnxcostError
-from .report import Report, analyze
+
+if TYPE_CHECKING:
+    from .report import Report, analyze
 
 __all__ = ["ConfigError", "ModelError", "OnnxcostError", "Report", "analyze"]
 __version__ = "0.1.0"
+
+
+def __getattr__(name: str) -> Any:
+    if name in ("analyze", "Report"):
+        from . import report
+
+        return getattr(report, name)
+    raise AttributeError(f"module 'onnxcost' has no attribute {name!r}")
