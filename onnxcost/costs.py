@@ -28,20 +28,51 @@ class NodeCost:
         return self.macs is not None and self.flops is not None
 
 
-def weight_inputs(node: NodeInfo, tensors: dict[str, TensorInfo]) -> list[TensorInfo]:
-    """Constant inputs that are model parameters: not index/shape tensors, not scalar literals, and none
-    for folded nodes (their output is counted where it is read)."""
-    if node.folded:
-        return []
-    out = []
-    for name in dict.fromkeys(node.inputs):
-        t = tensors.get(name) if name else None
-        if t is None or not t.is_constant or not dtypes.is_param_type(t.dtype) or t.shape is None:
-            continue
-        if t.kind == "constant" and (t.elements or 0) <= 1:
-            continue  # a scalar literal of the code (0.5, sqrt(d), -inf), not a learned parameter
-        out.append(t)
-    return out
+class WeightRoots:
+    """The learned tensors behind each constant: initializers and Constant outputs of weight type, traced back
+    through constant-folded nodes (Identity aliases, Transpose(W), Gather(table, shape-derived index)).
+    A folded tensor with no such root (ConstantOfShape filling a weight) is its own root; scalar literals
+    and values computed from shapes (Shape -> ... -> ConstantOfShape masks) are not weights."""
+
+    def __init__(self, graph: Graph) -> None:
+        self.tensors = graph.tensors
+        self.inputs_of: dict[str, list[str]] = {}
+        for n in graph.nodes:
+            if n.folded:
+                for out in n.outputs:
+                    self.inputs_of[out] = [i for i in n.inputs if i]
+        self.memo: dict[str, frozenset[str]] = {}
+
+    def _is_weight(self, t: TensorInfo) -> bool:
+        return (dtypes.is_param_type(t.dtype) and t.shape is not None and (t.elements or 0) > 1
+                and not t.from_shape)
+
+    def roots(self, name: str) -> frozenset[str]:
+        if name in self.memo:
+            return self.memo[name]
+        t = self.tensors.get(name)
+        result: frozenset[str] = frozenset()
+        if t is not None and t.is_constant:
+            if name in self.inputs_of:
+                stack_roots: set[str] = set()
+                for i in self.inputs_of[name]:
+                    stack_roots |= self.roots(i)
+                result = frozenset(stack_roots) if stack_roots else (
+                    frozenset({name}) if self._is_weight(t) else frozenset())
+            elif self._is_weight(t):
+                result = frozenset({name})
+        self.memo[name] = result
+        return result
+
+    def of_node(self, node: NodeInfo) -> frozenset[str]:
+        """Weights a node reads (none for folded nodes: their output is counted where it is read)."""
+        if node.folded:
+            return frozenset()
+        out: set[str] = set()
+        for name in node.inputs:
+            if name:
+                out |= self.roots(name)
+        return frozenset(out)
 
 
 def _bytes(names: list[str], tensors: dict[str, TensorInfo]) -> int | None:
@@ -57,10 +88,10 @@ def _bytes(names: list[str], tensors: dict[str, TensorInfo]) -> int | None:
     return total
 
 
-def node_cost(node: NodeInfo, tensors: dict[str, TensorInfo], warnings: list[str]) -> NodeCost:
-    weights = weight_inputs(node, tensors)
-    params = sum(t.elements or 0 for t in weights)
-    param_bytes = sum(t.nbytes or 0 for t in weights)
+def node_cost(node: NodeInfo, tensors: dict[str, TensorInfo], weights: frozenset[str],
+              warnings: list[str]) -> NodeCost:
+    params = sum(tensors[w].elements or 0 for w in weights)
+    param_bytes = sum(tensors[w].nbytes or 0 for w in weights)
     in_bytes, out_bytes = _bytes(node.inputs, tensors), _bytes(node.outputs, tensors)
     if node.folded:
         # All inputs are constant: runtimes compute it once when the model loads, not per inference.
@@ -94,12 +125,7 @@ def node_cost(node: NodeInfo, tensors: dict[str, TensorInfo], warnings: list[str
 def graph_costs(graph: Graph) -> tuple[list[NodeCost], set[str], list[str]]:
     """Per-node costs in graph order, the names of the distinct weight tensors, and warnings."""
     warnings: list[str] = []
-    costs = [node_cost(n, graph.tensors, warnings) for n in graph.nodes]
-    # Exporters alias one stored tensor under several names through constant Identity nodes
-    # (deduplicated biases, tied weights): follow those so a shared tensor counts once.
-    alias: dict[str, str] = {}
-    for n in graph.nodes:
-        if n.folded and n.op_type == "Identity" and n.inputs and n.outputs:
-            alias[n.outputs[0]] = alias.get(n.inputs[0], n.inputs[0])
-    weights = {alias.get(t.name, t.name) for n in graph.nodes for t in weight_inputs(n, graph.tensors)}
-    return costs, weights, warnings
+    roots = WeightRoots(graph)
+    per_node = [roots.of_node(n) for n in graph.nodes]
+    costs = [node_cost(n, graph.tensors, w, warnings) for n, w in zip(graph.nodes, per_node, strict=True)]
+    return costs, set().union(*per_node) if per_node else set(), warnings

@@ -1,77 +1,214 @@
-"""Memory stage: liveness of activations under a schedule, and the peak of live bytes."""
+"""Memory stage, part 1: the liveness model of activations and its simulation under a schedule.
+
+Activations live in buffers. Without in-place reuse every non-constant tensor is its own buffer: a graph
+input is live from the start until its last consumer has run, a node output from its producer until its
+last consumer has run, graph outputs until the end; constants are excluded (they are `param_bytes`).
+With `inplace`, view ops (Reshape, Flatten, Squeeze, Unsqueeze, Identity, Dropout) alias their input's
+buffer, and an element-wise unary op overwrites its input when it is that buffer's last reader, as
+frameworks do (seed 003's AlexNet: peak #activations = input + conv1 output).
+
+The live set after running a *set* of nodes does not depend on their order; the scheduler relies on it."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
-from .graph import Graph
+from .graph import Graph, NodeInfo
+
+VIEW_OPS = frozenset({"Reshape", "Flatten", "Squeeze", "Unsqueeze", "Identity", "Dropout"})
+INPLACE_UNARY_OPS = frozenset({
+    "Relu", "LeakyRelu", "PRelu", "Sigmoid", "HardSigmoid", "HardSwish", "Tanh", "Clip", "Elu", "Selu", "Celu",
+    "Softplus", "Softsign", "Gelu", "Erf", "Exp", "Log", "Neg", "Abs", "Sqrt", "Reciprocal", "Floor", "Ceil",
+    "Round", "Sign", "Mish", "ThresholdedRelu", "Sin", "Cos",
+})
 
 
-@dataclass(frozen=True)
-class Interval:
-    """A non-constant tensor's lifetime in schedule steps, inclusive at both ends."""
+@dataclass
+class Buffer:
+    """One allocation: a tensor, plus (in-place model) the views aliasing it."""
 
-    tensor: str
-    start: int
-    end: int
+    tensors: list[str]
     nbytes: int
     elements: int
+    producer: int | None  # index into MemoryModel.nodes; None for a graph input
+    consumers: int = 0  # bitmask over MemoryModel.nodes of every reader of any of its tensors
+    pinned: bool = False  # holds a graph output: live until the end
+
+
+@dataclass
+class MemoryModel:
+    """Buffers and, per schedulable node, what it allocates, reads and may overwrite in place."""
+
+    graph: Graph
+    inplace: bool
+    nodes: list[NodeInfo] = field(default_factory=list)  # schedulable: non-folded, in graph order
+    buffers: list[Buffer] = field(default_factory=list)
+    deps: list[int] = field(default_factory=list)  # bitmask of predecessor nodes
+    allocs: list[list[int]] = field(default_factory=list)  # buffers each node creates
+    reads: list[list[int]] = field(default_factory=list)  # buffers each node reads (distinct)
+    reuse: list[int | None] = field(default_factory=list)  # buffer a unary node may overwrite
+    buffer_of: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def initial_bytes(self) -> int:
+        """Bytes live before any node runs: graph inputs that are read or are graph outputs."""
+        return sum(b.nbytes for b in self.buffers if b.producer is None and (b.consumers or b.pinned))
+
+
+def build_model(graph: Graph, inplace: bool = False) -> MemoryModel | None:
+    """The buffer model of `graph`; None when some activation's size is unknown."""
+    m = MemoryModel(graph, inplace)
+    m.nodes = [n for n in graph.nodes if not n.folded]
+    index = {n.name: i for i, n in enumerate(m.nodes)}
+    outputs = set(graph.outputs)
+
+    def new_buffer(tensor: str, producer: int | None) -> bool:
+        t = graph.tensors.get(tensor)
+        if t is None or t.nbytes is None or t.elements is None:
+            return False
+        m.buffer_of[tensor] = len(m.buffers)
+        m.buffers.append(Buffer([tensor], t.nbytes, t.elements, producer))
+        return True
+
+    for name in graph.inputs:
+        if not new_buffer(name, None):
+            return None
+    for i, node in enumerate(m.nodes):
+        reads = sorted({m.buffer_of[t] for t in node.inputs if t in m.buffer_of})
+        m.reads.append(reads)
+        deps = 0
+        for t in node.inputs:
+            producer = graph.producers.get(t)
+            if producer is not None and producer in index:
+                deps |= 1 << index[producer]
+        m.deps.append(deps)
+        allocs: list[int] = []
+        data = node.inputs[0] if node.inputs else ""
+        for k, out in enumerate(node.outputs):
+            if not out:
+                continue
+            if inplace and k == 0 and node.op_type in VIEW_OPS and data in m.buffer_of:
+                b = m.buffer_of[data]
+                m.buffer_of[out] = b
+                m.buffers[b].tensors.append(out)
+                continue
+            if not new_buffer(out, i):
+                return None
+            allocs.append(m.buffer_of[out])
+        m.allocs.append(allocs)
+        candidate = None
+        if inplace and node.op_type in INPLACE_UNARY_OPS and data in m.buffer_of and allocs:
+            b = m.buffer_of[data]
+            if m.buffers[b].producer is not None and m.buffers[b].nbytes == m.buffers[allocs[0]].nbytes:
+                candidate = b
+        m.reuse.append(candidate)
+    for i, reads in enumerate(m.reads):
+        for b in reads:
+            m.buffers[b].consumers |= 1 << i
+    for b in m.buffers:
+        b.pinned = any(t in outputs for t in b.tensors)
+    return m
+
+
+def step(m: MemoryModel, done: int, i: int) -> tuple[int, int, bool]:
+    """Run node i after the set `done`: (bytes allocated during the step, bytes freed after it, reused?)."""
+    after = done | (1 << i)
+    reused = False
+    alloc = sum(m.buffers[b].nbytes for b in m.allocs[i])
+    r = m.reuse[i]
+    if r is not None and not m.buffers[r].pinned and not m.buffers[r].consumers & ~after:
+        reused = True
+        alloc -= m.buffers[r].nbytes
+    freed = 0
+    for b in m.reads[i]:
+        buf = m.buffers[b]
+        if not buf.pinned and not buf.consumers & ~after:
+            freed += buf.nbytes
+    for b in m.allocs[i]:
+        buf = m.buffers[b]
+        if not buf.pinned and not buf.consumers:
+            freed += buf.nbytes  # an output nobody reads dies right after its step
+    return alloc, freed, reused
 
 
 @dataclass(frozen=True)
-class Peak:
-    bytes: int
-    elements: int
-    step: int  # schedule position at which the peak is reached
-    live: tuple[str, ...]  # tensors live at that step, largest first
+class Timeline:
+    """Memory while running one schedule of MemoryModel.nodes."""
+
+    order: tuple[int, ...]
+    step_bytes: tuple[int, ...]  # live bytes during each step
+    step_elements: tuple[int, ...]
+    peak_bytes: int
+    peak_elements: int
+    peak_step: int
+    peak_live: tuple[str, ...]  # base tensor of each buffer live at the peak, largest first
+    lifetimes: tuple[tuple[int, int, int, int], ...]  # physical buffers: (start, end, nbytes, elements)
+    buffer_names: tuple[str, ...]  # the first tensor held by each physical buffer, as in lifetimes
+
+    @property
+    def total_bytes(self) -> int:
+        return sum(lt[2] for lt in self.lifetimes)
+
+    @property
+    def total_elements(self) -> int:
+        return sum(lt[3] for lt in self.lifetimes)
 
 
-def activations(graph: Graph) -> list[str] | None:
-    """Every non-constant tensor (graph inputs and non-folded node outputs); None if a size is unknown."""
-    names = [n for n in graph.inputs]
-    names += [o for node in graph.nodes if not node.folded for o in node.outputs if o]
-    for n in names:
-        t = graph.tensors.get(n)
-        if t is None or t.nbytes is None:
-            return None
-    return names
-
-
-def intervals(graph: Graph, schedule: list[str]) -> list[Interval] | None:
-    """Lifetimes under `schedule`: inputs from the start, outputs from their producer, each until its last
-    consumer has run; graph outputs until the end. None when some activation's size is unknown."""
-    names = activations(graph)
-    if names is None:
-        return None
-    step = {name: i for i, name in enumerate(schedule)}
-    last = len(schedule) - 1
-    outputs = set(graph.outputs)
-    result = []
-    for n in names:
-        t = graph.tensors[n]
-        start = 0 if t.kind == "input" else step[graph.producers[n]]
-        uses = [step[c] for c in graph.consumers.get(n, ()) if c in step]
-        end = max(uses, default=start)
-        if n in outputs:
-            end = max(last, start)
-        result.append(Interval(n, start, end, int(t.nbytes or 0), int(t.elements or 0)))
-    return result
-
-
-def peak(lifetimes: list[Interval], steps: int) -> Peak:
-    """The largest sum of live bytes over the schedule's steps (sweep over interval ends)."""
-    delta = [0] * (steps + 2)
-    delta_el = [0] * (steps + 2)
-    for iv in lifetimes:
-        delta[iv.start] += iv.nbytes
-        delta[iv.end + 1] -= iv.nbytes
-        delta_el[iv.start] += iv.elements
-        delta_el[iv.end + 1] -= iv.elements
-    best, best_step, cur, cur_el, best_el = 0, 0, 0, 0, 0
-    for i in range(max(steps, 1)):
-        cur += delta[i]
-        cur_el += delta_el[i]
-        if cur > best:
-            best, best_step, best_el = cur, i, cur_el
-    live = sorted((iv for iv in lifetimes if iv.start <= best_step <= iv.end), key=lambda iv: -iv.nbytes)
-    return Peak(best, best_el, best_step, tuple(iv.tensor for iv in live))
+def simulate(m: MemoryModel, order: list[int]) -> Timeline:
+    """Live bytes and elements at every step of `order`, the peak and what is live there."""
+    n = len(m.buffers)
+    start = [0 if b.producer is None else -1 for b in m.buffers]
+    end = [-1] * n
+    phys = list(range(n))  # in-place reuse: an output continues its input's physical buffer
+    live = {b for b, buf in enumerate(m.buffers) if buf.producer is None and (buf.consumers or buf.pinned)}
+    done = 0
+    steps_b: list[int] = []
+    steps_e: list[int] = []
+    best = (-1, 0, 0, ())  # bytes, elements, step, live
+    for s, i in enumerate(order):
+        alloc, _, reused = step(m, done, i)
+        during = live | set(m.allocs[i])
+        if reused and m.reuse[i] is not None:
+            r = m.reuse[i]
+            phys[m.allocs[i][0]] = phys[r]  # type: ignore[index]
+        nbytes = sum(m.buffers[b].nbytes for b in during)
+        elements = sum(m.buffers[b].elements for b in during)
+        if reused:
+            r = m.reuse[i]
+            assert r is not None
+            nbytes -= m.buffers[r].nbytes
+            elements -= m.buffers[r].elements
+        steps_b.append(nbytes)
+        steps_e.append(elements)
+        if nbytes > best[0]:
+            best = (nbytes, elements, s, tuple(sorted(during, key=lambda b: -m.buffers[b].nbytes)))
+        for b in m.allocs[i]:
+            start[b] = s
+        done |= 1 << i
+        for b in list(during):
+            buf = m.buffers[b]
+            if not buf.pinned and not buf.consumers & ~done:
+                during.discard(b)
+                end[b] = s
+        live = during
+    last = len(order) - 1
+    for b in live:
+        end[b] = max(last, start[b])
+    merged: dict[int, list[int]] = {}
+    for b, buf in enumerate(m.buffers):
+        if end[b] < 0 and not (buf.producer is None and (buf.consumers or buf.pinned)):
+            continue
+        p = phys[b]
+        while phys[p] != p:
+            p = phys[p]
+        s0, e0 = max(start[b], 0), max(end[b], start[b], 0)
+        if p in merged:
+            cur = merged[p]
+            cur[0], cur[1] = min(cur[0], s0), max(cur[1], e0)
+            cur[2], cur[3] = max(cur[2], buf.nbytes), max(cur[3], buf.elements)
+        else:
+            merged[p] = [s0, e0, buf.nbytes, buf.elements]
+    peak_live = tuple(m.buffers[b].tensors[0] for b in best[3])
+    return Timeline(tuple(order), tuple(steps_b), tuple(steps_e), max(best[0], 0), best[1], max(best[2], 0),
+                    peak_live, tuple((v[0], v[1], v[2], v[3]) for v in merged.values()),
+                    tuple(m.buffers[p].tensors[0] for p in merged))

@@ -11,7 +11,10 @@ from typing import Any
 import onnx
 
 from . import costs as costs_mod
+from .errors import ConfigError
+from . import arena as arena_mod
 from . import dtypes, graph, load, memory, shapes
+from . import schedule as schedule_mod
 
 SCHEMA = "onnxcost.report/1"
 
@@ -42,6 +45,9 @@ class Totals:
     activation_bytes: int | None
     peak_memory_bytes: int | None
     unknown_cost_nodes: int
+    activation_elements: int | None = None
+    peak_memory_elements: int | None = None
+    peak_memory_bytes_file_order: int | None = None
 
 
 @dataclass
@@ -71,6 +77,21 @@ class NodeReport:
 
 
 @dataclass
+class MemoryInfo:
+    """Where the peak is (the memory bottleneck) and the per-step curve under the chosen schedule."""
+
+    inplace: bool
+    peak_step: int  # index into `timeline_bytes`: steps are the nodes that run (folded ones do not)
+    peak_node: str
+    peak_live_tensors: list[str]  # largest first
+    timeline_bytes: list[int]
+    timeline_nodes: list[str]
+    arena_bytes: int | None = None
+    arena_fragmentation: float | None = None  # arena_bytes / peak_memory_bytes
+    arena_offsets: dict[str, int] | None = None  # base tensor of each buffer -> byte offset
+
+
+@dataclass
 class Report:
     model: ModelInfo
     inputs: list[TensorSpec]
@@ -80,7 +101,9 @@ class Report:
     nodes: list[NodeReport]
     schedule: list[str]
     warnings: list[str] = field(default_factory=list)
-    peak: memory.Peak | None = field(default=None, repr=False)
+    schedule_method: str = "file"
+    schedule_optimal: bool = False
+    memory: MemoryInfo | None = None
     graph: graph.Graph | None = field(default=None, repr=False)
 
     def to_dict(self) -> dict[str, Any]:
@@ -94,6 +117,9 @@ class Report:
             "by_op_type": {k: asdict(v) for k, v in self.by_op_type.items()},
             "nodes": [asdict(n) for n in self.nodes],
             "schedule": list(self.schedule),
+            "schedule_method": self.schedule_method,
+            "schedule_optimal": self.schedule_optimal,
+            "memory": None if self.memory is None else asdict(self.memory),
             "warnings": list(self.warnings),
         }
 
@@ -112,20 +138,27 @@ def analyze(
     model: str | os.PathLike[str] | onnx.ModelProto,
     dims: Mapping[str, int] | None = None,
     input_shapes: Mapping[str, Sequence[int]] | None = None,
+    *,
+    schedule: str = "optimal",
+    schedule_budget: float = 5.0,
+    inplace: bool = False,
+    arena: bool = False,
 ) -> Report:
     """Analyse an ONNX model (path or ModelProto) and return its Report. Raises onnxcost.ModelError on
-    input that cannot be analysed; what can still be analysed yields warnings in `report.warnings`."""
+    input that cannot be analysed; what can still be analysed yields warnings in `report.warnings`.
+
+    schedule: "file", "topo" or "optimal" (minimum peak; see schedule.py), within schedule_budget seconds.
+    inplace: views alias their input and unary ops overwrite a dead input. arena: plan buffer offsets."""
+    if schedule not in schedule_mod.METHODS:
+        raise ConfigError(f"unknown schedule {schedule!r}; choose one of {', '.join(schedule_mod.METHODS)}")
     loaded = load.load(model)
     shaped = shapes.infer(loaded, dims, {k: tuple(v) for k, v in (input_shapes or {}).items()})
     g = graph.build(loaded, shaped)
     node_costs, weights, cost_warnings = costs_mod.graph_costs(g)
     warnings = loaded.warnings + shaped.warnings + cost_warnings
 
-    schedule = [n.name for n in g.nodes]
-    lifetimes = memory.intervals(g, schedule)
-    peak = None if lifetimes is None else memory.peak(lifetimes, len(schedule))
-    activation_bytes = None if lifetimes is None else sum(iv.nbytes for iv in lifetimes)
-    if lifetimes is None:
+    mem = _memory(g, schedule, schedule_budget, inplace, arena)
+    if mem is None:
         warnings.append("some activation shapes are unknown: activation and peak memory are unknown")
 
     nodes: list[NodeReport] = []
@@ -152,9 +185,12 @@ def analyze(
         flops=sum(c.flops or 0 for c in node_costs),
         params=sum(g.tensors[w].elements or 0 for w in weights),
         param_bytes=sum(g.tensors[w].nbytes or 0 for w in weights),
-        activation_bytes=activation_bytes,
-        peak_memory_bytes=None if peak is None else peak.bytes,
+        activation_bytes=None if mem is None else mem.timeline.total_bytes,
+        peak_memory_bytes=None if mem is None else mem.timeline.peak_bytes,
         unknown_cost_nodes=sum(1 for c in node_costs if not c.known),
+        activation_elements=None if mem is None else mem.timeline.total_elements,
+        peak_memory_elements=None if mem is None else mem.timeline.peak_elements,
+        peak_memory_bytes_file_order=None if mem is None else mem.file_peak_bytes,
     )
     proto = loaded.model
     info = ModelInfo(
@@ -167,5 +203,46 @@ def analyze(
         inputs=[_spec(i, g.tensors) for i in g.inputs],
         outputs=[_spec(o, g.tensors) for o in g.outputs],
         totals=totals, by_op_type=dict(sorted(by_op.items(), key=lambda kv: -(kv[1].macs or 0))),
-        nodes=nodes, schedule=schedule, warnings=warnings, peak=peak, graph=g,
+        nodes=nodes, warnings=warnings, graph=g,
+        schedule=mem.names if mem is not None else [n.name for n in g.nodes],
+        schedule_method=mem.method if mem is not None else "file",
+        schedule_optimal=mem is not None and mem.optimal,
+        memory=None if mem is None else mem.info,
     )
+
+
+@dataclass
+class _Memory:
+    timeline: memory.Timeline
+    file_peak_bytes: int
+    names: list[str]
+    method: str
+    optimal: bool
+    info: MemoryInfo
+
+
+def _memory(g: graph.Graph, method: str, budget: float, inplace: bool, arena: bool) -> _Memory | None:
+    model = memory.build_model(g, inplace)
+    if model is None:
+        return None
+    sched = schedule_mod.schedule(model, method, budget)
+    timeline = memory.simulate(model, sched.order)
+    file_peak = memory.simulate(model, schedule_mod.file_order(model)).peak_bytes
+    if method == "file":
+        names = [n.name for n in g.nodes]
+    else:  # folded nodes compute from constants only: they can run (and runtimes run them) first
+        names = [n.name for n in g.nodes if n.folded] + [model.nodes[i].name for i in sched.order]
+    step_names = [model.nodes[i].name for i in sched.order]
+    info = MemoryInfo(
+        inplace=inplace, peak_step=timeline.peak_step,
+        peak_node=step_names[timeline.peak_step] if step_names else "",
+        peak_live_tensors=list(timeline.peak_live), timeline_bytes=list(timeline.step_bytes),
+        timeline_nodes=step_names,
+    )
+    if arena:
+        plan = arena_mod.plan([(s, e, b) for s, e, b, _ in timeline.lifetimes], timeline.peak_bytes)
+        info.arena_bytes = plan.arena_bytes
+        info.arena_fragmentation = round(plan.fragmentation, 4)
+        info.arena_offsets = {name: p.offset for name, p in zip(timeline.buffer_names, plan.placements,
+                                                                strict=True)}
+    return _Memory(timeline, file_peak, names, method, sched.optimal, info)

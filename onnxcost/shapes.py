@@ -35,6 +35,7 @@ class TensorInfo:
     dtype: int = 0
     shape: Shape | None = None
     producer: int | None = None  # index of the producing node in the model's node list
+    from_shape: bool = False  # a constant computed from activation shapes (Shape -> ...), not a weight
     proto: onnx.TensorProto | None = field(default=None, repr=False)
     _value: np.ndarray | None = field(default=None, repr=False)
 
@@ -172,8 +173,13 @@ def infer(
             node.op_type not in NONDETERMINISTIC and domain == "ai.onnx")
         if node.op_type == "Constant" and domain == "ai.onnx":
             is_const = True
-        folded[idx] = is_const
         outs = _infer_node(node, name, attrs[idx], ins, opset, domain, warnings, declared, loaded.opsets)
+        from_shape = any(t is not None and t.from_shape for t in ins)
+        if not is_const and outs and all(v is not None for _, _, v in outs) and domain == "ai.onnx" and (
+                node.op_type not in NONDETERMINISTIC):
+            # Known values computed from static shapes (Shape, Size and what follows): runtimes fold them too.
+            is_const = from_shape = True
+        folded[idx] = is_const
         for k, out_name in enumerate(node.output):
             if not out_name:
                 continue
@@ -181,7 +187,8 @@ def infer(
             if shape is not None and any(d < 0 for d in shape):
                 raise ModelError(f"node '{name}' ({node.op_type}): output '{out_name}' would have "
                                  f"negative dims {list(shape)}")
-            info = TensorInfo(out_name, "constant" if is_const else "activation", dtype, shape, idx)
+            info = TensorInfo(out_name, "constant" if is_const else "activation", dtype, shape, idx,
+                              from_shape=from_shape and is_const)
             info._value = value
             tensors[out_name] = info
     return ShapeResult(tensors, attrs, folded, warnings)

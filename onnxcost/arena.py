@@ -1,0 +1,56 @@
+"""Memory stage, part 3: an arena plan, one offset per activation buffer in a single allocation.
+
+Greedy by size, as TensorFlow Lite's planner does: place the largest buffers first, each at the lowest
+offset where it overlaps no already placed buffer whose lifetime intersects its own (best fit among gaps)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Placement:
+    start: int  # first schedule step it is live
+    end: int  # last schedule step it is live
+    nbytes: int
+    offset: int
+
+
+@dataclass(frozen=True)
+class ArenaPlan:
+    placements: tuple[Placement, ...]
+    arena_bytes: int
+    peak_bytes: int
+
+    @property
+    def fragmentation(self) -> float:
+        """arena / peak: 1.0 means no byte is wasted to fragmentation."""
+        return self.arena_bytes / self.peak_bytes if self.peak_bytes else 1.0
+
+
+def plan(lifetimes: list[tuple[int, int, int]], peak_bytes: int, alignment: int = 64) -> ArenaPlan:
+    """Offsets for buffers given as (start, end, nbytes); offsets are multiples of `alignment`."""
+    order = sorted(range(len(lifetimes)), key=lambda k: (-lifetimes[k][2], lifetimes[k][0], k))
+    placed: list[Placement] = []
+    offsets: dict[int, int] = {}
+    for k in order:
+        start, end, size = lifetimes[k]
+        overlapping = sorted((p for p in placed if p.start <= end and start <= p.end), key=lambda p: p.offset)
+        best_offset, best_gap = None, None
+        cursor = 0
+        for p in overlapping:
+            gap = p.offset - cursor
+            if gap >= size and (best_gap is None or gap < best_gap):
+                best_offset, best_gap = cursor, gap
+            cursor = max(cursor, _align(p.offset + p.nbytes, alignment))
+        offset = best_offset if best_offset is not None else cursor
+        placement = Placement(start, end, size, offset)
+        placed.append(placement)
+        offsets[k] = offset
+    arena = max((p.offset + p.nbytes for p in placed), default=0)
+    ordered = tuple(Placement(*lifetimes[k], offsets[k]) for k in range(len(lifetimes)))
+    return ArenaPlan(ordered, arena, peak_bytes)
+
+
+def _align(n: int, alignment: int) -> int:
+    return -(-n // alignment) * alignment
