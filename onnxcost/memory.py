@@ -103,10 +103,10 @@ def build_model(graph: Graph, inplace: bool = False) -> MemoryModel | None:
                 candidate = b
         m.reuse.append(candidate)
     for i, reads in enumerate(m.reads):
-        for b in reads:
-            m.buffers[b].consumers |= 1 << i
-    for b in m.buffers:
-        b.pinned = any(t in outputs for t in b.tensors)
+        for k in reads:
+            m.buffers[k].consumers |= 1 << i
+    for buf in m.buffers:
+        buf.pinned = any(t in outputs for t in buf.tensors)
     return m
 
 
@@ -164,24 +164,21 @@ def simulate(m: MemoryModel, order: list[int]) -> Timeline:
     done = 0
     steps_b: list[int] = []
     steps_e: list[int] = []
-    best = (-1, 0, 0, ())  # bytes, elements, step, live
+    best: tuple[int, int, int, tuple[int, ...]] = (-1, 0, 0, ())  # bytes, elements, step, live buffers
     for s, i in enumerate(order):
-        alloc, _, reused = step(m, done, i)
+        _, _, reused = step(m, done, i)
         during = live | set(m.allocs[i])
-        if reused and m.reuse[i] is not None:
-            r = m.reuse[i]
-            phys[m.allocs[i][0]] = phys[r]  # type: ignore[index]
-        nbytes = sum(m.buffers[b].nbytes for b in during)
-        elements = sum(m.buffers[b].elements for b in during)
-        if reused:
-            r = m.reuse[i]
-            assert r is not None
-            nbytes -= m.buffers[r].nbytes
-            elements -= m.buffers[r].elements
+        occupied = set(during)
+        r = m.reuse[i]
+        if reused and r is not None:
+            phys[m.allocs[i][0]] = phys[r]
+            occupied.discard(r)  # the output is written over it
+        nbytes = sum(m.buffers[b].nbytes for b in occupied)
+        elements = sum(m.buffers[b].elements for b in occupied)
         steps_b.append(nbytes)
         steps_e.append(elements)
         if nbytes > best[0]:
-            best = (nbytes, elements, s, tuple(sorted(during, key=lambda b: -m.buffers[b].nbytes)))
+            best = (nbytes, elements, s, tuple(sorted(occupied, key=lambda k: -m.buffers[k].nbytes)))
         for b in m.allocs[i]:
             start[b] = s
         done |= 1 << i

@@ -10,11 +10,11 @@ from typing import Any
 
 import onnx
 
-from . import costs as costs_mod
-from .errors import ConfigError
 from . import arena as arena_mod
+from . import costs as costs_mod
 from . import dtypes, graph, load, memory, shapes
 from . import schedule as schedule_mod
+from .errors import ConfigError
 
 SCHEMA = "onnxcost.report/1"
 
