@@ -1,11 +1,17 @@
 """Memory stage, part 3: an arena plan, one offset per activation buffer in a single allocation.
 
-Greedy by size, as TensorFlow Lite's planner does: place the largest buffers first, each at the lowest
-offset where it overlaps no already placed buffer whose lifetime intersects its own (best fit among gaps)."""
+Greedy by size, as TensorFlow Lite's planner does: place the largest buffers first, each in the tightest gap
+that overlaps no already placed buffer whose lifetime intersects its own. Three more placement orders (by
+size x lifetime, by longest lifetime, by start) are tried as well and the smallest arena is kept."""
 
 from __future__ import annotations
 
+import random
 from dataclasses import dataclass
+
+#: Graphs with at most this many buffers also try RANDOM_RESTARTS perturbed placement orders.
+RANDOM_RESTART_LIMIT = 5000
+RANDOM_RESTARTS = 48
 
 
 @dataclass(frozen=True)
@@ -30,7 +36,33 @@ class ArenaPlan:
 
 def plan(lifetimes: list[tuple[int, int, int]], peak_bytes: int, alignment: int = 64) -> ArenaPlan:
     """Offsets for buffers given as (start, end, nbytes); offsets are multiples of `alignment`."""
-    order = sorted(range(len(lifetimes)), key=lambda k: (-lifetimes[k][2], lifetimes[k][0], k))
+    keys = [
+        lambda k: (-lifetimes[k][2], lifetimes[k][0], k),
+        lambda k: (-lifetimes[k][2] * (lifetimes[k][1] - lifetimes[k][0] + 1), k),
+        lambda k: (lifetimes[k][0] - lifetimes[k][1], -lifetimes[k][2], k),
+        lambda k: (lifetimes[k][0], -lifetimes[k][2], k),
+    ]
+    orders = [sorted(range(len(lifetimes)), key=key) for key in keys]
+    if len(lifetimes) <= RANDOM_RESTART_LIMIT:  # small graphs: a few seeded shuffles of the size order too
+        rng = random.Random(0)
+        for _ in range(RANDOM_RESTARTS):
+            order = list(orders[0])
+            for _swap in range(max(1, len(order) // 4)):
+                a, b = rng.randrange(len(order)), rng.randrange(len(order))
+                order[a], order[b] = order[b], order[a]
+            orders.append(order)
+    best: ArenaPlan | None = None
+    for order in orders:
+        candidate = _place(lifetimes, order, peak_bytes, alignment)
+        if best is None or candidate.arena_bytes < best.arena_bytes:
+            best = candidate
+        if best.arena_bytes <= _align(peak_bytes, alignment):
+            break  # cannot do better than the peak
+    assert best is not None
+    return best
+
+
+def _place(lifetimes: list[tuple[int, int, int]], order: list[int], peak_bytes: int, alignment: int) -> ArenaPlan:
     placed: list[Placement] = []
     offsets: dict[int, int] = {}
     for k in order:

@@ -28,6 +28,18 @@ class Format(str, Enum):
     markdown = "markdown"
 
 
+class Schedule(str, Enum):
+    file = "file"
+    topo = "topo"
+    optimal = "optimal"
+
+
+class Optimizer(str, Enum):
+    sgd = "sgd"
+    momentum = "momentum"
+    adam = "adam"
+
+
 def parse_dims(items: list[str] | None) -> dict[str, int]:
     """['batch=1', 'seq=128'] -> {'batch': 1, 'seq': 128}."""
     out: dict[str, int] = {}
@@ -89,13 +101,31 @@ def report(
     top: Annotated[int | None, typer.Option("--top", min=1, help="Only the N heaviest nodes")] = None,
     dim: DimOpt = None,
     input_shape: ShapeOpt = None,
+    schedule: Annotated[Schedule, typer.Option(
+        "--schedule", help="Execution order for the peak: the file's, a breadth-first one, or minimum-peak")
+    ] = Schedule.optimal,
+    schedule_budget: Annotated[float, typer.Option(
+        "--schedule-budget", min=0.0, help="Seconds the optimal scheduler may spend proving optimality")] = 5.0,
+    inplace: Annotated[bool, typer.Option(
+        "--inplace", help="Views alias their input; unary ops overwrite an input they read last")] = False,
+    arena: Annotated[bool, typer.Option("--arena", help="Plan one buffer with an offset per activation")] = False,
+    plot: Annotated[Path | None, typer.Option("--plot", help="Write the memory timeline as a PNG")] = None,
+    training: Annotated[Optimizer | None, typer.Option(
+        "--training", help="Add training compute and memory with this optimizer")] = None,
+    batch: Annotated[int | None, typer.Option("--batch", min=1, help="Training batch size")] = None,
 ) -> None:
     """Per-node and total MACs, FLOPs, parameters, bytes and peak memory of MODEL."""
     from . import formats
     from .report import analyze
 
-    rep = analyze(model, dims=parse_dims(dim), input_shapes=parse_input_shapes(input_shape))
+    rep = analyze(model, dims=parse_dims(dim), input_shapes=parse_input_shapes(input_shape),
+                  schedule=schedule.value, schedule_budget=schedule_budget, inplace=inplace, arena=arena,
+                  training=None if training is None else training.value, batch=batch)
     warn(rep.warnings)
+    if plot is not None:
+        from .plots import memory_png
+
+        memory_png(rep, plot)
     if fmt is Format.table:
         width = None if sys.stdout.isatty() else 160
         console = Console(width=width, file=sys.stdout if output is None else open(output, "w"))  # noqa: SIM115

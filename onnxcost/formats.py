@@ -44,6 +44,38 @@ def _totals_rows(report: Report) -> list[tuple[str, str]]:
     return rows
 
 
+def memory_rows(report: Report) -> list[tuple[str, str]]:
+    """The memory bottleneck, schedule, arena and training figures, as label/value pairs."""
+    from .plots import sparkline
+
+    rows: list[tuple[str, str]] = []
+    mem, t = report.memory, report.totals
+    if mem is not None:
+        proven = "proven optimal" if report.schedule_optimal else "not proven optimal"
+        method = report.schedule_method + (f" ({proven})" if report.schedule_method == "optimal" else "")
+        rows += [
+            ("schedule", method + (", in-place reuse" if mem.inplace else "")),
+            ("peak memory", f"{binary_bytes(t.peak_memory_bytes)} ({t.peak_memory_elements:,} elements) at step "
+                            f"{mem.peak_step + 1}/{len(mem.timeline_bytes)}: {mem.peak_node}"),
+            ("live at peak", ", ".join(mem.peak_live_tensors[:4]) + (" …" if len(mem.peak_live_tensors) > 4 else "")),
+            ("peak in file order", binary_bytes(t.peak_memory_bytes_file_order)),
+            ("timeline", sparkline(mem.timeline_bytes)),
+        ]
+        if mem.arena_bytes is not None:
+            rows.append(("arena", f"{binary_bytes(mem.arena_bytes)} ({mem.arena_fragmentation:.3f} x peak)"))
+    tr = report.training
+    if tr is not None:
+        rows += [
+            ("training", f"{tr.optimizer}, batch {tr.batch}"),
+            ("training MACs / step", f"{si(tr.training_macs)}MAC (inference {si(tr.forward_macs)}MAC)"),
+            ("training memory", f"{binary_bytes(tr.total_memory_bytes)} = params {binary_bytes(tr.param_bytes)} + "
+                                f"grads {binary_bytes(tr.gradient_bytes)} + optimizer "
+                                f"{binary_bytes(tr.optimizer_state_bytes)} + activations "
+                                f"{binary_bytes(tr.activation_bytes)}"),
+        ]
+    return rows
+
+
 def table(report: Report, top: int | None = None) -> Group:
     """Per-node rows, a per-op-type summary and the totals, with human units."""
     nodes = Table(title=f"{'Top ' + str(top) + ' nodes' if top else 'Nodes'} — {report.model.path or 'model'}",
@@ -64,7 +96,12 @@ def table(report: Report, top: int | None = None) -> Group:
     totals.add_column("value", justify="right")
     for k, v in _totals_rows(report):
         totals.add_row(k, v)
-    return Group(nodes, ops, totals)
+    memory = Table(title="Memory", header_style="bold", show_header=False)
+    memory.add_column("what")
+    memory.add_column("value")
+    for k, v in memory_rows(report):
+        memory.add_row(k, v)
+    return Group(nodes, ops, totals, memory)
 
 
 def json_text(report: Report) -> str:
@@ -93,7 +130,7 @@ def csv_text(report: Report, top: int | None = None) -> str:
 def markdown_text(report: Report, top: int | None = None) -> str:
     lines = [f"## onnxcost report: `{report.model.path or report.model.graph_name}`", "",
              "| metric | value |", "|---|---:|"]
-    lines += [f"| {k} | {v} |" for k, v in _totals_rows(report)]
+    lines += [f"| {k} | {v} |" for k, v in _totals_rows(report) + memory_rows(report)]
     lines += ["", "| op type | count | MACs | FLOPs | params |", "|---|---:|---:|---:|---:|"]
     for op, agg in report.by_op_type.items():
         lines.append(f"| {op} | {agg.count} | {si(agg.macs)} | {si(agg.flops)} | {si(agg.params)} |")

@@ -14,6 +14,7 @@ from . import arena as arena_mod
 from . import costs as costs_mod
 from . import dtypes, graph, load, memory, shapes
 from . import schedule as schedule_mod
+from . import training as training_mod
 from .errors import ConfigError
 
 SCHEMA = "onnxcost.report/1"
@@ -104,6 +105,7 @@ class Report:
     schedule_method: str = "file"
     schedule_optimal: bool = False
     memory: MemoryInfo | None = None
+    training: training_mod.TrainingEstimate | None = None
     graph: graph.Graph | None = field(default=None, repr=False)
 
     def to_dict(self) -> dict[str, Any]:
@@ -120,6 +122,7 @@ class Report:
             "schedule_method": self.schedule_method,
             "schedule_optimal": self.schedule_optimal,
             "memory": None if self.memory is None else asdict(self.memory),
+            **({} if self.training is None else {"training": asdict(self.training)}),
             "warnings": list(self.warnings),
         }
 
@@ -143,12 +146,15 @@ def analyze(
     schedule_budget: float = 5.0,
     inplace: bool = False,
     arena: bool = False,
+    training: str | None = None,
+    batch: int | None = None,
 ) -> Report:
     """Analyse an ONNX model (path or ModelProto) and return its Report. Raises onnxcost.ModelError on
     input that cannot be analysed; what can still be analysed yields warnings in `report.warnings`.
 
     schedule: "file", "topo" or "optimal" (minimum peak; see schedule.py), within schedule_budget seconds.
-    inplace: views alias their input and unary ops overwrite a dead input. arena: plan buffer offsets."""
+    inplace: views alias their input and unary ops overwrite a dead input. arena: plan buffer offsets.
+    training: an optimizer ("sgd", "momentum", "adam") to add a training estimate at `batch` (see training.py)."""
     if schedule not in schedule_mod.METHODS:
         raise ConfigError(f"unknown schedule {schedule!r}; choose one of {', '.join(schedule_mod.METHODS)}")
     loaded = load.load(model)
@@ -192,6 +198,16 @@ def analyze(
         peak_memory_elements=None if mem is None else mem.timeline.peak_elements,
         peak_memory_bytes_file_order=None if mem is None else mem.file_peak_bytes,
     )
+    train = None
+    if training is not None:
+        if totals.activation_bytes is None:
+            raise ConfigError("training memory needs every activation size; some shapes are unknown")
+        first = g.tensors.get(g.inputs[0]) if g.inputs else None
+        model_batch = first.shape[0] if first is not None and first.shape else 1
+        train = training_mod.estimate([(n.op_type, c.macs, c.flops) for n, c in zip(g.nodes, node_costs,
+                                                                                    strict=True)],
+                                      totals.param_bytes, totals.activation_bytes, model_batch,
+                                      batch or model_batch, training)
     proto = loaded.model
     info = ModelInfo(
         path=loaded.path, ir_version=int(proto.ir_version), opsets=dict(loaded.opsets),
@@ -207,7 +223,7 @@ def analyze(
         schedule=mem.names if mem is not None else [n.name for n in g.nodes],
         schedule_method=mem.method if mem is not None else "file",
         schedule_optimal=mem is not None and mem.optimal,
-        memory=None if mem is None else mem.info,
+        memory=None if mem is None else mem.info, training=train,
     )
 
 

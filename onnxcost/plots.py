@@ -1,0 +1,62 @@
+"""Pictures of a report: the memory timeline as a terminal sparkline or a PNG (matplotlib, imported lazily)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from .errors import ConfigError
+from .report import Report
+
+BARS = "▁▂▃▄▅▆▇█"
+
+
+def sparkline(values: list[int], width: int = 64) -> str:
+    """Values squeezed into `width` bins (each bin shows its maximum), one block character per bin."""
+    if not values:
+        return ""
+    bins = min(width, len(values))
+    top = max(values) or 1
+    chars = []
+    for k in range(bins):
+        lo, hi = k * len(values) // bins, max((k + 1) * len(values) // bins, k * len(values) // bins + 1)
+        v = max(values[lo:hi])
+        chars.append(BARS[min(len(BARS) - 1, v * len(BARS) // (top + 1))])
+    return "".join(chars)
+
+
+def _pyplot():  # type: ignore[no-untyped-def]
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        raise ConfigError("plots need matplotlib: pip install 'onnxcost[plot]'") from None
+    return plt
+
+
+def memory_png(report: Report, path: Path) -> None:
+    """Live activation bytes per step, the peak marked with its node and largest live tensors."""
+    if report.memory is None:
+        raise ConfigError("no memory timeline: some activation shapes are unknown")
+    plt = _pyplot()
+    mem = report.memory
+    mib = [b / 2**20 for b in mem.timeline_bytes]
+    fig, ax = plt.subplots(figsize=(10, 4))
+    ax.fill_between(range(len(mib)), mib, step="mid", alpha=0.4)
+    ax.plot(range(len(mib)), mib, drawstyle="steps-mid")
+    ax.axhline(mib[mem.peak_step], linestyle="--", linewidth=0.8)
+    live = ", ".join(mem.peak_live_tensors[:3]) + (" …" if len(mem.peak_live_tensors) > 3 else "")
+    ax.annotate(f"peak {mib[mem.peak_step]:.2f} MiB at {mem.peak_node}\nlive: {live}",
+                xy=(mem.peak_step, mib[mem.peak_step]), xytext=(0.5, 0.9), textcoords="axes fraction",
+                ha="center", va="top", fontsize=8, arrowprops={"arrowstyle": "->"})
+    ax.set_xlabel(f"step ({report.schedule_method} schedule{', in-place' if mem.inplace else ''})")
+    ax.set_ylabel("live activations (MiB)")
+    ax.set_title(report.model.path or report.model.graph_name)
+    fig.tight_layout()
+    try:
+        fig.savefig(path, dpi=110)
+    except OSError as exc:
+        raise ConfigError(f"cannot write {path}: {exc.strerror or exc}") from None
+    finally:
+        plt.close(fig)
