@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from .errors import ConfigError
 from .report import Report
@@ -24,7 +25,7 @@ def sparkline(values: list[int], width: int = 64) -> str:
     return "".join(chars)
 
 
-def _pyplot():  # type: ignore[no-untyped-def]
+def _pyplot() -> Any:
     try:
         import matplotlib
 
