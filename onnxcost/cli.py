@@ -113,6 +113,10 @@ def report(
     training: Annotated[Optimizer | None, typer.Option(
         "--training", help="Add training compute and memory with this optimizer")] = None,
     batch: Annotated[int | None, typer.Option("--batch", min=1, help="Training batch size")] = None,
+    profile: Annotated[str | None, typer.Option(
+        "--profile", help="Hardware profile (see `onnxcost profiles`) or a .toml file: roofline latency")] = None,
+    plot_roofline: Annotated[Path | None, typer.Option(
+        "--plot-roofline", help="With --profile: write each node on the device's roofline as a PNG")] = None,
 ) -> None:
     """Per-node and total MACs, FLOPs, parameters, bytes and peak memory of MODEL."""
     from . import formats
@@ -120,12 +124,19 @@ def report(
 
     rep = analyze(model, dims=parse_dims(dim), input_shapes=parse_input_shapes(input_shape),
                   schedule=schedule.value, schedule_budget=schedule_budget, inplace=inplace, arena=arena,
-                  training=None if training is None else training.value, batch=batch)
+                  training=None if training is None else training.value, batch=batch, profile=profile)
     warn(rep.warnings)
     if plot is not None:
         from .plots import memory_png
 
         memory_png(rep, plot)
+    if plot_roofline is not None:
+        if profile is None:
+            raise ConfigError("--plot-roofline needs --profile")
+        from .plots import roofline_png
+        from .profiles import load_profile
+
+        roofline_png(rep, load_profile(profile), plot_roofline)
     if fmt is Format.table:
         width = None if sys.stdout.isatty() else 160
         console = Console(width=width, file=sys.stdout if output is None else open(output, "w"))  # noqa: SIM115
@@ -136,6 +147,23 @@ def report(
     text = {Format.json: lambda: formats.json_text(rep), Format.csv: lambda: formats.csv_text(rep, top),
             Format.markdown: lambda: formats.markdown_text(rep, top)}[fmt]()
     emit(text, output)
+
+
+@app.command()
+def profiles() -> None:
+    """List the hardware profiles: shipped ones and those in ./hwprofiles/."""
+    from rich.table import Table
+
+    from .profiles import available, load_profile
+
+    table = Table(header_style="bold")
+    for col in ("name", "device", "fp32 GFLOP/s", "int8 GOP/s", "GB/s", "file"):
+        table.add_column(col, justify="right" if "/s" in col else "left")
+    for name, path in available().items():
+        p = load_profile(str(path))
+        table.add_row(name, p.name, f"{p.peak_flops['fp32'] / 1e9:,.1f}",
+                      f"{p.peak_flops.get('int8', 0) / 1e9:,.1f}", f"{p.bandwidth / 1e9:,.1f}", str(path))
+    Console(width=None if sys.stdout.isatty() else 160).print(table)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -41,6 +41,9 @@ def _totals_rows(report: Report) -> list[tuple[str, str]]:
     ]
     if t.unknown_cost_nodes:
         rows.append(("unknown-cost nodes", f"{t.unknown_cost_nodes} (totals count known nodes only)"))
+    if t.profile is not None:
+        rows.append(("latency (roofline)", ("?" if t.latency_ms is None else f"{t.latency_ms:,.3f} ms")
+                     + f" on {t.profile}"))
     return rows
 
 
@@ -83,9 +86,16 @@ def table(report: Report, top: int | None = None) -> Group:
     for col, justify in (("node", "left"), ("op", "left"), ("output shape", "left"), ("MACs", "right"),
                          ("FLOPs", "right"), ("params", "right"), ("out bytes", "right")):
         nodes.add_column(col, justify=justify)  # type: ignore[arg-type]
+    timed = report.totals.profile is not None
+    if timed:
+        nodes.add_column("est. µs", justify="right")
+        nodes.add_column("bound")
     for n in heaviest(report, top):
-        nodes.add_row(n.name, n.op_type, _shape(n), si(n.macs), si(n.flops), si(n.params) if n.params else "",
-                      binary_bytes(n.output_bytes))
+        row = [n.name, n.op_type, _shape(n), si(n.macs), si(n.flops), si(n.params) if n.params else "",
+               binary_bytes(n.output_bytes)]
+        if timed:
+            row += ["?" if n.latency_us is None else f"{n.latency_us:,.1f}", n.bound or ""]
+        nodes.add_row(*row)
     ops = Table(title="By op type", header_style="bold")
     for col in ("op", "count", "MACs", "FLOPs", "params"):
         ops.add_column(col, justify="left" if col == "op" else "right")

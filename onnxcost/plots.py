@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import ConfigError
+from .profiles import Profile
 from .report import Report
 
 BARS = "▁▂▃▄▅▆▇█"
@@ -54,6 +55,37 @@ def memory_png(report: Report, path: Path) -> None:
     ax.set_xlabel(f"step ({report.schedule_method} schedule{', in-place' if mem.inplace else ''})")
     ax.set_ylabel("live activations (MiB)")
     ax.set_title(report.model.path or report.model.graph_name)
+    fig.tight_layout()
+    try:
+        fig.savefig(path, dpi=110)
+    except OSError as exc:
+        raise ConfigError(f"cannot write {path}: {exc.strerror or exc}") from None
+    finally:
+        plt.close(fig)
+
+
+def roofline_png(report: Report, profile: Profile, path: Path) -> None:
+    """Each node at (FLOPs per byte, achieved FLOP/s) under the device's rooflines, one colour per op class."""
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(8, 5))
+    xs = [0.01, 10_000.0]
+    for cls in ("dense", "depthwise", "elementwise"):
+        peak = profile.flops_per_s("fp32", cls)
+        ax.plot(xs, [min(peak, x * profile.bandwidth) for x in xs], linewidth=1, label=f"roof: {cls}")
+    by_class: dict[str, tuple[list[float], list[float]]] = {}
+    for n in report.nodes:
+        if n.latency_us and n.arithmetic_intensity and n.flops:
+            pts = by_class.setdefault(n.op_class or "?", ([], []))
+            pts[0].append(n.arithmetic_intensity)
+            pts[1].append(n.flops / (n.latency_us * 1e-6))
+    for cls, (x, y) in sorted(by_class.items()):
+        ax.scatter(x, y, s=10, label=cls, alpha=0.7)
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xlabel("arithmetic intensity (FLOPs / byte)")
+    ax.set_ylabel("estimated FLOP/s")
+    ax.set_title(f"{report.model.path or report.model.graph_name} on {profile.name}")
+    ax.legend(fontsize=7)
     fig.tight_layout()
     try:
         fig.savefig(path, dpi=110)

@@ -16,6 +16,8 @@ from . import dtypes, graph, load, memory, shapes
 from . import schedule as schedule_mod
 from . import training as training_mod
 from .errors import ConfigError
+from .estimate import estimate as estimate_latency
+from .profiles import Profile, load_profile
 
 SCHEMA = "onnxcost.report/1"
 
@@ -49,6 +51,8 @@ class Totals:
     activation_elements: int | None = None
     peak_memory_elements: int | None = None
     peak_memory_bytes_file_order: int | None = None
+    latency_ms: float | None = None  # with a profile: sum of node estimates (None if any is unknown)
+    profile: str | None = None
 
 
 @dataclass
@@ -75,6 +79,10 @@ class NodeReport:
     input_bytes: int | None
     output_bytes: int | None
     folded: bool = False
+    op_class: str | None = None  # with a profile: dense, depthwise, elementwise, movement, view
+    bound: str | None = None  # with a profile: compute, memory, overhead
+    arithmetic_intensity: float | None = None  # FLOPs per byte moved
+    latency_us: float | None = None  # roofline estimate on the profile
 
 
 @dataclass
@@ -148,13 +156,15 @@ def analyze(
     arena: bool = False,
     training: str | None = None,
     batch: int | None = None,
+    profile: str | Profile | None = None,
 ) -> Report:
     """Analyse an ONNX model (path or ModelProto) and return its Report. Raises onnxcost.ModelError on
     input that cannot be analysed; what can still be analysed yields warnings in `report.warnings`.
 
     schedule: "file", "topo" or "optimal" (minimum peak; see schedule.py), within schedule_budget seconds.
     inplace: views alias their input and unary ops overwrite a dead input. arena: plan buffer offsets.
-    training: an optimizer ("sgd", "momentum", "adam") to add a training estimate at `batch` (see training.py)."""
+    training: an optimizer ("sgd", "momentum", "adam") to add a training estimate at `batch` (see training.py).
+    profile: a hardware profile (name, TOML path or Profile) for a roofline latency per node (estimate.py)."""
     if schedule not in schedule_mod.METHODS:
         raise ConfigError(f"unknown schedule {schedule!r}; choose one of {', '.join(schedule_mod.METHODS)}")
     loaded = load.load(model)
@@ -167,9 +177,11 @@ def analyze(
     if mem is None:
         warnings.append("some activation shapes are unknown: activation and peak memory are unknown")
 
+    hw = load_profile(profile) if isinstance(profile, str) else profile
+    estimates = estimate_latency(g, node_costs, hw) if hw is not None else [None] * len(g.nodes)
     nodes: list[NodeReport] = []
     by_op: dict[str, OpTypeTotals] = {}
-    for n, c in zip(g.nodes, node_costs, strict=True):
+    for n, c, e in zip(g.nodes, node_costs, estimates, strict=True):
         outs = [g.tensors.get(o) if o else None for o in n.outputs]
         nodes.append(NodeReport(
             name=n.name, op_type=n.op_type, domain=n.domain, inputs=list(n.inputs), outputs=list(n.outputs),
@@ -177,6 +189,10 @@ def analyze(
             output_dtypes=[dtypes.name(t.dtype) if t is not None else "unknown" for t in outs],
             macs=c.macs, flops=c.flops, params=c.params, param_bytes=c.param_bytes,
             input_bytes=c.input_bytes, output_bytes=c.output_bytes, folded=n.folded,
+            op_class=None if e is None else e.op_class, bound=None if e is None else e.bound,
+            arithmetic_intensity=None if e is None or e.arithmetic_intensity is None
+            else round(e.arithmetic_intensity, 3),
+            latency_us=None if e is None or e.latency_us is None else round(e.latency_us, 3),
         ))
         key = n.op_type if n.domain == "ai.onnx" else f"{n.domain}.{n.op_type}"
         agg = by_op.setdefault(key, OpTypeTotals(0, 0, 0, 0))
@@ -198,6 +214,10 @@ def analyze(
         peak_memory_elements=None if mem is None else mem.timeline.peak_elements,
         peak_memory_bytes_file_order=None if mem is None else mem.file_peak_bytes,
     )
+    if hw is not None:
+        times = [e.latency_us for e in estimates if e is not None]
+        totals.latency_ms = None if any(t is None for t in times) else round(sum(t or 0 for t in times) / 1000, 4)
+        totals.profile = hw.name
     train = None
     if training is not None:
         if totals.activation_bytes is None:

@@ -1,0 +1,119 @@
+"""Hardware profiles: datasheet numbers in TOML (one file per device, sources in comments), loaded and
+validated. Names resolve to ./hwprofiles/NAME.toml first (e.g. a calibrated local.toml), then to the
+profiles shipped with onnxcost."""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from .errors import ConfigError
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
+
+SHIPPED = Path(__file__).parent / "hwprofiles"
+OP_CLASSES = ("dense", "depthwise", "elementwise", "movement")
+DTYPES = ("fp32", "fp16", "int8")
+
+
+@dataclass(frozen=True)
+class Profile:
+    name: str
+    kind: str
+    peak_flops: dict[str, float]  # per dtype class, FLOP/s
+    bandwidth: float  # bytes/s from main memory
+    launch_overhead_us: float  # per executed node
+    efficiency: dict[str, float]  # per op class: fraction of peak FLOP/s reached
+    cache_bytes: int = 0  # a node whose bytes fit here streams at cache_bandwidth
+    cache_bandwidth: float = 0.0
+    source: str = ""
+
+    def flops_per_s(self, dtype: str, op_class: str) -> float:
+        return self.peak_flops.get(dtype, self.peak_flops["fp32"]) * self.efficiency.get(op_class, 1.0)
+
+
+def available() -> dict[str, Path]:
+    """Profile name -> file: shipped ones, overridden by ./hwprofiles/*.toml."""
+    found = {p.stem: p for p in sorted(SHIPPED.glob("*.toml"))}
+    local = Path.cwd() / "hwprofiles"
+    if local.is_dir() and local.resolve() != SHIPPED.resolve():
+        found.update({p.stem: p for p in sorted(local.glob("*.toml"))})
+    return found
+
+
+def resolve(name_or_path: str) -> Path:
+    if name_or_path.endswith(".toml") or "/" in name_or_path:
+        path = Path(name_or_path)
+        if not path.is_file():
+            raise ConfigError(f"hardware profile file {path} not found")
+        return path
+    profiles = available()
+    if name_or_path not in profiles:
+        raise ConfigError(f"unknown hardware profile {name_or_path!r}; known: {', '.join(profiles)} "
+                          "(or give a path to a .toml file)")
+    return profiles[name_or_path]
+
+
+def _number(table: dict[str, Any], key: str, where: str, required: bool = True, default: float = 0.0) -> float:
+    if key not in table:
+        if required:
+            raise ConfigError(f"{where}: missing key '{key}'")
+        return default
+    value = table[key]
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
+        raise ConfigError(f"{where}: '{key}' must be a non-negative number, got {value!r}")
+    return float(value)
+
+
+def load_profile(name_or_path: str) -> Profile:
+    path = resolve(name_or_path)
+    try:
+        data = tomllib.loads(path.read_text())
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read: {exc.strerror or exc}") from None
+    known = {"name", "kind", "launch_overhead_us", "peak_flops", "memory", "efficiency"}
+    for key in data:
+        if key not in known:
+            raise ConfigError(f"{path}: unknown key '{key}' (known: {', '.join(sorted(known))})")
+    peak = data.get("peak_flops")
+    if not isinstance(peak, dict) or "fp32" not in peak:
+        raise ConfigError(f"{path}: [peak_flops] with at least fp32 is required")
+    for key in peak:
+        if key not in DTYPES:
+            raise ConfigError(f"{path}: [peak_flops] unknown key '{key}' (known: {', '.join(DTYPES)})")
+    peaks = {k: _number(peak, k, f"{path} [peak_flops]") for k in peak}
+    if peaks["fp32"] <= 0:
+        raise ConfigError(f"{path}: [peak_flops] fp32 must be positive")
+    memory = data.get("memory")
+    if not isinstance(memory, dict):
+        raise ConfigError(f"{path}: [memory] with 'bandwidth' is required")
+    for key in memory:
+        if key not in ("bandwidth", "cache_bytes", "cache_bandwidth"):
+            raise ConfigError(f"{path}: [memory] unknown key '{key}'")
+    bandwidth = _number(memory, "bandwidth", f"{path} [memory]")
+    if bandwidth <= 0:
+        raise ConfigError(f"{path}: [memory] bandwidth must be positive")
+    eff_table = data.get("efficiency", {})
+    if not isinstance(eff_table, dict):
+        raise ConfigError(f"{path}: [efficiency] must be a table")
+    efficiency = {}
+    for key in eff_table:
+        if key not in OP_CLASSES:
+            raise ConfigError(f"{path}: [efficiency] unknown op class '{key}' (known: {', '.join(OP_CLASSES)})")
+        value = _number(eff_table, key, f"{path} [efficiency]")
+        if not 0 < value <= 1:
+            raise ConfigError(f"{path}: [efficiency] {key} must be in (0, 1], got {value}")
+        efficiency[key] = value
+    return Profile(
+        name=str(data.get("name", path.stem)), kind=str(data.get("kind", "cpu")), peak_flops=peaks,
+        bandwidth=bandwidth, launch_overhead_us=_number(data, "launch_overhead_us", str(path), False),
+        efficiency=efficiency, cache_bytes=int(_number(memory, "cache_bytes", f"{path} [memory]", False)),
+        cache_bandwidth=_number(memory, "cache_bandwidth", f"{path} [memory]", False), source=str(path),
+    )
