@@ -37,7 +37,8 @@ class NodeEstimate:
 def op_class(node: NodeInfo, graph: Graph) -> str:
     if node.op_type in ("Conv", "ConvInteger", "QLinearConv") and int(node.attrs.get("group", 1)) > 1:
         w = graph.tensors.get(node.inputs[3 if node.op_type == "QLinearConv" else 1])
-        if w is not None and w.shape is not None and len(w.shape) > 1 and w.shape[1] <= DEPTHWISE_MAX_CHANNELS_PER_GROUP:
+        per_group = w.shape[1] if w is not None and w.shape is not None and len(w.shape) > 1 else None
+        if per_group is not None and per_group <= DEPTHWISE_MAX_CHANNELS_PER_GROUP:
             return "depthwise"
     if node.op_type in DENSE_OPS:
         return "dense"
@@ -75,10 +76,9 @@ def estimate_node(node: NodeInfo, cost: NodeCost, graph: Graph, profile: Profile
     t_compute = cost.flops / profile.flops_per_s(dtype_class(node, graph), cls) * 1e6
     t_memory = moved / bandwidth * 1e6
     intensity = cost.flops / moved if moved else None
+    bound = "compute" if t_compute >= t_memory else "memory"
     if max(t_compute, t_memory) < overhead:
         bound = "overhead"
-    else:
-        bound = "compute" if t_compute >= t_memory else "memory"
     return NodeEstimate(cls, bound, intensity, max(t_compute, t_memory) + overhead)
 
 
