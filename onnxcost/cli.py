@@ -149,6 +149,84 @@ def report(
     emit(text, output)
 
 
+class CheckFormat(str, Enum):
+    text = "text"
+    json = "json"
+    junit = "junit"
+    github = "github"
+    markdown = "markdown"
+
+
+class DiffFormat(str, Enum):
+    text = "text"
+    json = "json"
+    markdown = "markdown"
+
+
+ConfigOpt = Annotated[Path | None, typer.Option(
+    "--config", help="Budget file: onnxcost.toml or a pyproject.toml with [tool.onnxcost]")]
+
+
+@app.command()
+def check(
+    models: Annotated[list[Path] | None, typer.Argument(help="Models to check (default: all the budgets match)",
+                                                         show_default=False)] = None,
+    config: ConfigOpt = None,
+    fmt: Annotated[CheckFormat, typer.Option("--format", "-f", help="Output format")] = CheckFormat.text,
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="Write to FILE")] = None,
+    max_increase: Annotated[str | None, typer.Option(
+        "--max-increase", help="Fail when a total grew more than this over the stored baseline, e.g. 5%")] = None,
+) -> None:
+    """CI gate: every model against its budgets. Exit 0 within budget, 1 over budget, 2 bad input or config."""
+    from .budgets import load_config
+    from .check import check as run_check
+    from .gate_formats import render_check
+    from .units import parse_percent
+
+    cfg = load_config(config)
+    increase = None if max_increase is None else parse_percent(max_increase, "--max-increase")
+    result = run_check(cfg, list(models or []), increase)
+    emit(render_check(result, fmt.value), output)
+    raise typer.Exit(result.exit_code)
+
+
+@app.command()
+def baseline(
+    models: Annotated[list[Path], typer.Argument(help="Models whose current report becomes the accepted one",
+                                                 show_default=False)],
+    config: ConfigOpt = None,
+) -> None:
+    """Store each model's report as its accepted baseline, next to the budget file."""
+    from .budgets import load_config
+    from .check import store_baseline
+
+    cfg = load_config(config)
+    for model in models:
+        print(f"stored {store_baseline(cfg, model)}")
+
+
+@app.command()
+def diff(
+    old: Annotated[Path, typer.Argument(help="Old model (.onnx) or stored report (.json)", show_default=False)],
+    new: Annotated[Path, typer.Argument(help="New model (.onnx) or stored report (.json)", show_default=False)],
+    fmt: Annotated[DiffFormat, typer.Option("--format", "-f", help="Output format")] = DiffFormat.text,
+    top: Annotated[int, typer.Option("--top", min=1, help="How many nodes to list")] = 10,
+    dim: DimOpt = None,
+) -> None:
+    """What changed between two models: totals, op types, nodes added, removed and changed most."""
+    import json
+
+    from .diff import diff as run_diff
+    from .diff import load_report
+    from .gate_formats import diff_markdown, diff_text
+
+    dims = parse_dims(dim)
+    d = run_diff(load_report(old, dims), load_report(new, dims), str(old), str(new))
+    text = {DiffFormat.text: lambda: diff_text(d, top), DiffFormat.markdown: lambda: diff_markdown(d, top),
+            DiffFormat.json: lambda: json.dumps(d.to_dict(), indent=1) + "\n"}[fmt]()
+    emit(text, None)
+
+
 @app.command()
 def profiles() -> None:
     """List the hardware profiles: shipped ones and those in ./hwprofiles/."""
@@ -169,7 +247,9 @@ def profiles() -> None:
 def main(argv: list[str] | None = None) -> int:
     """Entry point: run the app, turn every onnxcost error into one line and exit code 2."""
     try:
-        app(args=argv, standalone_mode=False)
+        rc = app(args=argv, standalone_mode=False)
+        if isinstance(rc, int):  # click returns an Exit's code instead of raising it here
+            return rc
     except OnnxcostError as exc:
         print(f"onnxcost: error: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT

@@ -1,0 +1,226 @@
+"""Budgets kept in the repository: `[tool.onnxcost]` in pyproject.toml, or a standalone onnxcost.toml.
+
+    [tool.onnxcost]
+    baseline_dir = ".onnxcost"          # where `onnxcost baseline` stores accepted reports
+    max_increase = "5%"                 # optional: fail on growth against the baseline
+
+    [tool.onnxcost.budgets."models/*.onnx"]
+    macs = "800 MMAC"
+    params = "62M"
+    peak_memory_bytes = "4 MiB"
+    latency_ms = "80 ms"
+    profile = "raspberry-pi-4"          # needed by latency_ms
+    dims = { batch = 1 }
+    forbidden_ops = ["Loop"]
+    opset = { min = 13, max = 18 }
+
+Unknown keys and malformed values are errors that name the key."""
+
+from __future__ import annotations
+
+import fnmatch
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .errors import ConfigError
+from .units import parse_duration_ms, parse_percent, parse_quantity
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
+
+#: Limits on report totals, and how each is written.
+COUNT_LIMITS = ("macs", "flops", "params", "param_bytes", "peak_memory_bytes", "activation_bytes",
+                "unknown_cost_nodes")
+OPTION_KEYS = ("profile", "dims", "input_shapes", "allowed_ops", "forbidden_ops", "opset", "allow_unknown",
+               "max_increase", "inplace", "schedule")
+BUDGET_KEYS = (*COUNT_LIMITS, "latency_ms", *OPTION_KEYS)
+TOP_KEYS = ("baseline_dir", "max_increase", "allow_unknown", "budgets")
+
+
+@dataclass
+class Budget:
+    """Limits and analysis options for the models matching `pattern` (a path or glob, config-relative)."""
+
+    pattern: str
+    limits: dict[str, float] = field(default_factory=dict)  # metric -> limit (latency in ms)
+    profile: str | None = None
+    dims: dict[str, int] = field(default_factory=dict)
+    input_shapes: dict[str, list[int]] = field(default_factory=dict)
+    allowed_ops: list[str] | None = None
+    forbidden_ops: list[str] = field(default_factory=list)
+    opset_min: int | None = None
+    opset_max: int | None = None
+    allow_unknown: bool = False
+    max_increase: float | None = None  # percent
+    inplace: bool = False
+    schedule: str = "optimal"
+
+
+@dataclass
+class Config:
+    path: Path
+    root: Path  # patterns and baseline_dir are relative to it
+    budgets: list[Budget]
+    baseline_dir: Path
+
+    def matching(self, model: Path) -> list[Budget]:
+        rel = _relative(model, self.root)
+        return [b for b in self.budgets if fnmatch.fnmatch(rel, b.pattern) or fnmatch.fnmatch(model.name, b.pattern)]
+
+    def budget_for(self, model: Path) -> Budget | None:
+        """All matching budgets merged in file order (later entries refine earlier ones)."""
+        found = self.matching(model)
+        if not found:
+            return None
+        merged = Budget(pattern=_relative(model, self.root))
+        for b in found:
+            merged.limits.update(b.limits)
+            for key in ("profile", "allowed_ops", "opset_min", "opset_max", "max_increase"):
+                if getattr(b, key) is not None:
+                    setattr(merged, key, getattr(b, key))
+            merged.dims.update(b.dims)
+            merged.input_shapes.update(b.input_shapes)
+            merged.forbidden_ops = sorted(set(merged.forbidden_ops) | set(b.forbidden_ops))
+            merged.allow_unknown = b.allow_unknown
+            merged.inplace, merged.schedule = b.inplace, b.schedule
+        return merged
+
+    def models(self) -> list[Path]:
+        """Existing files matched by the budgets' patterns."""
+        out: dict[Path, None] = {}
+        for b in self.budgets:
+            for p in sorted(self.root.glob(b.pattern)):
+                if p.is_file():
+                    out[p] = None
+        return list(out)
+
+    def baseline_path(self, model: Path) -> Path:
+        return self.baseline_dir / (_relative(model, self.root).replace("/", "__") + ".json")
+
+
+def _relative(model: Path, root: Path) -> str:
+    try:
+        return model.resolve().relative_to(root.resolve()).as_posix()
+    except ValueError:
+        return model.as_posix()
+
+
+def find_config(start: Path | None = None) -> Path:
+    """onnxcost.toml, or a pyproject.toml with [tool.onnxcost], in `start` or its parents."""
+    here = (start or Path.cwd()).resolve()
+    for d in (here, *here.parents):
+        if (d / "onnxcost.toml").is_file():
+            return d / "onnxcost.toml"
+        pp = d / "pyproject.toml"
+        if pp.is_file() and "tool" in (data := _read(pp)) and "onnxcost" in data["tool"]:
+            return pp
+    raise ConfigError("no budget configuration: add onnxcost.toml or [tool.onnxcost] to pyproject.toml "
+                      "(or pass --config FILE)")
+
+
+def _read(path: Path) -> dict[str, Any]:
+    try:
+        return tomllib.loads(path.read_text())
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read: {exc.strerror or exc}") from None
+
+
+def load_config(path: Path | None = None) -> Config:
+    path = path if path is not None else find_config()
+    if not path.is_file():
+        raise ConfigError(f"budget configuration {path} not found")
+    data = _read(path)
+    section = data.get("tool", {}).get("onnxcost") if path.name == "pyproject.toml" else data
+    where = f"{path} [tool.onnxcost]" if path.name == "pyproject.toml" else str(path)
+    if not isinstance(section, dict):
+        raise ConfigError(f"{where}: no [tool.onnxcost] table")
+    for key in section:
+        if key not in TOP_KEYS:
+            raise ConfigError(f"{where}: unknown key '{key}' (known: {', '.join(TOP_KEYS)})")
+    budgets_table = section.get("budgets", {})
+    if not isinstance(budgets_table, dict) or not budgets_table:
+        raise ConfigError(f"{where}: no budgets; add a [budgets.\"models/*.onnx\"] table")
+    defaults: dict[str, Any] = {k: section[k] for k in ("max_increase", "allow_unknown") if k in section}
+    budgets = [_budget(pattern, {**defaults, **spec}, f"{where} budgets.\"{pattern}\"")
+               for pattern, spec in budgets_table.items()]
+    baseline_dir = section.get("baseline_dir", ".onnxcost")
+    if not isinstance(baseline_dir, str):
+        raise ConfigError(f"{where}: 'baseline_dir' must be a string")
+    return Config(path, path.parent, budgets, path.parent / baseline_dir)
+
+
+def _budget(pattern: str, spec: Any, where: str) -> Budget:
+    if not isinstance(spec, dict):
+        raise ConfigError(f"{where}: must be a table of limits")
+    b = Budget(pattern=pattern)
+    for key, value in spec.items():
+        name = f"{where}.{key}"
+        if key in COUNT_LIMITS:
+            b.limits[key] = parse_quantity(value, name)
+        elif key == "latency_ms":
+            b.limits[key] = parse_duration_ms(value, name)
+        elif key == "profile":
+            b.profile = _string(value, name)
+        elif key == "dims":
+            b.dims = {k: _int(v, f"{name}.{k}") for k, v in _table(value, name).items()}
+        elif key == "input_shapes":
+            b.input_shapes = {k: [_int(d, f"{name}.{k}") for d in _list(v, f"{name}.{k}")]
+                              for k, v in _table(value, name).items()}
+        elif key in ("allowed_ops", "forbidden_ops"):
+            ops = [_string(v, name) for v in _list(value, name)]
+            if key == "allowed_ops":
+                b.allowed_ops = ops
+            else:
+                b.forbidden_ops = ops
+        elif key == "opset":
+            table = _table(value, name)
+            for k in table:
+                if k not in ("min", "max"):
+                    raise ConfigError(f"{name}: unknown key '{k}' (known: min, max)")
+            b.opset_min = _int(table["min"], f"{name}.min") if "min" in table else None
+            b.opset_max = _int(table["max"], f"{name}.max") if "max" in table else None
+        elif key in ("allow_unknown", "inplace"):
+            if not isinstance(value, bool):
+                raise ConfigError(f"{name}: expected true or false, got {value!r}")
+            setattr(b, key, value)
+        elif key == "max_increase":
+            b.max_increase = parse_percent(value, name)
+        elif key == "schedule":
+            if value not in ("file", "topo", "optimal"):
+                raise ConfigError(f"{name}: expected file, topo or optimal, got {value!r}")
+            b.schedule = value
+        else:
+            raise ConfigError(f"{name}: unknown key '{key}' (known: {', '.join(BUDGET_KEYS)})")
+    if "latency_ms" in b.limits and not b.profile:
+        raise ConfigError(f"{where}: latency_ms needs a hardware 'profile'")
+    return b
+
+
+def _string(value: Any, name: str) -> str:
+    if not isinstance(value, str):
+        raise ConfigError(f"{name}: expected a string, got {value!r}")
+    return value
+
+
+def _int(value: Any, name: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise ConfigError(f"{name}: expected a non-negative integer, got {value!r}")
+    return value
+
+
+def _table(value: Any, name: str) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        raise ConfigError(f"{name}: expected a table, e.g. {{ batch = 1 }}, got {value!r}")
+    return value
+
+
+def _list(value: Any, name: str) -> list[Any]:
+    if not isinstance(value, list):
+        raise ConfigError(f"{name}: expected a list, got {value!r}")
+    return value

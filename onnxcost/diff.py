@@ -1,0 +1,120 @@
+"""Differences between two reports (two models, or a model and a stored report): totals, op types, and the
+nodes that appeared, vanished or changed most (matched by name, then by position and op type)."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .errors import ConfigError
+from .report import SCHEMA, analyze
+
+TOTAL_METRICS = ("nodes", "macs", "flops", "params", "param_bytes", "activation_bytes", "peak_memory_bytes",
+                 "unknown_cost_nodes", "latency_ms")
+
+
+@dataclass
+class Change:
+    key: str
+    old: float | None
+    new: float | None
+
+    @property
+    def delta(self) -> float | None:
+        return None if self.old is None or self.new is None else self.new - self.old
+
+    @property
+    def percent(self) -> float | None:
+        if self.old is None or self.new is None:
+            return None
+        if self.old == 0:
+            return 0.0 if self.new == 0 else None
+        return 100.0 * (self.new - self.old) / self.old
+
+
+@dataclass
+class ReportDiff:
+    old: str
+    new: str
+    totals: list[Change]
+    op_types: list[Change]  # MACs per op type (FLOPs where an op has no MACs)
+    added: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    changed: list[Change] = field(default_factory=list)  # matched nodes whose MACs or FLOPs changed, largest first
+
+    def to_dict(self) -> dict[str, Any]:
+        def ch(c: Change) -> dict[str, Any]:
+            return {**asdict(c), "delta": c.delta, "percent": None if c.percent is None else round(c.percent, 3)}
+
+        return {"schema": "onnxcost.diff/1", "old": self.old, "new": self.new,
+                "totals": [ch(c) for c in self.totals], "op_types": [ch(c) for c in self.op_types],
+                "added_nodes": self.added, "removed_nodes": self.removed, "changed_nodes": [ch(c) for c in self.changed]}
+
+
+def load_report(path: Path, dims: dict[str, int] | None = None) -> dict[str, Any]:
+    """A model (.onnx: analysed now) or a stored report (.json) as the report dict."""
+    if path.suffix == ".json":
+        try:
+            data = json.loads(path.read_text())
+        except FileNotFoundError:
+            raise ConfigError(f"{path}: no such file") from None
+        except (OSError, json.JSONDecodeError) as exc:
+            raise ConfigError(f"{path}: not a readable JSON report: {exc}") from None
+        if not isinstance(data, dict) or data.get("schema") != SCHEMA:
+            raise ConfigError(f"{path}: not an {SCHEMA} report")
+        return data
+    return analyze(path, dims=dims).to_dict()
+
+
+def _work(node: dict[str, Any]) -> float:
+    return float(node.get("macs") or 0) or float(node.get("flops") or 0)
+
+
+def _match(old: list[dict[str, Any]], new: list[dict[str, Any]]) -> tuple[list[tuple[int, int]], list[int], list[int]]:
+    """Pairs (old index, new index): first by name, then the rest in order within each op type."""
+    by_name = {n["name"]: i for i, n in enumerate(old)}
+    pairs, used_old, used_new = [], set(), set()
+    for j, n in enumerate(new):
+        i = by_name.get(n["name"])
+        if i is not None and old[i]["op_type"] == n["op_type"]:
+            pairs.append((i, j))
+            used_old.add(i)
+            used_new.add(j)
+    rest_old: dict[str, list[int]] = {}
+    for i, n in enumerate(old):
+        if i not in used_old:
+            rest_old.setdefault(n["op_type"], []).append(i)
+    for j, n in enumerate(new):
+        if j in used_new:
+            continue
+        queue = rest_old.get(n["op_type"])
+        if queue:
+            i = queue.pop(0)
+            pairs.append((i, j))
+            used_old.add(i)
+            used_new.add(j)
+    return (pairs, [i for i in range(len(old)) if i not in used_old], [j for j in range(len(new)) if j not in used_new])
+
+
+def diff(old: dict[str, Any], new: dict[str, Any], old_name: str = "old", new_name: str = "new") -> ReportDiff:
+    totals = [Change(k, old["totals"].get(k), new["totals"].get(k)) for k in TOTAL_METRICS
+              if old["totals"].get(k) is not None or new["totals"].get(k) is not None]
+    ops = sorted(set(old["by_op_type"]) | set(new["by_op_type"]))
+
+    def op_work(report: dict[str, Any], op: str) -> float | None:
+        agg = report["by_op_type"].get(op)
+        if agg is None:
+            return 0.0
+        return float(agg.get("macs") or 0) or float(agg.get("flops") or 0)
+
+    op_changes = [Change(op, op_work(old, op), op_work(new, op)) for op in ops]
+    op_changes = [c for c in op_changes if c.old != c.new or (old["by_op_type"].get(c.key, {}).get("count")
+                                                             != new["by_op_type"].get(c.key, {}).get("count"))]
+    on, nn = [n for n in old["nodes"] if not n.get("folded")], [n for n in new["nodes"] if not n.get("folded")]
+    pairs, removed, added = _match(on, nn)
+    changed = [Change(nn[j]["name"], _work(on[i]), _work(nn[j])) for i, j in pairs if _work(on[i]) != _work(nn[j])]
+    changed.sort(key=lambda c: -abs(c.delta or 0))
+    return ReportDiff(old_name, new_name, totals, op_changes, [nn[j]["name"] for j in added],
+                      [on[i]["name"] for i in removed], changed)

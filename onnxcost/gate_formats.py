@@ -1,0 +1,127 @@
+"""Renderers for `onnxcost check` (text, json, junit, github, markdown) and `onnxcost diff`."""
+
+from __future__ import annotations
+
+import json
+from xml.etree import ElementTree as ET
+
+from .check import CheckLine, CheckResult
+from .diff import Change, ReportDiff
+
+CHECK_FORMATS = ("text", "json", "junit", "github", "markdown")
+
+
+def _fmt(value: float | str | None, metric: str = "") -> str:
+    if value is None:
+        return "?"
+    if isinstance(value, str):
+        return value
+    if "latency" in metric:
+        return f"{value:,.3f} ms"
+    return f"{value:,.0f}" if float(value).is_integer() else f"{value:,.4g}"
+
+
+def _headroom(line: CheckLine) -> str:
+    return "" if line.headroom is None else f"{line.headroom:+.1f}%"
+
+
+def check_text(result: CheckResult) -> str:
+    out = []
+    for m in result.models:
+        out.append(f"{'PASS' if m.passed else 'FAIL'}  {m.path}")
+        width = max((len(line.metric) for line in m.lines), default=6)
+        out.append(f"  {'metric':<{width}}  {'value':>18}  {'limit':>22}  {'headroom':>9}  result")
+        for line in m.lines:
+            out.append(f"  {line.metric:<{width}}  {_fmt(line.value, line.metric):>18}  "
+                       f"{_fmt(line.limit, line.metric):>22}  {_headroom(line):>9}  "
+                       f"{'pass' if line.passed else 'FAIL'}" + (f"  {line.message}" if line.message and not line.passed
+                                                                   or line.metric == "baseline" else ""))
+    n_fail = sum(not m.passed for m in result.models)
+    out.append(f"{len(result.models) - n_fail} passed, {n_fail} failed" if result.models else "no models")
+    return "\n".join(out) + "\n"
+
+
+def check_json(result: CheckResult) -> str:
+    return json.dumps(result.to_dict(), indent=1) + "\n"
+
+
+def check_junit(result: CheckResult) -> str:
+    """One test suite per model, one test case per budget line: CI systems show failures as test failures."""
+    suites = ET.Element("testsuites", name="onnxcost", tests=str(sum(len(m.lines) for m in result.models)),
+                        failures=str(sum(not line.passed for m in result.models for line in m.lines)))
+    for m in result.models:
+        suite = ET.SubElement(suites, "testsuite", name=m.path, tests=str(len(m.lines)),
+                              failures=str(sum(not line.passed for line in m.lines)))
+        for line in m.lines:
+            case = ET.SubElement(suite, "testcase", classname=m.path, name=line.metric)
+            detail = f"value {_fmt(line.value, line.metric)}, limit {_fmt(line.limit, line.metric)}"
+            if not line.passed:
+                ET.SubElement(case, "failure", message=line.message or detail).text = detail
+            else:
+                ET.SubElement(case, "system-out").text = detail
+    return ET.tostring(suites, encoding="unicode", xml_declaration=True) + "\n"
+
+
+def _gh_escape(text: str) -> str:
+    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def check_github(result: CheckResult) -> str:
+    """GitHub Actions workflow commands: an ::error annotation on the model file per exceeded budget."""
+    out = []
+    for m in result.models:
+        for line in m.lines:
+            if not line.passed:
+                out.append(f"::error file={m.path},title=onnxcost {line.metric}::{_gh_escape(line.message)}")
+        if m.passed:
+            out.append(f"::notice file={m.path},title=onnxcost::all {len(m.lines)} budget checks pass")
+    return "\n".join(out) + "\n"
+
+
+def check_markdown(result: CheckResult) -> str:
+    out = ["## onnxcost budget check: " + ("✅ pass" if result.passed else "❌ fail"), ""]
+    for m in result.models:
+        out += [f"### {'✅' if m.passed else '❌'} `{m.path}`", "", "| metric | value | limit | headroom | |",
+                "|---|---:|---:|---:|---|"]
+        for line in m.lines:
+            out.append(f"| {line.metric} | {_fmt(line.value, line.metric)} | {_fmt(line.limit, line.metric)} | "
+                       f"{_headroom(line)} | {'✅' if line.passed else '❌ ' + line.message} |")
+        out.append("")
+    return "\n".join(out)
+
+
+def render_check(result: CheckResult, fmt: str) -> str:
+    return {"text": check_text, "json": check_json, "junit": check_junit, "github": check_github,
+            "markdown": check_markdown}[fmt](result)
+
+
+def _change(c: Change) -> str:
+    pct = c.percent
+    pct_text = "new" if pct is None and c.old in (0, None) else ("?" if pct is None else f"{pct:+.2f}%")
+    return f"{_fmt(c.old)} -> {_fmt(c.new)} ({pct_text})"
+
+
+def diff_text(d: ReportDiff, top: int = 10) -> str:
+    out = [f"onnxcost diff: {d.old} -> {d.new}", "", "totals:"]
+    out += [f"  {c.key:<20} {_change(c)}" for c in d.totals]
+    if d.op_types:
+        out += ["", "op types (MACs, or FLOPs for ops without MACs):"]
+        out += [f"  {c.key:<20} {_change(c)}" for c in d.op_types]
+    if d.added:
+        out += ["", f"nodes added ({len(d.added)}): " + ", ".join(d.added[:top]) + (" …" if len(d.added) > top else "")]
+    if d.removed:
+        out += ["", f"nodes removed ({len(d.removed)}): " + ", ".join(d.removed[:top])
+                + (" …" if len(d.removed) > top else "")]
+    if d.changed:
+        out += ["", "nodes changed most:"] + [f"  {c.key:<40} {_change(c)}" for c in d.changed[:top]]
+    return "\n".join(out) + "\n"
+
+
+def diff_markdown(d: ReportDiff, top: int = 10) -> str:
+    out = [f"## onnxcost diff: `{d.old}` → `{d.new}`", "", "| total | old | new | change |", "|---|---:|---:|---:|"]
+    for c in d.totals:
+        out.append(f"| {c.key} | {_fmt(c.old)} | {_fmt(c.new)} | {'' if c.percent is None else f'{c.percent:+.2f}%'} |")
+    if d.added or d.removed:
+        out += ["", f"Added: {', '.join(f'`{n}`' for n in d.added[:top]) or 'none'}  ",
+                f"Removed: {', '.join(f'`{n}`' for n in d.removed[:top]) or 'none'}"]
+    return "\n".join(out) + "\n"
