@@ -50,7 +50,8 @@ class ReportDiff:
 
         return {"schema": "onnxcost.diff/1", "old": self.old, "new": self.new,
                 "totals": [ch(c) for c in self.totals], "op_types": [ch(c) for c in self.op_types],
-                "added_nodes": self.added, "removed_nodes": self.removed, "changed_nodes": [ch(c) for c in self.changed]}
+                "added_nodes": self.added, "removed_nodes": self.removed,
+                "changed_nodes": [ch(c) for c in self.changed]}
 
 
 def load_report(path: Path, dims: dict[str, int] | None = None) -> dict[str, Any]:
