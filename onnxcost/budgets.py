@@ -98,6 +98,9 @@ class Config:
                     out[p] = None
         return list(out)
 
+    def display_path(self, model: Path) -> str:
+        return _relative(model, self.root)
+
     def baseline_path(self, model: Path) -> Path:
         return self.baseline_dir / (_relative(model, self.root).replace("/", "__") + ".json")
 

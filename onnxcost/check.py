@@ -145,7 +145,8 @@ def check(config: Config, models: list[Path] | None = None, max_increase: float 
                               f"(patterns: {', '.join(b.pattern for b in config.budgets)})")
         report = analyze_for(model, budget)
         lines = evaluate(report, budget, load_baseline(config.baseline_path(model)), max_increase)
-        results.append(ModelCheck(str(model), all(line.passed for line in lines), lines))
+        # paths relative to the config's folder: GitHub annotations need repository-relative file names
+        results.append(ModelCheck(config.display_path(model), all(line.passed for line in lines), lines))
     return CheckResult(results)
 
 
