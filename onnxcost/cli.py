@@ -227,6 +227,53 @@ def diff(
     emit(text, None)
 
 
+class BenchFormat(str, Enum):
+    table = "table"
+    json = "json"
+
+
+@app.command()
+def bench(
+    model: ModelArg,
+    provider: Annotated[str, typer.Option("--provider", help="onnxruntime execution provider")]
+    = "CPUExecutionProvider",
+    threads: Annotated[int | None, typer.Option("--threads", min=1, help="Intra-op threads (default: all cores)")]
+    = None,
+    warmup: Annotated[int, typer.Option("--warmup", min=0, help="Untimed runs first")] = 5,
+    runs: Annotated[int, typer.Option("--runs", min=1, help="Timed runs")] = 50,
+    per_node: Annotated[bool, typer.Option("--per-node", help="Profile each node and join it to the graph")]
+    = False,
+    profile: Annotated[str | None, typer.Option(
+        "--profile", help="Hardware profile for the estimate beside the measurement (default: local if present)")]
+    = None,
+    fmt: Annotated[BenchFormat, typer.Option("--format", "-f", help="Output format")] = BenchFormat.table,
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="Write to FILE")] = None,
+    dim: DimOpt = None,
+    input_shape: ShapeOpt = None,
+) -> None:
+    """Run MODEL with onnxruntime: measured latency beside the roofline estimate, per model and per node."""
+    import json
+
+    from rich.progress import Progress
+
+    from .bench import bench as run_bench
+    from .profiles import available
+
+    if profile is None and "local" in available():
+        profile = "local"
+    with Progress(console=Console(stderr=True), transient=True, disable=fmt is BenchFormat.json) as bar:
+        task = bar.add_task("running", total=runs)
+        result = run_bench(model, parse_dims(dim), parse_input_shapes(input_shape), provider, threads, warmup, runs,
+                           per_node, profile, progress=lambda k: bar.update(task, completed=k))
+    if fmt is BenchFormat.json:
+        emit(json.dumps(result.to_dict(), indent=1) + "\n", output)
+        return
+    from . import gate_formats
+
+    console = Console(width=None if sys.stdout.isatty() else 160)
+    console.print(gate_formats.bench_table(result))
+
+
 @app.command()
 def profiles() -> None:
     """List the hardware profiles: shipped ones and those in ./hwprofiles/."""

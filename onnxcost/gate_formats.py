@@ -1,10 +1,14 @@
-"""Renderers for `onnxcost check` (text, json, junit, github, markdown) and `onnxcost diff`."""
+"""Renderers for `onnxcost check` (text, json, junit, github, markdown), `onnxcost diff` and `onnxcost bench`."""
 
 from __future__ import annotations
 
 import json
 from xml.etree import ElementTree as ET
 
+from rich.console import Group
+from rich.table import Table
+
+from .bench import BenchResult
 from .check import CheckLine, CheckResult
 from .diff import Change, ReportDiff
 
@@ -125,3 +129,38 @@ def diff_markdown(d: ReportDiff, top: int = 10) -> str:
         out += ["", f"Added: {', '.join(f'`{n}`' for n in d.added[:top]) or 'none'}  ",
                 f"Removed: {', '.join(f'`{n}`' for n in d.removed[:top]) or 'none'}"]
     return "\n".join(out) + "\n"
+
+
+def bench_table(result: BenchResult) -> Group:
+    """Whole-model latency statistics, then measured and estimated time per op type and per node."""
+    head = Table(title=f"onnxruntime {result.provider}, {result.threads} threads, {result.runs} runs",
+                 header_style="bold")
+    for col in ("min ms", "p50 ms", "p90 ms", "mean ms", "estimate ms"):
+        head.add_column(col, justify="right")
+    lat = result.latency_ms
+    head.add_row(*(f"{lat[k]:.3f}" for k in ("min", "p50", "p90", "mean")),
+                 "?" if result.estimate_ms is None else f"{result.estimate_ms:.3f} ({result.profile})")
+    parts: list[Table] = [head]
+    if result.nodes:
+        per_op: dict[str, list[float]] = {}
+        for n in result.nodes:
+            agg = per_op.setdefault(n.op_type, [0.0, 0.0, 0])  # type: ignore[list-item]
+            agg[0] += n.measured_us or 0.0
+            agg[1] += n.estimated_us or 0.0
+            agg[2] += 1
+        ops = Table(title="By op type (µs)", header_style="bold")
+        for col in ("op", "nodes", "measured", "estimated", "est / meas"):
+            ops.add_column(col, justify="left" if col == "op" else "right")
+        for op, (meas, est, count) in sorted(per_op.items(), key=lambda kv: -kv[1][0]):
+            ops.add_row(op, str(int(count)), f"{meas:,.1f}", f"{est:,.1f}", f"{est / meas:.2f}" if meas else "")
+        for op, us in result.unmatched_us.items():
+            ops.add_row(f"{op} (inserted by onnxruntime)", "", f"{us:,.1f}", "", "")
+        nodes = Table(title="Nodes (µs)", header_style="bold")
+        for col in ("node", "op", "measured", "estimated"):
+            nodes.add_column(col, justify="left" if col in ("node", "op") else "right")
+        for n in result.nodes:
+            meas = f"fused into {n.fused_into}" if n.fused_into else ("" if n.measured_us is None
+                                                                       else f"{n.measured_us:,.1f}")
+            nodes.add_row(n.name, n.op_type, meas, "" if n.estimated_us is None else f"{n.estimated_us:,.1f}")
+        parts += [ops, nodes]
+    return Group(*parts)

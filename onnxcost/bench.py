@@ -1,0 +1,187 @@
+"""Measured latency with onnxruntime beside the estimate: whole-model statistics, and per node by joining
+onnxruntime's profiler trace to the graph (fused nodes are named after their last output tensor, e.g.
+`relu1_out_nchwc`: walk back from that tensor's producer to the node of the kernel's op type)."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import statistics
+import tempfile
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from . import dtypes
+from .errors import ConfigError, ModelError
+from .report import Report, analyze
+
+_SUFFIXES = re.compile(r"(_nchwc|_token_\d+|_fence_(before|after)|_kernel_time)$")
+
+
+@dataclass
+class NodeTiming:
+    name: str
+    op_type: str
+    measured_us: float | None  # None: fused into another node, or not run by onnxruntime
+    estimated_us: float | None
+    fused_into: str | None = None
+
+
+@dataclass
+class BenchResult:
+    latency_ms: dict[str, float]  # min, p50, p90, mean
+    runs: int
+    threads: int
+    provider: str
+    estimate_ms: float | None
+    profile: str | None
+    nodes: list[NodeTiming] = field(default_factory=list)
+    unmatched_us: dict[str, float] = field(default_factory=dict)  # runtime-inserted kernels by op type
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "latency_ms": {k: round(v, 4) for k, v in self.latency_ms.items()}, "runs": self.runs,
+            "threads": self.threads, "provider": self.provider, "estimate_ms": self.estimate_ms,
+            "profile": self.profile,
+            "nodes": [{"name": n.name, "op_type": n.op_type,
+                       "measured_us": None if n.measured_us is None else round(n.measured_us, 2),
+                       "estimated_us": None if n.estimated_us is None else round(n.estimated_us, 2),
+                       **({"fused_into": n.fused_into} if n.fused_into else {})} for n in self.nodes],
+            "unmatched_us": {k: round(v, 2) for k, v in self.unmatched_us.items()},
+        }
+
+
+def random_inputs(report: Report, seed: int = 0) -> dict[str, np.ndarray]:
+    """Random data of each input's bound shape and dtype (ints small and non-negative, bools random)."""
+    rng = np.random.default_rng(seed)
+    feeds = {}
+    assert report.graph is not None
+    for spec in report.inputs:
+        t = report.graph.tensors[spec.name]
+        if t.shape is None or t.dtype == 0:
+            raise ModelError(f"input '{spec.name}' has no known shape or type; bind it with --input-shape")
+        np_type = dtypes.to_numpy(t.dtype)
+        if np_type.kind == "f":
+            feeds[spec.name] = rng.standard_normal(t.shape).astype(np_type)
+        elif np_type.kind == "b":
+            feeds[spec.name] = rng.integers(0, 2, t.shape).astype(np_type)
+        else:
+            feeds[spec.name] = rng.integers(0, 8, t.shape).astype(np_type)
+    return feeds
+
+
+def _session(path: Path, provider: str, threads: int, profile_prefix: str | None = None) -> Any:
+    import onnxruntime as ort
+
+    so = ort.SessionOptions()
+    so.intra_op_num_threads = threads
+    so.inter_op_num_threads = 1
+    so.log_severity_level = 3
+    if profile_prefix is not None:
+        so.enable_profiling = True
+        so.profile_file_prefix = profile_prefix
+    if provider not in ort.get_available_providers():
+        raise ConfigError(f"provider {provider!r} is not available here "
+                          f"(available: {', '.join(ort.get_available_providers())})")
+    try:
+        return ort.InferenceSession(str(path), so, providers=[provider])
+    except Exception as exc:  # noqa: BLE001 - onnxruntime raises its own exception types
+        raise ModelError(f"{path}: onnxruntime cannot load the model: {str(exc).splitlines()[0]}") from None
+
+
+def time_runs(run: Callable[[], object], warmup: int, runs: int,
+              progress: Callable[[int], None] | None = None) -> list[float]:
+    for _ in range(warmup):
+        run()
+    times = []
+    for k in range(runs):
+        start = time.perf_counter()
+        run()
+        times.append((time.perf_counter() - start) * 1000)
+        if progress is not None:
+            progress(k + 1)
+    return times
+
+
+def stats(times: Sequence[float]) -> dict[str, float]:
+    ordered = sorted(times)
+    return {"min": ordered[0], "p50": statistics.median(ordered),
+            "p90": ordered[min(len(ordered) - 1, int(round(0.9 * (len(ordered) - 1))))],
+            "mean": statistics.fmean(ordered)}
+
+
+def join_profile(events: list[dict[str, Any]], report: Report, runs: int) -> tuple[dict[str, float], dict[str, str],
+                                                                               dict[str, float]]:
+    """Per-node mean µs, which nodes were fused into which, and unmatched kernels' µs by op type."""
+    assert report.graph is not None
+    g = report.graph
+    names = {n.name for n in report.nodes}
+    measured: dict[str, float] = {}
+    fused: dict[str, str] = {}
+    unmatched: dict[str, float] = {}
+    for e in events:
+        if e.get("cat") != "Node" or not str(e.get("name", "")).endswith("_kernel_time"):
+            continue
+        op = e.get("args", {}).get("op_name", "")
+        raw = str(e["name"])
+        while _SUFFIXES.search(raw):
+            raw = _SUFFIXES.sub("", raw)
+        target: str | None = raw if raw in names else None
+        if target is None and raw in g.producers:
+            node = g.node(g.producers[raw])
+            chain = [node.name]
+            while node.op_type != op:
+                data = next((t for t in node.inputs if t and t in g.producers), None)
+                if data is None:
+                    break
+                node = g.node(g.producers[data])
+                chain.append(node.name)
+            if node.op_type == op:
+                target = node.name
+                for other in chain[:-1]:
+                    fused[other] = target
+            else:
+                target = g.producers[raw]
+        if target is None:
+            unmatched[op or "?"] = unmatched.get(op or "?", 0.0) + float(e.get("dur", 0)) / runs
+            continue
+        measured[target] = measured.get(target, 0.0) + float(e.get("dur", 0)) / runs
+    return measured, fused, unmatched
+
+
+def bench(model: str | os.PathLike[str], dims: Mapping[str, int] | None = None,
+          input_shapes: Mapping[str, Sequence[int]] | None = None, provider: str = "CPUExecutionProvider",
+          threads: int | None = None, warmup: int = 5, runs: int = 50, per_node: bool = False,
+          profile: str | None = None, progress: Callable[[int], None] | None = None) -> BenchResult:
+    path = Path(model)
+    report = analyze(path, dims=dims, input_shapes=input_shapes, profile=profile)
+    missing = [w for w in report.warnings if w.startswith("external data file")]
+    if missing:
+        raise ModelError(f"{path}: bench runs the model and needs its weights, but {missing[0].split(';')[0]}")
+    threads = threads or (os.cpu_count() or 1)
+    feeds = random_inputs(report)
+    sess = _session(path, provider, threads)
+    times = time_runs(lambda: sess.run(None, feeds), warmup, runs, progress)
+    nodes: list[NodeTiming] = []
+    unmatched: dict[str, float] = {}
+    if per_node:
+        with tempfile.TemporaryDirectory() as tmp:
+            prof = _session(path, provider, threads, str(Path(tmp) / "ort"))
+            profiled = max(3, min(runs, 20))
+            time_runs(lambda: prof.run(None, feeds), 1, profiled)
+            trace = prof.end_profiling()
+            events = json.loads(Path(trace).read_text())
+        # the warm-up run is profiled too: scale by all runs made in the session
+        measured, fused, unmatched = join_profile(events, report, profiled + 1)
+        for n in report.nodes:
+            if n.folded:
+                continue
+            nodes.append(NodeTiming(n.name, n.op_type, measured.get(n.name), n.latency_us, fused.get(n.name)))
+    return BenchResult(stats(times), runs, threads, provider, report.totals.latency_ms, report.totals.profile,
+                       nodes, unmatched)
