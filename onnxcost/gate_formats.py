@@ -144,7 +144,7 @@ def bench_table(result: BenchResult) -> Group:
     if result.nodes:
         per_op: dict[str, list[float]] = {}
         for n in result.nodes:
-            agg = per_op.setdefault(n.op_type, [0.0, 0.0, 0])  # type: ignore[list-item]
+            agg = per_op.setdefault(n.op_type, [0.0, 0.0, 0.0])
             agg[0] += n.measured_us or 0.0
             agg[1] += n.estimated_us or 0.0
             agg[2] += 1
@@ -153,14 +153,14 @@ def bench_table(result: BenchResult) -> Group:
             ops.add_column(col, justify="left" if col == "op" else "right")
         for op, (meas, est, count) in sorted(per_op.items(), key=lambda kv: -kv[1][0]):
             ops.add_row(op, str(int(count)), f"{meas:,.1f}", f"{est:,.1f}", f"{est / meas:.2f}" if meas else "")
-        for op, us in result.unmatched_us.items():
-            ops.add_row(f"{op} (inserted by onnxruntime)", "", f"{us:,.1f}", "", "")
+        for kernel, us in result.unmatched_us.items():
+            ops.add_row(f"{kernel} (inserted by onnxruntime)", "", f"{us:,.1f}", "", "")
         nodes = Table(title="Nodes (µs)", header_style="bold")
         for col in ("node", "op", "measured", "estimated"):
             nodes.add_column(col, justify="left" if col in ("node", "op") else "right")
         for n in result.nodes:
-            meas = f"fused into {n.fused_into}" if n.fused_into else ("" if n.measured_us is None
+            shown = f"fused into {n.fused_into}" if n.fused_into else ("" if n.measured_us is None
                                                                        else f"{n.measured_us:,.1f}")
-            nodes.add_row(n.name, n.op_type, meas, "" if n.estimated_us is None else f"{n.estimated_us:,.1f}")
+            nodes.add_row(n.name, n.op_type, shown, "" if n.estimated_us is None else f"{n.estimated_us:,.1f}")
         parts += [ops, nodes]
     return Group(*parts)
