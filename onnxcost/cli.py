@@ -275,6 +275,34 @@ def bench(
 
 
 @app.command()
+def calibrate(
+    output: Annotated[Path, typer.Option("--output", "-o", help="Where to write the fitted profile")]
+    = Path("hwprofiles/local.toml"),
+    threads: Annotated[int | None, typer.Option("--threads", min=1, help="Intra-op threads (default: all cores)")]
+    = None,
+    seconds: Annotated[float, typer.Option("--seconds", min=0.1, help="Timing budget per microbenchmark")] = 3.0,
+) -> None:
+    """Fit a hardware profile of this machine from onnxruntime microbenchmarks (use it as --profile local)."""
+    from rich.progress import Progress
+
+    from .calibrate import calibrate as run_calibrate
+
+    with Progress(console=Console(stderr=True), transient=True) as bar:
+        task = bar.add_task("calibrating", total=1)
+
+        def step(name: str, k: int, total: int) -> None:
+            bar.update(task, total=total, completed=k, description=f"calibrating: {name}")
+
+        text, _ = run_calibrate(threads, seconds, step)
+    try:
+        output.parent.mkdir(parents=True, exist_ok=True)
+        output.write_text(text)
+    except OSError as exc:
+        raise ConfigError(f"cannot write {output}: {exc.strerror or exc}") from None
+    print(f"wrote {output}; use it with --profile {output.stem if output.parent.name == 'hwprofiles' else output}")
+
+
+@app.command()
 def profiles() -> None:
     """List the hardware profiles: shipped ones and those in ./hwprofiles/."""
     from rich.table import Table

@@ -20,16 +20,90 @@ VIEW_OPS = frozenset({"Reshape", "Flatten", "Squeeze", "Unsqueeze", "Identity", 
 MOVEMENT_OPS = frozenset({"Transpose", "Concat", "Split", "Slice", "Gather", "GatherElements", "GatherND", "Expand",
                           "Tile", "Pad", "Cast", "CastLike", "DepthToSpace", "SpaceToDepth", "ScatterND",
                           "ScatterElements", "Where", "Resize", "Upsample", "ConstantOfShape", "Range", "Trilu"})
+RECURRENT_OPS = frozenset({"LSTM", "GRU", "RNN"})
 #: A grouped conv whose groups see at most this many input channels each is costed as depthwise.
 DEPTHWISE_MAX_CHANNELS_PER_GROUP = 8
 _FP16 = {TensorProto.FLOAT16, TensorProto.BFLOAT16}
 _INT8 = {TensorProto.INT8, TensorProto.UINT8}
 
 
+#: Ops a runtime folds into the dense kernel that feeds them (onnxruntime: Conv+BatchNorm folding, FusedConv
+#: with an activation and a residual Sum, MatMul+Add -> Gemm, Gemm+activation).
+FUSES_INTO = {
+    "Conv": frozenset({"BatchNormalization", "Relu", "Clip", "LeakyRelu", "Sigmoid", "HardSigmoid", "Tanh", "Add"}),
+    "Gemm": frozenset({"Relu", "Clip", "LeakyRelu", "Sigmoid", "Tanh", "Add"}),
+    "MatMul": frozenset({"Add"}),
+}
+
+
+def fused_nodes(graph: Graph) -> dict[str, str]:
+    """Node -> the dense node it is fused into: it reads that kernel's output (possibly through nodes already
+    fused into it) as the only consumer. At most one Add per kernel; MatMul only takes a constant bias."""
+    fused: dict[str, str] = {}
+    adds: set[str] = set()
+    for n in graph.nodes:
+        if n.folded or not n.inputs:
+            continue
+        data = [t for t in n.inputs if t and not graph.tensors[t].is_constant] if all(
+            t in graph.tensors for t in n.inputs if t) else []
+        for t in data:
+            producer = graph.producers.get(t)
+            if producer is None or len(graph.consumers.get(t, [])) != 1:
+                continue
+            head = fused.get(producer, producer)
+            head_op = graph.node(head).op_type
+            if n.op_type not in FUSES_INTO.get(head_op, ()):
+                continue
+            if n.op_type == "Add":
+                if head in adds or (head_op == "MatMul" and len(data) != 1):
+                    continue
+                adds.add(head)
+            fused[n.name] = head
+            break
+    return fused
+
+
+#: Element-wise ops a runtime runs as one kernel when they form a chain (SiLU = x * Sigmoid(x) becomes
+#: onnxruntime's QuickGelu, the Erf form of GELU becomes Gelu): one pass over memory for the whole chain.
+CHAINABLE = frozenset({"Add", "Sub", "Mul", "Div", "Pow", "Sqrt", "Erf", "Tanh", "Sigmoid", "Relu", "Clip",
+                       "LeakyRelu", "HardSigmoid", "HardSwish", "Neg", "Exp", "Reciprocal", "Abs", "Gelu", "Mish",
+                       "Softplus", "Elu", "Selu", "Celu", "Where"})
+
+
+def elementwise_groups(graph: Graph, dense_fused: dict[str, str]) -> dict[str, str]:
+    """Node -> the last node of its element-wise chain (the one whose output leaves the chain). A node joins
+    the chain of an element-wise producer whose output only it reads."""
+    head: dict[str, str] = {}  # node -> current root of its group
+    members: dict[str, list[str]] = {}
+    for n in graph.nodes:
+        if n.folded or n.op_type not in CHAINABLE or n.name in dense_fused:
+            continue
+        root = None
+        for t in n.inputs:
+            producer = graph.producers.get(t) if t else None
+            if producer is None or producer in dense_fused or len(graph.consumers.get(t, [])) != 1:
+                continue
+            if graph.node(producer).op_type in CHAINABLE and not graph.node(producer).folded:
+                root = head.get(producer, producer)
+                break
+        if root is None:
+            head[n.name] = n.name
+            members[n.name] = [n.name]
+        else:
+            head[n.name] = root
+            members[root].append(n.name)
+    last: dict[str, str] = {}
+    for group in members.values():
+        if len(group) > 1:
+            for name in group:
+                last[name] = group[-1]
+    return last
+
+
 @dataclass(frozen=True)
 class NodeEstimate:
     op_class: str  # dense, depthwise, elementwise, movement, view
-    bound: str  # "compute" | "memory" | "overhead"
+    bound: str  # "compute" | "memory" | "overhead" | "fused" (into the dense kernel before it) | "unknown"
     arithmetic_intensity: float | None  # FLOPs per byte moved
     latency_us: float | None  # None when the node's FLOPs are unknown
 
@@ -49,6 +123,15 @@ def op_class(node: NodeInfo, graph: Graph) -> str:
     return "elementwise"
 
 
+def recurrent_steps(node: NodeInfo, graph: Graph) -> int:
+    x = graph.tensors.get(node.inputs[0])
+    if x is None or x.shape is None:
+        return 1
+    seq = x.shape[1] if node.attrs.get("layout", 0) else x.shape[0]
+    dirs = 2 if node.attrs.get("direction", "forward") == "bidirectional" else 1
+    return max(1, seq * dirs)
+
+
 def dtype_class(node: NodeInfo, graph: Graph) -> str:
     t = graph.tensors.get(node.inputs[0]) if node.inputs and node.inputs[0] else None
     if t is not None and t.dtype in _INT8:
@@ -58,10 +141,13 @@ def dtype_class(node: NodeInfo, graph: Graph) -> str:
     return "fp32"
 
 
-def estimate_node(node: NodeInfo, cost: NodeCost, graph: Graph, profile: Profile) -> NodeEstimate:
+def estimate_node(node: NodeInfo, cost: NodeCost, graph: Graph, profile: Profile,
+                  fused_into: str | None = None) -> NodeEstimate:
     cls = op_class(node, graph)
     if node.folded:
         return NodeEstimate(cls, "overhead", None, 0.0)
+    if fused_into is not None:  # done inside the dense kernel's epilogue: no launch, no extra pass over memory
+        return NodeEstimate(cls, "fused", None, 0.0)
     overhead = profile.launch_overhead_us
     if cls == "view":  # runtimes alias the input: no data moves
         return NodeEstimate(cls, "overhead", None, overhead)
@@ -75,6 +161,8 @@ def estimate_node(node: NodeInfo, cost: NodeCost, graph: Graph, profile: Profile
         bandwidth *= profile.efficiency.get("movement", 1.0)
     t_compute = cost.flops / profile.flops_per_s(dtype_class(node, graph), cls) * 1e6
     t_memory = moved / bandwidth * 1e6
+    if node.op_type in RECURRENT_OPS:  # one small matmul per step and direction, each a kernel of its own
+        overhead *= recurrent_steps(node, graph)
     intensity = cost.flops / moved if moved else None
     bound = "compute" if t_compute >= t_memory else "memory"
     if max(t_compute, t_memory) < overhead:
@@ -83,4 +171,34 @@ def estimate_node(node: NodeInfo, cost: NodeCost, graph: Graph, profile: Profile
 
 
 def estimate(graph: Graph, costs: list[NodeCost], profile: Profile) -> list[NodeEstimate]:
-    return [estimate_node(n, c, graph, profile) for n, c in zip(graph.nodes, costs, strict=True)]
+    fused = fused_nodes(graph) if profile.fusion else {}
+    chains = elementwise_groups(graph, fused) if profile.fusion else {}
+    if chains:  # a chain's last node carries the chain's FLOPs and only the bytes that cross its boundary
+        costs = _chain_costs(graph, costs, chains)
+    out = []
+    for n, c in zip(graph.nodes, costs, strict=True):
+        into = fused.get(n.name) or (chains[n.name] if chains.get(n.name, n.name) != n.name else None)
+        out.append(estimate_node(n, c, graph, profile, into))
+    return out
+
+
+def _chain_costs(graph: Graph, costs: list[NodeCost], chains: dict[str, str]) -> list[NodeCost]:
+    from dataclasses import replace
+
+    index = {n.name: k for k, n in enumerate(graph.nodes)}
+    groups: dict[str, list[int]] = {}
+    for name, last in chains.items():
+        groups.setdefault(last, []).append(index[name])
+    costs = list(costs)
+    for last, ks in groups.items():
+        inside = {t for k in ks for t in graph.nodes[k].outputs}
+        reads = {t for k in ks for t in graph.nodes[k].inputs if t and t not in inside}
+        flops = [costs[k].flops for k in ks]
+        sizes = [graph.tensors[t].nbytes for t in reads] + [graph.tensors[t].nbytes for t in graph.nodes[index[last]].outputs
+                                                            if t]
+        total_flops = None if any(f is None for f in flops) else sum(f or 0 for f in flops)
+        moved = None if any(b is None for b in sizes) else sum(b or 0 for b in sizes)
+        k_last = index[last]
+        costs[k_last] = replace(costs[k_last], flops=total_flops, input_bytes=moved,
+                                output_bytes=0 if moved is not None else None)
+    return costs

@@ -31,6 +31,8 @@ class Profile:
     efficiency: dict[str, float]  # per op class: fraction of peak FLOP/s reached
     cache_bytes: int = 0  # a node whose bytes fit here streams at cache_bandwidth
     cache_bandwidth: float = 0.0
+    run_overhead_us: float = 0.0  # once per inference (binding inputs and outputs)
+    fusion: bool = True  # the runtime fuses BatchNorm/activations/residual adds into dense kernels
     source: str = ""
 
     def flops_per_s(self, dtype: str, op_class: str) -> float:
@@ -78,7 +80,8 @@ def load_profile(name_or_path: str) -> Profile:
         raise ConfigError(f"{path}: not valid TOML: {exc}") from None
     except OSError as exc:
         raise ConfigError(f"{path}: cannot read: {exc.strerror or exc}") from None
-    known = {"name", "kind", "launch_overhead_us", "peak_flops", "memory", "efficiency"}
+    known = {"name", "kind", "launch_overhead_us", "run_overhead_us", "peak_flops", "memory", "efficiency",
+             "fusion"}
     for key in data:
         if key not in known:
             raise ConfigError(f"{path}: unknown key '{key}' (known: {', '.join(sorted(known))})")
@@ -115,5 +118,14 @@ def load_profile(name_or_path: str) -> Profile:
         name=str(data.get("name", path.stem)), kind=str(data.get("kind", "cpu")), peak_flops=peaks,
         bandwidth=bandwidth, launch_overhead_us=_number(data, "launch_overhead_us", str(path), False),
         efficiency=efficiency, cache_bytes=int(_number(memory, "cache_bytes", f"{path} [memory]", False)),
-        cache_bandwidth=_number(memory, "cache_bandwidth", f"{path} [memory]", False), source=str(path),
+        cache_bandwidth=_number(memory, "cache_bandwidth", f"{path} [memory]", False),
+        run_overhead_us=_number(data, "run_overhead_us", str(path), False),
+        fusion=_flag(data, "fusion", str(path), default=str(data.get("kind", "cpu")) != "mcu"), source=str(path),
     )
+
+
+def _flag(table: dict[str, Any], key: str, where: str, default: bool) -> bool:
+    value = table.get(key, default)
+    if not isinstance(value, bool):
+        raise ConfigError(f"{where}: '{key}' must be true or false, got {value!r}")
+    return value

@@ -216,7 +216,9 @@ def analyze(
     )
     if hw is not None:
         times = [e.latency_us for e in estimates if e is not None]
-        totals.latency_ms = None if any(t is None for t in times) else round(sum(t or 0 for t in times) / 1000, 4)
+        run_us = hw.run_overhead_us
+        totals.latency_ms = None if any(t is None for t in times) else round((sum(t or 0 for t in times) + run_us)
+                                                                             / 1000, 4)
         totals.profile = hw.name
     train = None
     if training is not None:

@@ -1,0 +1,185 @@
+"""Fit a hardware profile of this machine from onnxruntime microbenchmarks (a couple of minutes at most):
+per-node launch overhead (a chain of tiny ops), main-memory and cache bandwidth (large and small element-wise
+streams), dense peak and efficiency (GEMM and conv shapes), depthwise conv, transcendental element-wise ops and
+data movement (Transpose). Each measurement is analysed by onnxcost itself, so FLOPs and bytes are counted
+by the same rules the estimate uses."""
+
+from __future__ import annotations
+
+import os
+import statistics
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import onnx
+from onnx import TensorProto, helper, numpy_helper
+
+from .bench import random_inputs
+from .report import analyze
+
+Shape = list[int]
+
+
+@dataclass(frozen=True)
+class Measurement:
+    name: str
+    kind: str  # overhead, bandwidth, cache, dense, depthwise, elementwise, movement, int8
+    flops: int
+    bytes: int
+    seconds: float  # per node
+
+
+def _model(nodes: list[onnx.NodeProto], inputs: dict[str, Shape], output: str,
+           inits: dict[str, np.ndarray] | None = None) -> onnx.ModelProto:
+    vis = [helper.make_tensor_value_info(k, TensorProto.FLOAT, v) for k, v in inputs.items()]
+    init = [numpy_helper.from_array(v, k) for k, v in (inits or {}).items()]
+    g = helper.make_graph(nodes, "calibration", vis, [helper.make_empty_tensor_value_info(output)], initializer=init)
+    return helper.make_model(g, opset_imports=[helper.make_opsetid("", 17)])
+
+
+def _w(*shape: int) -> np.ndarray:
+    return (np.random.default_rng(0).standard_normal(shape) * 0.01).astype(np.float32)
+
+
+def cases() -> list[tuple[str, str, Callable[[], onnx.ModelProto], int]]:
+    """(name, kind, model builder, nodes in the model) for every microbenchmark."""
+    chain = 64
+    tiny = [helper.make_node("Add", ["x" if i == 0 else f"t{i}", "x"], [f"t{i + 1}"]) for i in range(chain)]
+    out: list[tuple[str, str, Callable[[], onnx.ModelProto], int]] = [
+        ("tiny add chain", "overhead", lambda: _model(tiny, {"x": [1]}, f"t{chain}"), chain),
+        ("one tiny add", "run", lambda: _model(tiny[:1], {"x": [1]}, "t1"), 1),
+        ("add 8M", "bandwidth", lambda: _model([helper.make_node("Add", ["a", "b"], ["y"])],
+                                               {"a": [8 << 20], "b": [8 << 20]}, "y"), 1),
+        ("add 32K", "cache", lambda: _model([helper.make_node("Add", ["a", "b"], ["y"])],
+                                            {"a": [32 << 10], "b": [32 << 10]}, "y"), 1),
+        ("transpose 4M", "movement", lambda: _model([helper.make_node("Transpose", ["a"], ["y"], perm=[0, 2, 3, 1])],
+                                                    {"a": [1, 64, 256, 256]}, "y"), 1),
+        ("tanh 1M", "elementwise", lambda: _model([helper.make_node("Tanh", ["a"], ["y"])], {"a": [1 << 20]}, "y"),
+         1),
+        ("erf 1M", "elementwise", lambda: _model([helper.make_node("Erf", ["a"], ["y"])], {"a": [1 << 20]}, "y"), 1),
+        ("sigmoid 1M", "elementwise", lambda: _model([helper.make_node("Sigmoid", ["a"], ["y"])],
+                                                     {"a": [1 << 20]}, "y"), 1),
+        ("softmax 256x1024", "elementwise", lambda: _model([helper.make_node("Softmax", ["a"], ["y"], axis=-1)],
+                                                           {"a": [256, 1024]}, "y"), 1),
+    ]
+    for m, k, n in ((256, 256, 256), (512, 512, 512), (1024, 1024, 1024), (64, 768, 3072), (196, 768, 768)):
+        out.append((f"matmul {m}x{k}x{n}", "dense",
+                    lambda m=m, k=k, n=n: _model([helper.make_node("MatMul", ["a", "w"], ["y"])], {"a": [m, k]}, "y",
+                                                 {"w": _w(k, n)}), 1))
+    for c_in, c_out, hw, k in ((64, 64, 56, 3), (128, 128, 28, 3), (256, 256, 14, 3), (256, 1024, 14, 1),
+                               (3, 64, 112, 7)):
+        out.append((f"conv {c_in}->{c_out} {k}x{k} @{hw}", "dense",
+                    lambda c_in=c_in, c_out=c_out, hw=hw, k=k: _model(
+                        [helper.make_node("Conv", ["a", "w"], ["y"], pads=[k // 2] * 4)], {"a": [1, c_in, hw, hw]}, "y",
+                        {"w": _w(c_out, c_in, k, k)}), 1))
+    for c, hw in ((128, 56), (256, 28), (512, 14)):
+        out.append((f"depthwise {c} 3x3 @{hw}", "depthwise",
+                    lambda c=c, hw=hw: _model([helper.make_node("Conv", ["a", "w"], ["y"], pads=[1] * 4, group=c)],
+                                              {"a": [1, c, hw, hw]}, "y", {"w": _w(c, 1, 3, 3)}), 1))
+    return out
+
+
+def measure(model: onnx.ModelProto, nodes: int, threads: int, budget_s: float) -> tuple[int, int, float]:
+    """(FLOPs, bytes moved, seconds per node) of a one-kind model, timed by the median of repeated runs."""
+    import onnxruntime as ort
+
+    rep = analyze(model, schedule="file")
+    so = ort.SessionOptions()
+    so.intra_op_num_threads = threads
+    so.log_severity_level = 3
+    if nodes > 1:  # keep the chain as it is: the point is the cost of launching each node
+        so.graph_optimization_level = ort.GraphOptimizationLevel.ORT_DISABLE_ALL
+    sess = ort.InferenceSession(model.SerializeToString(), so, providers=["CPUExecutionProvider"])
+    feeds = random_inputs(rep)
+    sess.run(None, feeds)
+    times, deadline = [], time.perf_counter() + budget_s
+    while len(times) < 5 or (time.perf_counter() < deadline and len(times) < 200):
+        start = time.perf_counter()
+        sess.run(None, feeds)
+        times.append(time.perf_counter() - start)
+    flops = rep.totals.flops
+    moved = sum((n.input_bytes or 0) + (n.output_bytes or 0) for n in rep.nodes)
+    # The median run: what `onnxcost bench` reports as p50, the figure the estimate is compared with.
+    return flops, moved, statistics.median(times) / nodes
+
+
+def llc_bytes() -> int:
+    """Largest CPU cache the kernel reports (the last-level cache), or 8 MiB when it says nothing."""
+    sizes = []
+    for f in Path("/sys/devices/system/cpu/cpu0/cache").glob("index*/size"):
+        text = f.read_text().strip().upper()
+        mult = {"K": 1 << 10, "M": 1 << 20, "G": 1 << 30}.get(text[-1:], 1)
+        try:
+            sizes.append(int(text.rstrip("KMG")) * mult)
+        except ValueError:
+            continue
+    return max(sizes, default=8 << 20)
+
+
+def calibrate(threads: int | None = None, per_case_s: float = 3.0,
+              progress: Callable[[str, int, int], None] | None = None) -> tuple[str, list[Measurement]]:
+    """Run every microbenchmark; return the fitted profile as TOML text and the raw measurements."""
+    threads = threads or (os.cpu_count() or 1)
+    todo = cases()
+    results: list[Measurement] = []
+    for k, (name, kind, build, nodes) in enumerate(todo):
+        if progress is not None:
+            progress(name, k, len(todo))
+        flops, moved, seconds = measure(build(), nodes, threads, per_case_s)
+        results.append(Measurement(name, kind, flops, moved, seconds))
+    if progress is not None:
+        progress("done", len(todo), len(todo))
+    return to_toml(fit(results), threads), results
+
+
+def fit(ms: list[Measurement]) -> dict[str, float]:
+    """Profile numbers from measurements. Launch overhead first; rates are computed net of it."""
+    overhead = statistics.median(m.seconds for m in ms if m.kind == "overhead")
+    run = max(0.0, statistics.median(m.seconds for m in ms if m.kind == "run") - overhead)
+
+    def rate(m: Measurement, of: str) -> float:
+        net = max(m.seconds - overhead, m.seconds * 0.05)
+        return (m.flops if of == "flops" else m.bytes) / net
+
+    bandwidth = statistics.median(rate(m, "bytes") for m in ms if m.kind == "bandwidth")
+    cache_bw = max(bandwidth, statistics.median(rate(m, "bytes") for m in ms if m.kind == "cache"))
+    dense = [rate(m, "flops") for m in ms if m.kind == "dense"]
+    peak = max(dense)
+
+    def eff(kind: str) -> float:
+        vals = [rate(m, "flops") / peak for m in ms if m.kind == kind]
+        return min(1.0, max(0.01, statistics.median(vals)))
+
+    movement = statistics.median(rate(m, "bytes") for m in ms if m.kind == "movement") / bandwidth
+    return {"overhead_us": overhead * 1e6, "run_us": run * 1e6, "bandwidth": bandwidth, "cache_bandwidth": cache_bw, "peak": peak,
+            "dense": eff("dense"), "depthwise": eff("depthwise"), "elementwise": eff("elementwise"),
+            "movement": min(1.0, max(0.01, movement))}
+
+
+def to_toml(p: dict[str, float], threads: int) -> str:
+    return f"""# Fitted on this machine by `onnxcost calibrate` ({time.strftime('%Y-%m-%d %H:%M')}, {threads} threads,
+# onnxruntime CPUExecutionProvider). Rates are net of the per-node launch overhead.
+name = "local ({os.uname().nodename}, {threads} threads)"
+kind = "cpu"
+launch_overhead_us = {p['overhead_us']:.3f}
+run_overhead_us = {p['run_us']:.3f}      # once per inference: feeding inputs, fetching outputs
+
+[peak_flops]
+fp32 = {p['peak']:.6g}      # best dense kernel measured
+fp16 = {p['peak']:.6g}      # onnxruntime's CPU provider computes fp16 no faster than fp32
+int8 = {2 * p['peak']:.6g}
+
+[memory]
+bandwidth = {p['bandwidth']:.6g}
+cache_bytes = {llc_bytes()}
+cache_bandwidth = {p['cache_bandwidth']:.6g}
+
+[efficiency]
+dense = {p['dense']:.4f}
+depthwise = {p['depthwise']:.4f}
+elementwise = {p['elementwise']:.4f}
+movement = {p['movement']:.4f}
+"""
