@@ -11,6 +11,7 @@ import statistics
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -44,6 +45,15 @@ def _w(*shape: int) -> np.ndarray:
     return (np.random.default_rng(0).standard_normal(shape) * 0.01).astype(np.float32)
 
 
+def _matmul(m: int, k: int, n: int) -> onnx.ModelProto:
+    return _model([helper.make_node("MatMul", ["a", "w"], ["y"])], {"a": [m, k]}, "y", {"w": _w(k, n)})
+
+
+def _conv(c_in: int, c_out: int, hw: int, k: int, group: int) -> onnx.ModelProto:
+    node = helper.make_node("Conv", ["a", "w"], ["y"], pads=[k // 2] * 4, group=group)
+    return _model([node], {"a": [1, c_in, hw, hw]}, "y", {"w": _w(c_out, c_in // group, k, k)})
+
+
 def cases() -> list[tuple[str, str, Callable[[], onnx.ModelProto], int]]:
     """(name, kind, model builder, nodes in the model) for every microbenchmark."""
     chain = 64
@@ -66,19 +76,12 @@ def cases() -> list[tuple[str, str, Callable[[], onnx.ModelProto], int]]:
                                                            {"a": [256, 1024]}, "y"), 1),
     ]
     for m, k, n in ((256, 256, 256), (512, 512, 512), (1024, 1024, 1024), (64, 768, 3072), (196, 768, 768)):
-        out.append((f"matmul {m}x{k}x{n}", "dense",
-                    lambda m=m, k=k, n=n: _model([helper.make_node("MatMul", ["a", "w"], ["y"])], {"a": [m, k]}, "y",
-                                                 {"w": _w(k, n)}), 1))
+        out.append((f"matmul {m}x{k}x{n}", "dense", partial(_matmul, m, k, n), 1))
     for c_in, c_out, hw, k in ((64, 64, 56, 3), (128, 128, 28, 3), (256, 256, 14, 3), (256, 1024, 14, 1),
                                (3, 64, 112, 7)):
-        out.append((f"conv {c_in}->{c_out} {k}x{k} @{hw}", "dense",
-                    lambda c_in=c_in, c_out=c_out, hw=hw, k=k: _model(
-                        [helper.make_node("Conv", ["a", "w"], ["y"], pads=[k // 2] * 4)], {"a": [1, c_in, hw, hw]}, "y",
-                        {"w": _w(c_out, c_in, k, k)}), 1))
+        out.append((f"conv {c_in}->{c_out} {k}x{k} @{hw}", "dense", partial(_conv, c_in, c_out, hw, k, 1), 1))
     for c, hw in ((128, 56), (256, 28), (512, 14)):
-        out.append((f"depthwise {c} 3x3 @{hw}", "depthwise",
-                    lambda c=c, hw=hw: _model([helper.make_node("Conv", ["a", "w"], ["y"], pads=[1] * 4, group=c)],
-                                              {"a": [1, c, hw, hw]}, "y", {"w": _w(c, 1, 3, 3)}), 1))
+        out.append((f"depthwise {c} 3x3 @{hw}", "depthwise", partial(_conv, c, c, hw, 3, c), 1))
     return out
 
 
@@ -95,7 +98,8 @@ def measure(model: onnx.ModelProto, nodes: int, threads: int, budget_s: float) -
     sess = ort.InferenceSession(model.SerializeToString(), so, providers=["CPUExecutionProvider"])
     feeds = random_inputs(rep)
     sess.run(None, feeds)
-    times, deadline = [], time.perf_counter() + budget_s
+    times: list[float] = []
+    deadline = time.perf_counter() + budget_s
     while len(times) < 5 or (time.perf_counter() < deadline and len(times) < 200):
         start = time.perf_counter()
         sess.run(None, feeds)
@@ -154,7 +158,8 @@ def fit(ms: list[Measurement]) -> dict[str, float]:
         return min(1.0, max(0.01, statistics.median(vals)))
 
     movement = statistics.median(rate(m, "bytes") for m in ms if m.kind == "movement") / bandwidth
-    return {"overhead_us": overhead * 1e6, "run_us": run * 1e6, "bandwidth": bandwidth, "cache_bandwidth": cache_bw, "peak": peak,
+    return {"overhead_us": overhead * 1e6, "run_us": run * 1e6, "bandwidth": bandwidth, "cache_bandwidth": cache_bw,
+            "peak": peak,
             "dense": eff("dense"), "depthwise": eff("depthwise"), "elementwise": eff("elementwise"),
             "movement": min(1.0, max(0.01, movement))}
 

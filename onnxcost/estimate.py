@@ -194,8 +194,8 @@ def _chain_costs(graph: Graph, costs: list[NodeCost], chains: dict[str, str]) ->
         inside = {t for k in ks for t in graph.nodes[k].outputs}
         reads = {t for k in ks for t in graph.nodes[k].inputs if t and t not in inside}
         flops = [costs[k].flops for k in ks]
-        sizes = [graph.tensors[t].nbytes for t in reads] + [graph.tensors[t].nbytes for t in graph.nodes[index[last]].outputs
-                                                            if t]
+        writes = [t for t in graph.nodes[index[last]].outputs if t]
+        sizes = [graph.tensors[t].nbytes for t in [*reads, *writes]]
         total_flops = None if any(f is None for f in flops) else sum(f or 0 for f in flops)
         moved = None if any(b is None for b in sizes) else sum(b or 0 for b in sizes)
         k_last = index[last]
