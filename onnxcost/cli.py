@@ -261,7 +261,8 @@ def bench(
 
     if profile is None and "local" in available():
         profile = "local"
-    with Progress(console=Console(stderr=True), transient=True, disable=fmt is BenchFormat.json) as bar:
+    quiet = fmt is BenchFormat.json or not sys.stderr.isatty()
+    with Progress(console=Console(stderr=True), transient=True, disable=quiet) as bar:
         task = bar.add_task("running", total=runs)
         result = run_bench(model, parse_dims(dim), parse_input_shapes(input_shape), provider, threads, warmup, runs,
                            per_node, profile, progress=lambda k: bar.update(task, completed=k))
@@ -287,7 +288,7 @@ def calibrate(
 
     from .calibrate import calibrate as run_calibrate
 
-    with Progress(console=Console(stderr=True), transient=True) as bar:
+    with Progress(console=Console(stderr=True), transient=True, disable=not sys.stderr.isatty()) as bar:
         task = bar.add_task("calibrating", total=1)
 
         def step(name: str, k: int, total: int) -> None:

@@ -218,7 +218,7 @@ def analyze(
         times = [e.latency_us for e in estimates if e is not None]
         run_us = hw.run_overhead_us
         totals.latency_ms = None if any(t is None for t in times) else round((sum(t or 0 for t in times) + run_us)
-                                                                             / 1000, 4)
+                                                                             / 1000, 6)
         totals.profile = hw.name
     train = None
     if training is not None:

@@ -1,0 +1,180 @@
+"""Hardware profiles, the roofline arithmetic by hand, fusion, `bench` on a small model, `calibrate`."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import onnx
+import pytest
+from onnx import TensorProto, helper, numpy_helper
+
+import onnxcost
+from models import zoo
+from onnxcost import ConfigError
+from onnxcost.cli import main
+from onnxcost.profiles import available, load_profile
+from tests.helpers import one_node, w
+
+PROFILE = """name = "unit"
+kind = "cpu"
+launch_overhead_us = 1.0
+run_overhead_us = 10.0
+fusion = {fusion}
+[peak_flops]
+fp32 = 1e9
+[memory]
+bandwidth = 1e9
+[efficiency]
+dense = 0.5
+elementwise = 0.25
+"""
+
+
+@pytest.fixture()
+def unit_profile(tmp_path: Path) -> Path:
+    p = tmp_path / "unit.toml"
+    p.write_text(PROFILE.format(fusion="false"))
+    return p
+
+
+def test_shipped_profiles_load() -> None:
+    names = set(available())
+    assert {"cortex-m7", "raspberry-pi-4", "raspberry-pi-5", "jetson-orin", "apple-m2", "xeon-8480", "nvidia-t4",
+            "nvidia-a100", "nvidia-h100"} <= names
+    for name in names:
+        p = load_profile(name)
+        assert p.peak_flops["fp32"] > 0 and p.bandwidth > 0
+        assert all(0 < v <= 1 for v in p.efficiency.values())
+
+
+def test_roofline_by_hand(unit_profile: Path) -> None:
+    # MatMul [64,64] x [64,64]: 2*64^3 = 524,288 FLOPs; bytes 3 * 64*64*4 = 49,152.
+    # compute 524,288 / (1e9 * 0.5) = 1,048.576 µs > memory 49.152 µs: compute-bound, + 1 µs launch
+    rep = onnxcost.analyze(one_node("MatMul", {"a": [64, 64], "w": w(64, 64)}), profile=str(unit_profile))
+    n = rep.nodes[0]
+    assert n.bound == "compute" and n.op_class == "dense"
+    assert n.latency_us == pytest.approx(1_049.576)
+    assert n.arithmetic_intensity == pytest.approx(524_288 / 49_152, abs=1e-3)
+    # plus 10 µs once per inference
+    assert rep.totals.latency_ms == pytest.approx((1_049.576 + 10) / 1000)
+    # Relu on 1 Mi floats: compute 1,048,576 / (1e9 * 0.25) = 4,194.304 µs; memory 8 MiB / 1e9 = 8,388.608 µs
+    rep = onnxcost.analyze(one_node("Relu", {"x": [1 << 20]}), profile=str(unit_profile))
+    assert rep.nodes[0].bound == "memory"
+    assert rep.nodes[0].latency_us == pytest.approx(8_389.608)
+
+
+def test_fusion_and_views(tmp_path: Path) -> None:
+    p = tmp_path / "fused.toml"
+    p.write_text(PROFILE.format(fusion="true"))
+    rep = onnxcost.analyze(zoo.resnet18(), profile=str(p))
+    by_name = {n.name: n for n in rep.nodes}
+    assert by_name["batchnormalization1"].bound == "fused" and by_name["batchnormalization1"].latency_us == 0
+    assert by_name["relu1"].bound == "fused"
+    assert by_name["flatten1"].op_class == "view" and by_name["flatten1"].latency_us == 1.0  # launch only
+    plain = tmp_path / "plain.toml"
+    plain.write_text(PROFILE.format(fusion="false"))
+    unfused = onnxcost.analyze(zoo.resnet18(), profile=str(plain))
+    assert unfused.totals.latency_ms > rep.totals.latency_ms  # type: ignore[operator]
+    # x * sigmoid(x): one pass over memory when fused (read x, write y), three passes otherwise
+    x = helper.make_tensor_value_info("x", TensorProto.FLOAT, [1 << 20])
+    silu = helper.make_model(helper.make_graph(
+        [helper.make_node("Sigmoid", ["x"], ["s"], name="sig"), helper.make_node("Mul", ["x", "s"], ["y"], name="mul")],
+        "g", [x], [helper.make_empty_tensor_value_info("y")]))
+    fused_silu = {n.name: n for n in onnxcost.analyze(silu, profile=str(p)).nodes}
+    assert fused_silu["sig"].bound == "fused"
+    # Mul carries both ops' FLOPs (4 + 1 per element) over 8 MiB moved: memory 8,388.608 µs vs
+    # compute 5 * 1,048,576 / 0.25e9 = 20,971.52 µs -> compute-bound
+    assert fused_silu["mul"].latency_us == pytest.approx(20_971.52 + 1)
+
+
+def test_depthwise_is_its_own_class() -> None:
+    rep = onnxcost.analyze(zoo.mobilenet_v1(), profile="raspberry-pi-4")
+    classes = {n.name: n.op_class for n in rep.nodes if n.op_type == "Conv"}
+    assert list(classes.values()).count("depthwise") == 13
+
+
+@pytest.mark.parametrize("text,needle", [
+    ("[memory]\nbandwidth = 1e9\n", "peak_flops"),
+    ("[peak_flops]\nfp32 = 1e9\n", "[memory]"),
+    ("[peak_flops]\nfp32 = 1e9\nbf8 = 3\n[memory]\nbandwidth = 1\n", "unknown key 'bf8'"),
+    ("[peak_flops]\nfp32 = 1e9\n[memory]\nbandwidth = -1\n", "bandwidth"),
+    ("[peak_flops]\nfp32 = 1e9\n[memory]\nbandwidth = 1e9\n[efficiency]\ndense = 1.5\n", "dense"),
+    ("[peak_flops]\nfp32 = 1e9\n[memory]\nbandwidth = 1e9\n[efficiency]\nmagic = 0.5\n", "unknown op class"),
+    ("speed = 3\n", "unknown key 'speed'"),
+    ("[peak_flops\n", "not valid TOML"),
+])
+def test_profile_errors(text: str, needle: str, tmp_path: Path) -> None:
+    p = tmp_path / "bad.toml"
+    p.write_text(text)
+    with pytest.raises(ConfigError, match=needle.replace("[", r"\[")):
+        load_profile(str(p))
+
+
+def test_profile_errors_on_the_command_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    model = tmp_path / "m.onnx"
+    onnx.save_model(zoo.lenet_1989(), str(model))
+    assert main(["report", str(model), "--profile", "no-such-device"]) == 2
+    assert "unknown hardware profile" in capsys.readouterr().err
+    assert main(["report", str(model), "--profile", str(tmp_path / "absent.toml")]) == 2
+    assert main(["profiles"]) == 0
+    assert "raspberry-pi-4" in capsys.readouterr().out
+    png = tmp_path / "roof.png"
+    assert main(["report", str(model), "--profile", "nvidia-t4", "--plot-roofline", str(png)]) == 0
+    assert png.read_bytes()[:4] == b"\x89PNG"
+
+
+def _runnable(tmp_path: Path) -> Path:
+    path = tmp_path / "resnet18_32.onnx"
+    onnx.save_model(zoo.resnet18("random", size=32), str(path))
+    return path
+
+
+def test_bench_small_model(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = _runnable(tmp_path)
+    code = main(["bench", str(path), "--runs", "3", "--warmup", "1", "--per-node", "--threads", "1",
+                 "--profile", "raspberry-pi-4", "-f", "json"])
+    data = json.loads(capsys.readouterr().out)
+    assert code == 0
+    assert set(data["latency_ms"]) == {"min", "p50", "p90", "mean"}
+    assert data["latency_ms"]["min"] <= data["latency_ms"]["p50"] <= data["latency_ms"]["p90"]
+    assert data["runs"] == 3 and data["threads"] == 1 and data["provider"] == "CPUExecutionProvider"
+    assert data["estimate_ms"] > 0
+    nodes = {n["name"]: n for n in data["nodes"]}
+    assert nodes["conv1"]["measured_us"] > 0 and nodes["conv1"]["estimated_us"] > 0
+    assert nodes["relu1"].get("fused_into") == "conv1"  # onnxruntime fuses BN and ReLU into the conv
+    assert all({"name", "op_type", "measured_us", "estimated_us"} <= set(n) for n in data["nodes"])
+    assert main(["bench", str(path), "--runs", "2", "--warmup", "0"]) == 0
+    assert "p50 ms" in capsys.readouterr().out
+
+
+def test_bench_without_weights_is_a_clear_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = tmp_path / "graph_only.onnx"
+    onnx.save_model(zoo.lenet_1989(), str(path))
+    assert main(["bench", str(path), "--runs", "1"]) == 2
+    err = capsys.readouterr().err
+    assert "needs its weights" in err and err.count("\n") == 1
+
+
+def test_bench_inputs_follow_bound_dims(tmp_path: Path) -> None:
+    from onnxcost.bench import bench
+
+    x = helper.make_tensor_value_info("x", TensorProto.FLOAT, ["batch", 8])
+    g = helper.make_graph([helper.make_node("MatMul", ["x", "w"], ["y"])], "g", [x],
+                          [helper.make_tensor_value_info("y", TensorProto.FLOAT, ["batch", 4])],
+                          initializer=[numpy_helper.from_array(np.ones((8, 4), np.float32), "w")])
+    path = tmp_path / "dyn.onnx"
+    onnx.save_model(helper.make_model(g, opset_imports=[helper.make_opsetid("", 17)]), str(path))
+    result = bench(path, dims={"batch": 16}, runs=2, warmup=0, threads=1)
+    assert result.runs == 2 and result.latency_ms["mean"] > 0
+
+
+def test_calibrate_writes_a_loadable_profile(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "hwprofiles" / "local.toml"
+    assert main(["calibrate", "--output", str(out), "--seconds", "0.1", "--threads", "1"]) == 0
+    p = load_profile(str(out))
+    assert p.peak_flops["fp32"] > 1e8 and p.bandwidth > 1e8 and p.launch_overhead_us > 0
+    assert 0 < p.efficiency["depthwise"] <= 1 and 0 < p.efficiency["dense"] <= 1
+    rep = onnxcost.analyze(zoo.resnet18(), profile=str(out))
+    assert rep.totals.latency_ms is not None and rep.totals.latency_ms > 0
