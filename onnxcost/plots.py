@@ -37,6 +37,16 @@ def _pyplot() -> Any:
     return plt
 
 
+def _save(plt: Any, fig: Any, path: Path) -> None:
+    fig.tight_layout()
+    try:
+        fig.savefig(path, dpi=110)
+    except OSError as exc:
+        raise ConfigError(f"cannot write {path}: {exc.strerror or exc}") from None
+    finally:
+        plt.close(fig)
+
+
 def memory_png(report: Report, path: Path) -> None:
     """Live activation bytes per step, the peak marked with its node and largest live tensors."""
     if report.memory is None:
@@ -55,13 +65,7 @@ def memory_png(report: Report, path: Path) -> None:
     ax.set_xlabel(f"step ({report.schedule_method} schedule{', in-place' if mem.inplace else ''})")
     ax.set_ylabel("live activations (MiB)")
     ax.set_title(report.model.path or report.model.graph_name)
-    fig.tight_layout()
-    try:
-        fig.savefig(path, dpi=110)
-    except OSError as exc:
-        raise ConfigError(f"cannot write {path}: {exc.strerror or exc}") from None
-    finally:
-        plt.close(fig)
+    _save(plt, fig, path)
 
 
 def roofline_png(report: Report, profile: Profile, path: Path) -> None:
@@ -86,10 +90,4 @@ def roofline_png(report: Report, profile: Profile, path: Path) -> None:
     ax.set_ylabel("estimated FLOP/s")
     ax.set_title(f"{report.model.path or report.model.graph_name} on {profile.name}")
     ax.legend(fontsize=7)
-    fig.tight_layout()
-    try:
-        fig.savefig(path, dpi=110)
-    except OSError as exc:
-        raise ConfigError(f"cannot write {path}: {exc.strerror or exc}") from None
-    finally:
-        plt.close(fig)
+    _save(plt, fig, path)
