@@ -13,7 +13,7 @@ from .report import NodeReport, Report
 from .units import binary_bytes, si
 
 NODE_COLUMNS = ("name", "op_type", "output_shapes", "macs", "flops", "params", "param_bytes",
-                "input_bytes", "output_bytes")
+                "input_bytes", "output_bytes", "folded", "op_class", "bound", "arithmetic_intensity", "latency_us")
 
 
 def heaviest(report: Report, top: int | None) -> list[NodeReport]:
@@ -66,17 +66,27 @@ def memory_rows(report: Report) -> list[tuple[str, str]]:
         ]
         if mem.arena_bytes is not None:
             rows.append(("arena", f"{binary_bytes(mem.arena_bytes)} ({mem.arena_fragmentation:.3f} x peak)"))
-    tr = report.training
-    if tr is not None:
-        rows += [
-            ("training", f"{tr.optimizer}, batch {tr.batch}"),
-            ("training MACs / step", f"{si(tr.training_macs)}MAC (inference {si(tr.forward_macs)}MAC)"),
-            ("training memory", f"{binary_bytes(tr.total_memory_bytes)} = params {binary_bytes(tr.param_bytes)} + "
-                                f"grads {binary_bytes(tr.gradient_bytes)} + optimizer "
-                                f"{binary_bytes(tr.optimizer_state_bytes)} + activations "
-                                f"{binary_bytes(tr.activation_bytes)}"),
-        ]
     return rows
+
+
+def training_rows(report: Report) -> list[tuple[str, str, str]]:
+    """Inference and training figures side by side (training at its batch size, per step)."""
+    tr, t = report.training, report.totals
+    if tr is None:
+        return []
+    inference_memory = t.param_bytes + (t.peak_memory_bytes or 0)
+    first = report.inputs[0].shape if report.inputs else None
+    return [
+        ("batch", str(first[0]) if first else "?", f"{tr.batch} ({tr.optimizer})"),
+        ("MACs", f"{si(t.macs)}MAC", f"{si(tr.training_macs)}MAC"),
+        ("FLOPs", f"{si(t.flops)}FLOP", f"{si(tr.training_flops)}FLOP"),
+        ("parameters", binary_bytes(t.param_bytes), binary_bytes(tr.param_bytes)),
+        ("gradients", "", binary_bytes(tr.gradient_bytes)),
+        ("optimizer state", "", binary_bytes(tr.optimizer_state_bytes)),
+        ("activations", f"{binary_bytes(t.peak_memory_bytes)} (peak live)",
+         f"{binary_bytes(tr.activation_bytes)} (saved for backward)"),
+        ("memory", binary_bytes(inference_memory), binary_bytes(tr.total_memory_bytes)),
+    ]
 
 
 def table(report: Report, top: int | None = None) -> Group:
@@ -111,7 +121,15 @@ def table(report: Report, top: int | None = None) -> Group:
     memory.add_column("value")
     for k, v in memory_rows(report):
         memory.add_row(k, v)
-    return Group(nodes, ops, totals, memory)
+    parts = [nodes, ops, totals, memory]
+    if report.training is not None:
+        train = Table(title="Inference vs training", header_style="bold")
+        for col in ("", "inference", "training"):
+            train.add_column(col, justify="left" if not col else "right")
+        for row in training_rows(report):
+            train.add_row(*row)
+        parts.append(train)
+    return Group(*parts)
 
 
 def json_text(report: Report) -> str:
@@ -141,6 +159,9 @@ def markdown_text(report: Report, top: int | None = None) -> str:
     lines = [f"## onnxcost report: `{report.model.path or report.model.graph_name}`", "",
              "| metric | value |", "|---|---:|"]
     lines += [f"| {k} | {v} |" for k, v in _totals_rows(report) + memory_rows(report)]
+    if report.training is not None:
+        lines += ["", "| | inference | training |", "|---|---:|---:|"]
+        lines += [f"| {a} | {b} | {c} |" for a, b, c in training_rows(report)]
     lines += ["", "| op type | count | MACs | FLOPs | params |", "|---|---:|---:|---:|---:|"]
     for op, agg in report.by_op_type.items():
         lines.append(f"| {op} | {agg.count} | {si(agg.macs)} | {si(agg.flops)} | {si(agg.params)} |")
