@@ -32,8 +32,15 @@ _INT8 = {TensorProto.INT8, TensorProto.UINT8}
 FUSES_INTO = {
     "Conv": frozenset({"BatchNormalization", "Relu", "Clip", "LeakyRelu", "Sigmoid", "HardSigmoid", "Tanh", "Add"}),
     "Gemm": frozenset({"Relu", "Clip", "LeakyRelu", "Sigmoid", "Tanh", "Add"}),
-    "MatMul": frozenset({"Add"}),
+    "MatMul": frozenset({"Add", "Mul", "Div"}),  # bias, and a scalar scale (FusedMatMul's alpha)
 }
+#: Ops that read only the part of their data input they copy out: bytes moved = indices + 2 x output.
+SELECTING_OPS = frozenset({"Gather", "GatherElements", "GatherND", "Slice"})
+
+
+def _scalar_constant_operand(node: NodeInfo, graph: Graph) -> bool:
+    others = [graph.tensors.get(t) for t in node.inputs[1:] if t]
+    return bool(others) and all(t is not None and t.is_constant and (t.elements or 0) == 1 for t in others)
 
 
 def fused_nodes(graph: Graph) -> dict[str, str]:
@@ -53,6 +60,8 @@ def fused_nodes(graph: Graph) -> dict[str, str]:
             head = fused.get(producer, producer)
             head_op = graph.node(head).op_type
             if n.op_type not in FUSES_INTO.get(head_op, ()):
+                continue
+            if n.op_type in ("Mul", "Div") and not _scalar_constant_operand(n, graph):
                 continue
             if n.op_type == "Add":
                 if head in adds or (head_op == "MatMul" and len(data) != 1):
@@ -154,6 +163,10 @@ def estimate_node(node: NodeInfo, cost: NodeCost, graph: Graph, profile: Profile
     if cost.flops is None or cost.input_bytes is None or cost.output_bytes is None:
         return NodeEstimate(cls, "unknown", None, None)
     moved = cost.input_bytes + cost.output_bytes
+    if node.op_type in SELECTING_OPS:
+        data = graph.tensors.get(node.inputs[0])
+        moved -= (data.nbytes or 0) if data is not None else 0
+        moved += cost.output_bytes
     bandwidth = profile.bandwidth
     if profile.cache_bytes and profile.cache_bandwidth and moved <= profile.cache_bytes:
         bandwidth = profile.cache_bandwidth
