@@ -126,8 +126,8 @@ def table(report: Report, top: int | None = None) -> Group:
         train = Table(title="Inference vs training", header_style="bold")
         for col in ("", "inference", "training"):
             train.add_column(col, justify="left" if not col else "right")
-        for cells in training_cellss(report):
-            train.add_cells(*cells)
+        for cells in training_rows(report):
+            train.add_row(*cells)
         parts.append(train)
     return Group(*parts)
 
