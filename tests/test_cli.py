@@ -175,3 +175,15 @@ def test_installed_command_runs_without_traceback(alexnet: Path, tmp_path: Path)
     res = subprocess.run([sys.executable, "-m", "onnxcost", "report", str(bad)], capture_output=True,
                          text=True, env=env, check=False)
     assert res.returncode == 2 and "Traceback" not in res.stderr and res.stderr.count("\n") == 1
+
+
+def test_memory_and_training_tables(alexnet: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(["report", str(alexnet), "--inplace", "--training", "momentum", "--batch", "8",
+                        "--top", "1"], capsys)
+    assert code == 0
+    assert "Inference vs training" in out and "8 (momentum)" in out
+    assert "440,928 elements" in out  # seed 003's peak #activations, in place
+    code, out, _ = run(["report", str(alexnet), "-f", "markdown", "--training", "sgd", "--top", "1"], capsys)
+    assert "| | inference | training |" in out and "| peak memory |" in out
+    code, _, err = run(["report", str(alexnet), "--batch", "0", "--training", "sgd"], capsys)
+    assert code == 2 and "Traceback" not in err
