@@ -294,7 +294,7 @@ def calibrate(
         def step(name: str, k: int, total: int) -> None:
             bar.update(task, total=total, completed=k, description=f"calibrating: {name}")
 
-        text, _ = run_calibrate(threads, seconds, step)
+        text, _ = run_calibrate(threads, seconds, progress=step)
     try:
         output.parent.mkdir(parents=True, exist_ok=True)
         output.write_text(text)

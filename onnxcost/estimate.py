@@ -111,7 +111,7 @@ def elementwise_groups(graph: Graph, dense_fused: dict[str, str]) -> dict[str, s
 
 @dataclass(frozen=True)
 class NodeEstimate:
-    op_class: str  # dense, depthwise, elementwise, movement, view
+    op_class: str  # dense, depthwise, einsum, elementwise, movement, view
     bound: str  # "compute" | "memory" | "overhead" | "fused" (into the dense kernel before it) | "unknown"
     arithmetic_intensity: float | None  # FLOPs per byte moved
     latency_us: float | None  # None when the node's FLOPs are unknown
@@ -123,6 +123,8 @@ def op_class(node: NodeInfo, graph: Graph) -> str:
         per_group = w.shape[1] if w is not None and w.shape is not None and len(w.shape) > 1 else None
         if per_group is not None and per_group <= DEPTHWISE_MAX_CHANNELS_PER_GROUP:
             return "depthwise"
+    if node.op_type == "Einsum":
+        return "einsum"
     if node.op_type in DENSE_OPS:
         return "dense"
     if node.op_type in VIEW_OPS:
@@ -174,8 +176,12 @@ def estimate_node(node: NodeInfo, cost: NodeCost, graph: Graph, profile: Profile
         bandwidth *= profile.efficiency.get("movement", 1.0)
     t_compute = cost.flops / profile.flops_per_s(dtype_class(node, graph), cls) * 1e6
     t_memory = moved / bandwidth * 1e6
-    if node.op_type in RECURRENT_OPS:  # one small matmul per step and direction, each a kernel of its own
-        overhead *= recurrent_steps(node, graph)
+    if node.op_type in RECURRENT_OPS:
+        # One small matmul per step and direction, each a kernel of its own, and each re-reads the weights.
+        steps = recurrent_steps(node, graph)
+        overhead *= steps
+        dirs = 2 if node.attrs.get("direction", "forward") == "bidirectional" else 1
+        t_memory += (steps // dirs - 1) * cost.param_bytes / bandwidth * 1e6
     intensity = cost.flops / moved if moved else None
     bound = "compute" if t_compute >= t_memory else "memory"
     if max(t_compute, t_memory) < overhead:

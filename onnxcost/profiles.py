@@ -17,7 +17,9 @@ else:  # pragma: no cover
     import tomli as tomllib
 
 SHIPPED = Path(__file__).parent / "hwprofiles"
-OP_CLASSES = ("dense", "depthwise", "elementwise", "movement")
+OP_CLASSES = ("dense", "depthwise", "elementwise", "movement", "einsum")
+#: A class without its own efficiency borrows another's (Einsum runs as dense matmuls unless measured).
+FALLBACK_CLASS = {"einsum": "dense"}
 DTYPES = ("fp32", "fp16", "int8")
 
 
@@ -36,7 +38,8 @@ class Profile:
     source: str = ""
 
     def flops_per_s(self, dtype: str, op_class: str) -> float:
-        return self.peak_flops.get(dtype, self.peak_flops["fp32"]) * self.efficiency.get(op_class, 1.0)
+        eff = self.efficiency.get(op_class, self.efficiency.get(FALLBACK_CLASS.get(op_class, ""), 1.0))
+        return self.peak_flops.get(dtype, self.peak_flops["fp32"]) * eff
 
 
 def available() -> dict[str, Path]:
