@@ -70,7 +70,8 @@ def cases() -> list[tuple[str, str, Callable[[], onnx.ModelProto], int]]:
         ("transpose 5-D windows", "movement", lambda: _model(
             [helper.make_node("Transpose", ["a"], ["y"], perm=[0, 1, 3, 2, 4])], {"a": [1, 8, 7, 8, 7 * 64]}, "y"), 1),
         ("transpose 6-D partition", "movement", lambda: _model(
-            [helper.make_node("Transpose", ["a"], ["y"], perm=[0, 2, 4, 3, 5, 1])], {"a": [1, 64, 8, 7, 8, 7]}, "y"), 1),
+            [helper.make_node("Transpose", ["a"], ["y"], perm=[0, 2, 4, 3, 5, 1])], {"a": [1, 64, 8, 7, 8, 7]},
+            "y"), 1),
         ("einsum attention", "einsum", lambda: _model(
             [helper.make_node("Einsum", ["a", "b"], ["y"], equation="bghid,bghjd->bghij")],
             {"a": [1, 4, 8, 49, 32], "b": [1, 4, 8, 49, 32]}, "y"), 1),
