@@ -176,6 +176,9 @@ def analyze(
     mem = _memory(g, schedule, schedule_budget, inplace, arena)
     if mem is None:
         warnings.append("some activation shapes are unknown: activation and peak memory are unknown")
+    elif schedule == "optimal" and not mem.optimal:
+        warnings.append(f"the minimum-peak schedule was not proven within --schedule-budget {schedule_budget:g} s; "
+                        "the peak is that of the best heuristic order (never above the file order's)")
 
     hw = load_profile(profile) if isinstance(profile, str) else profile
     estimates = estimate_latency(g, node_costs, hw) if hw is not None else [None] * len(g.nodes)
