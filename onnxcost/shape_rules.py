@@ -189,6 +189,12 @@ def _window_out(c: NodeCtx, spatial: Shape, kernel: Sequence[int], ceil: bool = 
     dil = list(c.attrs.get("dilations", [1] * rank))
     auto_pad = c.attrs.get("auto_pad", "NOTSET")
     pads = list(c.attrs.get("pads", [0] * (2 * rank)))
+    for name, values, size in (("strides", strides, rank), ("dilations", dil, rank), ("pads", pads, 2 * rank),
+                               ("kernel_shape", list(kernel), rank)):
+        if len(values) != size:
+            raise c.fail(f"attribute {name} has {len(values)} values for {rank} spatial dims (needs {size})")
+        if any(v < (0 if name == "pads" else 1) for v in values):
+            raise c.fail(f"attribute {name}={values} must be {'non-negative' if name == 'pads' else 'positive'}")
     out = []
     for i in range(rank):
         eff = (kernel[i] - 1) * dil[i] + 1
@@ -223,6 +229,8 @@ def _conv(c: NodeCtx) -> list[Spec]:
     if w[0] % group:
         raise c.fail(f"group={group} does not divide {w[0]} output channels")
     kernel = list(c.attrs.get("kernel_shape", w[2:]))
+    if tuple(kernel) != tuple(w[2:]):
+        raise c.fail(f"kernel_shape {kernel} differs from the weight's spatial dims {list(w[2:])}")
     out_type: int
     if c.op == "ConvInteger":
         out_type = dtypes.INT32

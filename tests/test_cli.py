@@ -119,7 +119,20 @@ def _too_big_kernel() -> onnx.ModelProto:
     return one_node("Conv", {"x": [1, 3, 4, 4], "w": w(8, 3, 7, 7)})
 
 
-BAD_MODELS = {"cycle": (_cycle, "cycle"), "dangling": (_dangling, "dangling"),
+def _bad_strides() -> onnx.ModelProto:
+    return one_node("Conv", {"x": [1, 3, 8, 8], "w": w(4, 3, 3, 3)}, strides=[0, 1])
+
+
+def _bad_kernel_shape() -> onnx.ModelProto:
+    return one_node("Conv", {"x": [1, 3, 8, 8], "w": w(4, 3, 3, 3)}, kernel_shape=[5, 5])
+
+
+def _bad_pads() -> onnx.ModelProto:
+    return one_node("MaxPool", {"x": [1, 3, 8, 8]}, kernel_shape=[2, 2], pads=[1, 1])
+
+
+BAD_MODELS = {"strides": (_bad_strides, "strides"), "kernel_shape": (_bad_kernel_shape, "kernel_shape"),
+              "pads": (_bad_pads, "pads"), "cycle": (_cycle, "cycle"), "dangling": (_dangling, "dangling"),
               "bad_group": (_bad_group, "group=4"), "absurd": (_absurd, "absurd"),
               "kernel": (_too_big_kernel, "larger than")}
 

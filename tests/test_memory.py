@@ -218,3 +218,11 @@ def test_schedules_cli(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> No
     assert main(["report", str(p), "--plot", str(png), "--arena"]) == 0
     out = capsys.readouterr().out
     assert png.read_bytes()[:4] == b"\x89PNG" and "proven optimal" in out and "arena" in out
+
+
+def test_budget_exhausted_falls_back_and_says_so() -> None:
+    rep = onnxcost.analyze(LIGHT / "light_inception_v2.onnx", schedule_budget=0.0)
+    assert not rep.schedule_optimal
+    assert rep.totals.peak_memory_bytes <= rep.totals.peak_memory_bytes_file_order  # type: ignore[operator]
+    assert any("not proven" in w for w in rep.warnings)
+    assert rep.to_dict()["schedule_optimal"] is False
