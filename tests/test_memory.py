@@ -68,9 +68,10 @@ def test_optimal_beats_file_order_by_hand() -> None:
     assert best.schedule == ["a1", "a2", "b1", "b2", "y"]
 
 
-def _random_dag(draw: st.DrawFn) -> onnx.ModelProto:
-    n = draw(st.integers(3, 11))
-    density = draw(st.floats(0.15, 0.6))
+def _random_dag(draw: st.DrawFn, sizes_range: tuple[int, int] = (3, 11),
+                density_range: tuple[float, float] = (0.15, 0.6)) -> onnx.ModelProto:
+    n = draw(st.integers(*sizes_range))
+    density = draw(st.floats(*density_range))
     sizes = [draw(st.integers(1, 64)) for _ in range(n)]
     nodes, produced = [], ["x"]
     vis = [helper.make_tensor_value_info("x", TensorProto.FLOAT, [draw(st.integers(1, 32))])]
@@ -226,3 +227,14 @@ def test_budget_exhausted_falls_back_and_says_so() -> None:
     assert rep.totals.peak_memory_bytes <= rep.totals.peak_memory_bytes_file_order  # type: ignore[operator]
     assert any("not proven" in w for w in rep.warnings)
     assert rep.to_dict()["schedule_optimal"] is False
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.data())
+def test_optimal_on_twenty_node_dags(data: st.DataObject) -> None:
+    """12-20 nodes, denser: still the exact minimum over all topological orders (set-DP reference)."""
+    proto = data.draw(st.composite(lambda draw: _random_dag(draw, (12, 20), (0.3, 0.7)))())
+    m = _model_of(proto)
+    result = sch.schedule(m, "optimal")
+    assert result.optimal
+    assert memory.simulate(m, result.order).peak_bytes == _orders(m)
