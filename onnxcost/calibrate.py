@@ -31,6 +31,7 @@ class Measurement:
     flops: int
     bytes: int
     seconds: float  # per node
+    reduction: int = 0  # dense kernels: the length of each dot product (K)
 
 
 def _model(nodes: list[onnx.NodeProto], inputs: dict[str, Shape], output: str,
@@ -84,10 +85,11 @@ def cases() -> list[tuple[str, str, Callable[[], onnx.ModelProto], int]]:
                                                            {"a": [256, 1024]}, "y"), 1),
     ]
     for m, k, n in ((256, 256, 256), (512, 512, 512), (1024, 1024, 1024), (64, 768, 3072), (196, 768, 768)):
-        out.append((f"matmul {m}x{k}x{n}", "dense", partial(_matmul, m, k, n), 1))
+        out.append((f"matmul {m}x{k}x{n} K={k}", "dense", partial(_matmul, m, k, n), 1))
     for c_in, c_out, hw, k in ((64, 64, 56, 3), (128, 128, 28, 3), (256, 256, 14, 3), (256, 1024, 14, 1),
-                               (3, 64, 112, 7)):
-        out.append((f"conv {c_in}->{c_out} {k}x{k} @{hw}", "dense", partial(_conv, c_in, c_out, hw, k, 1), 1))
+                               (3, 64, 112, 7), (16, 48, 56, 1), (24, 72, 56, 1), (40, 120, 28, 1), (32, 96, 28, 1)):
+        out.append((f"conv {c_in}->{c_out} {k}x{k} @{hw} K={c_in * k * k}", "dense",
+                    partial(_conv, c_in, c_out, hw, k, 1), 1))
     for c, hw in ((128, 56), (256, 28), (512, 14)):
         out.append((f"depthwise {c} 3x3 @{hw}", "depthwise", partial(_conv, c, c, hw, 3, c), 1))
     return out
@@ -146,7 +148,8 @@ def calibrate(threads: int | None = None, per_case_s: float = 3.0, rounds: int =
                 progress(name, r * len(models) + k, total)
             flops, moved, seconds = measure(model, nodes, threads, per_case_s / rounds)
             if name not in best or seconds < best[name].seconds:
-                best[name] = Measurement(name, kind, flops, moved, seconds)
+                reduction = int(name.rsplit("K=", 1)[1]) if "K=" in name else 0
+                best[name] = Measurement(name, kind, flops, moved, seconds, reduction)
     if progress is not None:
         progress("done", total, total)
     results = [best[name] for name, *_ in todo]
@@ -166,16 +169,20 @@ def fit(ms: list[Measurement]) -> dict[str, float]:
     cache_bw = max(bandwidth, statistics.median(rate(m, "bytes") for m in ms if m.kind == "cache"))
     dense = [rate(m, "flops") for m in ms if m.kind == "dense"]
     peak = max(dense)
+    # Short dot products reuse each loaded value less: efficiency(K) = dense x K / (K + k_half).
+    halves = [m.reduction * (peak / rate(m, "flops") - 1) for m in ms if m.kind == "dense" and m.reduction <= 64]
+    k_half = statistics.median(halves) if halves else 0.0
 
     def eff(kind: str) -> float:
-        vals = [rate(m, "flops") / peak for m in ms if m.kind == kind]
+        vals = [rate(m, "flops") / peak / (m.reduction / (m.reduction + k_half) if m.reduction else 1.0)
+                for m in ms if m.kind == kind and (kind != "dense" or m.reduction > 64)]
         return min(1.0, max(0.01, statistics.median(vals)))
 
     movement = statistics.median(rate(m, "bytes") for m in ms if m.kind == "movement") / bandwidth
     return {"overhead_us": overhead * 1e6, "run_us": run * 1e6, "bandwidth": bandwidth, "cache_bandwidth": cache_bw,
             "peak": peak,
             "dense": eff("dense"), "depthwise": eff("depthwise"), "elementwise": eff("elementwise"),
-            "einsum": eff("einsum"),
+            "einsum": eff("einsum"), "k_half": k_half,
             "movement": min(1.0, max(0.01, movement))}
 
 
@@ -186,6 +193,7 @@ name = "local ({os.uname().nodename}, {threads} threads)"
 kind = "cpu"
 launch_overhead_us = {p['overhead_us']:.3f}
 run_overhead_us = {p['run_us']:.3f}      # once per inference: feeding inputs, fetching outputs
+dense_k_half = {p['k_half']:.2f}      # a dense kernel with dot products of length K runs at K / (K + this)
 
 [peak_flops]
 fp32 = {p['peak']:.6g}      # best dense kernel measured

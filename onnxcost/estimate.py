@@ -6,6 +6,7 @@ mispredicts MobileNet, ShuffleNet and EfficientNet."""
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 from onnx import TensorProto
@@ -134,6 +135,19 @@ def op_class(node: NodeInfo, graph: Graph) -> str:
     return "elementwise"
 
 
+def reduction_length(node: NodeInfo, graph: Graph) -> int:
+    """K, the length of each dot product of a contraction (Conv: C_in/group x kernel; MatMul/Gemm: inner dim)."""
+    if node.op_type in ("Conv", "ConvTranspose"):
+        w = graph.tensors.get(node.inputs[1])
+        if w is not None and w.shape is not None:
+            return math.prod(w.shape[1:]) if node.op_type == "Conv" else w.shape[0]
+    if node.op_type in ("MatMul", "Gemm"):
+        a = graph.tensors.get(node.inputs[0])
+        if a is not None and a.shape:
+            return a.shape[0] if node.op_type == "Gemm" and node.attrs.get("transA", 0) else a.shape[-1]
+    return 0
+
+
 def recurrent_steps(node: NodeInfo, graph: Graph) -> int:
     x = graph.tensors.get(node.inputs[0])
     if x is None or x.shape is None:
@@ -175,6 +189,10 @@ def estimate_node(node: NodeInfo, cost: NodeCost, graph: Graph, profile: Profile
     if cls == "movement":
         bandwidth *= profile.efficiency.get("movement", 1.0)
     t_compute = cost.flops / profile.flops_per_s(dtype_class(node, graph), cls) * 1e6
+    if cls == "dense" and profile.dense_k_half and cost.macs:
+        k = reduction_length(node, graph)
+        if k:
+            t_compute *= (k + profile.dense_k_half) / k
     t_memory = moved / bandwidth * 1e6
     if node.op_type in RECURRENT_OPS:
         # One small matmul per step and direction, each a kernel of its own, and each re-reads the weights.

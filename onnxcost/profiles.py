@@ -34,6 +34,7 @@ class Profile:
     cache_bytes: int = 0  # a node whose bytes fit here streams at cache_bandwidth
     cache_bandwidth: float = 0.0
     run_overhead_us: float = 0.0  # once per inference (binding inputs and outputs)
+    dense_k_half: float = 0.0  # dot-product length at which a dense kernel reaches half its efficiency
     fusion: bool = True  # the runtime fuses BatchNorm/activations/residual adds into dense kernels
     source: str = ""
 
@@ -83,8 +84,8 @@ def load_profile(name_or_path: str) -> Profile:
         raise ConfigError(f"{path}: not valid TOML: {exc}") from None
     except OSError as exc:
         raise ConfigError(f"{path}: cannot read: {exc.strerror or exc}") from None
-    known = {"name", "kind", "launch_overhead_us", "run_overhead_us", "peak_flops", "memory", "efficiency",
-             "fusion"}
+    known = {"name", "kind", "launch_overhead_us", "run_overhead_us", "dense_k_half", "peak_flops", "memory",
+             "efficiency", "fusion"}
     for key in data:
         if key not in known:
             raise ConfigError(f"{path}: unknown key '{key}' (known: {', '.join(sorted(known))})")
@@ -123,6 +124,7 @@ def load_profile(name_or_path: str) -> Profile:
         efficiency=efficiency, cache_bytes=int(_number(memory, "cache_bytes", f"{path} [memory]", False)),
         cache_bandwidth=_number(memory, "cache_bandwidth", f"{path} [memory]", False),
         run_overhead_us=_number(data, "run_overhead_us", str(path), False),
+        dense_k_half=_number(data, "dense_k_half", str(path), False),
         fusion=_flag(data, "fusion", str(path), default=str(data.get("kind", "cpu")) != "mcu"), source=str(path),
     )
 
