@@ -21,6 +21,8 @@ VIEW_OPS = frozenset({"Reshape", "Flatten", "Squeeze", "Unsqueeze", "Identity", 
 MOVEMENT_OPS = frozenset({"Transpose", "Concat", "Split", "Slice", "Gather", "GatherElements", "GatherND", "Expand",
                           "Tile", "Pad", "Cast", "CastLike", "DepthToSpace", "SpaceToDepth", "ScatterND",
                           "ScatterElements", "Where", "Resize", "Upsample", "ConstantOfShape", "Range", "Trilu"})
+#: The shortest dot product `onnxcost calibrate` measures (its 16-channel 1x1 conv).
+MIN_CALIBRATED_K = 16
 RECURRENT_OPS = frozenset({"LSTM", "GRU", "RNN"})
 #: A grouped conv whose groups see at most this many input channels each is costed as depthwise.
 DEPTHWISE_MAX_CHANNELS_PER_GROUP = 8
@@ -191,7 +193,8 @@ def estimate_node(node: NodeInfo, cost: NodeCost, graph: Graph, profile: Profile
     t_compute = cost.flops / profile.flops_per_s(dtype_class(node, graph), cls) * 1e6
     if cls == "dense" and profile.dense_k_half and cost.macs:
         k = reduction_length(node, graph)
-        if k:
+        if k:  # held at the shortest dot product calibration measures, not extrapolated below it
+            k = max(k, MIN_CALIBRATED_K)
             t_compute *= (k + profile.dense_k_half) / k
     t_memory = moved / bandwidth * 1e6
     if node.op_type in RECURRENT_OPS:
