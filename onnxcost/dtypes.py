@@ -17,7 +17,6 @@ _NARROW_BITS = {
 #: Integer types used for shapes, axes, indices and counts: constants of these types are not parameters.
 INDEX_TYPES = frozenset({TensorProto.INT64, TensorProto.INT32, TensorProto.INT16, TensorProto.UINT64,
                          TensorProto.UINT32, TensorProto.UINT16, TensorProto.BOOL, TensorProto.STRING})
-FLOAT_TYPES = frozenset({TensorProto.FLOAT, TensorProto.DOUBLE, TensorProto.FLOAT16, TensorProto.BFLOAT16})
 BOOL = TensorProto.BOOL
 INT64 = TensorProto.INT64
 INT32 = TensorProto.INT32

@@ -12,8 +12,6 @@ from .bench import BenchResult
 from .check import CheckLine, CheckResult
 from .diff import Change, ReportDiff
 
-CHECK_FORMATS = ("text", "json", "junit", "github", "markdown")
-
 
 def _fmt(value: float | str | None, metric: str = "") -> str:
     if value is None:
