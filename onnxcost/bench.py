@@ -21,7 +21,8 @@ from . import dtypes
 from .errors import ConfigError, ModelError
 from .report import Report, analyze
 
-_SUFFIXES = re.compile(r"(_nchwc|_token_\d+|_fence_(before|after)|_kernel_time)$")
+# onnxruntime names a fused kernel after a node plus a suffix: "relu1_out_nchwc", "…/Mul/QuickGeluFusion/".
+_SUFFIXES = re.compile(r"(_nchwc|_token_\d+|_fence_(before|after)|_kernel_time|/\w*Fusion/?)$")
 
 
 @dataclass

@@ -178,3 +178,21 @@ def test_calibrate_writes_a_loadable_profile(tmp_path: Path, capsys: pytest.Capt
     assert 0 < p.efficiency["depthwise"] <= 1 and 0 < p.efficiency["dense"] <= 1
     rep = onnxcost.analyze(zoo.resnet18(), profile=str(out))
     assert rep.totals.latency_ms is not None and rep.totals.latency_ms > 0
+
+
+def test_profile_join_handles_fused_kernel_names() -> None:
+    """onnxruntime's kernel names: a node's own, '<output>_nchwc' after layout fusion, '<node>/…Fusion/'."""
+    from onnxcost.bench import join_profile
+
+    rep = onnxcost.analyze(zoo.resnet18())
+    events = [
+        {"cat": "Node", "name": "relu1_out_nchwc_kernel_time", "dur": 300, "args": {"op_name": "Conv"}},
+        {"cat": "Node", "name": "maxpool1_kernel_time", "dur": 40, "args": {"op_name": "MaxPool"}},
+        {"cat": "Node", "name": "gemm1/QuickGeluFusion/_kernel_time", "dur": 20, "args": {"op_name": "QuickGelu"}},
+        {"cat": "Node", "name": "ReorderOutput_token_7_kernel_time", "dur": 10, "args": {"op_name": "ReorderOutput"}},
+        {"cat": "Session", "name": "model_run", "dur": 999, "args": {}},
+    ]
+    measured, fused, unmatched = join_profile(events, rep, runs=2)
+    assert measured == {"conv1": 150.0, "maxpool1": 20.0, "gemm1": 10.0}
+    assert fused == {"relu1": "conv1", "batchnormalization1": "conv1"}
+    assert unmatched == {"ReorderOutput": 5.0}
