@@ -2,7 +2,7 @@
 schedule, with the time each takes, whether `optimal` was proven, and a lower bound no order can beat (the
 largest inputs + outputs of a single node). Also the arena plan's size against the peak.
 
-    python benchmarks/bench_memory.py [--inplace]
+    python benchmarks/bench_memory.py [--inplace] [--extra DIR]
 """
 
 from __future__ import annotations
@@ -39,10 +39,14 @@ def lower_bound(m: memory.MemoryModel) -> int:
 def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--inplace", action="store_true")
+    ap.add_argument("--extra", type=Path, action="append", default=[],
+                    help="also every .onnx in this folder (e.g. export_torchvision.py's output)")
     args = ap.parse_args()
     models: list[tuple[str, object]] = [(p.stem, p) for p in sorted(LIGHT.glob("light_*.onnx"))]
     models += [(p.stem, p) for p in sorted(SHARED.glob("*.onnx"))]
     models += [("inception_3a (zoo)", zoo.inception_cell("external")), ("resnet18 (zoo)", zoo.resnet18())]
+    for folder in args.extra:
+        models += [(p.stem, p) for p in sorted(folder.glob("*.onnx"))]
     print(f"{'model':22s} {'nodes':>6s} {'file KiB':>10s} {'topo KiB':>10s} {'optimal KiB':>11s} {'proven':>6s} "
           f"{'bound KiB':>10s} {'time s':>7s} {'arena/peak':>10s}")
     for name, src in models:
