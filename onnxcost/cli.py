@@ -4,6 +4,7 @@ Every error a user can cause ends as one line on stderr and exit code 2; see `ma
 
 from __future__ import annotations
 
+import io
 import sys
 from enum import Enum
 from pathlib import Path
@@ -138,11 +139,12 @@ def report(
 
         roofline_png(rep, load_profile(profile), plot_roofline)
     if fmt is Format.table:
-        width = None if sys.stdout.isatty() else 160
-        console = Console(width=width, file=sys.stdout if output is None else open(output, "w"))  # noqa: SIM115
-        console.print(formats.table(rep, top))
-        if output is not None:
-            console.file.close()
+        if output is None:
+            Console(width=None if sys.stdout.isatty() else 160).print(formats.table(rep, top))
+            return
+        buffer = Console(width=160, file=io.StringIO(), color_system=None)
+        buffer.print(formats.table(rep, top))
+        emit(buffer.file.getvalue(), output)  # type: ignore[attr-defined]
         return
     text = {Format.json: lambda: formats.json_text(rep), Format.csv: lambda: formats.csv_text(rep, top),
             Format.markdown: lambda: formats.markdown_text(rep, top)}[fmt]()

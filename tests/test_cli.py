@@ -200,3 +200,9 @@ def test_memory_and_training_tables(alexnet: Path, capsys: pytest.CaptureFixture
     assert "| | inference | training |" in out and "| peak memory |" in out
     code, _, err = run(["report", str(alexnet), "--batch", "0", "--training", "sgd"], capsys)
     assert code == 2 and "Traceback" not in err
+
+
+def test_unwritable_output_is_one_line(alexnet: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    for fmt in ("table", "json"):
+        code, _, err = run(["report", str(alexnet), "-f", fmt, "-o", "/nonexistent/dir/out"], capsys)
+        assert code == 2 and err.strip().splitlines()[-1].startswith("onnxcost: error: cannot write")
