@@ -74,6 +74,18 @@ class WeightRoots:
                 out |= self.roots(name)
         return frozenset(out)
 
+    def logical_elements(self, node: NodeInfo) -> dict[str, int]:
+        """Packed weight formats: the number of weights a root stands for, and 0 for the quantisation scales
+        and zero points that ride along (their bytes count in param_bytes, not in params)."""
+        if node.op_type != "MatMulNBits" or node.domain != "com.microsoft" or node.folded:
+            return {}
+        out: dict[str, int] = {}
+        k, n = int(node.attrs.get("K", 0)), int(node.attrs.get("N", 0))
+        for slot, name in enumerate(node.inputs):
+            for root in self.roots(name) if name else ():
+                out[root] = k * n if slot == 1 else (self.tensors[root].elements or 0) if slot == 5 else 0
+        return out
+
 
 def _bytes(names: list[str], tensors: dict[str, TensorInfo]) -> int | None:
     total = 0
@@ -89,8 +101,9 @@ def _bytes(names: list[str], tensors: dict[str, TensorInfo]) -> int | None:
 
 
 def node_cost(node: NodeInfo, tensors: dict[str, TensorInfo], weights: frozenset[str],
-              warnings: list[str]) -> NodeCost:
-    params = sum(tensors[w].elements or 0 for w in weights)
+              warnings: list[str], logical: dict[str, int] | None = None) -> NodeCost:
+    logical = logical or {}
+    params = sum(logical.get(w, tensors[w].elements or 0) for w in weights)
     param_bytes = sum(tensors[w].nbytes or 0 for w in weights)
     in_bytes, out_bytes = _bytes(node.inputs, tensors), _bytes(node.outputs, tensors)
     if node.folded:
@@ -122,10 +135,16 @@ def node_cost(node: NodeInfo, tensors: dict[str, TensorInfo], weights: frozenset
     return NodeCost(macs, flops, params, param_bytes, in_bytes, out_bytes)
 
 
-def graph_costs(graph: Graph) -> tuple[list[NodeCost], set[str], list[str]]:
-    """Per-node costs in graph order, the names of the distinct weight tensors, and warnings."""
+def graph_costs(graph: Graph) -> tuple[list[NodeCost], dict[str, int], list[str]]:
+    """Per-node costs in graph order, the distinct weight tensors with the parameters each holds, warnings."""
     warnings: list[str] = []
     roots = WeightRoots(graph)
     per_node = [roots.of_node(n) for n in graph.nodes]
-    costs = [node_cost(n, graph.tensors, w, warnings) for n, w in zip(graph.nodes, per_node, strict=True)]
-    return costs, set().union(*per_node) if per_node else set(), warnings
+    logical = [roots.logical_elements(n) for n in graph.nodes]
+    costs = [node_cost(n, graph.tensors, w, warnings, lg)
+             for n, w, lg in zip(graph.nodes, per_node, logical, strict=True)]
+    weights: dict[str, int] = {}
+    for w_set, lg in zip(per_node, logical, strict=True):
+        for w in w_set:
+            weights[w] = lg.get(w, graph.tensors[w].elements or 0)
+    return costs, weights, warnings

@@ -208,7 +208,7 @@ def analyze(
         nodes=len(g.nodes),
         macs=sum(c.macs or 0 for c in node_costs),
         flops=sum(c.flops or 0 for c in node_costs),
-        params=sum(g.tensors[w].elements or 0 for w in weights),
+        params=sum(weights.values()),
         param_bytes=sum(g.tensors[w].nbytes or 0 for w in weights),
         activation_bytes=None if mem is None else mem.timeline.total_bytes,
         peak_memory_bytes=None if mem is None else mem.timeline.peak_bytes,

@@ -69,16 +69,24 @@ class NodeCtx:
 
 
 Rule = Callable[[NodeCtx], list[Spec]]
-SHAPE_RULES: dict[str, Rule] = {}
+SHAPE_RULES: dict[str, Rule] = {}  # the default ONNX domain
+DOMAIN_SHAPE_RULES: dict[tuple[str, str], Rule] = {}  # (domain, op): onnxruntime's com.microsoft ops
 
 
-def shape_rule(*ops: str) -> Callable[[Rule], Rule]:
+def shape_rule(*ops: str, domain: str = "ai.onnx") -> Callable[[Rule], Rule]:
     def register(fn: Rule) -> Rule:
         for op in ops:
-            SHAPE_RULES[op] = fn
+            if domain == "ai.onnx":
+                SHAPE_RULES[op] = fn
+            else:
+                DOMAIN_SHAPE_RULES[(domain, op)] = fn
         return fn
 
     return register
+
+
+def lookup(domain: str, op: str) -> Rule | None:
+    return SHAPE_RULES.get(op) if domain == "ai.onnx" else DOMAIN_SHAPE_RULES.get((domain, op))
 
 
 def broadcast(shapes: Sequence[Shape]) -> Shape:
@@ -597,3 +605,50 @@ def _dequantize(c: NodeCtx) -> list[Spec]:
 def _nonzero(c: NodeCtx) -> list[Spec]:
     # The count of non-zeros depends on data: only known when the input's value is (values.py).
     return [(None, dtypes.INT64)]
+
+
+# --- onnxruntime contrib ops (com.microsoft), as optimised and quantised LLM exports use them ------------
+MS = "com.microsoft"
+
+
+@shape_rule("MatMulNBits", domain=MS)
+def _matmul_nbits(c: NodeCtx) -> list[Spec]:
+    """A [..., K] x block-quantised B (N, k_blocks, blob) -> [..., N]."""
+    a = c.shape(0)
+    if a[-1] != int(c.attrs["K"]):
+        raise c.fail(f"input's last dim {a[-1]} differs from attribute K={c.attrs['K']}")
+    return [(a[:-1] + (int(c.attrs["N"]),), c.dtype(0))]
+
+
+@shape_rule("FusedMatMul", domain=MS)
+def _fused_matmul(c: NodeCtx) -> list[Spec]:
+    a, b = c.shape(0), c.shape(1)
+    if c.attrs.get("transA", 0) and len(a) >= 2:
+        a = a[:-2] + (a[-1], a[-2])
+    if c.attrs.get("transB", 0) and len(b) >= 2:
+        b = b[:-2] + (b[-1], b[-2])
+    try:
+        return [(matmul_shape(a, b), c.dtype(0))]
+    except ModelError as exc:
+        raise c.fail(str(exc)) from None
+
+
+@shape_rule("Gelu", "FastGelu", "BiasGelu", "QuickGelu", "RotaryEmbedding", "BiasAdd", domain=MS)
+def _ms_same(c: NodeCtx) -> list[Spec]:
+    return [(c.shape(0), c.dtype(0))]
+
+
+@shape_rule("SkipLayerNormalization", "SkipSimplifiedLayerNormalization", domain=MS)
+def _skip_layernorm(c: NodeCtx) -> list[Spec]:
+    """Outputs: normalised x + skip (+ bias), mean, inverse std dev, and the sum x + skip (+ bias)."""
+    x = c.shape(0)
+    stat = x[:-1] + (1,)
+    return [(x, c.dtype(0)), (stat, dtypes.FLOAT), (stat, dtypes.FLOAT), (x, c.dtype(0))]
+
+
+@shape_rule("SimplifiedLayerNormalization", domain=MS)
+def _simplified_layernorm_ms(c: NodeCtx) -> list[Spec]:
+    return _layernorm(c)[:2]
+
+
+SHAPE_RULES["SimplifiedLayerNormalization"] = lambda c: _layernorm(c)[:2]  # also exported in the default domain

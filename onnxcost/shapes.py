@@ -16,7 +16,7 @@ from onnx import helper, numpy_helper
 from . import dtypes
 from .errors import ConfigError, ModelError
 from .load import SMALL_TENSOR_ELEMENTS, LoadedModel
-from .shape_rules import SHAPE_RULES, NodeCtx, Shape
+from .shape_rules import NodeCtx, Shape, lookup
 from .values import evaluate
 
 #: Largest tensor (in elements) whose value is computed or decoded; larger ones keep only their shape.
@@ -206,7 +206,7 @@ def _infer_node(
     if op == "Constant" and domain == "ai.onnx":
         return [_constant(attrs, name)]
     specs: list[tuple[Shape | None, int]] | None = None
-    rule = SHAPE_RULES.get(op) if domain == "ai.onnx" else None
+    rule = lookup(domain, op)
     ctx = NodeCtx(
         name=name, op=op, attrs=attrs, opset=opset,
         shapes=[t.shape if t is not None else None for t in ins],
