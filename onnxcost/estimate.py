@@ -16,7 +16,7 @@ from .graph import Graph, NodeInfo
 from .profiles import Profile
 
 DENSE_OPS = frozenset({"Conv", "ConvTranspose", "Gemm", "MatMul", "Einsum", "LSTM", "GRU", "RNN", "ConvInteger",
-                       "MatMulInteger", "QLinearConv", "QLinearMatMul"})
+                       "MatMulInteger", "QLinearConv", "QLinearMatMul", "MatMulNBits", "FusedMatMul"})
 VIEW_OPS = frozenset({"Reshape", "Flatten", "Squeeze", "Unsqueeze", "Identity", "Dropout"})
 MOVEMENT_OPS = frozenset({"Transpose", "Concat", "Split", "Slice", "Gather", "GatherElements", "GatherND", "Expand",
                           "Tile", "Pad", "Cast", "CastLike", "DepthToSpace", "SpaceToDepth", "ScatterND",
@@ -143,7 +143,9 @@ def reduction_length(node: NodeInfo, graph: Graph) -> int:
         w = graph.tensors.get(node.inputs[1])
         if w is not None and w.shape is not None:
             return math.prod(w.shape[1:]) if node.op_type == "Conv" else w.shape[0]
-    if node.op_type in ("MatMul", "Gemm"):
+    if node.op_type == "MatMulNBits":
+        return int(node.attrs.get("K", 0))
+    if node.op_type in ("MatMul", "Gemm", "FusedMatMul"):
         a = graph.tensors.get(node.inputs[0])
         if a is not None and a.shape:
             return a.shape[0] if node.op_type == "Gemm" and node.attrs.get("transA", 0) else a.shape[-1]

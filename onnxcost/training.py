@@ -14,7 +14,8 @@ from dataclasses import dataclass
 from .errors import ConfigError
 
 CONTRACTIONS = frozenset({"Conv", "ConvTranspose", "Gemm", "MatMul", "Einsum", "LSTM", "GRU", "RNN",
-                          "ConvInteger", "MatMulInteger", "QLinearConv", "QLinearMatMul"})
+                          "ConvInteger", "MatMulInteger", "QLinearConv", "QLinearMatMul", "MatMulNBits",
+                          "FusedMatMul"})
 OPTIMIZER_STATES = {"sgd": 0, "momentum": 1, "adam": 2}
 
 
