@@ -10,6 +10,9 @@ from .registry import NodeView, UnknownShape, lookup
 from .shapes import TensorInfo
 
 CONTROL_FLOW = frozenset({"If", "Loop", "Scan"})
+#: Multiply-accumulate contractions: the ops whose work is MACs (estimate: "dense"; training: 3x forward).
+CONTRACTION_OPS = frozenset({"Conv", "ConvTranspose", "Gemm", "MatMul", "Einsum", "LSTM", "GRU", "RNN", "ConvInteger",
+                             "MatMulInteger", "QLinearConv", "QLinearMatMul", "MatMulNBits", "FusedMatMul"})
 
 
 @dataclass(frozen=True)

@@ -11,12 +11,11 @@ from dataclasses import dataclass
 
 from onnx import TensorProto
 
-from .costs import NodeCost
+from .costs import CONTRACTION_OPS, NodeCost
 from .graph import Graph, NodeInfo
 from .profiles import Profile
 
-DENSE_OPS = frozenset({"Conv", "ConvTranspose", "Gemm", "MatMul", "Einsum", "LSTM", "GRU", "RNN", "ConvInteger",
-                       "MatMulInteger", "QLinearConv", "QLinearMatMul", "MatMulNBits", "FusedMatMul"})
+DENSE_OPS = CONTRACTION_OPS
 VIEW_OPS = frozenset({"Reshape", "Flatten", "Squeeze", "Unsqueeze", "Identity", "Dropout"})
 MOVEMENT_OPS = frozenset({"Transpose", "Concat", "Split", "Slice", "Gather", "GatherElements", "GatherND", "Expand",
                           "Tile", "Pad", "Cast", "CastLike", "DepthToSpace", "SpaceToDepth", "ScatterND",

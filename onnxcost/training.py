@@ -11,11 +11,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from .costs import CONTRACTION_OPS
 from .errors import ConfigError
 
-CONTRACTIONS = frozenset({"Conv", "ConvTranspose", "Gemm", "MatMul", "Einsum", "LSTM", "GRU", "RNN",
-                          "ConvInteger", "MatMulInteger", "QLinearConv", "QLinearMatMul", "MatMulNBits",
-                          "FusedMatMul"})
+CONTRACTIONS = CONTRACTION_OPS
 OPTIMIZER_STATES = {"sgd": 0, "momentum": 1, "adam": 2}
 
 
