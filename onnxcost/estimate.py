@@ -13,10 +13,10 @@ from onnx import TensorProto
 
 from .costs import CONTRACTION_OPS, NodeCost
 from .graph import Graph, NodeInfo
+from .memory import VIEW_OPS
 from .profiles import Profile
 
 DENSE_OPS = CONTRACTION_OPS
-VIEW_OPS = frozenset({"Reshape", "Flatten", "Squeeze", "Unsqueeze", "Identity", "Dropout"})
 MOVEMENT_OPS = frozenset({"Transpose", "Concat", "Split", "Slice", "Gather", "GatherElements", "GatherND", "Expand",
                           "Tile", "Pad", "Cast", "CastLike", "DepthToSpace", "SpaceToDepth", "ScatterND",
                           "ScatterElements", "Where", "Resize", "Upsample", "ConstantOfShape", "Range", "Trilu"})
