@@ -169,7 +169,9 @@ def infer(
         ins = [tensors.get(n) if n else None for n in node.input]
         domain = node.domain if node.domain not in ("", "ai.onnx") else "ai.onnx"
         opset = loaded.opsets.get(domain, 0)
-        is_const = bool(node.input) and all(t is None or t.is_constant for t in ins) and (
+        # Constant only if everything it reads is, outer-scope names its subgraphs read included.
+        reads = [tensors.get(n) for n in loaded.reads[idx]] if loaded.reads else ins
+        is_const = bool(node.input) and all(t is None or t.is_constant for t in reads) and (
             node.op_type not in NONDETERMINISTIC and domain == "ai.onnx")
         if node.op_type == "Constant" and domain == "ai.onnx":
             is_const = True

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import onnx
 import pytest
 
 from tests.helpers import node_of, one_node, w
@@ -172,3 +173,60 @@ def test_flops_at_least_twice_macs_on_every_reference_model() -> None:
         for node in onnxcost.analyze(make()).nodes:
             assert node.flops is not None and node.macs is not None
             assert node.flops >= 2 * node.macs
+
+
+def _loop_model(trips: int | None) -> onnx.ModelProto:
+    """for i in range(trips): h = h @ W (W is an outer-scope 8x8 initializer); 64 MACs per iteration."""
+    from onnx import TensorProto, helper, numpy_helper
+
+    body = helper.make_graph(
+        [helper.make_node("Identity", ["cond_in"], ["cond_out"]),
+         helper.make_node("MatMul", ["h_in", "W"], ["h_out"])],
+        "body",
+        [helper.make_tensor_value_info("i", TensorProto.INT64, []),
+         helper.make_tensor_value_info("cond_in", TensorProto.BOOL, []),
+         helper.make_tensor_value_info("h_in", TensorProto.FLOAT, [1, 8])],
+        [helper.make_tensor_value_info("cond_out", TensorProto.BOOL, []),
+         helper.make_tensor_value_info("h_out", TensorProto.FLOAT, [1, 8])])
+    inits = [numpy_helper.from_array(w(8, 8), "W")]
+    inputs = [helper.make_tensor_value_info("h0", TensorProto.FLOAT, [1, 8])]
+    if trips is None:
+        inputs.append(helper.make_tensor_value_info("M", TensorProto.INT64, []))
+    else:
+        inits.append(numpy_helper.from_array(np.array(trips, np.int64), "M"))
+    inits.append(numpy_helper.from_array(np.array(True), "cond"))
+    loop = helper.make_node("Loop", ["M", "cond", "h0"], ["h"], body=body)
+    g = helper.make_graph([loop], "g", inputs, [helper.make_tensor_value_info("h", TensorProto.FLOAT, [1, 8])],
+                          initializer=inits)
+    return helper.make_model(g, opset_imports=[helper.make_opsetid("", 17)])
+
+
+def test_loop_with_known_trip_count() -> None:
+    import onnxcost
+
+    # 4 iterations x (1x8 @ 8x8 = 64 MACs) = 256 MACs; the weight is read by the body: 64 params
+    rep = onnxcost.analyze(_loop_model(4))
+    assert rep.nodes[0].macs == 256 and rep.nodes[0].flops == 512
+    assert rep.totals.unknown_cost_nodes == 0
+    # a trip count given at run time: unknown, never 0
+    rep = onnxcost.analyze(_loop_model(None))
+    assert rep.nodes[0].macs is None and rep.totals.unknown_cost_nodes == 1
+
+
+def test_if_with_known_condition() -> None:
+    from onnx import TensorProto, helper, numpy_helper
+
+    import onnxcost
+
+    def branch(op: str) -> onnx.GraphProto:
+        return helper.make_graph([helper.make_node(op, ["x", "W"], ["y"])], op,
+                                 [], [helper.make_tensor_value_info("y", TensorProto.FLOAT, [4, 4])])
+
+    for cond, macs in ((True, 64), (False, 0)):
+        node = helper.make_node("If", ["c"], ["out"], then_branch=branch("MatMul"), else_branch=branch("Add"))
+        g = helper.make_graph([node], "g", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [4, 4])],
+                              [helper.make_tensor_value_info("out", TensorProto.FLOAT, [4, 4])],
+                              initializer=[numpy_helper.from_array(np.array(cond), "c"),
+                                           numpy_helper.from_array(w(4, 4), "W")])
+        rep = onnxcost.analyze(helper.make_model(g, opset_imports=[helper.make_opsetid("", 17)]))
+        assert rep.nodes[0].macs == macs  # 4x4 @ 4x4 = 64 MACs in the then-branch, an Add in the else-branch
