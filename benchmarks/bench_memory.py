@@ -21,19 +21,10 @@ sys.path.insert(0, str(ROOT))
 from models import zoo  # noqa: E402
 from onnxcost import arena, graph, load, memory, shapes  # noqa: E402
 from onnxcost import schedule as sch  # noqa: E402
+from onnxcost.schedule import lower_bound  # noqa: E402
 
 LIGHT = Path(os.path.dirname(onnx.__file__)) / "backend" / "test" / "data" / "light"
 SHARED = ROOT.parent / "shared" / "models"
-
-
-def lower_bound(m: memory.MemoryModel) -> int:
-    """Every schedule holds a node's inputs and outputs at once while it runs (less a buffer it may overwrite)."""
-    def need(i: int) -> int:
-        total = sum(m.buffers[b].nbytes for b in set(m.reads[i]) | set(m.allocs[i]))
-        reuse = m.reuse[i]
-        return total - (m.buffers[reuse].nbytes if reuse is not None else 0)
-
-    return max((need(i) for i in range(len(m.nodes))), default=0)
 
 
 def main() -> int:

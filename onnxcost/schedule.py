@@ -82,14 +82,19 @@ def cut_points(m: MemoryModel) -> list[int]:
 
 def _segment_greedy(m: MemoryModel, prefix: int, seg: list[int], base: int) -> tuple[list[int], int]:
     """Repeatedly run the ready node with the lowest step peak, then lowest memory after it."""
-    seg_mask = sum(1 << i for i in seg)
+    in_seg = set(seg)
+    pending: dict[int, int] = {}
+    users: dict[int, list[int]] = {i: [] for i in seg}
+    for i in seg:
+        preds = [p for p in _bits(m.deps[i]) if p in in_seg]
+        pending[i] = len(preds)
+        for p in preds:
+            users[p].append(i)
+    ready = {i for i in seg if pending[i] == 0}
     done, mem, peak, order = prefix, base, 0, []
-    remaining = set(seg)
-    while remaining:
+    while ready:
         best = None
-        for i in sorted(remaining):
-            if m.deps[i] & seg_mask & ~done:
-                continue
+        for i in sorted(ready):
             alloc, freed, _ = step(m, done, i)
             key = (mem + alloc, mem + sum(m.buffers[b].nbytes for b in m.allocs[i]) - freed, i)
             if best is None or key < best[0]:
@@ -99,9 +104,22 @@ def _segment_greedy(m: MemoryModel, prefix: int, seg: list[int], base: int) -> t
         peak = max(peak, mem + alloc)
         mem += sum(m.buffers[b].nbytes for b in m.allocs[i]) - freed
         done |= 1 << i
-        remaining.discard(i)
+        ready.discard(i)
         order.append(i)
+        for u in users[i]:
+            pending[u] -= 1
+            if pending[u] == 0:
+                ready.add(u)
     return order, peak
+
+
+def _bits(mask: int) -> list[int]:
+    out = []
+    while mask:
+        low = mask & -mask
+        out.append(low.bit_length() - 1)
+        mask ^= low
+    return out
 
 
 def _segment_peak(m: MemoryModel, prefix: int, order: list[int], base: int) -> int:
@@ -225,4 +243,19 @@ def schedule(m: MemoryModel, method: str = "optimal", budget_s: float = 5.0) -> 
     for other in (file_order(m), topo_order(m)):
         if simulate(m, other).peak_bytes < peak:
             order, peak, proven = other, simulate(m, other).peak_bytes, False
-    return Schedule(order, "optimal", proven)
+    # A peak equal to what some single node needs on its own cannot be beaten by any order.
+    return Schedule(order, "optimal", proven or peak <= lower_bound(m))
+
+
+def lower_bound(m: MemoryModel) -> int:
+    """Bytes every schedule needs at once somewhere: a node's inputs and outputs (less a buffer it may
+    overwrite in place), plus graph inputs that are also outputs and so live throughout."""
+    pinned_inputs = sum(b.nbytes for b in m.buffers if b.producer is None and b.pinned)
+
+    def need(i: int) -> int:
+        held = set(m.reads[i]) | set(m.allocs[i])
+        total = sum(m.buffers[b].nbytes for b in held if not (m.buffers[b].producer is None and m.buffers[b].pinned))
+        reuse = m.reuse[i]
+        return total - (m.buffers[reuse].nbytes if reuse is not None else 0)
+
+    return pinned_inputs + max((need(i) for i in range(len(m.nodes))), default=0)
