@@ -5,7 +5,7 @@ on the fitted profile, and a flat-FLOP/s baseline (one number: the calibrated de
 A shared machine changes speed over minutes (other tenants), so the script runs ROUNDS rounds, each one a
 fresh calibration followed by every model, and reports per model the median over rounds of the error.
 
-    python benchmarks/bench_latency.py [--threads N] [--runs N] [--rounds N] [--profile FILE]
+    python benchmarks/bench_latency.py [--threads N] [--runs N] [--rounds N] [--profile FILE] [--extra DIR]
 """
 
 from __future__ import annotations
@@ -40,8 +40,11 @@ def main() -> int:
     ap.add_argument("--runs", type=int, default=10)
     ap.add_argument("--rounds", type=int, default=3, help="calibrate-then-measure rounds")
     ap.add_argument("--profile", type=Path, help="use this profile in every round instead of calibrating")
+    ap.add_argument("--extra", type=Path, help="also every .onnx with its weights in this folder "
+                    "(e.g. export_torchvision.py's output)")
     args = ap.parse_args()
     truth = json.loads((SHARED / "truth.json").read_text())
+    extra = sorted(args.extra.glob("*.onnx")) if args.extra else []
     errors: dict[str, list[float]] = {name: [] for name in truth}
     flat_errors: dict[str, list[float]] = {name: [] for name in truth}
     measured: dict[str, list[float]] = {name: [] for name in truth}
@@ -52,6 +55,12 @@ def main() -> int:
             shutil.copy(SHARED / f"{name}.onnx", tmp / f"{name}.onnx")
             with open(tmp / f"{name}.weights", "wb") as f:
                 f.truncate(t["weights_bytes"])
+        for path in extra:
+            if not path.stem.startswith("_"):
+                shutil.copy(path, tmp / path.name)
+                truth[path.stem] = {}
+        for table in (errors, flat_errors, measured, estimated):
+            table.update({name: [] for name in truth if name not in table})
         flops = {name: analyze(tmp / f"{name}.onnx", dims=DIMS, schedule="file").totals.flops for name in truth}
         for r in range(args.rounds):
             profile_path = args.profile
