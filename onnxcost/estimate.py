@@ -16,7 +16,6 @@ from .graph import Graph, NodeInfo
 from .memory import VIEW_OPS
 from .profiles import Profile
 
-DENSE_OPS = CONTRACTION_OPS
 MOVEMENT_OPS = frozenset({"Transpose", "Concat", "Split", "Slice", "Gather", "GatherElements", "GatherND", "Expand",
                           "Tile", "Pad", "Cast", "CastLike", "DepthToSpace", "SpaceToDepth", "ScatterND",
                           "ScatterElements", "Where", "Resize", "Upsample", "ConstantOfShape", "Range", "Trilu"})
@@ -127,7 +126,7 @@ def op_class(node: NodeInfo, graph: Graph) -> str:
             return "depthwise"
     if node.op_type == "Einsum":
         return "einsum"
-    if node.op_type in DENSE_OPS:
+    if node.op_type in CONTRACTION_OPS:
         return "dense"
     if node.op_type in VIEW_OPS:
         return "view"

@@ -47,6 +47,7 @@ class MemoryModel:
     allocs: list[list[int]] = field(default_factory=list)  # buffers each node creates
     reads: list[list[int]] = field(default_factory=list)  # buffers each node reads (distinct)
     reuse: list[int | None] = field(default_factory=list)  # buffer a unary node may overwrite
+    alloc_bytes: list[int] = field(default_factory=list)  # bytes of the buffers each node creates
     buffer_of: dict[str, int] = field(default_factory=dict)
 
     @property
@@ -107,6 +108,7 @@ def build_model(graph: Graph, inplace: bool = False) -> MemoryModel | None:
             m.buffers[k].consumers |= 1 << i
     for buf in m.buffers:
         buf.pinned = any(t in outputs for t in buf.tensors)
+    m.alloc_bytes = [sum(m.buffers[b].nbytes for b in allocs) for allocs in m.allocs]
     return m
 
 
@@ -114,7 +116,7 @@ def step(m: MemoryModel, done: int, i: int) -> tuple[int, int, bool]:
     """Run node i after the set `done`: (bytes allocated during the step, bytes freed after it, reused?)."""
     after = done | (1 << i)
     reused = False
-    alloc = sum(m.buffers[b].nbytes for b in m.allocs[i])
+    alloc = m.alloc_bytes[i]
     r = m.reuse[i]
     if r is not None and not m.buffers[r].pinned and not m.buffers[r].consumers & ~after:
         reused = True

@@ -96,13 +96,13 @@ def _segment_greedy(m: MemoryModel, prefix: int, seg: list[int], base: int) -> t
         best = None
         for i in sorted(ready):
             alloc, freed, _ = step(m, done, i)
-            key = (mem + alloc, mem + sum(m.buffers[b].nbytes for b in m.allocs[i]) - freed, i)
+            key = (mem + alloc, mem + m.alloc_bytes[i] - freed, i)
             if best is None or key < best[0]:
                 best = (key, i, alloc, freed)
         assert best is not None
         _, i, alloc, freed = best
         peak = max(peak, mem + alloc)
-        mem += sum(m.buffers[b].nbytes for b in m.allocs[i]) - freed
+        mem += m.alloc_bytes[i] - freed
         done |= 1 << i
         ready.discard(i)
         order.append(i)
@@ -127,7 +127,7 @@ def _segment_peak(m: MemoryModel, prefix: int, order: list[int], base: int) -> i
     for i in order:
         alloc, freed, _ = step(m, done, i)
         peak = max(peak, mem + alloc)
-        mem += sum(m.buffers[b].nbytes for b in m.allocs[i]) - freed
+        mem += m.alloc_bytes[i] - freed
         done |= 1 << i
     return peak
 
@@ -145,7 +145,6 @@ def _segment_dp(m: MemoryModel, prefix: int, seg: list[int], base: int, upper: i
             d |= 1 << local[low.bit_length() - 1]
             mask ^= low
         ldeps.append(d)
-    alloc_sum = [sum(m.buffers[b].nbytes for b in m.allocs[g]) for g in seg]
     full = (1 << len(seg)) - 1
     level: dict[int, tuple[int, int]] = {0: (0, base)}  # local done-set -> (peak so far, live bytes)
     parent: dict[int, tuple[int, int]] = {}
@@ -169,7 +168,7 @@ def _segment_dp(m: MemoryModel, prefix: int, seg: list[int], base: int, upper: i
                 t = s | 1 << k
                 old = nxt.get(t)
                 if old is None or new_peak < old[0]:
-                    nxt[t] = (new_peak, mem + alloc_sum[k] - freed)
+                    nxt[t] = (new_peak, mem + m.alloc_bytes[g] - freed)
                     parent[t] = (s, g)
             visited += 1
             if visited % 512 == 0 and (time.perf_counter() > deadline or visited > MAX_STATES):
@@ -224,7 +223,7 @@ def optimal_order(m: MemoryModel, budget_s: float = 5.0) -> tuple[list[int], boo
                 best = exact
         for g in best:
             alloc, freed, _ = step(m, prefix, g)
-            mem += sum(m.buffers[b].nbytes for b in m.allocs[g]) - freed
+            mem += m.alloc_bytes[g] - freed
             prefix |= 1 << g
         order.extend(best)
     return order, proven

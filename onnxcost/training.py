@@ -14,7 +14,6 @@ from dataclasses import dataclass
 from .costs import CONTRACTION_OPS
 from .errors import ConfigError
 
-CONTRACTIONS = CONTRACTION_OPS
 OPTIMIZER_STATES = {"sgd": 0, "momentum": 1, "adam": 2}
 
 
@@ -41,8 +40,8 @@ def estimate(nodes: list[tuple[str, int | None, int | None]], param_bytes: int, 
         raise ConfigError(f"--batch must be at least 1, got {batch}")
     scale = batch / max(model_batch, 1)
     fwd_macs = sum(m or 0 for _, m, _ in nodes)
-    train_macs = sum(3 * (m or 0) if op in CONTRACTIONS else (m or 0) for op, m, _ in nodes)
-    train_flops = sum(3 * (f or 0) if op in CONTRACTIONS else 2 * (f or 0) for op, _, f in nodes)
+    train_macs = sum(3 * (m or 0) if op in CONTRACTION_OPS else (m or 0) for op, m, _ in nodes)
+    train_flops = sum(3 * (f or 0) if op in CONTRACTION_OPS else 2 * (f or 0) for op, _, f in nodes)
     saved = int(activation_bytes * scale)
     state = OPTIMIZER_STATES[optimizer] * param_bytes
     return TrainingEstimate(
