@@ -423,7 +423,7 @@ def _split(c: NodeCtx) -> list[Spec]:
 
 @shape_rule("Slice")
 def _slice(c: NodeCtx) -> list[Spec]:
-    from .values import _clamp_slice
+    from .values import clamp_slice
 
     x = c.shape(0)
     if c.opset < 10:
@@ -437,7 +437,7 @@ def _slice(c: NodeCtx) -> list[Spec]:
     out = list(x)
     for s, e, a, st in zip(starts, ends, axes, steps, strict=False):
         ax = a % len(x)
-        out[ax] = len(range(*slice(*_clamp_slice(s, e, st, x[ax])).indices(x[ax])))
+        out[ax] = len(range(*slice(*clamp_slice(s, e, st, x[ax])).indices(x[ax])))
     return [(tuple(out), c.dtype(0))]
 
 

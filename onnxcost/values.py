@@ -182,11 +182,11 @@ def _slice(attrs: Attrs, xs: Arrays, opset: int) -> list[np.ndarray]:
         steps = _ints(xs[4]) if len(xs) > 4 and xs[4] is not None else [1] * len(starts)
     index: list[slice] = [slice(None)] * data.ndim
     for s, e, a, st in zip(starts, ends, axes, steps, strict=False):
-        index[a % data.ndim] = slice(*_clamp_slice(s, e, st, data.shape[a % data.ndim]))
+        index[a % data.ndim] = slice(*clamp_slice(s, e, st, data.shape[a % data.ndim]))
     return [data[tuple(index)]]
 
 
-def _clamp_slice(start: int, end: int, step: int, dim: int) -> tuple[int, int | None, int]:
+def clamp_slice(start: int, end: int, step: int, dim: int) -> tuple[int, int | None, int]:
     """ONNX Slice bounds -> Python slice bounds (ONNX clamps huge ends such as INT64_MAX)."""
     if start < 0:
         start += dim
