@@ -120,6 +120,28 @@ def measure(model: onnx.ModelProto, nodes: int, threads: int, budget_s: float) -
     return flops, moved, statistics.median(times) / nodes
 
 
+def nchwc_block(threads: int = 1) -> int:
+    """Channels per block of onnxruntime's blocked conv layout on this CPU (8 with AVX2, 16 with AVX-512), 0 when
+    it does not block: the smallest channel count at which it runs a MaxPool blocked (pools need whole blocks)."""
+    import tempfile
+
+    import onnxruntime as ort
+
+    for channels in (4, 8, 16, 32):
+        model = _model([helper.make_node("MaxPool", ["a"], ["y"], kernel_shape=[2, 2])], {"a": [1, channels, 8, 8]},
+                       "y")
+        with tempfile.TemporaryDirectory() as tmp:
+            so = ort.SessionOptions()
+            so.intra_op_num_threads = threads
+            so.log_severity_level = 3
+            so.optimized_model_filepath = str(Path(tmp) / "optimized.onnx")
+            ort.InferenceSession(model.SerializeToString(), so, providers=["CPUExecutionProvider"])
+            optimized = onnx.load(so.optimized_model_filepath)
+        if any(n.op_type == "ReorderInput" for n in optimized.graph.node):
+            return channels
+    return 0
+
+
 def llc_bytes() -> int:
     """Largest CPU cache the kernel reports (the last-level cache), or 8 MiB when it says nothing."""
     sizes = []
@@ -133,27 +155,34 @@ def llc_bytes() -> int:
     return max(sizes, default=8 << 20)
 
 
-def calibrate(threads: int | None = None, per_case_s: float = 3.0, rounds: int = 3,
+def calibrate(threads: int | None = None, per_case_s: float = 3.0, rounds: int = 5,
               progress: Callable[[str, int, int], None] | None = None) -> tuple[str, list[Measurement]]:
     """Run every microbenchmark `rounds` times, round-robin so that a slow spell of a shared machine hits all
-    cases alike, and keep each case's best median; return the fitted profile as TOML and the measurements."""
+    cases alike, and keep each case's median over rounds: the machine's typical speed, the same statistic as
+    the p50 `onnxcost bench` reports (a best-of-rounds figure would estimate every model too fast).
+    Return the fitted profile as TOML and the measurements."""
     threads = threads or (os.cpu_count() or 1)
     todo = cases()
     models = [(name, kind, build(), nodes) for name, kind, build, nodes in todo]
-    best: dict[str, Measurement] = {}
+    seen: dict[str, list[float]] = {name: [] for name, *_ in todo}
+    counts: dict[str, tuple[int, int]] = {}
     total = len(models) * rounds
     for r in range(rounds):
-        for k, (name, kind, model, nodes) in enumerate(models):
+        for k, (name, _kind, model, nodes) in enumerate(models):
             if progress is not None:
                 progress(name, r * len(models) + k, total)
             flops, moved, seconds = measure(model, nodes, threads, per_case_s / rounds)
-            if name not in best or seconds < best[name].seconds:
-                reduction = int(name.rsplit("K=", 1)[1]) if "K=" in name else 0
-                best[name] = Measurement(name, kind, flops, moved, seconds, reduction)
+            seen[name].append(seconds)
+            counts[name] = (flops, moved)
     if progress is not None:
         progress("done", total, total)
-    results = [best[name] for name, *_ in todo]
-    return to_toml(fit(results), threads), results
+    results = []
+    for name, kind, *_ in todo:
+        reduction = int(name.rsplit("K=", 1)[1]) if "K=" in name else 0
+        results.append(Measurement(name, kind, *counts[name], statistics.median(seen[name]), reduction))
+    fitted = fit(results)
+    fitted["nchwc_block"] = nchwc_block(threads)
+    return to_toml(fitted, threads), results
 
 
 def fit(ms: list[Measurement]) -> dict[str, float]:
@@ -194,6 +223,7 @@ kind = "cpu"
 launch_overhead_us = {p['overhead_us']:.3f}
 run_overhead_us = {p['run_us']:.3f}      # once per inference: feeding inputs, fetching outputs
 dense_k_half = {p['k_half']:.2f}      # a dense kernel with dot products of length K runs at K / (K + this)
+nchwc_block = {int(p.get('nchwc_block', 0))}      # onnxruntime's blocked conv layout (0: none): layout reorders
 
 [peak_flops]
 fp32 = {p['peak']:.6g}      # best dense kernel measured

@@ -13,6 +13,7 @@ from onnx import TensorProto
 
 from .costs import CONTRACTION_OPS, NodeCost
 from .graph import Graph, NodeInfo
+from .layout import Reorder, nchwc_reorders
 from .memory import VIEW_OPS
 from .profiles import Profile
 
@@ -242,3 +243,21 @@ def _chain_costs(graph: Graph, costs: list[NodeCost], chains: dict[str, str]) ->
         costs[k_last] = replace(costs[k_last], flops=total_flops, input_bytes=moved,
                                 output_bytes=0 if moved is not None else None)
     return costs
+
+
+def reorder_estimates(graph: Graph, profile: Profile) -> list[tuple[Reorder, float]]:
+    """Each layout reorder the profile's runtime inserts (layout.py) with its time in µs: one read and one write
+    of the tensor at streaming bandwidth (a reorder is a blocked copy, near memcpy speed: 55-63 GB/s moved on the
+    2-core CI machine, where a general Transpose reaches a quarter of that), plus a launch. Channels-last
+    Transposes run as reorders are already costed as their Transpose node: they are listed with 0 µs."""
+    out = []
+    for r in nchwc_reorders(graph, profile.nchwc_block):
+        if r.kind == "transpose":
+            out.append((r, 0.0))
+            continue
+        moved = 2 * r.nbytes
+        bandwidth = profile.bandwidth
+        if profile.cache_bytes and profile.cache_bandwidth and moved <= profile.cache_bytes:
+            bandwidth = profile.cache_bandwidth
+        out.append((r, moved / bandwidth * 1e6 + profile.launch_overhead_us))
+    return out

@@ -44,6 +44,10 @@ def _totals_rows(report: Report) -> list[tuple[str, str]]:
     if t.profile is not None:
         rows.append(("latency (roofline)", ("?" if t.latency_ms is None else f"{t.latency_ms:,.3f} ms")
                      + f" on {t.profile}"))
+    if t.layout_reorders:
+        rows.append(("layout reorders (in latency)",
+                     f"{t.layout_reorders} copies of {binary_bytes(t.layout_reorder_bytes)}, "
+                     f"{t.layout_reorder_ms or 0:,.3f} ms"))
     return rows
 
 

@@ -36,6 +36,7 @@ class Profile:
     run_overhead_us: float = 0.0  # once per inference (binding inputs and outputs)
     dense_k_half: float = 0.0  # dot-product length at which a dense kernel reaches half its efficiency
     fusion: bool = True  # the runtime fuses BatchNorm/activations/residual adds into dense kernels
+    nchwc_block: int = 0  # channels per block of the runtime's blocked conv layout (0: no layout reorders)
     source: str = ""
 
     def flops_per_s(self, dtype: str, op_class: str) -> float:
@@ -85,7 +86,7 @@ def load_profile(name_or_path: str) -> Profile:
     except OSError as exc:
         raise ConfigError(f"{path}: cannot read: {exc.strerror or exc}") from None
     known = {"name", "kind", "launch_overhead_us", "run_overhead_us", "dense_k_half", "peak_flops", "memory",
-             "efficiency", "fusion"}
+             "efficiency", "fusion", "nchwc_block"}
     for key in data:
         if key not in known:
             raise ConfigError(f"{path}: unknown key '{key}' (known: {', '.join(sorted(known))})")
@@ -125,8 +126,16 @@ def load_profile(name_or_path: str) -> Profile:
         cache_bandwidth=_number(memory, "cache_bandwidth", f"{path} [memory]", False),
         run_overhead_us=_number(data, "run_overhead_us", str(path), False),
         dense_k_half=_number(data, "dense_k_half", str(path), False),
-        fusion=_flag(data, "fusion", str(path), default=str(data.get("kind", "cpu")) != "mcu"), source=str(path),
+        fusion=_flag(data, "fusion", str(path), default=str(data.get("kind", "cpu")) != "mcu"),
+        nchwc_block=_block(data, str(path)), source=str(path),
     )
+
+
+def _block(table: dict[str, Any], where: str) -> int:
+    value = table.get("nchwc_block", 0)
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0 or value & (value - 1):
+        raise ConfigError(f"{where}: 'nchwc_block' must be 0 or a power of two (channels per block), got {value!r}")
+    return value
 
 
 def _flag(table: dict[str, Any], key: str, where: str, default: bool) -> bool:

@@ -17,6 +17,7 @@ from . import schedule as schedule_mod
 from . import training as training_mod
 from .errors import ConfigError
 from .estimate import estimate as estimate_latency
+from .estimate import reorder_estimates
 from .profiles import Profile, load_profile
 
 SCHEMA = "onnxcost.report/1"
@@ -51,8 +52,11 @@ class Totals:
     activation_elements: int | None = None
     peak_memory_elements: int | None = None
     peak_memory_bytes_file_order: int | None = None
-    latency_ms: float | None = None  # with a profile: sum of node estimates (None if any is unknown)
+    latency_ms: float | None = None  # with a profile: sum of node estimates and reorders (None if any is unknown)
     profile: str | None = None
+    layout_reorders: int | None = None  # with a profile whose runtime blocks conv layouts: copies it inserts
+    layout_reorder_bytes: int | None = None  # bytes those copies read (each also writes as many)
+    layout_reorder_ms: float | None = None  # their estimated time, part of latency_ms
 
 
 @dataclass
@@ -220,9 +224,15 @@ def analyze(
     if hw is not None:
         times = [e.latency_us for e in estimates if e is not None]
         run_us = hw.run_overhead_us
-        totals.latency_ms = None if any(t is None for t in times) else round((sum(t or 0 for t in times) + run_us)
-                                                                             / 1000, 6)
+        reorders = [(r, us) for r, us in reorder_estimates(g, hw) if r.kind != "transpose"]
+        reorder_us = sum(us for _, us in reorders)
+        totals.latency_ms = None if any(t is None for t in times) else round(
+            (sum(t or 0 for t in times) + reorder_us + run_us) / 1000, 6)
         totals.profile = hw.name
+        if hw.nchwc_block:
+            totals.layout_reorders = len(reorders)
+            totals.layout_reorder_bytes = sum(r.nbytes for r, _ in reorders)
+            totals.layout_reorder_ms = round(reorder_us / 1000, 6)
     train = None
     if training is not None:
         if totals.activation_bytes is None:
