@@ -5,7 +5,10 @@ on the fitted profile, and a flat-FLOP/s baseline (one number: the calibrated de
 A shared machine changes speed over minutes (other tenants), so the script runs ROUNDS rounds, each one a
 fresh calibration followed by every model, and reports per model the median over rounds of the error.
 
-    python benchmarks/bench_latency.py [--threads N] [--runs N] [--rounds N] [--profile FILE] [--extra DIR]
+Each model is timed for about --seconds per round (at least 10 runs), and each round visits the models
+starting at a different place, so that a slow spell does not always hit the same ones.
+
+    python benchmarks/bench_latency.py [--threads N] [--seconds S] [--rounds N] [--profile FILE] [--extra DIR]
 """
 
 from __future__ import annotations
@@ -37,7 +40,8 @@ def p90(xs: list[float]) -> float:
 def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--threads", type=int, default=None)
-    ap.add_argument("--runs", type=int, default=10)
+    ap.add_argument("--seconds", type=float, default=1.0, help="timed runs per model per round: about this long "
+                    "(at least 10 runs)")
     ap.add_argument("--rounds", type=int, default=3, help="calibrate-then-measure rounds")
     ap.add_argument("--profile", type=Path, help="use this profile in every round instead of calibrating")
     ap.add_argument("--extra", type=Path, help="also every .onnx with its weights in this folder "
@@ -62,6 +66,7 @@ def main() -> int:
         for table in (errors, flat_errors, measured, estimated):
             table.update({name: [] for name in truth if name not in table})
         flops = {name: analyze(tmp / f"{name}.onnx", dims=DIMS, schedule="file").totals.flops for name in truth}
+        names = list(truth)
         for r in range(args.rounds):
             profile_path = args.profile
             if profile_path is None:
@@ -71,8 +76,11 @@ def main() -> int:
             profile = load_profile(str(profile_path))
             flat = profile.peak_flops["fp32"] * profile.efficiency.get("dense", 1.0)
             print(f"round {r + 1}: {profile.name}, dense {flat / 1e9:.1f} GFLOP/s", flush=True)
-            for name in truth:
-                result = bench(tmp / f"{name}.onnx", dims=DIMS, threads=args.threads, warmup=3, runs=args.runs,
+            shift = r * len(names) // max(1, args.rounds)  # each round starts elsewhere in the list
+            for name in names[shift:] + names[:shift]:
+                guess_ms = analyze(tmp / f"{name}.onnx", dims=DIMS, schedule="file", profile=profile).totals.latency_ms
+                runs = max(10, min(500, round(args.seconds * 1000 / max(guess_ms or 1.0, 0.01))))
+                result = bench(tmp / f"{name}.onnx", dims=DIMS, threads=args.threads, warmup=3, runs=runs,
                                profile=str(profile_path))
                 p50, est = result.latency_ms["p50"], result.estimate_ms or float("nan")
                 measured[name].append(p50)
