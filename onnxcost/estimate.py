@@ -23,7 +23,8 @@ MOVEMENT_OPS = frozenset({"Transpose", "Concat", "Split", "Slice", "Gather", "Ga
 #: The shortest dot product `onnxcost calibrate` measures (its 16-channel 1x1 conv).
 MIN_CALIBRATED_K = 16
 RECURRENT_OPS = frozenset({"LSTM", "GRU", "RNN"})
-#: A grouped conv whose groups see at most this many input channels each is costed as depthwise.
+#: A grouped conv whose groups see at most this many input channels each (RegNetY's 8) is its own class,
+#: "grouped": far below a dense conv's efficiency, well above a depthwise one's (one channel per group).
 DEPTHWISE_MAX_CHANNELS_PER_GROUP = 8
 _FP16 = {TensorProto.FLOAT16, TensorProto.BFLOAT16}
 _INT8 = {TensorProto.INT8, TensorProto.UINT8}
@@ -113,7 +114,7 @@ def elementwise_groups(graph: Graph, dense_fused: dict[str, str]) -> dict[str, s
 
 @dataclass(frozen=True)
 class NodeEstimate:
-    op_class: str  # dense, depthwise, einsum, elementwise, movement, view
+    op_class: str  # dense, grouped, depthwise, einsum, elementwise, movement, view
     bound: str  # "compute" | "memory" | "overhead" | "fused" (into the dense kernel before it) | "unknown"
     arithmetic_intensity: float | None  # FLOPs per byte moved
     latency_us: float | None  # None when the node's FLOPs are unknown
@@ -123,8 +124,10 @@ def op_class(node: NodeInfo, graph: Graph) -> str:
     if node.op_type in ("Conv", "ConvInteger", "QLinearConv") and int(node.attrs.get("group", 1)) > 1:
         w = graph.tensors.get(node.inputs[3 if node.op_type == "QLinearConv" else 1])
         per_group = w.shape[1] if w is not None and w.shape is not None and len(w.shape) > 1 else None
-        if per_group is not None and per_group <= DEPTHWISE_MAX_CHANNELS_PER_GROUP:
+        if per_group == 1:
             return "depthwise"
+        if per_group is not None and per_group <= DEPTHWISE_MAX_CHANNELS_PER_GROUP:
+            return "grouped"
     if node.op_type == "Einsum":
         return "einsum"
     if node.op_type in CONTRACTION_OPS:

@@ -17,9 +17,10 @@ else:  # pragma: no cover
     import tomli as tomllib
 
 SHIPPED = Path(__file__).parent / "hwprofiles"
-OP_CLASSES = ("dense", "depthwise", "elementwise", "movement", "einsum")
-#: A class without its own efficiency borrows another's (Einsum runs as dense matmuls unless measured).
-FALLBACK_CLASS = {"einsum": "dense"}
+OP_CLASSES = ("dense", "grouped", "depthwise", "elementwise", "movement", "einsum")
+#: A class without its own efficiency borrows another's (Einsum runs as dense matmuls unless measured; a grouped
+#: conv with few channels per group is costed like a depthwise one unless measured).
+FALLBACK_CLASS = {"einsum": "dense", "grouped": "depthwise"}
 DTYPES = ("fp32", "fp16", "int8")
 
 

@@ -196,3 +196,32 @@ def test_profile_join_handles_fused_kernel_names() -> None:
     assert measured == {"conv1": 150.0, "maxpool1": 20.0, "gemm1": 10.0}
     assert fused == {"relu1": "conv1", "batchnormalization1": "conv1"}
     assert unmatched == {"ReorderOutput": 5.0}
+
+
+def test_dense_fit_recovers_the_short_dot_product_model() -> None:
+    from onnxcost.calibrate import fit_dense
+
+    # rate(K) = 100 x K / (K + 30): the fit returns R = 100 and k_half = 30 from any three or more K
+    points = [(k, 100 * k / (k + 30)) for k in (16, 24, 64, 576, 1024)]
+    peak, k_half = fit_dense(points)
+    assert peak == pytest.approx(100, rel=1e-9) and k_half == pytest.approx(30, rel=1e-9)
+    # rates that grow with shorter dot products contradict the model: best rate, no K effect
+    assert fit_dense([(16, 90.0), (64, 60.0), (256, 50.0)]) == (90.0, 0.0)
+
+
+def test_grouped_conv_class_and_its_fallback(tmp_path: Path) -> None:
+    # 64 channels in 8 groups of 8: "grouped"; 64 groups of 1: "depthwise"; 4 groups of 16: dense
+    def conv(groups: int) -> onnx.ModelProto:
+        return one_node("Conv", {"x": [1, 64, 14, 14], "w": w(64, 64 // groups, 3, 3)}, pads=[1, 1, 1, 1],
+                        group=groups)
+
+    classes = {g: onnxcost.analyze(conv(g), profile="xeon-8480").nodes[0].op_class for g in (8, 64, 4)}
+    assert classes == {8: "grouped", 64: "depthwise", 4: "dense"}
+    # a profile without a grouped efficiency costs it as depthwise: 64 x 14 x 14 x 8 x 9 MACs, 2 FLOPs each
+    p = tmp_path / "p.toml"
+    p.write_text("launch_overhead_us = 0\n[peak_flops]\nfp32 = 1e9\n[memory]\nbandwidth = 1e12\n"
+                 "[efficiency]\ndepthwise = 0.5\n")
+    flops = 2 * 64 * 14 * 14 * 8 * 9
+    assert onnxcost.analyze(conv(8), profile=str(p)).nodes[0].latency_us == pytest.approx(flops / 0.5e9 * 1e6)
+    p.write_text(p.read_text() + "grouped = 0.25\n")
+    assert onnxcost.analyze(conv(8), profile=str(p)).nodes[0].latency_us == pytest.approx(flops / 0.25e9 * 1e6)
