@@ -19,10 +19,14 @@ import numpy as np
 
 from . import dtypes
 from .errors import ConfigError, ModelError
+from .estimate import reorder_estimates
+from .profiles import load_profile
 from .report import Report, analyze
 
 # onnxruntime names a fused kernel after a node plus a suffix: "relu1_out_nchwc", "…/Mul/QuickGeluFusion/".
-_SUFFIXES = re.compile(r"(_nchwc|_token_\d+|_fence_(before|after)|_kernel_time|/\w*Fusion/?)$")
+_SUFFIXES = re.compile(r"(_bn_nchwc|_nchwc|_token_\d+|_fence_(before|after)|_kernel_time|/\w*Fusion/?)$")
+# ... or with a prefix: "fused /classifier/Gemm" (Gemm + activation fused into FusedGemm)
+_PREFIXES = re.compile(r"^fused ")
 
 
 @dataclass
@@ -44,6 +48,7 @@ class BenchResult:
     profile: str | None
     nodes: list[NodeTiming] = field(default_factory=list)
     unmatched_us: dict[str, float] = field(default_factory=dict)  # runtime-inserted kernels by op type
+    unmatched_estimated_us: dict[str, float] = field(default_factory=dict)  # layout reorders the estimate predicts
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -55,6 +60,7 @@ class BenchResult:
                        "estimated_us": None if n.estimated_us is None else round(n.estimated_us, 2),
                        **({"fused_into": n.fused_into} if n.fused_into else {})} for n in self.nodes],
             "unmatched_us": {k: round(v, 2) for k, v in self.unmatched_us.items()},
+            "unmatched_estimated_us": {k: round(v, 2) for k, v in self.unmatched_estimated_us.items()},
         }
 
 
@@ -133,6 +139,7 @@ def join_profile(events: list[dict[str, Any]], report: Report, runs: int) -> tup
         raw = str(e["name"])
         while _SUFFIXES.search(raw):
             raw = _SUFFIXES.sub("", raw)
+        raw = _PREFIXES.sub("", raw)
         target: str | None = raw if raw in names else None
         if target is None and raw in g.producers:
             node = g.node(g.producers[raw])
@@ -184,5 +191,11 @@ def bench(model: str | os.PathLike[str], dims: Mapping[str, int] | None = None,
             if n.folded:
                 continue
             nodes.append(NodeTiming(n.name, n.op_type, measured.get(n.name), n.latency_us, fused.get(n.name)))
+    predicted: dict[str, float] = {}
+    if per_node and profile is not None and report.graph is not None:
+        for r, us in reorder_estimates(report.graph, load_profile(profile)):
+            if r.kind != "transpose":
+                kernel = "ReorderInput" if r.kind == "input" else "ReorderOutput"
+                predicted[kernel] = predicted.get(kernel, 0.0) + us
     return BenchResult(stats(times), runs, threads, provider, report.totals.latency_ms, report.totals.profile,
-                       nodes, unmatched)
+                       nodes, unmatched, predicted)

@@ -33,7 +33,8 @@ _INT8 = {TensorProto.INT8, TensorProto.UINT8}
 #: Ops a runtime folds into the dense kernel that feeds them (onnxruntime: Conv+BatchNorm folding, FusedConv
 #: with an activation and a residual Sum, MatMul+Add -> Gemm, Gemm+activation).
 FUSES_INTO = {
-    "Conv": frozenset({"BatchNormalization", "Relu", "Clip", "LeakyRelu", "Sigmoid", "HardSigmoid", "Tanh", "Add"}),
+    "Conv": frozenset({"BatchNormalization", "Relu", "Clip", "LeakyRelu", "Sigmoid", "HardSigmoid", "HardSwish", "Tanh",
+                       "Add"}),
     "Gemm": frozenset({"Relu", "Clip", "LeakyRelu", "Sigmoid", "Tanh", "Add"}),
     "MatMul": frozenset({"Add", "Mul", "Div"}),  # bias, and a scalar scale (FusedMatMul's alpha)
 }

@@ -151,8 +151,11 @@ def bench_table(result: BenchResult) -> Group:
             ops.add_column(col, justify="left" if col == "op" else "right")
         for op, (meas, est, count) in sorted(per_op.items(), key=lambda kv: -kv[1][0]):
             ops.add_row(op, str(int(count)), f"{meas:,.1f}", f"{est:,.1f}", f"{est / meas:.2f}" if meas else "")
-        for kernel, us in result.unmatched_us.items():
-            ops.add_row(f"{kernel} (inserted by onnxruntime)", "", f"{us:,.1f}", "", "")
+        for kernel in sorted(set(result.unmatched_us) | set(result.unmatched_estimated_us)):
+            k_meas, k_est = result.unmatched_us.get(kernel), result.unmatched_estimated_us.get(kernel)
+            ops.add_row(f"{kernel} (onnxruntime kernel, no graph node)", "",
+                        "" if k_meas is None else f"{k_meas:,.1f}", "" if k_est is None else f"{k_est:,.1f}",
+                        f"{k_est / k_meas:.2f}" if k_meas and k_est else "")
         nodes = Table(title="Nodes (µs)", header_style="bold")
         for col in ("node", "op", "measured", "estimated"):
             nodes.add_column(col, justify="left" if col in ("node", "op") else "right")

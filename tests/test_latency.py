@@ -198,17 +198,6 @@ def test_profile_join_handles_fused_kernel_names() -> None:
     assert unmatched == {"ReorderOutput": 5.0}
 
 
-def test_dense_fit_recovers_the_short_dot_product_model() -> None:
-    from onnxcost.calibrate import fit_dense
-
-    # rate(K) = 100 x K / (K + 30): the fit returns R = 100 and k_half = 30 from any three or more K
-    points = [(k, 100 * k / (k + 30)) for k in (16, 24, 64, 576, 1024)]
-    peak, k_half = fit_dense(points)
-    assert peak == pytest.approx(100, rel=1e-9) and k_half == pytest.approx(30, rel=1e-9)
-    # rates that grow with shorter dot products contradict the model: best rate, no K effect
-    assert fit_dense([(16, 90.0), (64, 60.0), (256, 50.0)]) == (90.0, 0.0)
-
-
 def test_grouped_conv_class_and_its_fallback(tmp_path: Path) -> None:
     # 64 channels in 8 groups of 8: "grouped"; 64 groups of 1: "depthwise"; 4 groups of 16: dense
     def conv(groups: int) -> onnx.ModelProto:
