@@ -83,7 +83,7 @@ class NodeReport:
     input_bytes: int | None
     output_bytes: int | None
     folded: bool = False
-    op_class: str | None = None  # with a profile: dense, depthwise, elementwise, movement, view
+    op_class: str | None = None  # with a profile: dense, grouped, depthwise, einsum, elementwise, movement, view
     bound: str | None = None  # with a profile: compute, memory, overhead
     arithmetic_intensity: float | None = None  # FLOPs per byte moved
     latency_us: float | None = None  # roofline estimate on the profile
