@@ -173,6 +173,13 @@ def dtype_class(node: NodeInfo, graph: Graph) -> str:
     return "fp32"
 
 
+def stream_bandwidth(profile: Profile, moved: int) -> float:
+    """Bytes/s for a pass over `moved` bytes: the cache's rate when they fit in the last-level cache."""
+    if profile.cache_bytes and profile.cache_bandwidth and moved <= profile.cache_bytes:
+        return profile.cache_bandwidth
+    return profile.bandwidth
+
+
 def estimate_node(node: NodeInfo, cost: NodeCost, graph: Graph, profile: Profile,
                   fused_into: str | None = None) -> NodeEstimate:
     cls = op_class(node, graph)
@@ -190,9 +197,7 @@ def estimate_node(node: NodeInfo, cost: NodeCost, graph: Graph, profile: Profile
         data = graph.tensors.get(node.inputs[0])
         moved -= (data.nbytes or 0) if data is not None else 0
         moved += cost.output_bytes
-    bandwidth = profile.bandwidth
-    if profile.cache_bytes and profile.cache_bandwidth and moved <= profile.cache_bytes:
-        bandwidth = profile.cache_bandwidth
+    bandwidth = stream_bandwidth(profile, moved)
     if cls == "movement":
         bandwidth *= profile.efficiency.get("movement", 1.0)
     t_compute = cost.flops / profile.flops_per_s(dtype_class(node, graph), cls) * 1e6
@@ -260,8 +265,5 @@ def reorder_estimates(graph: Graph, profile: Profile) -> list[tuple[Reorder, flo
             out.append((r, 0.0))
             continue
         moved = 2 * r.nbytes
-        bandwidth = profile.bandwidth
-        if profile.cache_bytes and profile.cache_bandwidth and moved <= profile.cache_bytes:
-            bandwidth = profile.cache_bandwidth
-        out.append((r, moved / bandwidth * 1e6 + profile.launch_overhead_us))
+        out.append((r, moved / stream_bandwidth(profile, moved) * 1e6 + profile.launch_overhead_us))
     return out
