@@ -36,6 +36,21 @@ class Reorder:
     reader: str  # the first node that needs the copy
 
 
+def _constant(graph: Graph, name: str) -> bool:
+    t = graph.tensors.get(name)
+    return t is not None and t.is_constant
+
+
+def _shape(graph: Graph, name: str) -> tuple[int, ...] | None:
+    t = graph.tensors.get(name)
+    return None if t is None or t.shape is None else tuple(t.shape)
+
+
+def _nbytes(graph: Graph, name: str) -> int:
+    t = graph.tensors.get(name)
+    return (t.nbytes or 0) if t is not None else 0
+
+
 def _float4d(graph: Graph, name: str) -> bool:
     t = graph.tensors.get(name)
     return t is not None and t.dtype == TensorProto.FLOAT and t.shape is not None and len(t.shape) == 4
@@ -49,7 +64,7 @@ def _conv_blocks(node: NodeInfo, graph: Graph, block: int) -> tuple[bool, bool]:
     w = graph.tensors.get(node.inputs[1])
     if w is None or not w.is_constant or w.shape is None or len(w.shape) != 4 or w.dtype != TensorProto.FLOAT:
         return False, False
-    if len(node.inputs) > 2 and node.inputs[2] and not graph.tensors[node.inputs[2]].is_constant:
+    if len(node.inputs) > 2 and node.inputs[2] and not _constant(graph, node.inputs[2]):
         return False, False
     c_out, c_in = w.shape[0], w.shape[1]
     group = int(node.attrs.get("group", 1))
@@ -91,7 +106,7 @@ def nchwc_reorders(graph: Graph, block: int) -> list[Reorder]:
     for n in graph.nodes:
         if n.folded:
             continue
-        data = [t for t in n.inputs if t and not graph.tensors[t].is_constant]
+        data = [t for t in n.inputs if t and not _constant(graph, t)]
         out = n.outputs[0] if n.outputs else ""
         converted: set[str] = set()  # inputs this node reads blocked
         if n.domain == "ai.onnx" and n.op_type == "Conv":
@@ -101,7 +116,7 @@ def nchwc_reorders(graph: Graph, block: int) -> list[Reorder]:
                 if reads_blocked and x in blocked:
                     converted.add(x)
                 elif reads_blocked and _channels_last_transpose(x, graph):
-                    transposes.append(Reorder(x, "transpose", graph.tensors[x].nbytes or 0, n.name))
+                    transposes.append(Reorder(x, "transpose", _nbytes(graph, x), n.name))
                 elif reads_blocked:
                     needs_input.setdefault(x, n.name)
                 blocked[out] = int(graph.tensors[n.inputs[1]].shape[0])  # type: ignore[index]
@@ -125,11 +140,11 @@ def nchwc_reorders(graph: Graph, block: int) -> list[Reorder]:
                 blocked[out] = blocked[x]
                 conv_heads.add(out)  # BN then Relu after a conv still fold into it
             elif op in BLOCKED_ACTIVATIONS or (op == "BatchNormalization" and len(n.outputs) == 1 and all(
-                    graph.tensors[t].is_constant for t in n.inputs[1:] if t)):
+                    _constant(graph, t) for t in n.inputs[1:] if t)):
                 converted.add(x)
                 blocked[out] = blocked[x]
             elif op in ("Add", "Sum", "Mul") and every_input:
-                shapes = [graph.tensors[t].shape for t in data]
+                shapes = [_shape(graph, t) for t in data]
                 if all(s is not None and s == shapes[0] for s in shapes) and len({blocked[t] for t in data}) == 1:
                     converted.update(data)
                     blocked[out] = blocked[x]
@@ -142,13 +157,13 @@ def nchwc_reorders(graph: Graph, block: int) -> list[Reorder]:
                 blocked[out] = blocked[x]
             elif op == "Transpose" and list(n.attrs.get("perm", [])) == [0, 2, 3, 1]:
                 converted.add(x)  # becomes the reorder itself (to channels-last)
-                transposes.append(Reorder(x, "transpose", graph.tensors[x].nbytes or 0, n.name))
+                transposes.append(Reorder(x, "transpose", _nbytes(graph, x), n.name))
         for t in n.inputs:
             if t in blocked and t not in converted:
                 plain_uses.setdefault(t, n.name)
     for t in graph.outputs:
         if t in blocked:
             plain_uses.setdefault(t, "(graph output)")
-    out_list = [Reorder(t, "input", graph.tensors[t].nbytes or 0, reader) for t, reader in needs_input.items()]
-    out_list += [Reorder(t, "output", graph.tensors[t].nbytes or 0, reader) for t, reader in plain_uses.items()]
+    out_list = [Reorder(t, "input", _nbytes(graph, t), reader) for t, reader in needs_input.items()]
+    out_list += [Reorder(t, "output", _nbytes(graph, t), reader) for t, reader in plain_uses.items()]
     return out_list + transposes

@@ -47,3 +47,23 @@ def test_common_ops_have_known_costs_in_their_cases(op: str) -> None:
     for case in cases:
         rep = onnxcost.analyze(case.model)
         assert rep.totals.unknown_cost_nodes == 0, case.name
+
+
+def test_every_case_estimates_on_a_blocked_layout_profile() -> None:
+    """The estimate stage, layout reorders included, never raises on any case (errors are OnnxcostError)."""
+    from dataclasses import replace
+
+    from onnxcost.profiles import load_profile
+
+    profile = replace(load_profile("xeon-8480"), nchwc_block=8)
+    crashed = []
+    for case in CASES:
+        try:
+            rep = onnxcost.analyze(case.model, schedule="file", profile=profile)
+        except onnxcost.OnnxcostError:
+            continue
+        except Exception as exc:  # noqa: BLE001 - collect them all, report at once
+            crashed.append(f"{case.name}: {type(exc).__name__}: {exc}")
+            continue
+        assert rep.totals.layout_reorders is not None, case.name
+    assert crashed == []
