@@ -19,6 +19,7 @@ import onnx
 from onnx import TensorProto, helper, numpy_helper
 
 from .bench import random_inputs
+from .layout import nchwc_reorders
 from .report import analyze
 
 Shape = list[int]
@@ -32,6 +33,7 @@ class Measurement:
     bytes: int
     seconds: float  # per node
     reduction: int = 0  # dense kernels: the length of each dot product (K)
+    reorders: tuple[int, ...] = ()  # bytes of each layout reorder onnxruntime adds around the node (layout.py)
 
 
 def _model(nodes: list[onnx.NodeProto], inputs: dict[str, Shape], output: str,
@@ -97,8 +99,11 @@ def cases() -> list[tuple[str, str, Callable[[], onnx.ModelProto], int]]:
     return out
 
 
-def measure(model: onnx.ModelProto, nodes: int, threads: int, budget_s: float) -> tuple[int, int, float]:
-    """(FLOPs, bytes moved, seconds per node) of a one-kind model, timed by the median of repeated runs."""
+def measure(model: onnx.ModelProto, nodes: int, threads: int, budget_s: float,
+            block: int = 0) -> tuple[int, int, float, tuple[int, ...]]:
+    """(FLOPs, bytes moved, seconds per node, sizes of the layout reorders onnxruntime adds) of a one-kind model,
+    timed by the median of repeated runs. A lone conv is timed with a reorder on each side (its graph input and
+    output are plain): fit() takes them out, as they are not the conv's own time."""
     import onnxruntime as ort
 
     rep = analyze(model, schedule="file")
@@ -118,8 +123,10 @@ def measure(model: onnx.ModelProto, nodes: int, threads: int, budget_s: float) -
         times.append(time.perf_counter() - start)
     flops = rep.totals.flops
     moved = sum((n.input_bytes or 0) + (n.output_bytes or 0) for n in rep.nodes)
+    assert rep.graph is not None
+    reorders = tuple(r.nbytes for r in nchwc_reorders(rep.graph, block) if r.kind != "transpose") if nodes == 1 else ()
     # The median run: what `onnxcost bench` reports as p50, the figure the estimate is compared with.
-    return flops, moved, statistics.median(times) / nodes
+    return flops, moved, statistics.median(times) / nodes, reorders
 
 
 def nchwc_block(threads: int = 1) -> int:
@@ -164,26 +171,28 @@ def calibrate(threads: int | None = None, per_case_s: float = 3.0, rounds: int =
     the p50 `onnxcost bench` reports (a best-of-rounds figure would estimate every model too fast).
     Return the fitted profile as TOML and the measurements."""
     threads = threads or (os.cpu_count() or 1)
+    block = nchwc_block(threads)
     todo = cases()
     models = [(name, kind, build(), nodes) for name, kind, build, nodes in todo]
     seen: dict[str, list[float]] = {name: [] for name, *_ in todo}
-    counts: dict[str, tuple[int, int]] = {}
+    counts: dict[str, tuple[int, int, tuple[int, ...]]] = {}
     total = len(models) * rounds
     for r in range(rounds):
         for k, (name, _kind, model, nodes) in enumerate(models):
             if progress is not None:
                 progress(name, r * len(models) + k, total)
-            flops, moved, seconds = measure(model, nodes, threads, per_case_s / rounds)
+            flops, moved, seconds, reorders = measure(model, nodes, threads, per_case_s / rounds, block)
             seen[name].append(seconds)
-            counts[name] = (flops, moved)
+            counts[name] = (flops, moved, reorders)
     if progress is not None:
         progress("done", total, total)
     results = []
     for name, kind, *_ in todo:
         reduction = int(name.rsplit("K=", 1)[1]) if "K=" in name else 0
-        results.append(Measurement(name, kind, *counts[name], statistics.median(seen[name]), reduction))
+        flops, moved, reorders = counts[name]
+        results.append(Measurement(name, kind, flops, moved, statistics.median(seen[name]), reduction, reorders))
     fitted = fit(results)
-    fitted["nchwc_block"] = nchwc_block(threads)
+    fitted["nchwc_block"] = block
     return to_toml(fitted, threads), results
 
 
@@ -192,12 +201,18 @@ def fit(ms: list[Measurement]) -> dict[str, float]:
     overhead = statistics.median(m.seconds for m in ms if m.kind == "overhead")
     run = max(0.0, statistics.median(m.seconds for m in ms if m.kind == "run") - overhead)
 
+    bandwidth = statistics.median(m.bytes / max(m.seconds - overhead, m.seconds * 0.05)
+                                  for m in ms if m.kind == "bandwidth")
+    cache_bw = max(bandwidth, statistics.median(m.bytes / max(m.seconds - overhead, m.seconds * 0.05)
+                                                for m in ms if m.kind == "cache"))
+    cache = llc_bytes()
+
     def rate(m: Measurement, of: str) -> float:
-        net = max(m.seconds - overhead, m.seconds * 0.05)
+        # net of the launch and of the reorders around a lone conv (costed as the estimate costs them)
+        reorders = sum(2 * b / (cache_bw if 2 * b <= cache else bandwidth) + overhead for b in m.reorders)
+        net = max(m.seconds - overhead - reorders, m.seconds * 0.05)
         return (m.flops if of == "flops" else m.bytes) / net
 
-    bandwidth = statistics.median(rate(m, "bytes") for m in ms if m.kind == "bandwidth")
-    cache_bw = max(bandwidth, statistics.median(rate(m, "bytes") for m in ms if m.kind == "cache"))
     dense = [rate(m, "flops") for m in ms if m.kind == "dense"]
     peak = max(dense)
     # Short dot products reuse each loaded value less: efficiency(K) = dense x K / (K + k_half).
