@@ -214,3 +214,27 @@ def test_grouped_conv_class_and_its_fallback(tmp_path: Path) -> None:
     assert onnxcost.analyze(conv(8), profile=str(p)).nodes[0].latency_us == pytest.approx(flops / 0.5e9 * 1e6)
     p.write_text(p.read_text() + "grouped = 0.25\n")
     assert onnxcost.analyze(conv(8), profile=str(p)).nodes[0].latency_us == pytest.approx(flops / 0.25e9 * 1e6)
+
+
+def test_fit_takes_layout_reorders_out_of_a_lone_conv() -> None:
+    from onnxcost.calibrate import Measurement, fit
+
+    def base(depthwise_reorders: tuple[int, ...]) -> list[Measurement]:
+        # launch 1 µs; 8 MB streams at 1 GB/s (+1 µs); dense 1 GFLOP in 1 s (+1 µs): peak 1e9 FLOP/s
+        return [
+            Measurement("chain", "overhead", 0, 0, 1e-6), Measurement("run", "run", 0, 0, 1e-6),
+            Measurement("stream", "bandwidth", 0, 8_000_000, 8e-3 + 1e-6),
+            Measurement("cached", "cache", 0, 8_000_000, 8e-3 + 1e-6),
+            Measurement("gemm", "dense", 10**9, 0, 1.0 + 1e-6, 1024),
+            Measurement("tanh", "elementwise", 10**6, 0, 1e-2 + 1e-6),
+            Measurement("einsum", "einsum", 10**6, 0, 1e-2 + 1e-6),
+            Measurement("transpose", "movement", 0, 4_000_000, 8e-3 + 1e-6),
+            Measurement("grouped", "grouped", 10**6, 0, 1e-2 + 1e-6),
+            # 1e6 FLOPs in 4 ms + launch, plus two reorders of 1 MB: each 2 MB at 1 GB/s + a launch = 2,001 µs
+            Measurement("dw", "depthwise", 10**6, 0, 4e-3 + 1e-6 + 2 * (2e-3 + 1e-6), 0, depthwise_reorders),
+        ]
+
+    with_reorders = fit(base((1_000_000, 1_000_000)))
+    assert with_reorders["depthwise"] == pytest.approx(0.25e9 / 1e9, rel=1e-6)  # 1e6 FLOPs / 4 ms, of 1e9
+    # the same time without the reorders known: the conv looks twice as slow
+    assert fit(base(()))["depthwise"] == pytest.approx(1e6 / (8e-3 + 2e-6) / 1e9, rel=1e-6)
