@@ -70,7 +70,7 @@ def main() -> int:
         for r in range(args.rounds):
             profile_path = args.profile
             if profile_path is None:
-                text, _ = calibrate(args.threads, 3.0)
+                text, _ = calibrate(args.threads)
                 profile_path = tmp / f"local{r}.toml"
                 profile_path.write_text(text)
             profile = load_profile(str(profile_path))

@@ -7,6 +7,7 @@ by the same rules the estimate uses."""
 from __future__ import annotations
 
 import os
+import re
 import statistics
 import time
 from collections.abc import Callable
@@ -34,6 +35,8 @@ class Measurement:
     seconds: float  # per node
     reduction: int = 0  # dense kernels: the length of each dot product (K)
     reorders: tuple[int, ...] = ()  # bytes of each layout reorder onnxruntime adds around the node (layout.py)
+    rows: int = 0  # dense kernels: rows of the output matrix (M: output pixels of a conv)
+    nodes: int = 1  # a chain of this many same nodes: seconds, FLOPs and bytes are per node, reorders are not
 
 
 def _model(nodes: list[onnx.NodeProto], inputs: dict[str, Shape], output: str,
@@ -44,12 +47,26 @@ def _model(nodes: list[onnx.NodeProto], inputs: dict[str, Shape], output: str,
     return helper.make_model(g, opset_imports=[helper.make_opsetid("", 17)])
 
 
+#: Cheap convs (depthwise, grouped) are timed as a chain of this many, so the two reorders at its ends weigh little.
+CHAIN = 4
+#: Dot products (K) or output rows (M) up to this length are "short": they set dense_k_half / dense_m_half.
+SHORT = 64
+
+
 def _w(*shape: int) -> np.ndarray:
     return (np.random.default_rng(0).standard_normal(shape) * 0.01).astype(np.float32)
 
 
 def _matmul(m: int, k: int, n: int) -> onnx.ModelProto:
     return _model([helper.make_node("MatMul", ["a", "w"], ["y"])], {"a": [m, k]}, "y", {"w": _w(k, n)})
+
+
+def _conv_chain(c: int, hw: int, k: int, group: int, n: int) -> onnx.ModelProto:
+    """n same-shape convs in a row: onnxruntime keeps the blocked layout between them, reordering only at the
+    ends."""
+    nodes = [helper.make_node("Conv", ["a" if i == 0 else f"t{i}", "w"], [f"t{i + 1}"], pads=[k // 2] * 4, group=group)
+             for i in range(n)]
+    return _model(nodes, {"a": [1, c, hw, hw]}, f"t{n}", {"w": _w(c, c // group, k, k)})
 
 
 def _conv(c_in: int, c_out: int, hw: int, k: int, group: int) -> onnx.ModelProto:
@@ -86,21 +103,27 @@ def cases() -> list[tuple[str, str, Callable[[], onnx.ModelProto], int]]:
         ("softmax 256x1024", "elementwise", lambda: _model([helper.make_node("Softmax", ["a"], ["y"], axis=-1)],
                                                            {"a": [256, 1024]}, "y"), 1),
     ]
-    for m, k, n in ((256, 256, 256), (512, 512, 512), (1024, 1024, 1024), (64, 768, 3072), (196, 768, 768)):
-        out.append((f"matmul {m}x{k}x{n} K={k}", "dense", partial(_matmul, m, k, n), 1))
+    for m, k, n in ((256, 256, 256), (512, 512, 512), (1024, 1024, 1024), (64, 768, 3072), (196, 768, 768),
+                    (49, 768, 768)):
+        out.append((f"matmul {m}x{k}x{n} K={k} M={m}", "dense", partial(_matmul, m, k, n), 1))
     for c_in, c_out, hw, k in ((64, 64, 56, 3), (128, 128, 28, 3), (256, 256, 14, 3), (256, 1024, 14, 1),
-                               (3, 64, 112, 7), (16, 48, 56, 1), (24, 72, 56, 1), (40, 120, 28, 1), (32, 96, 28, 1)):
-        out.append((f"conv {c_in}->{c_out} {k}x{k} @{hw} K={c_in * k * k}", "dense",
+                               (3, 64, 112, 7), (512, 512, 7, 3)):
+        out.append((f"conv {c_in}->{c_out} {k}x{k} @{hw} K={c_in * k * k} M={hw * hw}", "dense",
                     partial(_conv, c_in, c_out, hw, k, 1), 1))
+    for c, hw in ((16, 56), (24, 56), (32, 28), (48, 28)):  # short dot products: cheap, so timed as chains
+        out.append((f"conv chain {c}->{c} 1x1 @{hw} K={c} M={hw * hw}", "dense",
+                    partial(_conv_chain, c, hw, 1, 1, CHAIN),
+                    CHAIN))
     for c, hw in ((128, 56), (256, 28), (512, 14)):
-        out.append((f"depthwise {c} 3x3 @{hw}", "depthwise", partial(_conv, c, c, hw, 3, c), 1))
+        out.append((f"depthwise {c} 3x3 @{hw}", "depthwise", partial(_conv_chain, c, hw, 3, c, CHAIN), CHAIN))
     for c, hw in ((64, 56), (128, 28), (256, 14)):
-        out.append((f"grouped {c} 8/group 3x3 @{hw}", "grouped", partial(_conv, c, c, hw, 3, c // 8), 1))
+        out.append((f"grouped {c} 8/group 3x3 @{hw}", "grouped", partial(_conv_chain, c, hw, 3, c // 8, CHAIN),
+                    CHAIN))
     return out
 
 
 def measure(model: onnx.ModelProto, nodes: int, threads: int, budget_s: float,
-            block: int = 0) -> tuple[int, int, float, tuple[int, ...]]:
+            block: int = 0, optimize: bool = True) -> tuple[int, int, float, tuple[int, ...]]:
     """(FLOPs, bytes moved, seconds per node, sizes of the layout reorders onnxruntime adds) of a one-kind model,
     timed by the median of repeated runs. A lone conv is timed with a reorder on each side (its graph input and
     output are plain): fit() takes them out, as they are not the conv's own time."""
@@ -110,7 +133,7 @@ def measure(model: onnx.ModelProto, nodes: int, threads: int, budget_s: float,
     so = ort.SessionOptions()
     so.intra_op_num_threads = threads
     so.log_severity_level = 3
-    if nodes > 1:  # keep the chain as it is: the point is the cost of launching each node
+    if not optimize:  # keep the chain as it is: the point is the cost of launching each node
         so.graph_optimization_level = ort.GraphOptimizationLevel.ORT_DISABLE_ALL
     sess = ort.InferenceSession(model.SerializeToString(), so, providers=["CPUExecutionProvider"])
     feeds = random_inputs(rep)
@@ -124,9 +147,9 @@ def measure(model: onnx.ModelProto, nodes: int, threads: int, budget_s: float,
     flops = rep.totals.flops
     moved = sum((n.input_bytes or 0) + (n.output_bytes or 0) for n in rep.nodes)
     assert rep.graph is not None
-    reorders = tuple(r.nbytes for r in nchwc_reorders(rep.graph, block) if r.kind != "transpose") if nodes == 1 else ()
+    reorders = tuple(r.nbytes for r in nchwc_reorders(rep.graph, block) if r.kind != "transpose") if optimize else ()
     # The median run: what `onnxcost bench` reports as p50, the figure the estimate is compared with.
-    return flops, moved, statistics.median(times) / nodes, reorders
+    return flops // nodes, moved // nodes, statistics.median(times) / nodes, reorders
 
 
 def nchwc_block(threads: int = 1) -> int:
@@ -164,7 +187,7 @@ def llc_bytes() -> int:
     return max(sizes, default=8 << 20)
 
 
-def calibrate(threads: int | None = None, per_case_s: float = 3.0, rounds: int = 5,
+def calibrate(threads: int | None = None, per_case_s: float = 5.0, rounds: int = 7,
               progress: Callable[[str, int, int], None] | None = None) -> tuple[str, list[Measurement]]:
     """Run every microbenchmark `rounds` times, round-robin so that a slow spell of a shared machine hits all
     cases alike, and keep each case's median over rounds: the machine's typical speed, the same statistic as
@@ -178,19 +201,21 @@ def calibrate(threads: int | None = None, per_case_s: float = 3.0, rounds: int =
     counts: dict[str, tuple[int, int, tuple[int, ...]]] = {}
     total = len(models) * rounds
     for r in range(rounds):
-        for k, (name, _kind, model, nodes) in enumerate(models):
+        for k, (name, kind, model, nodes) in enumerate(models):
             if progress is not None:
                 progress(name, r * len(models) + k, total)
-            flops, moved, seconds, reorders = measure(model, nodes, threads, per_case_s / rounds, block)
+            flops, moved, seconds, reorders = measure(model, nodes, threads, per_case_s / rounds, block,
+                                                      optimize=kind != "overhead")
             seen[name].append(seconds)
             counts[name] = (flops, moved, reorders)
     if progress is not None:
         progress("done", total, total)
     results = []
     for name, kind, *_ in todo:
-        reduction = int(name.rsplit("K=", 1)[1]) if "K=" in name else 0
+        dims = dict(re.findall(r"\b([KM])=(\d+)", name))
         flops, moved, reorders = counts[name]
-        results.append(Measurement(name, kind, flops, moved, statistics.median(seen[name]), reduction, reorders))
+        results.append(Measurement(name, kind, flops, moved, statistics.median(seen[name]), int(dims.get("K", 0)),
+                                   reorders, int(dims.get("M", 0)), nodes))
     fitted = fit(results)
     fitted["nchwc_block"] = block
     return to_toml(fitted, threads), results
@@ -209,27 +234,37 @@ def fit(ms: list[Measurement]) -> dict[str, float]:
 
     def rate(m: Measurement, of: str) -> float:
         # net of the launch and of the reorders around a lone conv (costed as the estimate costs them)
-        reorders = sum(2 * b / (cache_bw if 2 * b <= cache else bandwidth) + overhead for b in m.reorders)
+        reorders = sum(2 * b / (cache_bw if 2 * b <= cache else bandwidth) + overhead for b in m.reorders) / m.nodes
         net = max(m.seconds - overhead - reorders, m.seconds * 0.05)
         return (m.flops if of == "flops" else m.bytes) / net
 
     dense = [rate(m, "flops") for m in ms if m.kind == "dense"]
     peak = max(dense)
     # Short dot products reuse each loaded value less: efficiency(K) = dense x K / (K + k_half).
-    halves = [m.reduction * (peak / rate(m, "flops") - 1) for m in ms if m.kind == "dense" and m.reduction <= 64]
+    halves = [m.reduction * (peak / rate(m, "flops") - 1) for m in ms if m.kind == "dense" and m.reduction <= SHORT]
     k_half = statistics.median(halves) if halves else 0.0
+
+    def long(m: Measurement) -> bool:  # long dot products and enough rows: the dense kernel at its best
+        return m.reduction > SHORT and (m.rows == 0 or m.rows > SHORT)
 
     def eff(kind: str) -> float:
         vals = [rate(m, "flops") / peak / (m.reduction / (m.reduction + k_half) if m.reduction else 1.0)
-                for m in ms if m.kind == kind and (kind != "dense" or m.reduction > 64)]
+                for m in ms if m.kind == kind and (kind != "dense" or long(m))]
         return min(1.0, max(0.01, statistics.median(vals)))
+
+    # Few rows (a 7x7 feature map, a 49-token window) leave the kernel's tiles and threads part-empty:
+    # efficiency(M) = M / (M + m_half), from the long-K cases with at most SHORT rows.
+    dense_rate = peak * eff("dense")
+    m_halves = [m.rows * max(0.0, dense_rate * m.reduction / (m.reduction + k_half) / rate(m, "flops") - 1)
+                for m in ms if m.kind == "dense" and m.reduction > SHORT and 0 < m.rows <= SHORT]
+    m_half = statistics.median(m_halves) if m_halves else 0.0
 
     movement = statistics.median(rate(m, "bytes") for m in ms if m.kind == "movement") / bandwidth
     return {"overhead_us": overhead * 1e6, "run_us": run * 1e6, "bandwidth": bandwidth, "cache_bandwidth": cache_bw,
             "peak": peak,
             "dense": eff("dense"), "grouped": eff("grouped"), "depthwise": eff("depthwise"),
             "elementwise": eff("elementwise"),
-            "einsum": eff("einsum"), "k_half": k_half,
+            "einsum": eff("einsum"), "k_half": k_half, "m_half": m_half,
             "movement": min(1.0, max(0.01, movement))}
 
 
@@ -241,6 +276,7 @@ kind = "cpu"
 launch_overhead_us = {p['overhead_us']:.3f}
 run_overhead_us = {p['run_us']:.3f}      # once per inference: feeding inputs, fetching outputs
 dense_k_half = {p['k_half']:.2f}      # a dense kernel with dot products of length K runs at K / (K + this)
+dense_m_half = {p.get('m_half', 0.0):.2f}      # ... and with M output rows (conv: pixels) at M / (M + this)
 nchwc_block = {int(p.get('nchwc_block', 0))}      # onnxruntime's blocked conv layout (0: none): layout reorders
 
 [peak_flops]

@@ -283,7 +283,7 @@ def calibrate(
     = Path("hwprofiles/local.toml"),
     threads: Annotated[int | None, typer.Option("--threads", min=1, help="Intra-op threads (default: all cores)")]
     = None,
-    seconds: Annotated[float, typer.Option("--seconds", min=0.1, help="Timing budget per microbenchmark")] = 3.0,
+    seconds: Annotated[float, typer.Option("--seconds", min=0.1, help="Timing budget per microbenchmark")] = 5.0,
 ) -> None:
     """Fit a hardware profile of this machine from onnxruntime microbenchmarks (use it as --profile local)."""
     from rich.progress import Progress

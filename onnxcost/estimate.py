@@ -22,6 +22,8 @@ MOVEMENT_OPS = frozenset({"Transpose", "Concat", "Split", "Slice", "Gather", "Ga
                           "ScatterElements", "Where", "Resize", "Upsample", "ConstantOfShape", "Range", "Trilu"})
 #: The shortest dot product `onnxcost calibrate` measures (its 16-channel 1x1 conv).
 MIN_CALIBRATED_K = 16
+#: The fewest output rows it measures (a 7x7 feature map, a 49-token window).
+MIN_CALIBRATED_M = 49
 RECURRENT_OPS = frozenset({"LSTM", "GRU", "RNN"})
 #: A grouped conv whose groups see at most this many input channels each (RegNetY's 8) is its own class,
 #: "grouped": far below a dense conv's efficiency, well above a depthwise one's (one channel per group).
@@ -155,6 +157,25 @@ def reduction_length(node: NodeInfo, graph: Graph) -> int:
     return 0
 
 
+def output_rows(node: NodeInfo, graph: Graph) -> int:
+    """M, the rows of each output matrix of a contraction: a conv's output pixels (times the batch), a MatMul's
+    rows per product (all leading dims when the right side is one weight matrix, as runtimes flatten them)."""
+    out = graph.tensors.get(node.outputs[0]) if node.outputs and node.outputs[0] else None
+    if out is None or not out.shape:
+        return 0
+    shape = out.shape
+    if node.op_type in ("Conv", "ConvTranspose"):
+        return shape[0] * math.prod(shape[2:]) if len(shape) > 2 else 0
+    if node.op_type in ("MatMul", "FusedMatMul", "MatMulNBits", "Gemm"):
+        if len(shape) < 2:
+            return 1
+        b = graph.tensors.get(node.inputs[1]) if len(node.inputs) > 1 else None
+        shared_right = node.op_type in ("Gemm", "MatMulNBits") or (b is not None and b.shape is not None
+                                                                   and len(b.shape) <= 2)
+        return math.prod(shape[:-1]) if shared_right else shape[-2]
+    return 0
+
+
 def recurrent_steps(node: NodeInfo, graph: Graph) -> int:
     x = graph.tensors.get(node.inputs[0])
     if x is None or x.shape is None:
@@ -206,6 +227,11 @@ def estimate_node(node: NodeInfo, cost: NodeCost, graph: Graph, profile: Profile
         if k:  # held at the shortest dot product calibration measures, not extrapolated below it
             k = max(k, MIN_CALIBRATED_K)
             t_compute *= (k + profile.dense_k_half) / k
+    if cls == "dense" and profile.dense_m_half and cost.macs:
+        m = output_rows(node, graph)
+        if m:
+            m = max(m, MIN_CALIBRATED_M)
+            t_compute *= (m + profile.dense_m_half) / m
     t_memory = moved / bandwidth * 1e6
     if node.op_type in RECURRENT_OPS:
         # One small matmul per step and direction, each a kernel of its own, and each re-reads the weights.

@@ -36,6 +36,7 @@ class Profile:
     cache_bandwidth: float = 0.0
     run_overhead_us: float = 0.0  # once per inference (binding inputs and outputs)
     dense_k_half: float = 0.0  # dot-product length at which a dense kernel reaches half its efficiency
+    dense_m_half: float = 0.0  # output rows (conv: pixels) at which a dense kernel reaches half its efficiency
     fusion: bool = True  # the runtime fuses BatchNorm/activations/residual adds into dense kernels
     nchwc_block: int = 0  # channels per block of the runtime's blocked conv layout (0: no layout reorders)
     source: str = ""
@@ -86,8 +87,8 @@ def load_profile(name_or_path: str) -> Profile:
         raise ConfigError(f"{path}: not valid TOML: {exc}") from None
     except OSError as exc:
         raise ConfigError(f"{path}: cannot read: {exc.strerror or exc}") from None
-    known = {"name", "kind", "launch_overhead_us", "run_overhead_us", "dense_k_half", "peak_flops", "memory",
-             "efficiency", "fusion", "nchwc_block"}
+    known = {"name", "kind", "launch_overhead_us", "run_overhead_us", "dense_k_half", "dense_m_half", "peak_flops",
+             "memory", "efficiency", "fusion", "nchwc_block"}
     for key in data:
         if key not in known:
             raise ConfigError(f"{path}: unknown key '{key}' (known: {', '.join(sorted(known))})")
@@ -127,6 +128,7 @@ def load_profile(name_or_path: str) -> Profile:
         cache_bandwidth=_number(memory, "cache_bandwidth", f"{path} [memory]", False),
         run_overhead_us=_number(data, "run_overhead_us", str(path), False),
         dense_k_half=_number(data, "dense_k_half", str(path), False),
+        dense_m_half=_number(data, "dense_m_half", str(path), False),
         fusion=_flag(data, "fusion", str(path), default=str(data.get("kind", "cpu")) != "mcu"),
         nchwc_block=_block(data, str(path)), source=str(path),
     )

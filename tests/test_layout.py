@@ -121,3 +121,11 @@ def test_predicted_reorders_equal_onnxruntimes(name: str, shared_models: Path, t
         return
     assert ort_counts["ReorderInput"] == mine["input"]
     assert ort_counts["ReorderOutput"] == mine["output"] + mine["transpose"]
+
+
+def test_a_calibration_conv_chain_reorders_only_at_its_ends() -> None:
+    from onnxcost.calibrate import CHAIN, _conv_chain
+
+    # the premise of timing cheap convs as chains: CHAIN convs, one reorder in, one out, whatever CHAIN is
+    assert _kinds(_conv_chain(16, 8, 3, 16, CHAIN), 8) == {"input": 1, "output": 1}
+    assert _kinds(_conv_chain(32, 8, 1, 1, CHAIN), 8) == {"input": 1, "output": 1}
