@@ -238,3 +238,20 @@ def test_fit_takes_layout_reorders_out_of_a_lone_conv() -> None:
     assert with_reorders["depthwise"] == pytest.approx(0.25e9 / 1e9, rel=1e-6)  # 1e6 FLOPs / 4 ms, of 1e9
     # the same time without the reorders known: the conv looks twice as slow
     assert fit(base(()))["depthwise"] == pytest.approx(1e6 / (8e-3 + 2e-6) / 1e9, rel=1e-6)
+
+
+def test_few_output_rows_slow_a_dense_kernel(tmp_path: Path) -> None:
+    p = tmp_path / "m.toml"
+    p.write_text("launch_overhead_us = 0\ndense_m_half = 49\n[peak_flops]\nfp32 = 1e9\n[memory]\nbandwidth = 1e15\n")
+    # 49 rows x 768 x 768: 2 x 49 x 768 x 768 FLOPs at 1e9/s, times (49 + 49) / 49 = 2
+    flat = one_node("MatMul", {"a": [49, 768], "w": w(768, 768)})
+    assert onnxcost.analyze(flat, profile=str(p)).nodes[0].latency_us == pytest.approx(
+        2 * 49 * 768 * 768 / 1e9 * 1e6 * 2)
+    # leading dims fold into the rows when the right side is one weight matrix: 4 x 49 = 196 rows, (196+49)/196
+    folded = one_node("MatMul", {"a": [4, 49, 768], "w": w(768, 768)})
+    assert onnxcost.analyze(folded, profile=str(p)).nodes[0].latency_us == pytest.approx(
+        2 * 196 * 768 * 768 / 1e9 * 1e6 * 245 / 196)
+    # a batched product of two activations keeps 49 rows per product (attention scores): factor 2 again
+    batched = one_node("MatMul", {"a": [4, 49, 32], "b": [4, 32, 49]})
+    assert onnxcost.analyze(batched, profile=str(p)).nodes[0].latency_us == pytest.approx(
+        2 * 4 * 49 * 32 * 49 / 1e9 * 1e6 * 2)
