@@ -112,8 +112,7 @@ def cases() -> list[tuple[str, str, Callable[[], onnx.ModelProto], int]]:
                     partial(_conv, c_in, c_out, hw, k, 1), 1))
     for c, hw in ((16, 56), (24, 56), (32, 28), (48, 28)):  # short dot products: cheap, so timed as chains
         out.append((f"conv chain {c}->{c} 1x1 @{hw} K={c} M={hw * hw}", "dense",
-                    partial(_conv_chain, c, hw, 1, 1, CHAIN),
-                    CHAIN))
+                    partial(_conv_chain, c, hw, 1, 1, CHAIN), CHAIN))
     for c, hw in ((128, 56), (256, 28), (512, 14)):
         out.append((f"depthwise {c} 3x3 @{hw}", "depthwise", partial(_conv_chain, c, hw, 3, c, CHAIN), CHAIN))
     for c, hw in ((64, 56), (128, 28), (256, 14)):
