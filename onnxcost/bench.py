@@ -168,7 +168,8 @@ def bench(model: str | os.PathLike[str], dims: Mapping[str, int] | None = None,
           threads: int | None = None, warmup: int = 5, runs: int = 50, per_node: bool = False,
           profile: str | None = None, progress: Callable[[int], None] | None = None) -> BenchResult:
     path = Path(model)
-    report = analyze(path, dims=dims, input_shapes=input_shapes, profile=profile)
+    hw = load_profile(profile) if profile is not None else None
+    report = analyze(path, dims=dims, input_shapes=input_shapes, profile=hw)
     missing = [w for w in report.warnings if w.startswith("external data file")]
     if missing:
         raise ModelError(f"{path}: bench runs the model and needs its weights, but {missing[0].split(';')[0]}")
@@ -192,8 +193,8 @@ def bench(model: str | os.PathLike[str], dims: Mapping[str, int] | None = None,
                 continue
             nodes.append(NodeTiming(n.name, n.op_type, measured.get(n.name), n.latency_us, fused.get(n.name)))
     predicted: dict[str, float] = {}
-    if per_node and profile is not None and report.graph is not None:
-        for r, us in reorder_estimates(report.graph, load_profile(profile)):
+    if per_node and hw is not None and report.graph is not None:
+        for r, us in reorder_estimates(report.graph, hw):
             if r.kind != "transpose":
                 kernel = "ReorderInput" if r.kind == "input" else "ReorderOutput"
                 predicted[kernel] = predicted.get(kernel, 0.0) + us

@@ -225,17 +225,18 @@ def fit(ms: list[Measurement]) -> dict[str, float]:
     overhead = statistics.median(m.seconds for m in ms if m.kind == "overhead")
     run = max(0.0, statistics.median(m.seconds for m in ms if m.kind == "run") - overhead)
 
-    bandwidth = statistics.median(m.bytes / max(m.seconds - overhead, m.seconds * 0.05)
-                                  for m in ms if m.kind == "bandwidth")
-    cache_bw = max(bandwidth, statistics.median(m.bytes / max(m.seconds - overhead, m.seconds * 0.05)
-                                                for m in ms if m.kind == "cache"))
+    def net(m: Measurement, other_s: float = 0.0) -> float:
+        """Seconds of the node's own work: without its launch (and `other_s`), never below 5% of the total."""
+        return max(m.seconds - overhead - other_s, m.seconds * 0.05)
+
+    bandwidth = statistics.median(m.bytes / net(m) for m in ms if m.kind == "bandwidth")
+    cache_bw = max(bandwidth, statistics.median(m.bytes / net(m) for m in ms if m.kind == "cache"))
     cache = llc_bytes()
 
     def rate(m: Measurement, of: str) -> float:
         # net of the launch and of the reorders around a lone conv (costed as the estimate costs them)
         reorders = sum(2 * b / (cache_bw if 2 * b <= cache else bandwidth) + overhead for b in m.reorders) / m.nodes
-        net = max(m.seconds - overhead - reorders, m.seconds * 0.05)
-        return (m.flops if of == "flops" else m.bytes) / net
+        return (m.flops if of == "flops" else m.bytes) / net(m, reorders)
 
     dense = [rate(m, "flops") for m in ms if m.kind == "dense"]
     peak = max(dense)

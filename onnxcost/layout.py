@@ -99,10 +99,6 @@ def nchwc_reorders(graph: Graph, block: int) -> list[Reorder]:
     conv_heads: set[str] = set()  # blocked convs: ops in FUSED_INTO_CONV right after them fold in
     transposes: list[Reorder] = []
 
-    def channels(name: str) -> int | None:
-        t = graph.tensors.get(name)
-        return t.shape[1] if t is not None and t.shape is not None and len(t.shape) == 4 else None
-
     for n in graph.nodes:
         if n.folded:
             continue
@@ -122,8 +118,8 @@ def nchwc_reorders(graph: Graph, block: int) -> list[Reorder]:
                 blocked[out] = int(graph.tensors[n.inputs[1]].shape[0])  # type: ignore[index]
                 conv_heads.add(out)
         elif n.op_type in ("MaxPool", "AveragePool") and len(n.outputs) == 1 and _float4d(graph, n.inputs[0]):
-            c = channels(n.inputs[0])
-            if c is not None and c % block == 0:
+            c = _shape(graph, n.inputs[0])[1]  # type: ignore[index]  # 4-D, checked above
+            if c % block == 0:
                 x = n.inputs[0]
                 if x in blocked:
                     converted.add(x)
