@@ -1,5 +1,5 @@
 """Accuracy against published figures: MACs of Conv/Gemm/MatMul/Einsum vs torchvision's GFLOPS metadata,
-params vs the float initializers of each export in ../shared/models.
+params vs the float initializers of each export in tests/data.
 
     python benchmarks/bench_accuracy.py
 """
@@ -16,7 +16,7 @@ sys.path.insert(0, str(ROOT))
 
 import onnxcost  # noqa: E402
 
-SHARED = ROOT.parent / "shared" / "models"
+SHARED = ROOT / "tests" / "data"
 CONTRACTIONS = ("Conv", "Gemm", "MatMul", "Einsum")
 
 

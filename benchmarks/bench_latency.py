@@ -1,4 +1,4 @@
-"""Estimate against measurement: `onnxcost calibrate` on this machine, then every model in ../shared/models
+"""Estimate against measurement: `onnxcost calibrate` on this machine, then every model in tests/data
 (zero weights of the right size) timed with onnxruntime (CPU, the same threads) beside the roofline estimate
 on the fitted profile, and a flat-FLOP/s baseline (one number: the calibrated dense rate) for comparison.
 
@@ -29,7 +29,7 @@ from onnxcost.bench import bench  # noqa: E402
 from onnxcost.calibrate import calibrate  # noqa: E402
 from onnxcost.profiles import load_profile  # noqa: E402
 
-SHARED = ROOT.parent / "shared" / "models"
+SHARED = ROOT / "tests" / "data"
 DIMS = {"batch": 1, "steps": 20}
 
 

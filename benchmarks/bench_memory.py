@@ -24,7 +24,7 @@ from onnxcost import schedule as sch  # noqa: E402
 from onnxcost.schedule import lower_bound  # noqa: E402
 
 LIGHT = Path(os.path.dirname(onnx.__file__)) / "backend" / "test" / "data" / "light"
-SHARED = ROOT.parent / "shared" / "models"
+SHARED = ROOT / "tests" / "data"
 
 
 def main() -> int:

@@ -28,7 +28,7 @@ sys.path.insert(0, str(ROOT))
 import onnxcost  # noqa: E402
 from benchmarks.gpt2_like import build  # noqa: E402
 
-SHARED = ROOT.parent / "shared" / "models"
+SHARED = ROOT / "tests" / "data"
 
 
 def timed(fn: Callable[[], object], repeat: int = 3) -> float:

@@ -1,5 +1,5 @@
 """Export torchvision classifiers to ONNX (opset 17, batch 1, TorchScript exporter) with their published
-GFLOPS and parameter counts, to check onnxcost on models beyond ../shared/models. Needs torch and torchvision,
+GFLOPS and parameter counts, to check onnxcost on models beyond tests/data. Needs torch and torchvision,
 which onnxcost itself never needs: run it in a separate environment.
 
     python benchmarks/export_torchvision.py OUT_DIR [MODEL ...]

@@ -9,15 +9,16 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-SHARED_MODELS = ROOT.parent / "shared" / "models"
+#: Graph-only torchvision exports with published figures, copied from the team's shared folder (see README there).
+SHARED_MODELS = ROOT / "tests" / "data"
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 
 @pytest.fixture(scope="session")
 def shared_models() -> Path:
-    """../shared/models: graph-only torchvision exports with published figures (see its README)."""
-    assert (SHARED_MODELS / "truth.json").is_file(), f"expected the shared reference exports in {SHARED_MODELS}"
+    """tests/data: graph-only torchvision exports with published figures (see its README)."""
+    assert (SHARED_MODELS / "truth.json").is_file(), f"expected the reference exports in {SHARED_MODELS}"
     return SHARED_MODELS
 
 

@@ -1,4 +1,4 @@
-"""The 14 graph-only torchvision exports in ../shared/models against their published figures."""
+"""The 14 graph-only torchvision exports in tests/data against their published figures."""
 
 from __future__ import annotations
 
