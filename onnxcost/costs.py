@@ -1,4 +1,4 @@
-"""Costs stage: each node's MACs and FLOPs from its registry rule, plus parameters and bytes moved."""
+"""Costs stage: each node's MACs and FLOPs from its op definition (ops/), plus parameters and bytes moved."""
 
 from __future__ import annotations
 
@@ -7,16 +7,11 @@ from dataclasses import dataclass
 import onnx
 from onnx import helper, numpy_helper
 
-from . import dtypes
-from .errors import OnnxcostError
+from . import dtypes, ops
+from .errors import ModelError, OnnxcostError
 from .graph import Graph, NodeInfo
-from .registry import NodeView, UnknownShape, lookup
+from .ops import DEFAULT, NodeView, UnknownShape
 from .shapes import TensorInfo
-
-CONTROL_FLOW = frozenset({"If", "Loop", "Scan"})
-#: Multiply-accumulate contractions: the ops whose work is MACs (estimate: "dense"; training: 3x forward).
-CONTRACTION_OPS = frozenset({"Conv", "ConvTranspose", "Gemm", "MatMul", "Einsum", "LSTM", "GRU", "RNN", "ConvInteger",
-                             "MatMulInteger", "QLinearConv", "QLinearMatMul", "MatMulNBits", "FusedMatMul"})
 
 
 @dataclass(frozen=True)
@@ -29,6 +24,7 @@ class NodeCost:
     param_bytes: int
     input_bytes: int | None  # every input read, weights included; None if any size is unknown
     output_bytes: int | None
+    upper_bound: bool = False  # the true MACs/FLOPs depend on run-time data and may be lower
 
     @property
     def known(self) -> bool:
@@ -81,17 +77,35 @@ class WeightRoots:
                 out |= self.roots(name)
         return frozenset(out)
 
-    def logical_elements(self, node: NodeInfo) -> dict[str, int]:
-        """Packed weight formats: the number of weights a root stands for, and 0 for the quantisation scales
-        and zero points that ride along (their bytes count in param_bytes, not in params)."""
-        if node.op_type != "MatMulNBits" or node.domain != "com.microsoft" or node.folded:
+    def logical_elements(self, node: NodeInfo, opsets: dict[str, int]) -> dict[str, int]:
+        """Packed weight formats (the op's `params` function): the number of weights a root stands for, and 0
+        for the quantisation scales and zero points that ride along (their bytes count in param_bytes)."""
+        definition = ops.lookup(node.domain, node.op_type, opsets.get(node.domain))
+        if node.folded or definition is None or definition.params is None:
             return {}
+        slots = definition.params(view(node, self.tensors, opsets))
         out: dict[str, int] = {}
-        k, n = int(node.attrs.get("K", 0)), int(node.attrs.get("N", 0))
         for slot, name in enumerate(node.inputs):
-            for root in self.roots(name) if name else ():
-                out[root] = k * n if slot == 1 else (self.tensors[root].elements or 0) if slot == 5 else 0
+            if slot in slots and name:
+                for root in self.roots(name):
+                    out[root] = slots[slot]
         return out
+
+
+def view(node: NodeInfo, tensors: dict[str, TensorInfo], opsets: dict[str, int]) -> NodeView:
+    """The read-only view of a graph node that op rules see, with its output shapes."""
+    def info(name: str) -> TensorInfo | None:
+        return tensors.get(name) if name else None
+
+    ins = [info(n) for n in node.inputs]
+    return NodeView(
+        name=node.name, op_type=node.op_type, domain=node.domain, opset=opsets.get(node.domain, 0),
+        attrs=node.attrs, input_shapes=tuple(t.shape if t is not None else None for t in ins),
+        input_types=tuple(t.dtype if t is not None else 0 for t in ins), present=tuple(bool(n) for n in node.inputs),
+        n_out=len(node.outputs), output_shapes=tuple(t.shape if t is not None else None
+                                                     for t in (info(n) for n in node.outputs)),
+        value_of=lambda i: ins[i].value() if ins[i] is not None else None,  # type: ignore[union-attr]
+    )
 
 
 def _bytes(names: list[str], tensors: dict[str, TensorInfo]) -> int | None:
@@ -108,8 +122,8 @@ def _bytes(names: list[str], tensors: dict[str, TensorInfo]) -> int | None:
 
 
 def node_cost(node: NodeInfo, tensors: dict[str, TensorInfo], weights: frozenset[str],
-              warnings: list[str], logical: dict[str, int] | None = None,
-              context: dict[str, int] | None = None) -> NodeCost:
+              warnings: list[str], opsets: dict[str, int], logical: dict[str, int] | None = None) -> NodeCost:
+    """One node's cost from its op definition; None (with a warning saying why) where it cannot be known."""
     logical = logical or {}
     params = sum(logical.get(w, tensors[w].elements or 0) for w in weights)
     param_bytes = sum(tensors[w].nbytes or 0 for w in weights)
@@ -117,34 +131,29 @@ def node_cost(node: NodeInfo, tensors: dict[str, TensorInfo], weights: frozenset
     if node.folded:
         # All inputs are constant: runtimes compute it once when the model loads, not per inference.
         return NodeCost(0, 0, 0, 0, in_bytes, out_bytes)
-    fn = lookup(node.domain, node.op_type)
-    macs: int | None = None
-    flops: int | None = None
-    if node.op_type in CONTROL_FLOW and node.domain == "ai.onnx" and context is not None:
-        flow = control_flow_work(node, tensors, context)
+    definition = ops.lookup(node.domain, node.op_type, opsets.get(node.domain))
+    label = node.op_type if node.domain == DEFAULT else f"{node.domain}.{node.op_type}"
+    if definition is not None and definition.traits.op_class == "control":
+        flow = control_flow_work(node, tensors, opsets)
         if flow is not None:
             return NodeCost(flow[0], flow[1], params, param_bytes, in_bytes, out_bytes)
-    if fn is None:
-        if node.op_type in CONTROL_FLOW:
-            warnings.append(f"node '{node.name}' ({node.op_type}): control flow whose iterations or branch "
-                            "depend on run-time data; its cost is unknown")
-        else:
-            dom = "" if node.domain == "ai.onnx" else f" in domain '{node.domain}'"
-            warnings.append(f"node '{node.name}' ({node.op_type}{dom}): no cost rule; its cost is unknown")
-    else:
-        view = NodeView(
-            name=node.name, op_type=node.op_type, domain=node.domain, attrs=node.attrs,
-            input_shapes=tuple(tensors[n].shape if n and n in tensors else None for n in node.inputs),
-            output_shapes=tuple(tensors[n].shape if n and n in tensors else None for n in node.outputs),
-            present=tuple(bool(n) for n in node.inputs),
-        )
-        try:
-            work = fn(view)
-            macs, flops = int(work.macs), int(work.flops)
-        except (UnknownShape, LookupError, ValueError, TypeError, ZeroDivisionError, IndexError) as exc:
-            reason = "shape unknown" if isinstance(exc, UnknownShape) else "attributes not understood"
-            warnings.append(f"node '{node.name}' ({node.op_type}): {reason}; its cost is unknown")
-    return NodeCost(macs, flops, params, param_bytes, in_bytes, out_bytes)
+        warnings.append(f"node '{node.name}' ({label}): control flow whose iterations or branch depend on "
+                        "run-time data; its cost is unknown")
+        return NodeCost(None, None, params, param_bytes, in_bytes, out_bytes)
+    if definition is None:
+        warnings.append(f"node '{node.name}' ({label}): an op onnxcost has no definition for; its cost is unknown")
+        return NodeCost(None, None, params, param_bytes, in_bytes, out_bytes)
+    if definition.cost is None:
+        warnings.append(f"node '{node.name}' ({label}): {definition.note or 'cost unknown'}")
+        return NodeCost(None, None, params, param_bytes, in_bytes, out_bytes)
+    try:
+        work = definition.cost(view(node, tensors, opsets))
+    except UnknownShape as exc:
+        warnings.append(f"node '{node.name}' ({label}): {exc} is unknown, so its cost is unknown")
+        return NodeCost(None, None, params, param_bytes, in_bytes, out_bytes)
+    if work.macs < 0 or work.flops < 0:
+        raise ModelError(f"node '{node.name}' ({label}): its shapes and attributes give a negative cost")
+    return NodeCost(int(work.macs), int(work.flops), params, param_bytes, in_bytes, out_bytes, work.upper_bound)
 
 
 def graph_costs(graph: Graph) -> tuple[list[NodeCost], dict[str, int], list[str]]:
@@ -152,8 +161,8 @@ def graph_costs(graph: Graph) -> tuple[list[NodeCost], dict[str, int], list[str]
     warnings: list[str] = []
     roots = WeightRoots(graph)
     per_node = [roots.of_node(n) for n in graph.nodes]
-    logical = [roots.logical_elements(n) for n in graph.nodes]
-    costs = [node_cost(n, graph.tensors, w, warnings, lg, graph.opsets)
+    logical = [roots.logical_elements(n, graph.opsets) for n in graph.nodes]
+    costs = [node_cost(n, graph.tensors, w, warnings, graph.opsets, lg)
              for n, w, lg in zip(graph.nodes, per_node, logical, strict=True)]
     weights: dict[str, int] = {}
     for w_set, lg in zip(per_node, logical, strict=True):

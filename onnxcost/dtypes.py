@@ -20,6 +20,7 @@ INDEX_TYPES = frozenset({TensorProto.INT64, TensorProto.INT32, TensorProto.INT16
 BOOL = TensorProto.BOOL
 INT64 = TensorProto.INT64
 INT32 = TensorProto.INT32
+UINT8 = TensorProto.UINT8
 FLOAT = TensorProto.FLOAT
 
 

@@ -6,42 +6,26 @@ mispredicts MobileNet, ShuffleNet and EfficientNet."""
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 from onnx import TensorProto
 
-from .costs import CONTRACTION_OPS, NodeCost
+from . import ops
+from .costs import NodeCost, view
 from .graph import Graph, NodeInfo
 from .layout import Reorder, nchwc_reorders
-from .memory import VIEW_OPS
+from .ops import UnknownShape
 from .profiles import Profile
 
-MOVEMENT_OPS = frozenset({"Transpose", "Concat", "Split", "Slice", "Gather", "GatherElements", "GatherND", "Expand",
-                          "Tile", "Pad", "Cast", "CastLike", "DepthToSpace", "SpaceToDepth", "ScatterND",
-                          "ScatterElements", "Where", "Resize", "Upsample", "ConstantOfShape", "Range", "Trilu"})
 #: The shortest dot product `onnxcost calibrate` measures (its 16-channel 1x1 conv).
 MIN_CALIBRATED_K = 16
 #: The fewest output rows it measures (a 7x7 feature map, a 49-token window).
 MIN_CALIBRATED_M = 49
-RECURRENT_OPS = frozenset({"LSTM", "GRU", "RNN"})
 #: A grouped conv whose groups see at most this many input channels each (RegNetY's 8) is its own class,
 #: "grouped": far below a dense conv's efficiency, well above a depthwise one's (one channel per group).
 DEPTHWISE_MAX_CHANNELS_PER_GROUP = 8
 _FP16 = {TensorProto.FLOAT16, TensorProto.BFLOAT16}
 _INT8 = {TensorProto.INT8, TensorProto.UINT8}
-
-
-#: Ops a runtime folds into the dense kernel that feeds them (onnxruntime: Conv+BatchNorm folding, FusedConv
-#: with an activation and a residual Sum, MatMul+Add -> Gemm, Gemm+activation).
-FUSES_INTO = {
-    "Conv": frozenset({"BatchNormalization", "Relu", "Clip", "LeakyRelu", "Sigmoid", "HardSigmoid", "HardSwish", "Tanh",
-                       "Add"}),
-    "Gemm": frozenset({"Relu", "Clip", "LeakyRelu", "Sigmoid", "Tanh", "Add"}),
-    "MatMul": frozenset({"Add", "Mul", "Div"}),  # bias, and a scalar scale (FusedMatMul's alpha)
-}
-#: Ops that read only the part of their data input they copy out: bytes moved = indices + 2 x output.
-SELECTING_OPS = frozenset({"Gather", "GatherElements", "GatherND", "Slice"})
 
 
 def _scalar_constant_operand(node: NodeInfo, graph: Graph) -> bool:
@@ -64,8 +48,9 @@ def fused_nodes(graph: Graph) -> dict[str, str]:
             if producer is None or len(graph.consumers.get(t, [])) != 1:
                 continue
             head = fused.get(producer, producer)
-            head_op = graph.node(head).op_type
-            if n.op_type not in FUSES_INTO.get(head_op, ()):
+            head_node = graph.node(head)
+            head_op = head_node.op_type
+            if n.op_type not in ops.traits(head_node.domain, head_op).fuses or n.domain != ops.DEFAULT:
                 continue
             if n.op_type in ("Mul", "Div") and not _scalar_constant_operand(n, graph):
                 continue
@@ -78,27 +63,21 @@ def fused_nodes(graph: Graph) -> dict[str, str]:
     return fused
 
 
-#: Element-wise ops a runtime runs as one kernel when they form a chain (SiLU = x * Sigmoid(x) becomes
-#: onnxruntime's QuickGelu, the Erf form of GELU becomes Gelu): one pass over memory for the whole chain.
-CHAINABLE = frozenset({"Add", "Sub", "Mul", "Div", "Pow", "Sqrt", "Erf", "Tanh", "Sigmoid", "Relu", "Clip",
-                       "LeakyRelu", "HardSigmoid", "HardSwish", "Neg", "Exp", "Reciprocal", "Abs", "Gelu", "Mish",
-                       "Softplus", "Elu", "Selu", "Celu", "Where"})
-
-
 def elementwise_groups(graph: Graph, dense_fused: dict[str, str]) -> dict[str, str]:
     """Node -> the last node of its element-wise chain (the one whose output leaves the chain). A node joins
     the chain of an element-wise producer whose output only it reads."""
     head: dict[str, str] = {}  # node -> current root of its group
     members: dict[str, list[str]] = {}
     for n in graph.nodes:
-        if n.folded or n.op_type not in CHAINABLE or n.name in dense_fused:
+        if n.folded or not ops.traits(n.domain, n.op_type).chainable or n.name in dense_fused:
             continue
         root = None
         for t in n.inputs:
             producer = graph.producers.get(t) if t else None
             if producer is None or producer in dense_fused or len(graph.consumers.get(t, [])) != 1:
                 continue
-            if graph.node(producer).op_type in CHAINABLE and not graph.node(producer).folded:
+            p = graph.node(producer)
+            if ops.traits(p.domain, p.op_type).chainable and not p.folded:
                 root = head.get(producer, producer)
                 break
         if root is None:
@@ -124,56 +103,28 @@ class NodeEstimate:
 
 
 def op_class(node: NodeInfo, graph: Graph) -> str:
-    if node.op_type in ("Conv", "ConvInteger", "QLinearConv") and int(node.attrs.get("group", 1)) > 1:
-        w = graph.tensors.get(node.inputs[3 if node.op_type == "QLinearConv" else 1])
+    """The op's class (its traits); a grouped conv with few channels per group is "grouped", one per group
+    "depthwise"."""
+    t = ops.traits(node.domain, node.op_type)
+    if t.weight_input is not None and int(node.attrs.get("group", 1)) > 1 and t.weight_input < len(node.inputs):
+        w = graph.tensors.get(node.inputs[t.weight_input])
         per_group = w.shape[1] if w is not None and w.shape is not None and len(w.shape) > 1 else None
         if per_group == 1:
             return "depthwise"
         if per_group is not None and per_group <= DEPTHWISE_MAX_CHANNELS_PER_GROUP:
             return "grouped"
-    if node.op_type == "Einsum":
-        return "einsum"
-    if node.op_type in CONTRACTION_OPS:
-        return "dense"
-    if node.op_type in VIEW_OPS:
-        return "view"
-    if node.op_type in MOVEMENT_OPS:
-        return "movement"
-    return "elementwise"
+    return "elementwise" if t.op_class in ("metadata", "control") else t.op_class
 
 
-def reduction_length(node: NodeInfo, graph: Graph) -> int:
-    """K, the length of each dot product of a contraction (Conv: C_in/group x kernel; MatMul/Gemm: inner dim)."""
-    if node.op_type in ("Conv", "ConvTranspose"):
-        w = graph.tensors.get(node.inputs[1])
-        if w is not None and w.shape is not None:
-            return math.prod(w.shape[1:]) if node.op_type == "Conv" else w.shape[0]
-    if node.op_type == "MatMulNBits":
-        return int(node.attrs.get("K", 0))
-    if node.op_type in ("MatMul", "Gemm", "FusedMatMul"):
-        a = graph.tensors.get(node.inputs[0])
-        if a is not None and a.shape:
-            return a.shape[0] if node.op_type == "Gemm" and node.attrs.get("transA", 0) else a.shape[-1]
-    return 0
-
-
-def output_rows(node: NodeInfo, graph: Graph) -> int:
-    """M, the rows of each output matrix of a contraction: a conv's output pixels (times the batch), a MatMul's
-    rows per product (all leading dims when the right side is one weight matrix, as runtimes flatten them)."""
-    out = graph.tensors.get(node.outputs[0]) if node.outputs and node.outputs[0] else None
-    if out is None or not out.shape:
-        return 0
-    shape = out.shape
-    if node.op_type in ("Conv", "ConvTranspose"):
-        return shape[0] * math.prod(shape[2:]) if len(shape) > 2 else 0
-    if node.op_type in ("MatMul", "FusedMatMul", "MatMulNBits", "Gemm"):
-        if len(shape) < 2:
-            return 1
-        b = graph.tensors.get(node.inputs[1]) if len(node.inputs) > 1 else None
-        shared_right = node.op_type in ("Gemm", "MatMulNBits") or (b is not None and b.shape is not None
-                                                                   and len(b.shape) <= 2)
-        return math.prod(shape[:-1]) if shared_right else shape[-2]
-    return 0
+def geometry(node: NodeInfo, graph: Graph) -> tuple[int, int]:
+    """(M, K) of a contraction: rows of each output matrix and the length of each dot product; 0 when unknown."""
+    definition = ops.lookup(node.domain, node.op_type, graph.opsets.get(node.domain))
+    if definition is None or definition.geometry is None:
+        return 0, 0
+    try:
+        return definition.geometry(view(node, graph.tensors, graph.opsets))
+    except UnknownShape:
+        return 0, 0
 
 
 def recurrent_steps(node: NodeInfo, graph: Graph) -> int:
@@ -214,7 +165,8 @@ def estimate_node(node: NodeInfo, cost: NodeCost, graph: Graph, profile: Profile
     if cost.flops is None or cost.input_bytes is None or cost.output_bytes is None:
         return NodeEstimate(cls, "unknown", None, None)
     moved = cost.input_bytes + cost.output_bytes
-    if node.op_type in SELECTING_OPS:
+    traits = ops.traits(node.domain, node.op_type)
+    if traits.selecting:
         data = graph.tensors.get(node.inputs[0])
         moved -= (data.nbytes or 0) if data is not None else 0
         moved += cost.output_bytes
@@ -222,18 +174,16 @@ def estimate_node(node: NodeInfo, cost: NodeCost, graph: Graph, profile: Profile
     if cls == "movement":
         bandwidth *= profile.efficiency.get("movement", 1.0)
     t_compute = cost.flops / profile.flops_per_s(dtype_class(node, graph), cls) * 1e6
-    if cls == "dense" and profile.dense_k_half and cost.macs:
-        k = reduction_length(node, graph)
-        if k:  # held at the shortest dot product calibration measures, not extrapolated below it
-            k = max(k, MIN_CALIBRATED_K)
-            t_compute *= (k + profile.dense_k_half) / k
-    if cls == "dense" and profile.dense_m_half and cost.macs:
-        m = output_rows(node, graph)
-        if m:
-            m = max(m, MIN_CALIBRATED_M)
-            t_compute *= (m + profile.dense_m_half) / m
+    m, k = geometry(node, graph) if cls == "dense" and cost.macs else (0, 0)
+    if profile.dense_k_half and k:
+        # held at the shortest dot product calibration measures, not extrapolated below it
+        k = max(k, MIN_CALIBRATED_K)
+        t_compute *= (k + profile.dense_k_half) / k
+    if profile.dense_m_half and m:
+        m = max(m, MIN_CALIBRATED_M)
+        t_compute *= (m + profile.dense_m_half) / m
     t_memory = moved / bandwidth * 1e6
-    if node.op_type in RECURRENT_OPS:
+    if traits.recurrent:
         # One small matmul per step and direction, each a kernel of its own, and each re-reads the weights.
         steps = recurrent_steps(node, graph)
         overhead *= steps

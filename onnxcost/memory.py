@@ -13,14 +13,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from . import ops
 from .graph import Graph, NodeInfo
-
-VIEW_OPS = frozenset({"Reshape", "Flatten", "Squeeze", "Unsqueeze", "Identity", "Dropout"})
-INPLACE_UNARY_OPS = frozenset({
-    "Relu", "LeakyRelu", "PRelu", "Sigmoid", "HardSigmoid", "HardSwish", "Tanh", "Clip", "Elu", "Selu", "Celu",
-    "Softplus", "Softsign", "Gelu", "Erf", "Exp", "Log", "Neg", "Abs", "Sqrt", "Reciprocal", "Floor", "Ceil",
-    "Round", "Sign", "Mish", "ThresholdedRelu", "Sin", "Cos",
-})
 
 
 @dataclass
@@ -85,10 +79,11 @@ def build_model(graph: Graph, inplace: bool = False) -> MemoryModel | None:
         m.deps.append(deps)
         allocs: list[int] = []
         data = node.inputs[0] if node.inputs else ""
+        traits = ops.traits(node.domain, node.op_type)
         for k, out in enumerate(node.outputs):
             if not out:
                 continue
-            if inplace and k == 0 and node.op_type in VIEW_OPS and data in m.buffer_of:
+            if inplace and k == 0 and traits.view and data in m.buffer_of:
                 b = m.buffer_of[data]
                 m.buffer_of[out] = b
                 m.buffers[b].tensors.append(out)
@@ -98,7 +93,7 @@ def build_model(graph: Graph, inplace: bool = False) -> MemoryModel | None:
             allocs.append(m.buffer_of[out])
         m.allocs.append(allocs)
         candidate = None
-        if inplace and node.op_type in INPLACE_UNARY_OPS and data in m.buffer_of and allocs:
+        if inplace and traits.inplace and data in m.buffer_of and allocs:
             b = m.buffer_of[data]
             if m.buffers[b].producer is not None and m.buffers[b].nbytes == m.buffers[allocs[0]].nbytes:
                 candidate = b

@@ -12,7 +12,7 @@ import onnx
 
 from . import arena as arena_mod
 from . import costs as costs_mod
-from . import dtypes, graph, load, memory, shapes
+from . import dtypes, graph, load, memory, ops, shapes
 from . import schedule as schedule_mod
 from . import training as training_mod
 from .errors import ConfigError
@@ -57,6 +57,7 @@ class Totals:
     layout_reorders: int | None = None  # with a profile whose runtime blocks conv layouts: copies it inserts
     layout_reorder_bytes: int | None = None  # bytes those copies read (each also writes as many)
     layout_reorder_ms: float | None = None  # their estimated time, part of latency_ms
+    upper_bound: bool = False  # some node's MACs/FLOPs are an upper bound (they depend on run-time data)
 
 
 @dataclass
@@ -87,6 +88,7 @@ class NodeReport:
     bound: str | None = None  # with a profile: compute, memory, overhead
     arithmetic_intensity: float | None = None  # FLOPs per byte moved
     latency_us: float | None = None  # roofline estimate on the profile
+    upper_bound: bool = False  # macs/flops are an upper bound: the true figure depends on run-time data
 
 
 @dataclass
@@ -200,6 +202,7 @@ def analyze(
             arithmetic_intensity=None if e is None or e.arithmetic_intensity is None
             else round(e.arithmetic_intensity, 3),
             latency_us=None if e is None or e.latency_us is None else round(e.latency_us, 3),
+            upper_bound=c.upper_bound,
         ))
         key = n.op_type if n.domain == "ai.onnx" else f"{n.domain}.{n.op_type}"
         agg = by_op.setdefault(key, OpTypeTotals(0, 0, 0, 0))
@@ -220,6 +223,7 @@ def analyze(
         activation_elements=None if mem is None else mem.timeline.total_elements,
         peak_memory_elements=None if mem is None else mem.timeline.peak_elements,
         peak_memory_bytes_file_order=None if mem is None else mem.file_peak_bytes,
+        upper_bound=any(c.upper_bound for c in node_costs),
     )
     if hw is not None:
         times = [e.latency_us for e in estimates if e is not None]
@@ -239,8 +243,8 @@ def analyze(
             raise ConfigError("training memory needs every activation size; some shapes are unknown")
         first = g.tensors.get(g.inputs[0]) if g.inputs else None
         model_batch = first.shape[0] if first is not None and first.shape else 1
-        train = training_mod.estimate([(n.op_type, c.macs, c.flops) for n, c in zip(g.nodes, node_costs,
-                                                                                    strict=True)],
+        train = training_mod.estimate([(ops.traits(n.domain, n.op_type).contraction, c.macs, c.flops)
+                                       for n, c in zip(g.nodes, node_costs, strict=True)],
                                       totals.param_bytes, totals.activation_bytes, model_batch,
                                       batch or model_batch, training)
     proto = loaded.model

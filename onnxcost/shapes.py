@@ -13,17 +13,15 @@ import numpy as np
 import onnx
 from onnx import helper, numpy_helper
 
-from . import dtypes
+from . import dtypes, ops
 from .errors import ConfigError, ModelError
 from .load import SMALL_TENSOR_ELEMENTS, LoadedModel
-from .shape_rules import NodeCtx, Shape, lookup
-from .values import evaluate
+from .ops import DEFAULT, NodeView, Shape, UnknownShape
 
 #: Largest tensor (in elements) whose value is computed or decoded; larger ones keep only their shape.
 VALUE_LIMIT = SMALL_TENSOR_ELEMENTS
-#: Ops whose outputs change between runs even with constant inputs: never constant-folded.
-NONDETERMINISTIC = frozenset({"RandomNormal", "RandomUniform", "RandomNormalLike", "RandomUniformLike",
-                              "Multinomial", "Bernoulli", "Dropout"})
+#: Domains whose ops onnxcost defines (an op outside them is from "an unknown domain").
+KNOWN_DOMAINS = frozenset({DEFAULT, ops.MS, ops.ML})
 
 
 @dataclass
@@ -169,16 +167,14 @@ def infer(
         ins = [tensors.get(n) if n else None for n in node.input]
         domain = node.domain if node.domain not in ("", "ai.onnx") else "ai.onnx"
         opset = loaded.opsets.get(domain, 0)
-        # Constant only if everything it reads is, outer-scope names its subgraphs read included.
+        # Constant only if everything it reads is, outer-scope names its subgraphs read included (a node that
+        # reads nothing, as Constant, is constant); random draws never are.
         reads = [tensors.get(n) for n in loaded.reads[idx]] if loaded.reads else ins
-        is_const = bool(node.input) and all(t is None or t.is_constant for t in reads) and (
-            node.op_type not in NONDETERMINISTIC and domain == "ai.onnx")
-        if node.op_type == "Constant" and domain == "ai.onnx":
-            is_const = True
+        foldable = domain == DEFAULT and not ops.traits(domain, node.op_type).nondeterministic
+        is_const = foldable and all(t is None or t.is_constant for t in reads)
         outs = _infer_node(node, name, attrs[idx], ins, opset, domain, warnings, declared, loaded.opsets)
         from_shape = any(t is not None and t.from_shape for t in ins)
-        if not is_const and outs and all(v is not None for _, _, v in outs) and domain == "ai.onnx" and (
-                node.op_type not in NONDETERMINISTIC):
+        if not is_const and foldable and outs and all(v is not None for _, _, v in outs):
             # Known values computed from static shapes (Shape, Size and what follows): runtimes fold them too.
             is_const = from_shape = True
         folded[idx] = is_const
@@ -199,42 +195,36 @@ def infer(
 Out = tuple[Shape | None, int, np.ndarray | None]
 
 
+def node_view(name: str, node: onnx.NodeProto, domain: str, opset: int, attrs: dict[str, Any],
+              ins: list[TensorInfo | None]) -> NodeView:
+    """The read-only view the op's rules see (no output shapes yet)."""
+    return NodeView(
+        name=name, op_type=node.op_type, domain=domain, opset=opset, attrs=attrs,
+        input_shapes=tuple(t.shape if t is not None else None for t in ins),
+        input_types=tuple(t.dtype if t is not None else 0 for t in ins),
+        present=tuple(t is not None for t in ins), n_out=len(node.output),
+        value_of=lambda i: ins[i].value() if ins[i] is not None else None,  # type: ignore[union-attr]
+    )
+
+
 def _infer_node(
     node: onnx.NodeProto, name: str, attrs: dict[str, Any], ins: list[TensorInfo | None], opset: int,
     domain: str, warnings: list[str], declared: dict[str, tuple[Shape, int]], opsets: dict[str, int],
 ) -> list[Out]:
     op = node.op_type
     n_out = len(node.output)
-    if op == "Constant" and domain == "ai.onnx":
-        return [_constant(attrs, name)]
     specs: list[tuple[Shape | None, int]] | None = None
-    rule = lookup(domain, op)
-    ctx = NodeCtx(
-        name=name, op=op, attrs=attrs, opset=opset,
-        shapes=[t.shape if t is not None else None for t in ins],
-        types=[t.dtype if t is not None else 0 for t in ins],
-        present=[t is not None for t in ins], n_out=n_out,
-        value_of=lambda i: ins[i].value() if ins[i] is not None else None,  # type: ignore[union-attr]
-    )
-    if rule is not None:
+    definition = ops.lookup(domain, op, opset)
+    view = node_view(name, node, domain, opset, attrs, ins)
+    if definition is not None and definition.shape is not None:
         try:
-            specs = rule(ctx)
-        except ModelError:
-            raise
-        except (LookupError, ValueError, TypeError, ArithmeticError, AttributeError):
+            specs = definition.shape(view)
+        except UnknownShape:
             specs = None
     values: list[np.ndarray] | None = None
-    if op in ("Shape", "Size") and domain == "ai.onnx" and specs is not None and ins[0] is not None:
-        dims = np.array(ins[0].shape, dtype=np.int64)
-        if op == "Size":
-            values = [np.array(int(np.prod(dims)), dtype=np.int64)]
-        else:
-            start, end = attrs.get("start", 0), attrs.get("end")
-            values = [dims[start:end] if end is not None else dims[start:]]
-    elif domain == "ai.onnx" and _values_known(ins) and _small(specs):
-        values = evaluate(op, attrs, [t.value() if t is not None else None for t in ins], opset)
-        if values is not None and any(v.size > VALUE_LIMIT for v in values):
-            values = None
+    if definition is not None and definition.value is not None and _small(specs) and (
+            definition.value_from_shapes or _values_known(ins)):
+        values = _evaluate(definition, view)
     if specs is None and values is None:
         specs = _onnx_fallback(node, ins, opsets)
         if specs is None or all(s[0] is None for s in specs):
@@ -242,8 +232,11 @@ def _infer_node(
             if any(k is not None for k in known):
                 specs = [(k[0], k[1]) if k else (None, 0) for k in known]
             else:
-                what = "unknown op" if rule is None and domain == "ai.onnx" and op not in _ONNX_OPS else (
-                    "op from an unknown domain" if domain != "ai.onnx" else "output shape not inferable")
+                what = ("op with no definition here" if definition is None and domain == DEFAULT
+                        and op not in _ONNX_OPS else
+                        "op from an unknown domain" if definition is None and domain not in KNOWN_DOMAINS else
+                        "op onnxcost does not know" if definition is None else
+                        "output shape not inferable from its inputs' shapes")
                 warnings.append(f"node '{name}' ({op}): {what}; its output shapes are unknown")
     out: list[Out] = []
     for k in range(n_out):
@@ -254,6 +247,24 @@ def _infer_node(
             dtype = dtype or dtypes.from_numpy(value.dtype)
         out.append((shape, dtype, value))
     return out
+
+
+def _evaluate(definition: ops.OpDef, view: NodeView) -> list[np.ndarray] | None:
+    """The op's value function on known small inputs; None when a value it needs is unknown, or too large."""
+    try:
+        with np.errstate(all="ignore"):
+            values = [np.asarray(v) for v in definition.value(view)]  # type: ignore[misc]
+    except UnknownShape:
+        return None
+    except (ValueError, IndexError, ZeroDivisionError, OverflowError) as exc:
+        # numpy rejects values the graph holds (an index out of range): the model is wrong at this node.
+        raise view.fail(f"cannot evaluate on its constant inputs: {_first_line(exc)}") from None
+    return None if any(v.size > VALUE_LIMIT for v in values) else values
+
+
+def _first_line(exc: BaseException) -> str:
+    lines = str(exc).strip().splitlines()
+    return lines[0] if lines else type(exc).__name__
 
 
 _ONNX_OPS = {s.name for s in onnx.defs.get_all_schemas()}
@@ -277,32 +288,6 @@ def _small(specs: list[tuple[Shape | None, int]] | None) -> bool:
     if specs is None:
         return True
     return all(s is not None and math.prod(s) <= VALUE_LIMIT for s, _ in specs)
-
-
-def _constant(attrs: dict[str, Any], name: str) -> Out:
-    """A Constant node's tensor: shape and type from the attribute, value decoded only when small."""
-    if "value" in attrs:
-        t: onnx.TensorProto = attrs["value"]
-        shape = tuple(int(d) for d in t.dims)
-        value = numpy_helper.to_array(t) if math.prod(shape) <= VALUE_LIMIT else None
-        return shape, t.data_type, value
-    if "sparse_value" in attrs:
-        st = attrs["sparse_value"]
-        return tuple(int(d) for d in st.dims), st.values.data_type, None
-    for key, dtype in (("value_float", np.float32), ("value_int", np.int64)):
-        if key in attrs:
-            v = np.array(attrs[key], dtype=dtype)
-            return (), dtypes.from_numpy(v.dtype), v
-    for key, dtype in (("value_floats", np.float32), ("value_ints", np.int64)):
-        if key in attrs:
-            v = np.array(attrs[key], dtype=dtype)
-            return tuple(v.shape), dtypes.from_numpy(v.dtype), v
-    if "value_string" in attrs:
-        return (), onnx.TensorProto.STRING, np.array(attrs["value_string"], dtype=object)
-    if "value_strings" in attrs:
-        v = np.array(attrs["value_strings"], dtype=object)
-        return tuple(v.shape), onnx.TensorProto.STRING, v
-    raise ModelError(f"node '{name}' (Constant) has no value attribute")
 
 
 def _declared_shapes(graph: onnx.GraphProto) -> dict[str, tuple[Shape, int]]:

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .costs import CONTRACTION_OPS
 from .errors import ConfigError
 
 OPTIMIZER_STATES = {"sgd": 0, "momentum": 1, "adam": 2}
@@ -31,17 +30,17 @@ class TrainingEstimate:
     total_memory_bytes: int
 
 
-def estimate(nodes: list[tuple[str, int | None, int | None]], param_bytes: int, activation_bytes: int,
+def estimate(nodes: list[tuple[bool, int | None, int | None]], param_bytes: int, activation_bytes: int,
              model_batch: int, batch: int, optimizer: str) -> TrainingEstimate:
-    """`nodes`: (op_type, macs, flops) at the model's own batch size `model_batch`."""
+    """`nodes`: (is a contraction, macs, flops) at the model's own batch size `model_batch`."""
     if optimizer not in OPTIMIZER_STATES:
         raise ConfigError(f"unknown optimizer {optimizer!r}; choose one of {', '.join(OPTIMIZER_STATES)}")
     if batch < 1:
         raise ConfigError(f"--batch must be at least 1, got {batch}")
     scale = batch / max(model_batch, 1)
     fwd_macs = sum(m or 0 for _, m, _ in nodes)
-    train_macs = sum(3 * (m or 0) if op in CONTRACTION_OPS else (m or 0) for op, m, _ in nodes)
-    train_flops = sum(3 * (f or 0) if op in CONTRACTION_OPS else 2 * (f or 0) for op, _, f in nodes)
+    train_macs = sum(3 * (m or 0) if contraction else (m or 0) for contraction, m, _ in nodes)
+    train_flops = sum(3 * (f or 0) if contraction else 2 * (f or 0) for contraction, _, f in nodes)
     saved = int(activation_bytes * scale)
     state = OPTIMIZER_STATES[optimizer] * param_bytes
     return TrainingEstimate(

@@ -1,0 +1,273 @@
+"""Multiply-accumulate contractions: Conv, ConvTranspose, Gemm, MatMul, Einsum and their relatives
+(seed 003: MACs; 1 MAC = 2 FLOPs). The shape, cost and geometry functions here are reused by the quantised
+and fused variants in `quantization.py` and `ms_contrib.py`."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+from ..einsum import parse_einsum
+from ..errors import ModelError
+from .core import DEFAULT, Cost, NodeView, OpDef, Shape, Spec, Traits, broadcast
+
+FAMILY = "contractions"
+
+#: Ops a runtime folds into a conv or GEMM that feeds them (Conv+BatchNorm, FusedConv with an activation and a
+#: residual Add, Gemm+activation); MatMul takes a bias and a scalar scale (FusedMatMul's alpha).
+CONV_FUSES = frozenset({"BatchNormalization", "Relu", "Clip", "LeakyRelu", "Sigmoid", "HardSigmoid", "HardSwish",
+                        "Tanh", "Add"})
+GEMM_FUSES = frozenset({"Relu", "Clip", "LeakyRelu", "Sigmoid", "Tanh", "Add"})
+MATMUL_FUSES = frozenset({"Add", "Mul", "Div"})
+
+
+def dense(weight_input: int | None = None, fuses: frozenset[str] = frozenset(), nchwc: str = "") -> Traits:
+    """Traits of a dense contraction."""
+    return Traits("dense", contraction=True, fuses=fuses, weight_input=weight_input, nchwc=nchwc)
+
+
+# --- shapes -----------------------------------------------------------------------------------------------
+
+
+def window_out(n: NodeView, spatial: Shape, kernel: Sequence[int], ceil: bool = False) -> Shape:
+    """Output spatial dims of a sliding window (Conv, pooling): pads, strides, dilations, auto_pad."""
+    rank = len(spatial)
+    strides = list(n.attr("strides", [1] * rank))
+    dil = list(n.attr("dilations", [1] * rank))
+    auto_pad = n.attr("auto_pad", "NOTSET")
+    pads = list(n.attr("pads", [0] * (2 * rank)))
+    for name, values, size in (("strides", strides, rank), ("dilations", dil, rank), ("pads", pads, 2 * rank),
+                               ("kernel_shape", list(kernel), rank)):
+        if len(values) != size:
+            raise n.fail(f"attribute {name} has {len(values)} values for {rank} spatial dims (needs {size})")
+        if any(v < (0 if name == "pads" else 1) for v in values):
+            raise n.fail(f"attribute {name}={values} must be {'non-negative' if name == 'pads' else 'positive'}")
+    out = []
+    for i in range(rank):
+        eff = (kernel[i] - 1) * dil[i] + 1
+        if auto_pad in ("SAME_UPPER", "SAME_LOWER"):
+            o = -(-spatial[i] // strides[i])
+        else:
+            total = spatial[i] + (0 if auto_pad == "VALID" else pads[i] + pads[i + rank]) - eff
+            if total < 0:
+                raise n.fail(f"window of size {eff} is larger than padded input dim {total + eff} "
+                             f"on spatial axis {i}")
+            if ceil:
+                o = -(-total // strides[i]) + 1
+                # The last window must start inside the input or the left padding (onnxruntime, PyTorch).
+                if (o - 1) * strides[i] >= spatial[i] + (pads[i] if auto_pad != "VALID" else 0):
+                    o -= 1
+            else:
+                o = total // strides[i] + 1
+        out.append(o)
+    return tuple(out)
+
+
+def conv_out(n: NodeView, x: Shape, w: Shape) -> Shape:
+    """[N, C_out, spatial...] of a convolution of x (NCHW) with w [C_out, C_in/group, k...]."""
+    group = int(n.attr("group", 1))
+    if len(x) != len(w) or len(x) < 3:
+        raise n.fail(f"input rank {len(x)} and weight rank {len(w)} differ or are below 3")
+    if group < 1 or x[1] % group or x[1] // group != w[1]:
+        raise n.fail(f"group={group} does not fit {x[1]} input channels and weight shape {list(w)} "
+                     f"(needs C_in / group == weight dim 1)")
+    if w[0] % group:
+        raise n.fail(f"group={group} does not divide {w[0]} output channels")
+    kernel = list(n.attr("kernel_shape", w[2:]))
+    if tuple(kernel) != tuple(w[2:]):
+        raise n.fail(f"kernel_shape {kernel} differs from the weight's spatial dims {list(w[2:])}")
+    return (x[0], w[0]) + window_out(n, x[2:], kernel)
+
+
+def conv_shape(n: NodeView) -> list[Spec]:
+    return [(conv_out(n, n.input_shape(0), n.input_shape(1)), n.dtype(0))]
+
+
+def _conv_transpose_shape(n: NodeView) -> list[Spec]:
+    x, w = n.input_shape(0), n.input_shape(1)
+    group = int(n.attr("group", 1))
+    if len(x) < 3 or len(w) != len(x) or x[1] != w[0]:
+        raise n.fail(f"input {list(x)} does not fit weight {list(w)} (channels must equal weight dim 0)")
+    rank = len(x) - 2
+    kernel = list(n.attr("kernel_shape", w[2:]))
+    strides = list(n.attr("strides", [1] * rank))
+    dil = list(n.attr("dilations", [1] * rank))
+    out_pad = list(n.attr("output_padding", [0] * rank))
+    if "output_shape" in n.attrs:
+        spatial = tuple(int(v) for v in n.attrs["output_shape"][-rank:])
+    elif n.attr("auto_pad", "NOTSET") in ("SAME_UPPER", "SAME_LOWER"):
+        spatial = tuple(x[2 + i] * strides[i] for i in range(rank))
+    else:
+        pads = list(n.attr("pads", [0] * (2 * rank)))
+        if n.attr("auto_pad") == "VALID":
+            pads = [0] * (2 * rank)
+        spatial = tuple(
+            strides[i] * (x[2 + i] - 1) + out_pad[i] + (kernel[i] - 1) * dil[i] + 1 - pads[i] - pads[i + rank]
+            for i in range(rank)
+        )
+    return [((x[0], w[1] * group) + spatial, n.dtype(0))]
+
+
+def matmul_shape(a: Shape, b: Shape) -> Shape:
+    """numpy.matmul's output shape (1-D operands promoted then squeezed)."""
+    if not a or not b:
+        raise ModelError(f"MatMul operands must have rank ≥ 1: {list(a)} x {list(b)}")
+    a2 = (1,) + a if len(a) == 1 else a
+    b2 = b + (1,) if len(b) == 1 else b
+    if a2[-1] != b2[-2]:
+        raise ModelError(f"MatMul inner dims differ: {list(a)} x {list(b)}")
+    out = broadcast([a2[:-2], b2[:-2]]) + (a2[-2], b2[-1])
+    if len(a) == 1:
+        out = out[:-2] + out[-1:]
+    if len(b) == 1:
+        out = out[:-1]
+    return out
+
+
+def matmul_spec(n: NodeView, a: int, b: int, out_type: int) -> list[Spec]:
+    """MatMul of inputs a and b, the node named in a shape error."""
+    try:
+        return [(matmul_shape(n.input_shape(a), n.input_shape(b)), out_type)]
+    except ModelError as exc:
+        raise n.fail(str(exc)) from None
+
+
+def gemm_shape(n: NodeView) -> list[Spec]:
+    a, b = n.input_shape(0), n.input_shape(1)
+    if len(a) != 2 or len(b) != 2:
+        raise n.fail(f"Gemm needs 2-D operands, got {list(a)} and {list(b)}")
+    m = a[1] if n.attr("transA", 0) else a[0]
+    ka = a[0] if n.attr("transA", 0) else a[1]
+    kb = b[1] if n.attr("transB", 0) else b[0]
+    cols = b[0] if n.attr("transB", 0) else b[1]
+    if ka != kb:
+        raise n.fail(f"inner dims differ: A {list(a)} and B {list(b)} (transA/transB applied)")
+    return [((m, cols), n.dtype(0))]
+
+
+def _einsum_shape(n: NodeView) -> list[Spec]:
+    shapes = [n.input_shape(i) for i in n.inputs()]
+    return [(parse_einsum(str(n.attr("equation")), shapes).output_shape, n.dtype(0))]
+
+
+# --- costs ------------------------------------------------------------------------------------------------
+
+
+def conv_macs(n: NodeView, weight: int = 1) -> int:
+    """N·C_out·∏out_spatial · (C_in/group)·∏kernel (seed 003, grouped and depthwise conv)."""
+    return n.out_elems() * math.prod(n.input_shape(weight)[1:])
+
+
+def conv_cost(n: NodeView) -> Cost:
+    """Conv MACs; the bias adds one FLOP per output element."""
+    macs = conv_macs(n)
+    return Cost(macs, 2 * macs + (n.out_elems() if n.has_input(2) else 0))
+
+
+def _conv_transpose_cost(n: NodeView) -> Cost:
+    """Every input element scatters into (C_out/group)·∏kernel outputs: N·C_in·∏in_spatial·(C_out/group)·∏kernel."""
+    macs = n.in_elems(0) * math.prod(n.input_shape(1)[1:])
+    return Cost(macs, 2 * macs + (n.out_elems() if n.has_input(2) else 0))
+
+
+def gemm_cost(n: NodeView) -> Cost:
+    """alpha·A·B + beta·C: M·N·K MACs; +M·N FLOPs for adding C, and for alpha/beta scaling when not 1."""
+    a = n.input_shape(0)
+    k = a[0] if n.attr("transA", 0) else a[1]
+    mn = n.out_elems()
+    macs = mn * k
+    extra = 0
+    if n.has_input(2) and n.attr("beta", 1.0) != 0:
+        extra += mn + (mn if n.attr("beta", 1.0) != 1 else 0)
+    if n.attr("alpha", 1.0) != 1:
+        extra += mn
+    return Cost(macs, 2 * macs + extra)
+
+
+def matmul_cost(n: NodeView) -> Cost:
+    """∏batch·M·N·K MACs with numpy broadcasting: every output element is a K-long dot product."""
+    macs = n.out_elems() * n.input_shape(0)[-1]
+    return Cost(macs, 2 * macs)
+
+
+def _einsum_cost(n: NodeView) -> Cost:
+    """Products over the full index space, one MAC per point per extra operand; a single operand only sums."""
+    plan = parse_einsum(str(n.attr("equation")), [n.input_shape(i) for i in n.inputs()])
+    if plan.operands >= 2:
+        macs = plan.iterations * (plan.operands - 1)
+        return Cost(macs, 2 * macs)
+    return Cost(0, plan.iterations if plan.summed else 0)
+
+
+def _deform_conv_cost(n: NodeView) -> Cost:
+    """Conv MACs, plus bilinear sampling of each kernel tap (4 reads, 7 FLOPs) and, with a mask, one multiply."""
+    macs = conv_macs(n)
+    taps = n.out_elems() // max(n.output_shape(0)[1], 1) * math.prod(n.input_shape(1)[1:])
+    return Cost(macs, 2 * macs + taps * (7 + int(n.has_input(4))) + (n.out_elems() if n.has_input(3) else 0))
+
+
+def _det_cost(n: NodeView) -> Cost:
+    """LU factorisation of each [n, n] matrix: n³/3 MACs, then the product of the diagonal."""
+    x = n.input_shape(0)
+    size, batch = x[-1], math.prod(x[:-2])
+    macs = batch * (size ** 3 // 3)
+    return Cost(macs, 2 * macs + batch * size)
+
+
+def _causal_conv_cost(n: NodeView) -> Cost:
+    """A depthwise causal conv over the sequence: every output element is a kernel-long dot product."""
+    w = n.input_shape(1)  # [channels, 1, kernel]
+    macs = n.out_elems() * math.prod(w[1:])
+    act = 5 if n.attr("activation", "none") != "none" else 0
+    return Cost(macs, 2 * macs + n.out_elems() * (int(n.has_input(2)) + act))
+
+
+# --- geometry: (M rows of each output matrix, K length of each dot product) -------------------------------
+
+
+def conv_geometry(n: NodeView) -> tuple[int, int]:
+    out = n.output_shape(0)
+    return (out[0] * math.prod(out[2:]) if len(out) > 2 else 0), math.prod(n.input_shape(1)[1:])
+
+
+def _conv_transpose_geometry(n: NodeView) -> tuple[int, int]:
+    out = n.output_shape(0)
+    return (out[0] * math.prod(out[2:]) if len(out) > 2 else 0), n.input_shape(1)[0]
+
+
+def matmul_geometry(n: NodeView, k: int | None = None, shared_right: bool | None = None) -> tuple[int, int]:
+    """Rows per product: all leading dims when the right side is one weight matrix (runtimes flatten them)."""
+    out = n.output_shape(0)
+    if k is None:
+        k = n.input_shape(0)[-1]
+    if shared_right is None:
+        b = n.input_shapes[1] if len(n.input_shapes) > 1 else None
+        shared_right = b is not None and len(b) <= 2
+    if len(out) < 2:
+        return 1, k
+    return (math.prod(out[:-1]) if shared_right else out[-2]), k
+
+
+def _gemm_geometry(n: NodeView) -> tuple[int, int]:
+    a = n.input_shape(0)
+    return matmul_geometry(n, a[0] if n.attr("transA", 0) else a[1], shared_right=True)
+
+
+OPS: list[OpDef] = [
+    OpDef("Conv", DEFAULT, FAMILY, shape=conv_shape, cost=conv_cost, geometry=conv_geometry,
+          traits=dense(weight_input=1, fuses=CONV_FUSES, nchwc="conv")),
+    OpDef("ConvTranspose", DEFAULT, FAMILY, shape=_conv_transpose_shape, cost=_conv_transpose_cost,
+          geometry=_conv_transpose_geometry, traits=dense(weight_input=1)),
+    OpDef("Gemm", DEFAULT, FAMILY, shape=gemm_shape, cost=gemm_cost, geometry=_gemm_geometry,
+          traits=dense(fuses=GEMM_FUSES)),
+    OpDef("MatMul", DEFAULT, FAMILY, shape=lambda n: matmul_spec(n, 0, 1, n.dtype(0)), cost=matmul_cost,
+          geometry=matmul_geometry, traits=dense(fuses=MATMUL_FUSES)),
+    OpDef("Einsum", DEFAULT, FAMILY, shape=_einsum_shape, cost=_einsum_cost,
+          traits=Traits("einsum", contraction=True)),
+    OpDef("DeformConv", DEFAULT, FAMILY, cost=_deform_conv_cost, geometry=conv_geometry,
+          traits=dense(weight_input=1), note="output shape from ONNX inference"),
+    OpDef("Det", DEFAULT, FAMILY, cost=_det_cost, traits=Traits("elementwise"),
+          note="output shape from ONNX inference"),
+    OpDef("CausalConvWithState", DEFAULT, FAMILY, cost=_causal_conv_cost, traits=dense(weight_input=1),
+          note="output shapes from ONNX inference"),
+]

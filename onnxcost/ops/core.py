@@ -1,0 +1,238 @@
+"""The parts every op definition is made of: the read-only node view its rules see, its traits, and the
+definition itself. Family modules build `OpDef`s from these; `ops/__init__.py` collects them."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from ..errors import ModelError
+
+Shape = tuple[int, ...]
+Spec = tuple[Shape | None, int]  # (shape, ONNX element type)
+DEFAULT = "ai.onnx"
+MS = "com.microsoft"
+ML = "ai.onnx.ml"
+
+
+class UnknownShape(LookupError):
+    """A rule needed a shape or a value that is not known: the node's output (or cost) stays unknown."""
+
+
+@dataclass(frozen=True)
+class Cost:
+    """What a cost rule computes: multiply-accumulates of contractions, and all floating-point operations;
+    `upper_bound` when the true figure depends on run-time data and may be lower."""
+
+    macs: int
+    flops: int
+    upper_bound: bool = False
+
+
+@dataclass(frozen=True)
+class NodeView:
+    """Read-only view of one node, the same for shape, value and cost rules: attributes, opset, inputs'
+    shapes, types and small values, and (for cost rules, once known) output shapes."""
+
+    name: str
+    op_type: str
+    domain: str
+    opset: int
+    attrs: dict[str, Any]
+    input_shapes: tuple[Shape | None, ...]  # None for an omitted input or an unknown shape
+    input_types: tuple[int, ...]
+    present: tuple[bool, ...]
+    n_out: int
+    output_shapes: tuple[Shape | None, ...] = ()
+    value_of: Callable[[int], np.ndarray | None] = field(default=lambda i: None, repr=False, compare=False)
+
+    def has_input(self, i: int) -> bool:
+        return i < len(self.present) and self.present[i]
+
+    def inputs(self) -> list[int]:
+        """Indices of the inputs that are present."""
+        return [i for i, p in enumerate(self.present) if p]
+
+    def input_shape(self, i: int) -> Shape:
+        s = self.input_shapes[i] if self.has_input(i) else None
+        if s is None:
+            raise UnknownShape(f"shape of input {i} of '{self.name}'")
+        return s
+
+    def output_shape(self, i: int = 0) -> Shape:
+        s = self.output_shapes[i] if i < len(self.output_shapes) else None
+        if s is None:
+            raise UnknownShape(f"shape of output {i} of '{self.name}'")
+        return s
+
+    def dtype(self, i: int) -> int:
+        return self.input_types[i] if self.has_input(i) else 0
+
+    def in_elems(self, i: int = 0) -> int:
+        return math.prod(self.input_shape(i))
+
+    def out_elems(self, i: int = 0) -> int:
+        return math.prod(self.output_shape(i))
+
+    def attr(self, key: str, default: Any = None) -> Any:
+        return self.attrs.get(key, default)
+
+    def value(self, i: int) -> np.ndarray | None:
+        """The small value of input i when known, else None."""
+        return self.value_of(i) if self.has_input(i) else None
+
+    def array(self, i: int) -> np.ndarray:
+        """The value of input i; raises UnknownShape when it is not known."""
+        v = self.value(i)
+        if v is None:
+            raise UnknownShape(f"value of input {i} of '{self.name}'")
+        return np.asarray(v)
+
+    def ints(self, i: int) -> list[int]:
+        """Integer values of input i (shape targets, axes, pads); raises UnknownShape when not known."""
+        return [int(x) for x in self.array(i).reshape(-1)]
+
+    def axes(self, index: int, rank: int) -> list[int] | None:
+        """Axes from the `axes` attribute (older opsets) or input `index`, normalised to [0, rank)."""
+        if "axes" in self.attrs:
+            raw = list(self.attrs["axes"])
+        elif self.has_input(index):
+            raw = self.ints(index)
+        else:
+            return None
+        for a in raw:
+            if not -max(rank, 1) <= a < max(rank, 1):
+                raise self.fail(f"axis {a} is out of range for rank {rank}")
+        return [a % rank if rank else 0 for a in raw]
+
+    def fail(self, message: str) -> ModelError:
+        return ModelError(f"node '{self.name}' ({self.op_type}): {message}")
+
+
+ShapeFn = Callable[[NodeView], list[Spec]]
+ValueFn = Callable[[NodeView], list[np.ndarray]]
+CostFn = Callable[[NodeView], Cost]
+#: (M, K) of a contraction: rows of each output matrix and the length of each dot product.
+GeometryFn = Callable[[NodeView], tuple[int, int]]
+#: Packed weight formats: input slot -> the number of parameters its constant stands for (0 for scales).
+ParamsFn = Callable[[NodeView], dict[int, int]]
+
+#: Op classes of the latency estimate (each has an efficiency in a profile; see estimate.py).
+OP_CLASSES = ("dense", "einsum", "elementwise", "movement", "view", "metadata", "control")
+
+
+@dataclass(frozen=True)
+class Traits:
+    """What later stages need to know about an op besides its cost; they ask, and keep no op lists.
+
+    op_class: the latency estimate's class (a grouped conv is refined to grouped/depthwise from its weight).
+    contraction: MACs are its work; training costs 3x its forward pass.
+    view: the output aliases the input's buffer (no data moves).
+    inplace: an element-wise unary op that may overwrite its input when it is the last reader.
+    chainable: runs inside a fused chain of element-wise ops (one pass over memory for the chain).
+    selecting: reads only the part of its data input that it copies out.
+    recurrent: runs one small kernel per time step and direction.
+    nchwc: its role in onnxruntime's channel-blocked (NCHWc) layout: "conv" and "pool" start a blocked region;
+      "activation", "global_pool", "binary", "concat", "batchnorm" and "transpose" may continue one (layout.py).
+    nondeterministic: never constant-folded (random draws).
+    fuses: ops that a runtime folds into this op's kernel when they follow it.
+    weight_input: the index of the weight input (convolutions: for the group refinement)."""
+
+    op_class: str = "elementwise"
+    contraction: bool = False
+    view: bool = False
+    inplace: bool = False
+    chainable: bool = False
+    selecting: bool = False
+    recurrent: bool = False
+    nchwc: str = ""
+    nondeterministic: bool = False
+    fuses: frozenset[str] = frozenset()
+    weight_input: int | None = None
+
+
+@dataclass(frozen=True)
+class OpDef:
+    """Everything onnxcost knows about one op in one opset range.
+
+    shape: output (shape, dtype) per output; None means ONNX's own inference runs for it.
+    value: outputs computed with numpy from small known inputs (shape arithmetic); None when not evaluated.
+    cost: MACs and FLOPs; None when the op's cost is unknown by nature (data-dependent), see `note`.
+    value_from_shapes: the value needs only input shapes (Shape, Size), not input values.
+    geometry: (M, K) of a contraction, for the estimate's short-dot-product and few-rows terms.
+    params: for packed weight formats, the logical parameter count of the constants in given input slots."""
+
+    op_type: str
+    domain: str
+    family: str
+    since: int = 1
+    until: int | None = None  # exclusive; None: every later opset
+    shape: ShapeFn | None = None
+    value: ValueFn | None = None
+    cost: CostFn | None = None
+    traits: Traits = Traits()
+    value_from_shapes: bool = False
+    geometry: GeometryFn | None = None
+    params: ParamsFn | None = None
+    note: str = ""
+
+    def covers(self, opset: int) -> bool:
+        return self.since <= opset and (self.until is None or opset < self.until)
+
+
+# --- helpers the family modules share --------------------------------------------------------------------
+
+
+def broadcast(shapes: Sequence[Shape]) -> Shape:
+    """Numpy-style multidirectional broadcasting, as ONNX defines it."""
+    rank = max((len(s) for s in shapes), default=0)
+    out = []
+    for i in range(rank):
+        dims = {s[len(s) - rank + i] for s in shapes if len(s) - rank + i >= 0}
+        dims.discard(1)
+        if len(dims) > 1:
+            raise ModelError(f"shapes {' and '.join(str(list(s)) for s in shapes)} do not broadcast")
+        out.append(dims.pop() if dims else 1)
+    return tuple(out)
+
+
+def bcast(node: NodeView, shapes: Sequence[Shape]) -> Shape:
+    """broadcast() with the node named in the error."""
+    try:
+        return broadcast(shapes)
+    except ModelError as exc:
+        raise node.fail(str(exc)) from None
+
+
+def same_shape(node: NodeView) -> list[Spec]:
+    """One output of the first input's shape and type."""
+    return [(node.input_shape(0), node.dtype(0))]
+
+
+def no_work(node: NodeView) -> Cost:
+    """No arithmetic: a copy, a view, or bookkeeping (its cost is the bytes it moves)."""
+    return Cost(0, 0)
+
+
+def per_output_element(flops: int, doc: str = "") -> CostFn:
+    """A cost of `flops` FLOPs per element of output 0."""
+
+    def cost(node: NodeView) -> Cost:
+        return Cost(0, flops * node.out_elems())
+
+    cost.__doc__ = doc or f"{flops} FLOP(s) per output element."
+    return cost
+
+
+def per_input_element(flops: int, doc: str = "") -> CostFn:
+    """A cost of `flops` FLOPs per element of input 0."""
+
+    def cost(node: NodeView) -> Cost:
+        return Cost(0, flops * node.in_elems(0))
+
+    cost.__doc__ = doc or f"{flops} FLOP(s) per input element."
+    return cost
