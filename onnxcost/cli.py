@@ -322,6 +322,42 @@ def profiles() -> None:
     Console(width=None if sys.stdout.isatty() else 160).print(table)
 
 
+@app.command("ops")
+def ops_table(
+    domain: Annotated[str | None, typer.Option("--domain", help="Only this domain (ai.onnx, ai.onnx.ml, "
+                                                                "com.microsoft)")] = None,
+    fmt: Annotated[Format, typer.Option("--format", "-f", help="table, json, csv or markdown")] = Format.table,
+) -> None:
+    """The op coverage table: each op's opsets, and whether onnxcost has its shape, value and cost rules."""
+    import dataclasses
+    import json
+
+    from . import formats
+    from .ops import coverage
+
+    rows = [dataclasses.asdict(r) for r in coverage(domain)]
+    if not rows:
+        raise ConfigError(f"no ops in domain {domain!r}")
+    if fmt is Format.json:
+        sys.stdout.write(json.dumps(rows, indent=1) + "\n")
+        return
+    header = list(rows[0])
+    cells = [[str(r[k]) if not isinstance(r[k], bool) else ("yes" if r[k] else "-") for k in header] for r in rows]
+    if fmt is Format.csv:
+        sys.stdout.write(formats.csv_rows(header, cells))
+    elif fmt is Format.markdown:
+        sys.stdout.write(formats.markdown_rows(header, cells))
+    else:
+        from rich.table import Table
+
+        table = Table(header_style="bold", title=f"{len(rows)} op definitions")
+        for col in header:
+            table.add_column(col)
+        for row in cells:
+            table.add_row(*row)
+        Console(width=None if sys.stdout.isatty() else 200).print(table)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point: run the app, turn every onnxcost error into one line and exit code 2."""
     try:

@@ -176,3 +176,22 @@ def markdown_text(report: Report, top: int | None = None) -> str:
     if report.warnings:
         lines += ["", "**Warnings**", ""] + [f"- {w}" for w in report.warnings]
     return "\n".join(lines) + "\n"
+
+
+def csv_rows(header: list[str], rows: list[list[str]]) -> str:
+    """A plain CSV table."""
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(header)
+    w.writerows(rows)
+    return buf.getvalue()
+
+
+def markdown_rows(header: list[str], rows: list[list[str]]) -> str:
+    """A plain Markdown table; pipes in cells are escaped."""
+    def esc(cell: str) -> str:
+        return cell.replace("|", "\\|").replace("\n", " ")
+
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join(esc(c) for c in row) + " |" for row in rows]
+    return "\n".join(lines) + "\n"

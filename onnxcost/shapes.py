@@ -21,7 +21,7 @@ from .ops import DEFAULT, NodeView, Shape, UnknownShape
 #: Largest tensor (in elements) whose value is computed or decoded; larger ones keep only their shape.
 VALUE_LIMIT = SMALL_TENSOR_ELEMENTS
 #: Domains whose ops onnxcost defines (an op outside them is from "an unknown domain").
-KNOWN_DOMAINS = frozenset({DEFAULT, ops.MS, ops.ML})
+KNOWN_DOMAINS = frozenset(d.domain for d in ops.all_defs())
 
 
 @dataclass

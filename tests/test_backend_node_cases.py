@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 import onnxcost
+from onnxcost import ops
 
 with warnings.catch_warnings():
     warnings.simplefilter("ignore")
@@ -38,6 +39,17 @@ def test_every_case_analyses_and_known_output_shapes_are_right() -> None:
     assert failures == []
     assert wrong == []
     assert analysed == len(CASES)
+
+
+def test_every_op_the_cases_use_has_a_definition() -> None:
+    missing = set()
+    for case in CASES:
+        opsets = {(o.domain or "ai.onnx"): o.version for o in case.model.opset_import}
+        for n in case.model.graph.node:
+            domain = n.domain or "ai.onnx"
+            if ops.lookup(domain, n.op_type, opsets.get(domain)) is None:
+                missing.add(f"{domain}.{n.op_type}")
+    assert missing == set()
 
 
 @pytest.mark.parametrize("op", ["Conv", "MatMul", "Gemm", "LSTM", "Einsum", "MaxPool", "Softmax"])

@@ -24,6 +24,7 @@ from .core import (
 )
 
 FAMILY = "attention"
+PREVIEW = "ai.onnx.preview"
 ATTENTION = Traits("dense", contraction=True)
 SOFTMAX_FLOPS = 5
 
@@ -261,7 +262,18 @@ def _linear_attention_cost(n: NodeView) -> Cost:
     return Cost(macs, 2 * macs + (b * s * qh * dk * dv if rule.startswith("gated") else 0))
 
 
+def _flex_attention_cost(n: NodeView) -> Cost:
+    """As Attention on rank-4 Q, K, V; a score_mod or prob_mod subgraph adds FLOPs this does not analyse."""
+    if "score_mod" in n.attrs or "prob_mod" in n.attrs:
+        raise UnknownShape("the cost of its score_mod/prob_mod subgraph")
+    b, qh, s, hd = n.input_shape(0)
+    vd = n.input_shape(2)[3]
+    return attention_cost(b, qh, s, n.input_shape(1)[2], hd, vd)
+
+
 OPS: list[OpDef] = [
+    OpDef("FlexAttention", PREVIEW, FAMILY, cost=_flex_attention_cost, traits=ATTENTION,
+          shape=lambda n: [(n.input_shape(0)[:3] + n.input_shape(2)[3:], n.dtype(0))]),
     OpDef("Attention", DEFAULT, FAMILY, since=23, shape=_onnx_attention_shape, cost=_onnx_attention_cost,
           traits=ATTENTION),
     OpDef("RotaryEmbedding", DEFAULT, FAMILY, since=23, shape=lambda n: [(n.input_shape(0), n.dtype(0))],
