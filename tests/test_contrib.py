@@ -70,3 +70,20 @@ def test_skip_layernorm_fused_matmul_and_gelus() -> None:
     assert by_name["SkipLayerNormalization"].flops == 8 * 128
     assert by_name["QuickGelu"].flops == 5 * 64 and by_name["FastGelu"].flops == 8 * 64
     assert rep.totals.unknown_cost_nodes == 0
+
+
+def test_gather_block_quantized_embedding() -> None:
+    # a 4-bit table of 10 rows x 64 (packed [10, 32] uint8, blocks of 32: scales [10, 2]); 2 x 3 ids gather
+    # [2, 3, 64] float rows, 2 FLOPs each to dequantise = 768; params: the 640 logical weights, not the scales
+    inits = {"table": np.zeros((10, 32), np.uint8), "scales": np.ones((10, 2), np.float32)}
+    node = helper.make_node("GatherBlockQuantized", ["table", "ids", "scales"], ["y"], domain=MS, gather_axis=0,
+                            quantize_axis=1, block_size=32, bits=4)
+    g = helper.make_graph([node], "g", [helper.make_tensor_value_info("ids", TensorProto.INT64, [2, 3])],
+                          [helper.make_tensor_value_info("y", TensorProto.FLOAT, None)],
+                          initializer=[numpy_helper.from_array(v, k) for k, v in inits.items()])
+    model = helper.make_model(g, opset_imports=[helper.make_opsetid("", 21), helper.make_opsetid(MS, 1)])
+    rep = onnxcost.analyze(model)
+    sess = ort.InferenceSession(model.SerializeToString(), providers=["CPUExecutionProvider"])
+    (y,) = sess.run(None, {"ids": np.array([[0, 1, 2], [3, 4, 5]], np.int64)})
+    assert rep.nodes[0].output_shapes == [list(y.shape)] == [[2, 3, 64]]
+    assert rep.nodes[0].flops == 768 and rep.totals.params == 640

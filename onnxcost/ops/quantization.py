@@ -19,6 +19,7 @@ from .core import (
     GeometryFn,
     NodeView,
     OpDef,
+    ParamsFn,
     Shape,
     ShapeFn,
     Spec,
@@ -195,9 +196,17 @@ def _gather_block_quantized(n: NodeView) -> list[Spec]:
     return [(tuple(data[:axis]) + idx + tuple(data[axis + 1:]), n.dtype(2))]
 
 
-def _ms(op: str, shape: ShapeFn | None, cost: CostFn, traits: Traits = QUANT, geometry: GeometryFn | None = None
-        ) -> OpDef:
-    return OpDef(op, MS, FAMILY, shape=shape, cost=cost, traits=traits, geometry=geometry)
+def _gather_block_quantized_params(n: NodeView) -> dict[int, int]:
+    """The packed table stands for its unpacked elements; scales and zero points are not parameters."""
+    data = n.input_shape(0)
+    bits = int(n.attr("bits", 4))
+    per_byte = 8 // bits if n.dtype(0) == dtypes.UINT8 and bits < 8 else 1
+    return {0: math.prod(data) * per_byte, 2: 0, 3: 0}
+
+
+def _ms(op: str, shape: ShapeFn | None, cost: CostFn, traits: Traits = QUANT, geometry: GeometryFn | None = None,
+        params: ParamsFn | None = None) -> OpDef:
+    return OpDef(op, MS, FAMILY, shape=shape, cost=cost, traits=traits, geometry=geometry, params=params)
 
 
 QDENSE = dense()
@@ -237,5 +246,6 @@ OPS: list[OpDef] = [
         qmatmul_cost(0, requant=False, extra=DEQUANT_FLOPS), QDENSE, geometry=matmul_geometry),
     _ms("DynamicQuantizeLSTM", _dq_lstm_shape, _dq_lstm_cost, Traits("dense", contraction=True, recurrent=True)),
     _ms("GatherBlockQuantized", _gather_block_quantized,
-        per_output_element(DEQUANT_FLOPS, "dequantise each gathered element"), Traits("movement", selecting=True)),
+        per_output_element(DEQUANT_FLOPS, "dequantise each gathered element"), Traits("movement", selecting=True),
+        params=_gather_block_quantized_params),
 ]
