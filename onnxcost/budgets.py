@@ -36,7 +36,7 @@ else:  # pragma: no cover
 COUNT_LIMITS = ("macs", "flops", "params", "param_bytes", "peak_memory_bytes", "activation_bytes",
                 "unknown_cost_nodes")
 OPTION_KEYS = ("profile", "dims", "input_shapes", "allowed_ops", "forbidden_ops", "opset", "allow_unknown",
-               "max_increase", "inplace", "schedule")
+               "max_increase", "inplace", "schedule", "strict")
 BUDGET_KEYS = (*COUNT_LIMITS, "latency_ms", *OPTION_KEYS)
 TOP_KEYS = ("baseline_dir", "max_increase", "allow_unknown", "budgets")
 
@@ -58,6 +58,7 @@ class Budget:
     max_increase: float | None = None  # percent
     inplace: bool = False
     schedule: str = "optimal"
+    strict: bool = False  # an unknown cost is an error (exit 2), not a failed check
 
 
 @dataclass
@@ -86,6 +87,7 @@ class Config:
             merged.input_shapes.update(b.input_shapes)
             merged.forbidden_ops = sorted(set(merged.forbidden_ops) | set(b.forbidden_ops))
             merged.allow_unknown = b.allow_unknown
+            merged.strict = merged.strict or b.strict
             merged.inplace, merged.schedule = b.inplace, b.schedule
         return merged
 
@@ -188,7 +190,7 @@ def _budget(pattern: str, spec: Any, where: str) -> Budget:
                     raise ConfigError(f"{name}: unknown key '{k}' (known: min, max)")
             b.opset_min = _int(table["min"], f"{name}.min") if "min" in table else None
             b.opset_max = _int(table["max"], f"{name}.max") if "max" in table else None
-        elif key in ("allow_unknown", "inplace"):
+        elif key in ("allow_unknown", "inplace", "strict"):
             if not isinstance(value, bool):
                 raise ConfigError(f"{name}: expected true or false, got {value!r}")
             setattr(b, key, value)

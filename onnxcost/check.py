@@ -51,7 +51,7 @@ class CheckResult:
 
 def analyze_for(model: Path, budget: Budget) -> Report:
     return analyze(model, dims=budget.dims, input_shapes=budget.input_shapes, schedule=budget.schedule,
-                   inplace=budget.inplace, profile=budget.profile)
+                   inplace=budget.inplace, profile=budget.profile, strict=budget.strict)
 
 
 def _limit_line(metric: str, value: float | None, limit: float) -> CheckLine:

@@ -118,6 +118,7 @@ def report(
         "--profile", help="Hardware profile (see `onnxcost profiles`) or a .toml file: roofline latency")] = None,
     plot_roofline: Annotated[Path | None, typer.Option(
         "--plot-roofline", help="With --profile: write each node on the device's roofline as a PNG")] = None,
+    strict: Annotated[bool, typer.Option("--strict", help="Any node of unknown cost is an error (exit 2)")] = False,
 ) -> None:
     """Per-node and total MACs, FLOPs, parameters, bytes and peak memory of MODEL."""
     from . import formats
@@ -125,7 +126,8 @@ def report(
 
     rep = analyze(model, dims=parse_dims(dim), input_shapes=parse_input_shapes(input_shape),
                   schedule=schedule.value, schedule_budget=schedule_budget, inplace=inplace, arena=arena,
-                  training=None if training is None else training.value, batch=batch, profile=profile)
+                  training=None if training is None else training.value, batch=batch, profile=profile,
+                  strict=strict)
     warn(rep.warnings)
     if plot is not None:
         from .plots import memory_png

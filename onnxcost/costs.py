@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import onnx
 from onnx import helper, numpy_helper
@@ -25,6 +25,8 @@ class NodeCost:
     input_bytes: int | None  # every input read, weights included; None if any size is unknown
     output_bytes: int | None
     upper_bound: bool = False  # the true MACs/FLOPs depend on run-time data and may be lower
+    branch: str | None = None  # an If: the branch counted ("then", "else", or "max" of both)
+    inner: tuple[InnerNode, ...] = ()  # control flow: the subgraph's nodes, by path
 
     @property
     def known(self) -> bool:
@@ -134,9 +136,10 @@ def node_cost(node: NodeInfo, tensors: dict[str, TensorInfo], weights: frozenset
     definition = ops.lookup(node.domain, node.op_type, opsets.get(node.domain))
     label = node.op_type if node.domain == DEFAULT else f"{node.domain}.{node.op_type}"
     if definition is not None and definition.traits.op_class == "control":
-        flow = control_flow_work(node, tensors, opsets)
+        flow = control_flow_work(node, tensors, opsets, warnings)
         if flow is not None:
-            return NodeCost(flow[0], flow[1], params, param_bytes, in_bytes, out_bytes)
+            return NodeCost(flow.macs, flow.flops, params, param_bytes, in_bytes, out_bytes, flow.upper_bound,
+                            flow.branch, flow.inner)
         warnings.append(f"node '{node.name}' ({label}): control flow whose iterations or branch depend on "
                         "run-time data; its cost is unknown")
         return NodeCost(None, None, params, param_bytes, in_bytes, out_bytes)
@@ -171,51 +174,132 @@ def graph_costs(graph: Graph) -> tuple[list[NodeCost], dict[str, int], list[str]
     return costs, weights, warnings
 
 
-def control_flow_work(node: NodeInfo, tensors: dict[str, TensorInfo], opsets: dict[str, int]) -> tuple[int, int] | None:
-    """(MACs, FLOPs) of an If whose condition is known, a Loop with a known trip count and no data-dependent
-    exit, or a Scan: the subgraph analysed with the enclosing tensors' shapes, times its iterations."""
-    def value(i: int) -> int | float | bool | None:
+@dataclass(frozen=True)
+class InnerNode:
+    """A node inside a control-flow subgraph, named by its path (`If_0/then_branch/MatMul_3`), with its cost per
+    execution of the subgraph."""
+
+    path: str
+    op_type: str
+    macs: int
+    flops: int
+
+
+@dataclass(frozen=True)
+class FlowWork:
+    """The cost of a control-flow node: its subgraph's, times its iterations. branch: "then"/"else" for an If
+    whose condition is known, "max" when data decides and the larger branch is counted (an upper bound)."""
+
+    macs: int
+    flops: int
+    upper_bound: bool = False
+    branch: str | None = None
+    inner: tuple[InnerNode, ...] = ()
+
+
+def control_flow_work(node: NodeInfo, tensors: dict[str, TensorInfo], opsets: dict[str, int],
+                      warnings: list[str]) -> FlowWork | None:
+    """An If (the branch its condition takes, else the larger branch), a Loop with a known trip count and no
+    data-dependent exit, or a Scan (its body times the sequence length). None when that cannot be known."""
+    def value(i: int) -> int | float | bool | str | None:
         t = tensors.get(node.inputs[i]) if i < len(node.inputs) and node.inputs[i] else None
         v = t.value() if t is not None else None
         return None if v is None or v.size != 1 else v.reshape(-1)[0].item()
 
+    def body(key: str) -> onnx.GraphProto:
+        g = node.attrs.get(key)
+        if not isinstance(g, onnx.GraphProto):
+            raise ModelError(f"node '{node.name}' ({node.op_type}): attribute {key} is missing or not a graph")
+        return g
+
     if node.op_type == "If":
+        branches = {"then": body("then_branch"), "else": body("else_branch")}
         cond = value(0)
-        if cond is None:
+        if cond is not None:
+            taken = "then" if cond else "else"
+            work = subgraph_work(branches[taken], {}, tensors, opsets, f"{node.name}/{taken}_branch")
+            return None if work is None else FlowWork(work.macs, work.flops, work.upper_bound, taken, work.inner)
+        both = [subgraph_work(g, {}, tensors, opsets, f"{node.name}/{k}_branch") for k, g in branches.items()]
+        if any(w is None for w in both):
             return None
-        return subgraph_work(node.attrs["then_branch" if cond else "else_branch"], {}, tensors, opsets)
+        larger = max((w for w in both if w is not None), key=lambda w: (w.macs, w.flops))
+        warnings.append(f"node '{node.name}' (If): its condition is run-time data; the larger branch is counted, "
+                        "so the totals are an upper bound")
+        return FlowWork(larger.macs, larger.flops, True, "max", larger.inner)
     if node.op_type == "Loop":
-        trips = value(0)
+        trips, loop_body = value(0), body("body")
         has_cond = len(node.inputs) > 1 and node.inputs[1] != ""
-        body = node.attrs["body"]
-        if trips is None or (has_cond and value(1) is not True) or not _cond_always_true(body):
+        if trips is None or (has_cond and value(1) is not True) or not _cond_always_true(loop_body):
             return None
-        carried = {b.name: tensors.get(t) for b, t in zip(body.input[2:], node.inputs[2:], strict=False)}
-        fixed = {body.input[0].name: TensorInfo(body.input[0].name, "input", dtypes.INT64, ()),
-                 body.input[1].name: TensorInfo(body.input[1].name, "input", dtypes.BOOL, ())}
-        work = subgraph_work(body, {**fixed, **{k: v for k, v in carried.items() if v is not None}}, tensors, opsets)
-        return None if work is None else (int(trips) * work[0], int(trips) * work[1])
+        if isinstance(trips, bool) or not isinstance(trips, int) or trips < 0:
+            raise ModelError(f"node '{node.name}' (Loop): trip count {trips!r} is not a non-negative integer")
+        if len(loop_body.input) < 2 or not loop_body.output:
+            raise ModelError(f"node '{node.name}' (Loop): its body needs an iteration count and a condition input "
+                             "and a condition output")
+        carried = {b.name: tensors.get(t) for b, t in zip(loop_body.input[2:], node.inputs[2:], strict=False)}
+        fixed = {loop_body.input[0].name: TensorInfo(loop_body.input[0].name, "input", dtypes.INT64, ()),
+                 loop_body.input[1].name: TensorInfo(loop_body.input[1].name, "input", dtypes.BOOL, ())}
+        work = subgraph_work(loop_body, {**fixed, **{k: v for k, v in carried.items() if v is not None}}, tensors,
+                             opsets, f"{node.name}/body")
+        return None if work is None else FlowWork(trips * work.macs, trips * work.flops, work.upper_bound, None,
+                                                   work.inner)
+    if node.op_type == "Scan" and opsets.get(DEFAULT, 0) >= 9:
+        return _scan_work(node, body("body"), tensors, opsets)
     return None
+
+
+def _scan_work(node: NodeInfo, scan_body: onnx.GraphProto, tensors: dict[str, TensorInfo],
+               opsets: dict[str, int]) -> FlowWork | None:
+    """Scan (opset 9+): state variables, then scan inputs sliced along their scan axis, one step per slice."""
+    n_scan = int(node.attrs.get("num_scan_inputs", 0))
+    ins = [tensors.get(t) if t else None for t in node.inputs]
+    n_state = len(ins) - n_scan
+    if n_scan < 1 or n_state < 0 or len(scan_body.input) != len(ins):
+        raise ModelError(f"node '{node.name}' (Scan): num_scan_inputs={n_scan} does not fit its "
+                         f"{len(ins)} inputs and {len(scan_body.input)} body inputs")
+    axes = list(node.attrs.get("scan_input_axes", [0] * n_scan))
+    given: dict[str, TensorInfo] = {}
+    steps: set[int] = set()
+    for k, (vi, t) in enumerate(zip(scan_body.input, ins, strict=True)):
+        if t is None or t.shape is None:
+            return None
+        shape = t.shape
+        if k >= n_state:
+            axis = axes[k - n_state] % max(len(shape), 1) if k - n_state < len(axes) else 0
+            steps.add(shape[axis])
+            shape = shape[:axis] + shape[axis + 1:]
+        given[vi.name] = TensorInfo(vi.name, "input", t.dtype, shape)
+    if len(steps) != 1:
+        raise ModelError(f"node '{node.name}' (Scan): scan inputs have different lengths {sorted(steps)}")
+    length = steps.pop()
+    work = subgraph_work(scan_body, given, tensors, opsets, f"{node.name}/body")
+    return None if work is None else FlowWork(length * work.macs, length * work.flops, work.upper_bound, None,
+                                              work.inner)
 
 
 def _cond_always_true(body: onnx.GraphProto) -> bool:
     """The body's condition output is a constant True (how exporters write a plain for-loop)."""
+    if not body.output:
+        return False
     name = body.output[0].name
     for n in body.node:
         if name in n.output:
-            if n.op_type == "Identity":
+            if n.op_type == "Identity" and n.input:
                 name = n.input[0]
                 continue
-            if n.op_type == "Constant":
+            if n.op_type == "Constant" and n.attribute and n.attribute[0].type == onnx.AttributeProto.TENSOR:
+                t = n.attribute[0].t
+                if t.data_location == onnx.TensorProto.EXTERNAL:
+                    return False
                 try:
-                    return bool(numpy_helper.to_array(n.attribute[0].t).reshape(-1)[0])
+                    return bool(numpy_helper.to_array(t).reshape(-1)[0])
                 except (IndexError, ValueError, TypeError):
                     return False
     return any(name == b.name for b in body.input[1:2])  # cond passed through unchanged
 
 
 def subgraph_work(body: onnx.GraphProto, given: dict[str, TensorInfo], outer: dict[str, TensorInfo],
-                  opsets: dict[str, int]) -> tuple[int, int] | None:
+                  opsets: dict[str, int], path: str) -> FlowWork | None:
     """Analyse a subgraph as a model of its own: its inputs from `given`, names it reads from the enclosing
     graph as inputs of their known shapes. None when any cost or shape inside stays unknown."""
     from . import graph as graph_mod
@@ -230,7 +314,7 @@ def subgraph_work(body: onnx.GraphProto, given: dict[str, TensorInfo], outer: di
             return None
         inputs.append(helper.make_tensor_value_info(vi.name, t.dtype, list(t.shape)))
     for inner in body.node:
-        for name in inner.input:
+        for name in load.node_inputs(inner):
             if not name or name in defined:
                 continue
             defined.add(name)
@@ -247,7 +331,7 @@ def subgraph_work(body: onnx.GraphProto, given: dict[str, TensorInfo], outer: di
         defined.update(inner.output)
     graph = helper.make_graph(list(body.node), "subgraph", inputs, list(body.output),
                               initializer=list(body.initializer) + inits)
-    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("" if d == "ai.onnx" else d, v)
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("" if d == DEFAULT else d, v)
                                                     for d, v in opsets.items()])
     try:
         loaded = load.load(model)
@@ -257,4 +341,9 @@ def subgraph_work(body: onnx.GraphProto, given: dict[str, TensorInfo], outer: di
     inner_costs, _, _ = graph_costs(g)
     if any(not c.known for c in inner_costs):
         return None
-    return sum(c.macs or 0 for c in inner_costs), sum(c.flops or 0 for c in inner_costs)
+    nodes: list[InnerNode] = []
+    for n, c in zip(g.nodes, inner_costs, strict=True):
+        nodes.append(InnerNode(f"{path}/{n.name}", n.op_type, c.macs or 0, c.flops or 0))
+        nodes += [replace(i, path=f"{path}/{i.path}") for i in c.inner]
+    return FlowWork(sum(c.macs or 0 for c in inner_costs), sum(c.flops or 0 for c in inner_costs),
+                    any(c.upper_bound for c in inner_costs), None, tuple(nodes))

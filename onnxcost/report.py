@@ -15,7 +15,7 @@ from . import costs as costs_mod
 from . import dtypes, graph, load, memory, ops, shapes
 from . import schedule as schedule_mod
 from . import training as training_mod
-from .errors import ConfigError
+from .errors import ConfigError, ModelError
 from .estimate import estimate as estimate_latency
 from .estimate import reorder_estimates
 from .profiles import Profile, load_profile
@@ -89,6 +89,8 @@ class NodeReport:
     arithmetic_intensity: float | None = None  # FLOPs per byte moved
     latency_us: float | None = None  # roofline estimate on the profile
     upper_bound: bool = False  # macs/flops are an upper bound: the true figure depends on run-time data
+    branch: str | None = None  # an If: the branch counted ("then", "else", or "max" when data decides)
+    subgraph: list[dict[str, Any]] = field(default_factory=list)  # control flow: inner nodes by path, per run
 
 
 @dataclass
@@ -151,6 +153,15 @@ def _spec(name: str, tensors: Mapping[str, shapes.TensorInfo]) -> TensorSpec:
     return TensorSpec(name, dtypes.name(t.dtype), None if t.shape is None else list(t.shape))
 
 
+def _require_known(g: graph.Graph, node_costs: list[costs_mod.NodeCost], warnings: list[str]) -> None:
+    """--strict: every cost known, or one error naming the first unknown node and why."""
+    unknown = [n.name for n, c in zip(g.nodes, node_costs, strict=True) if not c.known]
+    if unknown:
+        why = next((w for w in warnings if f"'{unknown[0]}'" in w), f"node '{unknown[0]}': cost unknown")
+        more = f" (and {len(unknown) - 1} more)" if len(unknown) > 1 else ""
+        raise ModelError(f"--strict: {len(unknown)} node(s) of unknown cost{more}; first: {why}")
+
+
 def analyze(
     model: str | os.PathLike[str] | onnx.ModelProto,
     dims: Mapping[str, int] | None = None,
@@ -163,6 +174,7 @@ def analyze(
     training: str | None = None,
     batch: int | None = None,
     profile: str | Profile | None = None,
+    strict: bool = False,
 ) -> Report:
     """Analyse an ONNX model (path or ModelProto) and return its Report. Raises onnxcost.ModelError on
     input that cannot be analysed; what can still be analysed yields warnings in `report.warnings`.
@@ -170,7 +182,8 @@ def analyze(
     schedule: "file", "topo" or "optimal" (minimum peak; see schedule.py), within schedule_budget seconds.
     inplace: views alias their input and unary ops overwrite a dead input. arena: plan buffer offsets.
     training: an optimizer ("sgd", "momentum", "adam") to add a training estimate at `batch` (see training.py).
-    profile: a hardware profile (name, TOML path or Profile) for a roofline latency per node (estimate.py)."""
+    profile: a hardware profile (name, TOML path or Profile) for a roofline latency per node (estimate.py).
+    strict: raise ModelError when any node's cost is unknown, instead of warning."""
     if schedule not in schedule_mod.METHODS:
         raise ConfigError(f"unknown schedule {schedule!r}; choose one of {', '.join(schedule_mod.METHODS)}")
     loaded = load.load(model)
@@ -178,6 +191,8 @@ def analyze(
     g = graph.build(loaded, shaped)
     node_costs, weights, cost_warnings = costs_mod.graph_costs(g)
     warnings = loaded.warnings + shaped.warnings + cost_warnings
+    if strict:
+        _require_known(g, node_costs, cost_warnings)
 
     mem = _memory(g, schedule, schedule_budget, inplace, arena)
     if mem is None:
@@ -202,7 +217,8 @@ def analyze(
             arithmetic_intensity=None if e is None or e.arithmetic_intensity is None
             else round(e.arithmetic_intensity, 3),
             latency_us=None if e is None or e.latency_us is None else round(e.latency_us, 3),
-            upper_bound=c.upper_bound,
+            upper_bound=c.upper_bound, branch=c.branch,
+            subgraph=[{"path": i.path, "op_type": i.op_type, "macs": i.macs, "flops": i.flops} for i in c.inner],
         ))
         key = n.op_type if n.domain == "ai.onnx" else f"{n.domain}.{n.op_type}"
         agg = by_op.setdefault(key, OpTypeTotals(0, 0, 0, 0))

@@ -232,11 +232,12 @@ def _infer_node(
             if any(k is not None for k in known):
                 specs = [(k[0], k[1]) if k else (None, 0) for k in known]
             else:
-                what = ("op with no definition here" if definition is None and domain == DEFAULT
-                        and op not in _ONNX_OPS else
-                        "op from an unknown domain" if definition is None and domain not in KNOWN_DOMAINS else
-                        "op onnxcost does not know" if definition is None else
-                        "output shape not inferable from its inputs' shapes")
+                if definition is not None:
+                    what = "output shape not inferable from its inputs' shapes"
+                elif domain not in KNOWN_DOMAINS:
+                    what = f"op from an unknown domain '{domain}'"
+                else:
+                    what = "op onnxcost has no definition for"
                 warnings.append(f"node '{name}' ({op}): {what}; its output shapes are unknown")
     out: list[Out] = []
     for k in range(n_out):
@@ -266,8 +267,6 @@ def _first_line(exc: BaseException) -> str:
     lines = str(exc).strip().splitlines()
     return lines[0] if lines else type(exc).__name__
 
-
-_ONNX_OPS = {s.name for s in onnx.defs.get_all_schemas()}
 
 
 def _values_known(ins: list[TensorInfo | None]) -> bool:

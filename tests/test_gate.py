@@ -111,6 +111,18 @@ def test_ops_opset_and_unknown(repo: Path, capsys: pytest.CaptureFixture[str]) -
     assert code == 1 and "unknown cost" in out  # never a pass for an incomplete analysis...
     cfg = write(repo, '[budgets."custom.onnx"]\nparams = 0\nallow_unknown = true\n')
     assert run(["check", "--config", str(cfg), str(repo / "custom.onnx")], capsys)[0] == 0  # ...unless allowed
+    cfg = write(repo, '[budgets."custom.onnx"]\nparams = 0\nstrict = true\n')
+    code, _, err = run(["check", "--config", str(cfg), str(repo / "custom.onnx")], capsys)
+    assert code == 2 and "--strict" in err and "'n'" in err  # strict: an unknown cost is an error
+
+
+def test_report_strict(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert run(["report", str(repo / "alexnet.onnx"), "--strict", "-f", "json"], capsys)[0] == 0
+    onnx.save_model(one_node("Mystery", {"x": [4]}, domain="com.acme"), str(repo / "custom.onnx"))
+    assert run(["report", str(repo / "custom.onnx"), "-f", "json"], capsys)[0] == 0
+    code, out, err = run(["report", str(repo / "custom.onnx"), "--strict"], capsys)
+    assert code == 2 and out == "" and len(err.strip().splitlines()) == 1
+    assert "1 node(s) of unknown cost" in err and "com.acme" in err
 
 
 @pytest.mark.parametrize("text,needle", [

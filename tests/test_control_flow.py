@@ -1,0 +1,127 @@
+"""Control flow: If conditions folded from shapes, data-dependent If as an upper bound, Loop and Scan bodies
+times their iterations, subgraph nodes by path, and malformed control flow as one clear error."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import onnx
+import onnxruntime as ort
+import pytest
+from onnx import TensorProto, helper, numpy_helper
+
+import onnxcost
+
+F = TensorProto.FLOAT
+
+
+def _branch(op: str, name: str) -> onnx.GraphProto:
+    """A branch computing y = x @ W (MatMul: 1x8 @ 8x8 = 64 MACs) or y = x + W[0] (Add: 8 FLOPs)."""
+    ins = ["x", "W"] if op == "MatMul" else ["x", "w0"]
+    return helper.make_graph([helper.make_node(op, ins, ["y"], name=op.lower())], name, [],
+                             [helper.make_tensor_value_info("y", F, [1, 8])])
+
+
+def _if_model(cond_from: str) -> onnx.ModelProto:
+    """An If over a 1x8 input. cond_from="shape": x.shape[1] == 8 (Silero VAD's Shape -> Gather -> Equal);
+    "input": a bool graph input (run-time data)."""
+    nodes, inputs = [], [helper.make_tensor_value_info("x", F, [1, 8])]
+    inits = [numpy_helper.from_array(np.zeros((8, 8), np.float32), "W"),
+             numpy_helper.from_array(np.zeros((1, 8), np.float32), "w0")]
+    if cond_from == "shape":
+        inits += [numpy_helper.from_array(np.array(1, np.int64), "one"),
+                  numpy_helper.from_array(np.array(8, np.int64), "eight")]
+        nodes += [helper.make_node("Shape", ["x"], ["s"], name="shape"),
+                  helper.make_node("Gather", ["s", "one"], ["d"], name="gather", axis=0),
+                  helper.make_node("Equal", ["d", "eight"], ["c"], name="equal")]
+    else:
+        inputs.append(helper.make_tensor_value_info("c", TensorProto.BOOL, []))
+    nodes.append(helper.make_node("If", ["c"], ["y"], name="if0", then_branch=_branch("MatMul", "then"),
+                                  else_branch=_branch("Add", "else")))
+    g = helper.make_graph(nodes, "g", inputs, [helper.make_tensor_value_info("y", F, None)], initializer=inits)
+    return helper.make_model(g, opset_imports=[helper.make_opsetid("", 17)])
+
+
+def test_if_condition_from_shapes_is_folded() -> None:
+    rep = onnxcost.analyze(_if_model("shape"))
+    node = next(n for n in rep.nodes if n.op_type == "If")
+    assert node.branch == "then" and node.macs == 64 and not node.upper_bound
+    assert rep.totals.unknown_cost_nodes == 0 and not rep.totals.upper_bound
+    assert node.subgraph == [{"path": "if0/then_branch/matmul", "op_type": "MatMul", "macs": 64, "flops": 128}]
+
+
+def test_data_dependent_if_counts_the_larger_branch_as_an_upper_bound() -> None:
+    model = _if_model("input")
+    rep = onnxcost.analyze(model)
+    node = rep.nodes[0]
+    # then: 64 MACs, 128 FLOPs; else: an Add of 8 FLOPs. The larger is the then-branch.
+    assert (node.macs, node.flops, node.branch, node.upper_bound) == (64, 128, "max", True)
+    assert rep.totals.upper_bound and rep.totals.unknown_cost_nodes == 0
+    assert any("upper bound" in w for w in rep.warnings)
+    # both branches give [1, 8], so the output shape is known, as onnxruntime's
+    sess = ort.InferenceSession(model.SerializeToString(), providers=["CPUExecutionProvider"])
+    (y,) = sess.run(None, {"x": np.zeros((1, 8), np.float32), "c": np.array(False)})
+    assert rep.outputs[0].shape == list(y.shape) == [1, 8]
+    data = json.loads(rep.to_json())
+    assert data["totals"]["upper_bound"] is True and data["nodes"][0]["branch"] == "max"
+
+
+def _scan_model() -> onnx.ModelProto:
+    """Scan over 5 steps of a [5, 1, 8] sequence: state h [1, 8] = h + x_t @ W (64 MACs, 128 + 8 FLOPs)."""
+    body = helper.make_graph(
+        [helper.make_node("MatMul", ["x_t", "W"], ["xw"], name="mm"),
+         helper.make_node("Add", ["h", "xw"], ["h_next"], name="add"),
+         helper.make_node("Identity", ["h_next"], ["y_t"], name="out")],
+        "body", [helper.make_tensor_value_info("h", F, [1, 8]), helper.make_tensor_value_info("x_t", F, [1, 8])],
+        [helper.make_tensor_value_info("h_next", F, [1, 8]), helper.make_tensor_value_info("y_t", F, [1, 8])])
+    scan = helper.make_node("Scan", ["h0", "xs"], ["h_last", "ys"], name="scan", body=body, num_scan_inputs=1)
+    g = helper.make_graph([scan], "g", [helper.make_tensor_value_info("h0", F, [1, 8]),
+                                        helper.make_tensor_value_info("xs", F, [5, 1, 8])],
+                          [helper.make_tensor_value_info("h_last", F, None),
+                           helper.make_tensor_value_info("ys", F, None)],
+                          initializer=[numpy_helper.from_array(np.zeros((8, 8), np.float32), "W")])
+    return helper.make_model(g, opset_imports=[helper.make_opsetid("", 17)])
+
+
+def test_scan_is_its_body_times_the_sequence_length() -> None:
+    model = _scan_model()
+    rep = onnxcost.analyze(model)
+    assert rep.nodes[0].macs == 5 * 64 and rep.nodes[0].flops == 5 * (128 + 8)
+    sess = ort.InferenceSession(model.SerializeToString(), providers=["CPUExecutionProvider"])
+    results = sess.run(None, {"h0": np.zeros((1, 8), np.float32), "xs": np.zeros((5, 1, 8), np.float32)})
+    assert [o.shape for o in rep.outputs] == [list(r.shape) for r in results]
+
+
+def _loop(trips: object) -> onnx.ModelProto:
+    body = helper.make_graph(
+        [helper.make_node("Identity", ["cond_in"], ["cond_out"]), helper.make_node("Relu", ["h_in"], ["h_out"])],
+        "body", [helper.make_tensor_value_info("i", TensorProto.INT64, []),
+                 helper.make_tensor_value_info("cond_in", TensorProto.BOOL, []),
+                 helper.make_tensor_value_info("h_in", F, [1, 8])],
+        [helper.make_tensor_value_info("cond_out", TensorProto.BOOL, []),
+         helper.make_tensor_value_info("h_out", F, [1, 8])])
+    loop = helper.make_node("Loop", ["M", "cond", "h0"], ["h"], name="loop", body=body)
+    g = helper.make_graph([loop], "g", [helper.make_tensor_value_info("h0", F, [1, 8])],
+                          [helper.make_tensor_value_info("h", F, None)],
+                          initializer=[numpy_helper.from_array(np.array(trips), "M"),
+                                       numpy_helper.from_array(np.array(True), "cond")])
+    return helper.make_model(g, opset_imports=[helper.make_opsetid("", 17)])
+
+
+def test_loop_counts_and_rejects_impossible_trip_counts() -> None:
+    assert onnxcost.analyze(_loop(np.int64(3))).nodes[0].flops == 3 * 8  # 3 trips of an 8-element Relu
+    with pytest.raises(onnxcost.ModelError, match="trip count -5"):
+        onnxcost.analyze(_loop(np.int64(-5)))
+    with pytest.raises(onnxcost.ModelError, match="trip count"):
+        onnxcost.analyze(_loop(np.float32(np.nan)))
+
+
+def test_if_missing_a_branch_is_one_clear_error() -> None:
+    model = _if_model("shape")
+    if_node = model.graph.node[-1]
+    keep = [a for a in if_node.attribute if a.name != "else_branch"]
+    del if_node.attribute[:]
+    if_node.attribute.extend(keep)
+    with pytest.raises(onnxcost.ModelError, match="else_branch"):
+        onnxcost.analyze(model)
