@@ -243,3 +243,14 @@ def reorder_estimates(graph: Graph, profile: Profile) -> list[tuple[Reorder, flo
         moved = 2 * r.nbytes
         out.append((r, moved / stream_bandwidth(profile, moved) * 1e6 + profile.launch_overhead_us))
     return out
+
+
+def critical_path_us(graph: Graph, estimates: list[NodeEstimate]) -> float | None:
+    """The longest chain of dependent nodes, in µs: the latency floor of a runtime that runs independent
+    branches in parallel (inter-op parallelism), against the sum a sequential one pays. None when unknown."""
+    finish: dict[str, float] = {}
+    for n, e in zip(graph.nodes, estimates, strict=True):
+        if e.latency_us is None:
+            return None
+        finish[n.name] = e.latency_us + max((finish[p] for p in graph.dag.predecessors(n.name)), default=0.0)
+    return max(finish.values(), default=0.0)

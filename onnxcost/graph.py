@@ -31,7 +31,7 @@ class Graph:
     tensors: dict[str, TensorInfo]
     inputs: list[str]  # graph inputs that are not initializers
     outputs: list[str]
-    dag: nx.DiGraph  # node name -> node name, edge attribute "tensors": the names passed along it
+    dag: nx.DiGraph  # node name -> node name, edge attribute "tensors": the names passed along it (critical path)
     consumers: dict[str, list[str]]  # tensor -> names of nodes reading it, in order
     producers: dict[str, str]  # tensor -> name of the node writing it
     opsets: dict[str, int]

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import heapq
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import networkx as nx
 import onnx
 from google.protobuf.message import DecodeError
 
@@ -130,7 +130,8 @@ def node_inputs(node: onnx.NodeProto) -> list[str]:
 
 
 def topological_order(graph: onnx.GraphProto, where: str, reads: list[list[str]] | None = None) -> list[int]:
-    """Kahn's algorithm, ties broken by file position; raises ModelError on dangling inputs and cycles."""
+    """Dependencies first, ties broken by file position (networkx's lexicographical topological sort); raises
+    ModelError on dangling inputs, and on a cycle, naming the nodes around it."""
     available = {i.name for i in graph.input} | {i.name for i in graph.initializer}
     available |= {i.name for i in graph.sparse_initializer}
     producer: dict[str, int] = {}
@@ -144,10 +145,9 @@ def topological_order(graph: onnx.GraphProto, where: str, reads: list[list[str]]
                     "ONNX graphs must be in SSA form"
                 )
             producer[out] = idx
-    deps: list[set[int]] = []
-    users: list[list[int]] = [[] for _ in graph.node]
+    dag: nx.DiGraph = nx.DiGraph()
+    dag.add_nodes_from(range(len(graph.node)))
     for idx, node in enumerate(graph.node):
-        mine: set[int] = set()
         for name in reads[idx] if reads is not None else node_inputs(node):
             if name in available:
                 continue
@@ -156,31 +156,18 @@ def topological_order(graph: onnx.GraphProto, where: str, reads: list[list[str]]
                     f"{where}: node {_label(node, idx)} reads tensor '{name}' that no node, "
                     "graph input or initializer provides (dangling input)"
                 )
-            mine.add(producer[name])
-        deps.append(mine)
-        for d in mine:
-            users[d].append(idx)
+            dag.add_edge(producer[name], idx)
     for out in graph.output:
         if out.name not in producer and out.name not in available:
             raise ModelError(f"{where}: graph output '{out.name}' is never produced")
-    pending = [len(d) for d in deps]
-    ready = [i for i, p in enumerate(pending) if p == 0]
-    heapq.heapify(ready)
-    order: list[int] = []
-    while ready:
-        i = heapq.heappop(ready)
-        order.append(i)
-        for u in users[i]:
-            pending[u] -= 1
-            if pending[u] == 0:
-                heapq.heappush(ready, u)
-    if len(order) != len(graph.node):
-        stuck = next(i for i, p in enumerate(pending) if p > 0)
-        raise ModelError(
-            f"{where}: the graph has a cycle through node {_label(graph.node[stuck], stuck)}; "
-            "ONNX graphs must be acyclic"
-        )
-    return order
+    try:
+        return list(nx.lexicographical_topological_sort(dag, key=int))
+    except nx.NetworkXUnfeasible:
+        cycle = [u for u, _ in nx.find_cycle(dag)]
+        path = " -> ".join(_label(graph.node[i], i) for i in cycle[:6])
+        path += (" -> … -> " if len(cycle) > 6 else " -> ") + _label(graph.node[cycle[0]], cycle[0])
+        raise ModelError(f"{where}: the graph has a cycle of {len(cycle)} node(s): {path}; "
+                         "ONNX graphs must be acyclic") from None
 
 
 def _label(node: onnx.NodeProto, idx: int) -> str:

@@ -16,8 +16,8 @@ from . import dtypes, graph, load, memory, ops, shapes
 from . import schedule as schedule_mod
 from . import training as training_mod
 from .errors import ConfigError, ModelError
+from .estimate import critical_path_us, reorder_estimates
 from .estimate import estimate as estimate_latency
-from .estimate import reorder_estimates
 from .profiles import Profile, load_profile
 
 SCHEMA = "onnxcost.report/1"
@@ -53,6 +53,7 @@ class Totals:
     peak_memory_elements: int | None = None
     peak_memory_bytes_file_order: int | None = None
     latency_ms: float | None = None  # with a profile: sum of node estimates and reorders (None if any is unknown)
+    critical_path_ms: float | None = None  # with a profile: the longest dependent chain (parallel branches overlap)
     profile: str | None = None
     layout_reorders: int | None = None  # with a profile whose runtime blocks conv layouts: copies it inserts
     layout_reorder_bytes: int | None = None  # bytes those copies read (each also writes as many)
@@ -249,6 +250,8 @@ def analyze(
         totals.latency_ms = None if any(t is None for t in times) else round(
             (sum(t or 0 for t in times) + reorder_us + run_us) / 1000, 6)
         totals.profile = hw.name
+        path_us = critical_path_us(g, [e for e in estimates if e is not None])
+        totals.critical_path_ms = None if path_us is None else round((path_us + run_us) / 1000, 6)
         if hw.nchwc_block:
             totals.layout_reorders = len(reorders)
             totals.layout_reorder_bytes = sum(r.nbytes for r, _ in reorders)

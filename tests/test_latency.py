@@ -255,3 +255,24 @@ def test_few_output_rows_slow_a_dense_kernel(tmp_path: Path) -> None:
     batched = one_node("MatMul", {"a": [4, 49, 32], "b": [4, 32, 49]})
     assert onnxcost.analyze(batched, profile=str(p)).nodes[0].latency_us == pytest.approx(
         2 * 4 * 49 * 32 * 49 / 1e9 * 1e6 * 2)
+
+
+def test_critical_path_of_parallel_branches() -> None:
+    # two independent branches from one input meet in an Add: a sequential runtime pays every node, a parallel
+    # one the longest chain only: input -> heavy branch (2 nodes) -> Add
+    from onnx import TensorProto, helper, numpy_helper
+
+    x = helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 64, 32, 32])
+    w = numpy_helper.from_array(np.zeros((64, 64, 3, 3), np.float32), "w")
+    nodes = [helper.make_node("Conv", ["x", "w"], ["a"], name="conv_a", pads=[1, 1, 1, 1]),
+             helper.make_node("Conv", ["a", "w"], ["b"], name="conv_b", pads=[1, 1, 1, 1]),
+             helper.make_node("Relu", ["x"], ["r"], name="relu"),
+             helper.make_node("Add", ["b", "r"], ["y"], name="add")]
+    g = helper.make_graph(nodes, "g", [x], [helper.make_tensor_value_info("y", TensorProto.FLOAT, None)],
+                          initializer=[w])
+    rep = onnxcost.analyze(helper.make_model(g), profile="xeon-8480")
+    lat = {n.name: n.latency_us for n in rep.nodes}
+    run_us = 1000 * rep.totals.latency_ms - sum(lat.values())  # the profile's per-run overhead
+    expected = lat["conv_a"] + lat["conv_b"] + lat["add"] + run_us
+    assert rep.totals.critical_path_ms == pytest.approx(expected / 1000, abs=1e-6)
+    assert rep.totals.critical_path_ms < rep.totals.latency_ms
