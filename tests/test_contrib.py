@@ -87,3 +87,12 @@ def test_gather_block_quantized_embedding() -> None:
     (y,) = sess.run(None, {"ids": np.array([[0, 1, 2], [3, 4, 5]], np.int64)})
     assert rep.nodes[0].output_shapes == [list(y.shape)] == [[2, 3, 64]]
     assert rep.nodes[0].flops == 768 and rep.totals.params == 640
+
+
+def test_quick_gelu_the_readme_example() -> None:
+    from tests.helpers import node_of, one_node
+
+    # a [2, 4, 16] input: 128 elements x 5 FLOPs = 640; the shape as onnxruntime computes it
+    model = one_node("QuickGelu", {"x": [2, 4, 16]}, domain=MS)
+    assert node_of(model).flops == 640 and node_of(model).output_shapes == [[2, 4, 16]]
+    assert [list(s) for s in _ort_shapes(model)] == [[2, 4, 16]]
