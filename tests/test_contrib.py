@@ -96,3 +96,21 @@ def test_quick_gelu_the_readme_example() -> None:
     model = one_node("QuickGelu", {"x": [2, 4, 16]}, domain=MS)
     assert node_of(model).flops == 640 and node_of(model).output_shapes == [[2, 4, 16]]
     assert [list(s) for s in _ort_shapes(model)] == [[2, 4, 16]]
+
+
+def test_fused_conv_gemm_and_nhwc_conv() -> None:
+    from tests.helpers import node_of, one_node, w
+
+    # FusedConv (Relu): 1x6x6x6 outputs x 4·3·3 = 7,776 MACs; FLOPs 2·MACs + bias 216 + Relu 216 = 15,984
+    model = one_node("FusedConv", {"x": [1, 4, 8, 8], "w": w(6, 4, 3, 3), "b": w(6)}, domain=MS, activation="Relu")
+    node = node_of(model)
+    assert (node.macs, node.flops) == (7_776, 15_984)
+    assert [list(s) for s in _ort_shapes(model)] == node.output_shapes == [[1, 6, 6, 6]]
+    # FusedGemm (Relu): 3x7 outputs x 5 = 105 MACs; 2·105 + C 21 + Relu 21 = 252 FLOPs
+    model = one_node("FusedGemm", {"a": [3, 5], "b": w(5, 7), "c": w(7)}, domain=MS, activation="Relu")
+    node = node_of(model)
+    assert (node.macs, node.flops) == (105, 252)
+    assert [list(s) for s in _ort_shapes(model)] == node.output_shapes == [[3, 7]]
+    # NhwcConv, [1, 8, 8, 4] padded by 1: [1, 8, 8, 6] x 4·3·3 = 13,824 MACs (onnxruntime has no CPU kernel)
+    node = node_of(one_node("NhwcConv", {"x": [1, 8, 8, 4], "w": w(6, 4, 3, 3)}, domain=MS, pads=[1, 1, 1, 1]))
+    assert node.macs == 13_824 and node.output_shapes == [[1, 8, 8, 6]]
