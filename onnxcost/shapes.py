@@ -13,7 +13,7 @@ import numpy as np
 import onnx
 from onnx import helper, numpy_helper
 
-from . import dtypes, ops
+from . import attributes, dtypes, ops
 from .errors import ConfigError, ModelError
 from .load import SMALL_TENSOR_ELEMENTS, LoadedModel
 from .ops import DEFAULT, NodeView, Shape, UnknownShape
@@ -69,19 +69,6 @@ class ShapeResult:
     attrs: list[dict[str, Any]]  # parsed attributes per node (model order)
     folded: list[bool]  # node computes only from constants (runtimes fold it at load time)
     warnings: list[str]
-
-
-def parse_attrs(node: onnx.NodeProto) -> dict[str, Any]:
-    """Attributes as plain Python values; strings decoded, tensors kept as TensorProto."""
-    out: dict[str, Any] = {}
-    for a in node.attribute:
-        v = helper.get_attribute_value(a)
-        if isinstance(v, bytes):
-            v = v.decode("utf-8", "replace")
-        elif isinstance(v, list) and v and isinstance(v[0], bytes):
-            v = [x.decode("utf-8", "replace") for x in v]
-        out[a.name] = v
-    return out
 
 
 def bind_inputs(
@@ -160,13 +147,10 @@ def infer(
     for idx in loaded.order:
         node = nodes[idx]
         name = node.name or f"{node.op_type}_{idx}"
-        try:
-            attrs[idx] = parse_attrs(node)
-        except (ValueError, TypeError) as exc:
-            raise ModelError(f"node '{name}' ({node.op_type}): unreadable attribute: {exc}") from None
-        ins = [tensors.get(n) if n else None for n in node.input]
         domain = node.domain if node.domain not in ("", "ai.onnx") else "ai.onnx"
         opset = loaded.opsets.get(domain, 0)
+        attrs[idx] = attributes.parse(node, name, domain, opset)
+        ins = [tensors.get(n) if n else None for n in node.input]
         # Constant only if everything it reads is, outer-scope names its subgraphs read included (a node that
         # reads nothing, as Constant, is constant); random draws never are.
         reads = [tensors.get(n) for n in loaded.reads[idx]] if loaded.reads else ins

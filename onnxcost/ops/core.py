@@ -4,11 +4,12 @@ definition itself. Family modules build `OpDef`s from these; `ops/__init__.py` c
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+import onnx
 
 from ..errors import ModelError
 
@@ -164,7 +165,9 @@ class OpDef:
     cost: MACs and FLOPs; None when the op's cost is unknown by nature (data-dependent), see `note`.
     value_from_shapes: the value needs only input shapes (Shape, Size), not input values.
     geometry: (M, K) of a contraction, for the estimate's short-dot-product and few-rows terms.
-    params: for packed weight formats, the logical parameter count of the constants in given input slots."""
+    params: for packed weight formats, the logical parameter count of the constants in given input slots.
+    attr_types: for ops without an onnx schema (com.microsoft), the AttributeProto type of each attribute the
+      rules read; the load stage rejects a file whose attribute has another type."""
 
     op_type: str
     domain: str
@@ -178,10 +181,23 @@ class OpDef:
     value_from_shapes: bool = False
     geometry: GeometryFn | None = None
     params: ParamsFn | None = None
+    attr_types: Mapping[str, int] | None = None
     note: str = ""
 
     def covers(self, opset: int) -> bool:
         return self.since <= opset and (self.until is None or opset < self.until)
+
+
+# --- attribute types of ops without an onnx schema -------------------------------------------------------
+
+INT, INTS, FLOAT, FLOATS, STRING = (int(onnx.AttributeProto.INT), int(onnx.AttributeProto.INTS),
+                                    int(onnx.AttributeProto.FLOAT), int(onnx.AttributeProto.FLOATS),
+                                    int(onnx.AttributeProto.STRING))
+WINDOW_ATTRS = {"kernel_shape": INTS, "strides": INTS, "pads": INTS, "dilations": INTS, "auto_pad": STRING,
+                "group": INT, "ceil_mode": INT, "channels_last": INT}
+GEMM_ATTRS = {"transA": INT, "transB": INT, "alpha": FLOAT, "beta": FLOAT}
+HEAD_ATTRS = {"num_heads": INT, "kv_num_heads": INT, "qkv_hidden_sizes": INTS, "unidirectional": INT,
+              "do_rotary": INT, "scale": FLOAT}
 
 
 # --- helpers the family modules share --------------------------------------------------------------------

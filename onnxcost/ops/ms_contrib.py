@@ -21,7 +21,13 @@ from .contractions import (
 )
 from .core import (
     DEFAULT,
+    FLOAT,
+    FLOATS,
+    GEMM_ATTRS,
+    INT,
     MS,
+    STRING,
+    WINDOW_ATTRS,
     Cost,
     CostFn,
     GeometryFn,
@@ -182,22 +188,29 @@ def _bias_dropout_shape(n: NodeView) -> list[Spec]:
 
 
 def _ms(op: str, shape: ShapeFn, cost: CostFn, traits: Traits = EW, geometry: GeometryFn | None = None,
-        params: ParamsFn | None = None) -> OpDef:
-    return OpDef(op, MS, FAMILY, shape=shape, cost=cost, traits=traits, geometry=geometry, params=params)
+        params: ParamsFn | None = None, attrs: dict[str, int] | None = None) -> OpDef:
+    return OpDef(op, MS, FAMILY, shape=shape, cost=cost, traits=traits, geometry=geometry, params=params,
+                 attr_types={"epsilon": FLOAT, "axis": INT, **(attrs or {})})
+
+
+CONV_ATTRS = {**WINDOW_ATTRS, "activation": STRING, "activation_params": FLOATS}
 
 
 FUSED_CONV = dense(weight_input=1, fuses=CONV_FUSES, nchwc="conv")
 OPS: list[OpDef] = [
     _ms("FusedConv", lambda n: [(conv_out(n, n.input_shape(0), n.input_shape(1)), n.dtype(0))], _fused_conv_cost,
-        FUSED_CONV, geometry=conv_geometry),
-    _ms("NhwcConv", _nhwc_conv_shape, conv_cost, dense(weight_input=1), geometry=_nhwc_geometry),
-    _ms("NhwcFusedConv", _nhwc_conv_shape, _fused_conv_cost, dense(weight_input=1), geometry=_nhwc_geometry),
-    _ms("NhwcMaxPool", _nhwc_pool_shape, pool_cost),
-    _ms("FusedGemm", gemm_shape, _fused_gemm_cost, dense(fuses=GEMM_FUSES), geometry=matmul_geometry),
-    _ms("FusedMatMul", _fused_matmul_shape, _fused_matmul_cost, dense(), geometry=_fused_matmul_geometry),
+        FUSED_CONV, geometry=conv_geometry, attrs=CONV_ATTRS),
+    _ms("NhwcConv", _nhwc_conv_shape, conv_cost, dense(weight_input=1), geometry=_nhwc_geometry, attrs=CONV_ATTRS),
+    _ms("NhwcFusedConv", _nhwc_conv_shape, _fused_conv_cost, dense(weight_input=1), geometry=_nhwc_geometry,
+        attrs=CONV_ATTRS),
+    _ms("NhwcMaxPool", _nhwc_pool_shape, pool_cost, attrs=WINDOW_ATTRS),
+    _ms("FusedGemm", gemm_shape, _fused_gemm_cost, dense(fuses=GEMM_FUSES), geometry=matmul_geometry,
+        attrs={**GEMM_ATTRS, "activation": STRING, "activation_alpha": FLOAT, "activation_beta": FLOAT}),
+    _ms("FusedMatMul", _fused_matmul_shape, _fused_matmul_cost, dense(), geometry=_fused_matmul_geometry,
+        attrs=GEMM_ATTRS),
     _ms("MatMulNBits", _matmul_nbits_shape, _matmul_nbits_cost, dense(),
         geometry=lambda n: matmul_geometry(n, int(n.attr("K", 0)), shared_right=True),
-        params=_matmul_nbits_params),
+        params=_matmul_nbits_params, attrs={"K": INT, "N": INT, "bits": INT, "block_size": INT}),
     _ms("Gelu", same_shape, per_output_element(8, "erf form: 8 FLOPs per element (as the default-domain Gelu)"),
         Traits("elementwise", inplace=True, chainable=True)),
     _ms("FastGelu", same_shape, per_output_element(8, "tanh approximation: x·(1 + tanh(…)): 8 FLOPs per element")),
@@ -212,11 +225,11 @@ OPS: list[OpDef] = [
     _ms("SkipSimplifiedLayerNormalization", _skip_layernorm_shape, _skip_layernorm_cost),
     _ms("SimplifiedLayerNormalization", lambda n: layernorm_shape(n)[:2], rms_norm_cost),
     _ms("LayerNormalization", layernorm_shape,
-        lambda n: Cost(0, n.in_elems(0) * (5 + int(n.has_input(1)) + int(n.has_input(2))))),
+        lambda n: Cost(0, n.in_elems(0) * (5 + int(n.has_input(1)) + int(n.has_input(2)))), attrs={"stash_type": INT}),
     _ms("EmbedLayerNormalization", _embed_layernorm_shape, _embed_layernorm_cost),
-    _ms("GroupNorm", same_shape, _group_norm_cost),
-    _ms("SkipGroupNorm", _skip_group_norm_shape, _skip_group_norm_cost),
+    _ms("GroupNorm", same_shape, _group_norm_cost, attrs={"activation": INT, "groups": INT}),
+    _ms("SkipGroupNorm", _skip_group_norm_shape, _skip_group_norm_cost, attrs={"activation": INT, "groups": INT}),
     # Exporters also write the RMSNorm of LLMs in the default domain, where onnxruntime accepts it.
     OpDef("SimplifiedLayerNormalization", DEFAULT, FAMILY, shape=lambda n: layernorm_shape(n)[:2],
-          cost=rms_norm_cost, traits=EW),
+          cost=rms_norm_cost, traits=EW, attr_types={"axis": INT, "epsilon": FLOAT, "stash_type": INT}),
 ]

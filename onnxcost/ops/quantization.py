@@ -13,7 +13,12 @@ from .. import dtypes
 from .contractions import conv_geometry, conv_macs, conv_out, dense, matmul_geometry, matmul_spec
 from .core import (
     DEFAULT,
+    FLOAT,
+    GEMM_ATTRS,
+    INT,
     MS,
+    STRING,
+    WINDOW_ATTRS,
     Cost,
     CostFn,
     GeometryFn,
@@ -204,9 +209,16 @@ def _gather_block_quantized_params(n: NodeView) -> dict[int, int]:
     return {0: math.prod(data) * per_byte, 2: 0, 3: 0}
 
 
+#: The attributes onnxruntime's quantised ops take, by name (their types agree across these ops).
+Q_ATTRS = {**WINDOW_ATTRS, **GEMM_ATTRS, "axis": INT, "alpha": FLOAT, "hidden_size": INT, "direction": STRING,
+           "gather_axis": INT, "quantize_axis": INT, "block_size": INT, "bits": INT, "count_include_pad": INT,
+           "output_dtype": INT}
+
+
 def _ms(op: str, shape: ShapeFn | None, cost: CostFn, traits: Traits = QUANT, geometry: GeometryFn | None = None,
         params: ParamsFn | None = None) -> OpDef:
-    return OpDef(op, MS, FAMILY, shape=shape, cost=cost, traits=traits, geometry=geometry, params=params)
+    return OpDef(op, MS, FAMILY, shape=shape, cost=cost, traits=traits, geometry=geometry, params=params,
+                 attr_types=Q_ATTRS)
 
 
 QDENSE = dense()
