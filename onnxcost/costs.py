@@ -53,21 +53,34 @@ class WeightRoots:
                 and not t.from_shape)
 
     def roots(self, name: str) -> frozenset[str]:
-        if name in self.memo:
-            return self.memo[name]
-        t = self.tensors.get(name)
-        result: frozenset[str] = frozenset()
-        if t is not None and t.is_constant:
-            if name in self.inputs_of:
-                stack_roots: set[str] = set()
-                for i in self.inputs_of[name]:
-                    stack_roots |= self.roots(i)
-                result = frozenset(stack_roots) if stack_roots else (
-                    frozenset({name}) if self._is_weight(t) else frozenset())
-            elif self._is_weight(t):
-                result = frozenset({name})
-        self.memo[name] = result
-        return result
+        """The weights behind `name`, traced back through folded nodes (iteratively: folded chains of any
+        length, with every tensor's roots computed once)."""
+        stack = [name]
+        while stack:
+            top = stack[-1]
+            if top in self.memo:
+                stack.pop()
+                continue
+            t = self.tensors.get(top)
+            pending = [i for i in self.inputs_of.get(top, []) if i not in self.memo] if t is not None and (
+                t.is_constant) else []
+            if pending:
+                stack.extend(pending)
+                continue
+            stack.pop()
+            self.memo[top] = self._roots_from_inputs(top, t)
+        return self.memo[name]
+
+    def _roots_from_inputs(self, name: str, t: TensorInfo | None) -> frozenset[str]:
+        if t is None or not t.is_constant:
+            return frozenset()
+        if name in self.inputs_of:
+            found: set[str] = set()
+            for i in self.inputs_of[name]:
+                found |= self.memo[i]
+            if found:
+                return frozenset(found)
+        return frozenset({name}) if self._is_weight(t) else frozenset()
 
     def of_node(self, node: NodeInfo) -> frozenset[str]:
         """Weights a node reads (none for folded nodes: their output is counted where it is read)."""
@@ -265,7 +278,10 @@ def _scan_work(node: NodeInfo, scan_body: onnx.GraphProto, tensors: dict[str, Te
             return None
         shape = t.shape
         if k >= n_state:
-            axis = axes[k - n_state] % max(len(shape), 1) if k - n_state < len(axes) else 0
+            axis = axes[k - n_state] if k - n_state < len(axes) else 0
+            if not -len(shape) <= axis < len(shape):
+                raise ModelError(f"node '{node.name}' (Scan): scan input {k} of rank {len(shape)} has no axis {axis}")
+            axis %= len(shape)
             steps.add(shape[axis])
             shape = shape[:axis] + shape[axis + 1:]
         given[vi.name] = TensorInfo(vi.name, "input", t.dtype, shape)

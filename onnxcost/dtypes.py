@@ -7,6 +7,8 @@ from functools import cache
 import numpy as np
 from onnx import TensorProto, helper
 
+from .errors import ModelError
+
 _NARROW_BITS = {
     getattr(TensorProto, name): bits
     for name, bits in {
@@ -54,7 +56,11 @@ def name(elem_type: int) -> str:
 
 
 def to_numpy(elem_type: int) -> np.dtype:
-    return np.dtype(helper.tensor_dtype_to_np_dtype(elem_type))
+    """The numpy dtype of an ONNX element type; ModelError for a type ONNX does not define (hostile files)."""
+    try:
+        return np.dtype(helper.tensor_dtype_to_np_dtype(elem_type))
+    except (KeyError, TypeError, ValueError):
+        raise ModelError(f"element type {elem_type} is not an ONNX tensor type") from None
 
 
 def from_numpy(dtype: np.dtype) -> int:

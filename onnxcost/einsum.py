@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -22,10 +23,20 @@ class EinsumPlan:
         return math.prod(self.index_sizes.values())
 
 
+#: One operand or the output: letters with at most one ellipsis.
+_TERM = re.compile(r"[A-Za-z]*(\.\.\.)?[A-Za-z]*")
+
+
 def parse_einsum(equation: str, shapes: Sequence[tuple[int, ...]]) -> EinsumPlan:
     eq = equation.replace(" ", "")
     lhs, arrow, rhs = eq.partition("->")
     terms = lhs.split(",")
+    for term in [*terms, rhs] if arrow else terms:
+        if not _TERM.fullmatch(term):
+            raise ModelError(f"einsum '{equation}': term '{term}' is not letters with at most one '...'")
+    out = rhs.replace("...", "")
+    if arrow and (set(out) - set(lhs.replace("...", "").replace(",", "")) or len(set(out)) != len(out)):
+        raise ModelError(f"einsum '{equation}': the output repeats an index or names one no operand has")
     if len(terms) != len(shapes):
         raise ModelError(f"einsum '{equation}' names {len(terms)} operands but has {len(shapes)}")
     sizes: dict[str, int] = {}
@@ -67,4 +78,6 @@ def _expand(term: str, rank: int) -> list[str]:
         return list(term)
     head, tail = term.split("...")
     n = rank - len(head) - len(tail)
+    if n < 0:
+        raise ModelError(f"einsum term '{term}' has more indices than its rank-{rank} operand")
     return list(head) + [str(i) for i in range(n)] + list(tail)

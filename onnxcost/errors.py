@@ -3,8 +3,19 @@
 from __future__ import annotations
 
 
+def printable(text: str) -> str:
+    """`text` with control characters (newlines, ANSI escapes) written as escapes: names from a model are
+    data, and a message stays one line that cannot drive a terminal."""
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() else c.encode("unicode_escape").decode("ascii") for c in text)
+
+
 class OnnxcostError(Exception):
-    """Base of every error onnxcost raises on purpose; its message is one line a user can act on."""
+    """Base of every error onnxcost raises on purpose; its message is one printable line a user can act on."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(printable(message))
 
 
 class ModelError(OnnxcostError):

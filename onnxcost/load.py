@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 import networkx as nx
 import onnx
-from google.protobuf.message import DecodeError
+from google.protobuf.descriptor import FieldDescriptor
+from google.protobuf.message import DecodeError, Message
 
 from .errors import ModelError
 
@@ -41,6 +42,7 @@ def load(model: str | os.PathLike[str] | onnx.ModelProto) -> LoadedModel:
     else:
         path = str(model)
         proto = _parse(Path(path))
+    _decode_strings(proto)
     warnings = _check_external_data(proto, None if path is None else Path(path).parent)
     if not proto.HasField("graph"):
         raise ModelError(f"{path or 'model'}: not an ONNX model: it has no graph")
@@ -81,25 +83,56 @@ def _parse(path: Path) -> onnx.ModelProto:
     return proto
 
 
+def _decode_strings(message: Message) -> None:
+    """Make every string field a str: protobuf hands back bytes for a string that is not valid UTF-8, and
+    names are data. Invalid bytes become U+FFFD, the same way everywhere, so references still match."""
+    for desc, value in message.ListFields():
+        if desc.type == FieldDescriptor.TYPE_STRING:
+            if desc.is_repeated:
+                if any(isinstance(v, bytes) for v in value):
+                    fixed = [v.decode("utf-8", "replace") if isinstance(v, bytes) else v for v in value]
+                    del value[:]
+                    value.extend(fixed)
+            elif isinstance(value, bytes):
+                setattr(message, desc.name, value.decode("utf-8", "replace"))
+        elif desc.type == FieldDescriptor.TYPE_MESSAGE:
+            for item in value if desc.is_repeated else [value]:
+                _decode_strings(item)
+
+
 def _one_line(exc: BaseException) -> str:
     text = str(exc).strip().splitlines()
     return text[0] if text else type(exc).__name__
 
 
 def _check_external_data(proto: onnx.ModelProto, base: Path | None) -> list[str]:
-    """Warn (never fail) when external weight files are absent: costs need only the dims in the graph."""
+    """Warn (never fail) when external weight files are absent: costs need only the dims in the graph. A
+    location outside the model's folder (absolute, or climbing with ..) is never looked at, let alone read."""
     missing: dict[str, int] = {}
+    outside: dict[str, int] = {}
     for init in proto.graph.initializer:
         if init.data_location != onnx.TensorProto.EXTERNAL:
             continue
         location = next((e.value for e in init.external_data if e.key == "location"), "")
-        if base is None or not (base / location).is_file():
+        if not _inside(location):
+            outside[location] = outside.get(location, 0) + 1
+        elif base is None or not (base / location).is_file():
             missing[location] = missing.get(location, 0) + 1
     return [
         f"external data file '{loc}' not found next to the model ({n} tensors); "
         "costs need only shapes, so analysis continues"
         for loc, n in missing.items()
+    ] + [
+        f"external data location '{loc}' ({n} tensors) points outside the model's folder; it is never read, "
+        "and costs need only shapes"
+        for loc, n in outside.items()
     ]
+
+
+def _inside(location: str) -> bool:
+    """A relative path that stays in the model's folder (ONNX's own rule for external data)."""
+    pure = PurePosixPath(location.replace("\\", "/"))
+    return bool(location) and not pure.is_absolute() and ".." not in pure.parts and ":" not in location
 
 
 def subgraph_outer_inputs(node: onnx.NodeProto) -> set[str]:
@@ -109,7 +142,7 @@ def subgraph_outer_inputs(node: onnx.NodeProto) -> set[str]:
         graphs = list(attr.graphs) + ([attr.g] if attr.HasField("g") else [])
         for g in graphs:
             defined = {i.name for i in g.input} | {i.name for i in g.initializer}
-            defined |= {i.name for i in g.sparse_initializer}
+            defined |= {i.values.name for i in g.sparse_initializer}
             for inner in g.node:
                 for name in list(inner.input) + sorted(subgraph_outer_inputs(inner)):
                     if name and name not in defined:
@@ -133,7 +166,7 @@ def topological_order(graph: onnx.GraphProto, where: str, reads: list[list[str]]
     """Dependencies first, ties broken by file position (networkx's lexicographical topological sort); raises
     ModelError on dangling inputs, and on a cycle, naming the nodes around it."""
     available = {i.name for i in graph.input} | {i.name for i in graph.initializer}
-    available |= {i.name for i in graph.sparse_initializer}
+    available |= {i.values.name for i in graph.sparse_initializer}
     producer: dict[str, int] = {}
     for idx, node in enumerate(graph.node):
         for out in node.output:

@@ -152,39 +152,53 @@ class Timeline:
 
 
 def simulate(m: MemoryModel, order: list[int]) -> Timeline:
-    """Live bytes and elements at every step of `order`, the peak and what is live there."""
+    """Live bytes and elements at every step of `order`, the peak and what is live there. Incremental: only
+    the buffers node i reads or writes can start or end at its step, so a step costs its own degree."""
     n = len(m.buffers)
     start = [0 if b.producer is None else -1 for b in m.buffers]
     end = [-1] * n
     phys = list(range(n))  # in-place reuse: an output continues its input's physical buffer
     live = {b for b, buf in enumerate(m.buffers) if buf.producer is None and (buf.consumers or buf.pinned)}
+    ever = set(live)
+    live_bytes = sum(m.buffers[b].nbytes for b in live)
+    live_elements = sum(m.buffers[b].elements for b in live)
     done = 0
     steps_b: list[int] = []
     steps_e: list[int] = []
-    best: tuple[int, int, int, tuple[int, ...]] = (-1, 0, 0, ())  # bytes, elements, step, live buffers
+    best: tuple[int, int, int, int | None] = (-1, 0, 0, None)  # bytes, elements, step, buffer written over
     for s, i in enumerate(order):
         _, _, reused = step(m, done, i)
-        during = live | set(m.allocs[i])
-        occupied = set(during)
+        for b in m.allocs[i]:
+            start[b] = s
+            if b not in live:
+                live.add(b)
+                ever.add(b)
+                live_bytes += m.buffers[b].nbytes
+                live_elements += m.buffers[b].elements
+        nbytes, elements = live_bytes, live_elements
         r = m.reuse[i]
+        over = None
         if reused and r is not None:
             phys[m.allocs[i][0]] = phys[r]
-            occupied.discard(r)  # the output is written over it
-        nbytes = sum(m.buffers[b].nbytes for b in occupied)
-        elements = sum(m.buffers[b].elements for b in occupied)
+            if r in live:  # the output is written over it
+                over = r
+                nbytes -= m.buffers[r].nbytes
+                elements -= m.buffers[r].elements
         steps_b.append(nbytes)
         steps_e.append(elements)
         if nbytes > best[0]:
-            best = (nbytes, elements, s, tuple(sorted(occupied, key=lambda k: -m.buffers[k].nbytes)))
-        for b in m.allocs[i]:
-            start[b] = s
+            best = (nbytes, elements, s, over)
         done |= 1 << i
-        for b in list(during):
+        for b in {*m.reads[i], *m.allocs[i]}:
             buf = m.buffers[b]
-            if not buf.pinned and not buf.consumers & ~done:
-                during.discard(b)
+            if b in live and not buf.pinned and not buf.consumers & ~done:
+                live.discard(b)
+                live_bytes -= buf.nbytes
+                live_elements -= buf.elements
                 end[b] = s
-        live = during
+    peak_step = best[2]
+    occupied = [b for b in ever if start[b] <= peak_step and (end[b] >= peak_step or end[b] == -1) and b != best[3]]
+    occupied.sort(key=lambda k: -m.buffers[k].nbytes)
     last = len(order) - 1
     for b in live:
         end[b] = max(last, start[b])
@@ -202,7 +216,7 @@ def simulate(m: MemoryModel, order: list[int]) -> Timeline:
             cur[2], cur[3] = max(cur[2], buf.nbytes), max(cur[3], buf.elements)
         else:
             merged[p] = [s0, e0, buf.nbytes, buf.elements]
-    peak_live = tuple(m.buffers[b].tensors[0] for b in best[3])
+    peak_live = tuple(m.buffers[b].tensors[0] for b in occupied)
     return Timeline(tuple(order), tuple(steps_b), tuple(steps_e), max(best[0], 0), best[1], max(best[2], 0),
                     peak_live, tuple((v[0], v[1], v[2], v[3]) for v in merged.values()),
                     tuple(m.buffers[p].tensors[0] for p in merged))

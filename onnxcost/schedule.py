@@ -80,8 +80,10 @@ def cut_points(m: MemoryModel) -> list[int]:
     return [i for i in range(n) if anc[i].bit_count() == i and desc_count[i] == n - 1 - i]
 
 
-def _segment_greedy(m: MemoryModel, prefix: int, seg: list[int], base: int) -> tuple[list[int], int]:
-    """Repeatedly run the ready node with the lowest step peak, then lowest memory after it."""
+def _segment_greedy(m: MemoryModel, prefix: int, seg: list[int], base: int,
+                    deadline: float) -> tuple[list[int], int]:
+    """Repeatedly run the ready node with the lowest step peak, then lowest memory after it. Each choice scans
+    the ready set, so a wide graph is quadratic: past the deadline the rest runs in file order."""
     in_seg = set(seg)
     pending: dict[int, int] = {}
     users: dict[int, list[int]] = {i: [] for i in seg}
@@ -91,8 +93,12 @@ def _segment_greedy(m: MemoryModel, prefix: int, seg: list[int], base: int) -> t
         for p in preds:
             users[p].append(i)
     ready = {i for i in seg if pending[i] == 0}
-    done, mem, peak, order = prefix, base, 0, []
+    done, mem, peak = prefix, base, 0
+    order: list[int] = []
     while ready:
+        if time.perf_counter() > deadline:
+            rest = [i for i in seg if not done >> i & 1]
+            return order + rest, max(peak, _segment_peak(m, done, rest, mem))
         best = None
         for i in sorted(ready):
             alloc, freed, _ = step(m, done, i)
@@ -171,7 +177,8 @@ def _segment_dp(m: MemoryModel, prefix: int, seg: list[int], base: int, upper: i
                     nxt[t] = (new_peak, mem + m.alloc_bytes[g] - freed)
                     parent[t] = (s, g)
             visited += 1
-            if visited % 512 == 0 and (time.perf_counter() > deadline or visited > MAX_STATES):
+            # each state scans the whole segment: check the clock often when the segment is wide
+            if (visited % 512 == 0 or len(seg) > 64) and (time.perf_counter() > deadline or visited > MAX_STATES):
                 return None
         level = nxt
         if not level:
@@ -211,7 +218,7 @@ def optimal_order(m: MemoryModel, budget_s: float = 5.0) -> tuple[list[int], boo
         if len(seg) == 1:
             best = seg
         else:
-            greedy, greedy_peak = _segment_greedy(m, prefix, seg, mem)
+            greedy, greedy_peak = _segment_greedy(m, prefix, seg, mem, deadline)
             candidates = [(greedy_peak, greedy), (_segment_peak(m, prefix, seg, mem), seg)]
             by_topo = sorted(seg, key=topo_pos.__getitem__)
             candidates.append((_segment_peak(m, prefix, by_topo, mem), by_topo))

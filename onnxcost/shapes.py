@@ -71,6 +71,19 @@ class ShapeResult:
     warnings: list[str]
 
 
+#: More elements than any tensor can have (256 Ti): a dim or a size beyond it is a hostile or broken file.
+MAX_ELEMENTS = 1 << 48
+
+
+def check_shape(shape: Shape, what: str, verb: str = "has") -> Shape:
+    """`shape` when it is one a tensor can have: no negative dim, fewer than MAX_ELEMENTS elements."""
+    if any(d < 0 for d in shape):
+        raise ModelError(f"{what} {verb} negative dims {list(shape)}")
+    if any(d >= MAX_ELEMENTS for d in shape) or math.prod(shape) >= MAX_ELEMENTS:
+        raise ModelError(f"{what} {verb} an absurd shape {list(shape)} (over 2^48 elements)")
+    return shape
+
+
 def bind_inputs(
     loaded: LoadedModel, dims: Mapping[str, int], input_shapes: Mapping[str, Shape]
 ) -> tuple[dict[str, TensorInfo], list[str]]:
@@ -116,8 +129,7 @@ def bind_inputs(
                             f"unknown (give one with --input-shape {vi.name}=1x3x224x224)")
             tensors[vi.name] = TensorInfo(vi.name, "input", tt.elem_type)
             continue
-        if any(d < 0 for d in shape) or math.prod(shape) >= 1 << 48:
-            raise ModelError(f"graph input '{vi.name}' has an absurd shape {list(shape)}")
+        check_shape(shape, f"graph input '{vi.name}'")
         tensors[vi.name] = TensorInfo(vi.name, "input", tt.elem_type, shape)
     for label, names in unbound.items():
         warnings.append(f"dim '{label}' of input(s) {', '.join(sorted(set(names)))} is not bound; "
@@ -126,11 +138,11 @@ def bind_inputs(
         if name not in used_dims:
             warnings.append(f"--dim {name} matches no symbolic dim of the graph inputs")
     for t in g.initializer:
-        tensors[t.name] = TensorInfo(t.name, "initializer", t.data_type, tuple(int(d) for d in t.dims),
-                                     proto=t)
+        dims = check_shape(tuple(int(d) for d in t.dims), f"initializer '{t.name}'")
+        tensors[t.name] = TensorInfo(t.name, "initializer", t.data_type, dims, proto=t)
     for st in g.sparse_initializer:
-        tensors[st.values.name] = TensorInfo(st.values.name, "initializer", st.values.data_type,
-                                             tuple(int(d) for d in st.dims))
+        dims = check_shape(tuple(int(d) for d in st.dims), f"sparse initializer '{st.values.name}'")
+        tensors[st.values.name] = TensorInfo(st.values.name, "initializer", st.values.data_type, dims)
     return tensors, warnings
 
 
@@ -166,9 +178,8 @@ def infer(
             if not out_name:
                 continue
             shape, dtype, value = outs[k] if k < len(outs) else (None, 0, None)
-            if shape is not None and any(d < 0 for d in shape):
-                raise ModelError(f"node '{name}' ({node.op_type}): output '{out_name}' would have "
-                                 f"negative dims {list(shape)}")
+            if shape is not None:
+                check_shape(shape, f"node '{name}' ({node.op_type}): output '{out_name}'", "would have")
             info = TensorInfo(out_name, "constant" if is_const else "activation", dtype, shape, idx,
                               from_shape=from_shape and is_const)
             info._value = value
@@ -303,7 +314,9 @@ def _onnx_fallback(
     model = helper.make_model(graph, opset_imports=[
         helper.make_opsetid("" if d == "ai.onnx" else d, v) for d, v in opsets.items()])
     try:
-        inferred = onnx.shape_inference.infer_shapes(model, strict_mode=False, data_prop=True)
+        # no data propagation: it allocates what hostile declared dims ask for, and the values it would use
+        # are already passed as initializers
+        inferred = onnx.shape_inference.infer_shapes(model, strict_mode=False, data_prop=False)
     except Exception:  # noqa: BLE001 - ONNX raises many types; an op it cannot infer stays unknown
         return None
     found: dict[str, tuple[Shape | None, int]] = {}

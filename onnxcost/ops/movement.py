@@ -327,17 +327,23 @@ def _constant_of_shape_value(n: NodeView) -> list[np.ndarray]:
     return [np.full(tuple(n.ints(0)), scalar, dtype=scalar.dtype)]
 
 
+def _scalar(n: NodeView, i: int) -> int | float:
+    v = n.array(i)
+    if v.size != 1:
+        raise n.fail(f"input {i} must be a scalar, has {v.size} values")
+    return v.reshape(-1)[0].item()
+
+
 def _range(n: NodeView) -> list[Spec]:
-    start, limit, delta = (n.array(i).item() for i in range(3))
+    start, limit, delta = (_scalar(n, i) for i in range(3))
     if delta == 0:
         raise n.fail("delta is zero")
     return [((max(math.ceil((limit - start) / delta), 0),), n.dtype(0))]
 
 
 def _range_value(n: NodeView) -> list[np.ndarray]:
-    start = n.array(0)
     _range(n)
-    return [np.arange(start.item(), n.array(1).item(), n.array(2).item()).astype(start.dtype)]
+    return [np.arange(_scalar(n, 0), _scalar(n, 1), _scalar(n, 2)).astype(n.array(0).dtype)]
 
 
 def _nonzero(n: NodeView) -> list[Spec]:
