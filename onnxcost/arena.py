@@ -43,7 +43,7 @@ def plan(lifetimes: list[tuple[int, int, int]], peak_bytes: int, alignment: int 
         lambda k: (lifetimes[k][0], -lifetimes[k][2], k),
     ]
     orders = [sorted(range(len(lifetimes)), key=key) for key in keys]
-    if len(lifetimes) <= RANDOM_RESTART_LIMIT:  # small graphs: a few seeded shuffles of the size order too
+    if 2 <= len(lifetimes) <= RANDOM_RESTART_LIMIT:  # small graphs: a few seeded shuffles of the size order too
         rng = random.Random(0)
         for _ in range(RANDOM_RESTARTS):
             order = list(orders[0])

@@ -21,7 +21,7 @@ from __future__ import annotations
 import fnmatch
 import sys
 from dataclasses import dataclass, field
-from pathlib import Path
+from pathlib import Path, PureWindowsPath
 from typing import Any
 
 from .errors import ConfigError
@@ -152,8 +152,14 @@ def load_config(path: Path | None = None) -> Config:
     if not isinstance(budgets_table, dict) or not budgets_table:
         raise ConfigError(f"{where}: no budgets; add a [budgets.\"models/*.onnx\"] table")
     defaults: dict[str, Any] = {k: section[k] for k in ("max_increase", "allow_unknown") if k in section}
-    budgets = [_budget(pattern, {**defaults, **spec}, f"{where} budgets.\"{pattern}\"")
-               for pattern, spec in budgets_table.items()]
+    budgets = []
+    for pattern, spec in budgets_table.items():
+        key = f"{where} budgets.\"{pattern}\""
+        if not isinstance(spec, dict):
+            raise ConfigError(f"{key}: must be a table of limits, e.g. {{ macs = \"2 GMAC\" }}, got {spec!r:.60}")
+        if not pattern.strip() or Path(pattern).is_absolute() or PureWindowsPath(pattern).is_absolute():
+            raise ConfigError(f"{key}: the model pattern must be a non-empty path or glob relative to {path.name}")
+        budgets.append(_budget(pattern, {**defaults, **spec}, key))
     baseline_dir = section.get("baseline_dir", ".onnxcost")
     if not isinstance(baseline_dir, str):
         raise ConfigError(f"{where}: 'baseline_dir' must be a string")
@@ -190,6 +196,8 @@ def _budget(pattern: str, spec: Any, where: str) -> Budget:
                     raise ConfigError(f"{name}: unknown key '{k}' (known: min, max)")
             b.opset_min = _int(table["min"], f"{name}.min") if "min" in table else None
             b.opset_max = _int(table["max"], f"{name}.max") if "max" in table else None
+            if b.opset_min is not None and b.opset_max is not None and b.opset_min > b.opset_max:
+                raise ConfigError(f"{name}: min = {b.opset_min} is above max = {b.opset_max}")
         elif key in ("allow_unknown", "inplace", "strict"):
             if not isinstance(value, bool):
                 raise ConfigError(f"{name}: expected true or false, got {value!r}")

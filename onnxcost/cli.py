@@ -5,6 +5,7 @@ Every error a user can cause ends as one line on stderr and exit code 2; see `ma
 from __future__ import annotations
 
 import io
+import re
 import sys
 from enum import Enum
 from pathlib import Path
@@ -13,7 +14,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from .errors import ConfigError, OnnxcostError
+from .errors import ConfigError, OnnxcostError, printable
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
                   help="What will this exported model cost? MACs, FLOPs, params, memory, latency.")
@@ -41,13 +42,16 @@ class Optimizer(str, Enum):
     adam = "adam"
 
 
+_DIGITS = re.compile(r"[0-9]+")
+
+
 def parse_dims(items: list[str] | None) -> dict[str, int]:
     """['batch=1', 'seq=128'] -> {'batch': 1, 'seq': 128}."""
     out: dict[str, int] = {}
     for item in items or []:
         name, sep, value = item.partition("=")
-        if not sep or not name.strip() or not value.strip().isdigit():
-            raise ConfigError(f"--dim expects NAME=INT (e.g. --dim batch=1), got {item!r}")
+        if not sep or not name.strip() or not _DIGITS.fullmatch(value.strip()):
+            raise ConfigError(f"--dim expects NAME=N with N a non-negative integer (e.g. --dim batch=1), got {item!r}")
         out[name.strip()] = int(value)
     return out
 
@@ -58,7 +62,7 @@ def parse_input_shapes(items: list[str] | None) -> dict[str, list[int]]:
     for item in items or []:
         name, sep, value = item.rpartition("=")
         dims = value.replace(",", "x").split("x") if value else []
-        if not sep or not name or not all(d.strip().isdigit() for d in dims):
+        if not sep or not name or not all(_DIGITS.fullmatch(d.strip()) for d in dims):
             raise ConfigError(f"--input-shape expects NAME=1x3x224x224, got {item!r}")
         out[name] = [int(d) for d in dims]
     return out
@@ -67,7 +71,7 @@ def parse_input_shapes(items: list[str] | None) -> dict[str, list[int]]:
 def warn(messages: list[str]) -> None:
     err = Console(stderr=True, highlight=False, soft_wrap=True)
     for m in messages[:MAX_WARNINGS_SHOWN]:
-        err.print(f"onnxcost: warning: {m}", markup=False)
+        err.print(f"onnxcost: warning: {printable(m)}", markup=False, highlight=False)
     if len(messages) > MAX_WARNINGS_SHOWN:
         err.print(f"onnxcost: warning: … and {len(messages) - MAX_WARNINGS_SHOWN} more "
                   "(all are in --format json under \"warnings\")", markup=False)
@@ -362,8 +366,13 @@ def ops_table(
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point: run the app, turn every onnxcost error into one line and exit code 2."""
+    args = sys.argv[1:] if argv is None else argv
+    if not args:
+        names = ", ".join(sorted(str(c.name or getattr(c.callback, "__name__", "")) for c in app.registered_commands))
+        print(f"onnxcost: error: no command given (one of: {names}); see onnxcost --help", file=sys.stderr)
+        return EXIT_BAD_INPUT
     try:
-        rc = app(args=argv, standalone_mode=False)
+        rc = app(args=args, standalone_mode=False)
         if isinstance(rc, int):  # click returns an Exit's code instead of raising it here
             return rc
     except OnnxcostError as exc:
@@ -383,8 +392,8 @@ def main(argv: list[str] | None = None) -> int:
             return EXIT_BAD_INPUT
         if type(exc).__name__ == "Abort":
             return 1
-        print(f"onnxcost: error: {type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}",
-              file=sys.stderr)
+        print(f"onnxcost: internal error: {type(exc).__name__}: {printable(str(exc))[:300]} (a bug in onnxcost, "
+              "not in your model: please report it with the command line)", file=sys.stderr)
         return EXIT_BAD_INPUT
     return 0
 

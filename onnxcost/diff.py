@@ -65,8 +65,30 @@ def load_report(path: Path, dims: dict[str, int] | None = None) -> dict[str, Any
             raise ConfigError(f"{path}: not a readable JSON report: {exc}") from None
         if not isinstance(data, dict) or data.get("schema") != SCHEMA:
             raise ConfigError(f"{path}: not an {SCHEMA} report")
+        problem = _malformed(data)
+        if problem:
+            raise ConfigError(f"{path}: a malformed {SCHEMA} report: {problem}")
         return data
     return analyze(path, dims=dims).to_dict()
+
+
+def _number(v: object) -> bool:
+    return v is None or (isinstance(v, (int, float)) and not isinstance(v, bool))
+
+
+def _malformed(data: dict[str, Any]) -> str | None:
+    """What makes a stored report unusable for a diff (the fields diff reads), or None."""
+    totals, by_op, nodes = data.get("totals"), data.get("by_op_type"), data.get("nodes")
+    if not isinstance(totals, dict) or not all(_number(totals.get(k)) for k in TOTAL_METRICS):
+        return "'totals' is not a table of numbers"
+    if not isinstance(by_op, dict) or not all(
+            isinstance(v, dict) and _number(v.get("macs")) and _number(v.get("flops")) for v in by_op.values()):
+        return "'by_op_type' is not a table of op types with numeric macs and flops"
+    if not isinstance(nodes, list) or not all(
+            isinstance(n, dict) and isinstance(n.get("name"), str) and isinstance(n.get("op_type"), str)
+            and _number(n.get("macs")) and _number(n.get("flops")) for n in nodes):
+        return "'nodes' is not a list of nodes with a name, an op_type and numeric macs and flops"
+    return None
 
 
 def _work(node: dict[str, Any]) -> float:

@@ -8,12 +8,29 @@ from collections.abc import Iterable
 
 from rich.console import Group
 from rich.table import Table
+from rich.text import Text
 
+from .errors import printable
 from .report import NodeReport, Report
 from .units import binary_bytes, si
 
 NODE_COLUMNS = ("name", "op_type", "output_shapes", "macs", "flops", "params", "param_bytes",
                 "input_bytes", "output_bytes", "folded", "op_class", "bound", "arithmetic_intensity", "latency_us")
+
+
+def cell(text: str) -> Text:
+    """A table cell holding text from a model (names can hold anything): never markup, never control codes."""
+    return Text(printable(text))
+
+
+def add_row(table: Table, *cells: str) -> None:
+    """Add a row of plain-text cells (see `cell`)."""
+    table.add_row(*(cell(c) for c in cells))
+
+
+def md(text: str) -> str:
+    """Text from a model inside Markdown: one line, no table or code-span breaking characters."""
+    return printable(text).replace("|", "\\|").replace("`", "'")
 
 
 def heaviest(report: Report, top: int | None) -> list[NodeReport]:
@@ -95,7 +112,7 @@ def training_rows(report: Report) -> list[tuple[str, str, str]]:
 
 def table(report: Report, top: int | None = None) -> Group:
     """Per-node rows, a per-op-type summary and the totals, with human units."""
-    nodes = Table(title=f"{'Top ' + str(top) + ' nodes' if top else 'Nodes'} — {report.model.path or 'model'}",
+    nodes = Table(title=cell(f"{'Top ' + str(top) + ' nodes' if top else 'Nodes'} — {report.model.path or 'model'}"),
                   show_lines=False, header_style="bold")
     for col, justify in (("node", "left"), ("op", "left"), ("output shape", "left"), ("MACs", "right"),
                          ("FLOPs", "right"), ("params", "right"), ("out bytes", "right")):
@@ -109,29 +126,29 @@ def table(report: Report, top: int | None = None) -> Group:
                binary_bytes(n.output_bytes)]
         if timed:
             row += ["?" if n.latency_us is None else f"{n.latency_us:,.1f}", n.bound or ""]
-        nodes.add_row(*row)
+        add_row(nodes, *row)
     ops = Table(title="By op type", header_style="bold")
     for col in ("op", "count", "MACs", "FLOPs", "params"):
         ops.add_column(col, justify="left" if col == "op" else "right")
     for op, agg in report.by_op_type.items():
-        ops.add_row(op, str(agg.count), si(agg.macs), si(agg.flops), si(agg.params) if agg.params else "")
+        add_row(ops, op, str(agg.count), si(agg.macs), si(agg.flops), si(agg.params) if agg.params else "")
     totals = Table(title="Totals", header_style="bold", show_header=False)
     totals.add_column("metric")
     totals.add_column("value", justify="right")
     for k, v in _totals_rows(report):
-        totals.add_row(k, v)
+        add_row(totals, k, v)
     memory = Table(title="Memory", header_style="bold", show_header=False)
     memory.add_column("what")
     memory.add_column("value")
     for k, v in memory_rows(report):
-        memory.add_row(k, v)
+        add_row(memory, k, v)
     parts = [nodes, ops, totals, memory]
     if report.training is not None:
         train = Table(title="Inference vs training", header_style="bold")
         for col in ("", "inference", "training"):
             train.add_column(col, justify="left" if not col else "right")
         for cells in training_rows(report):
-            train.add_row(*cells)
+            add_row(train, *cells)
         parts.append(train)
     return Group(*parts)
 
@@ -145,7 +162,7 @@ def _cell(value: object) -> str:
         return ""
     if isinstance(value, list):
         return ";".join("?" if s is None else "x".join(map(str, s)) for s in value)
-    return str(value)
+    return printable(str(value))
 
 
 def csv_text(report: Report, top: int | None = None) -> str:
@@ -160,21 +177,21 @@ def csv_text(report: Report, top: int | None = None) -> str:
 
 
 def markdown_text(report: Report, top: int | None = None) -> str:
-    lines = [f"## onnxcost report: `{report.model.path or report.model.graph_name}`", "",
+    lines = [f"## onnxcost report: `{md(report.model.path or report.model.graph_name)}`", "",
              "| metric | value |", "|---|---:|"]
-    lines += [f"| {k} | {v} |" for k, v in _totals_rows(report) + memory_rows(report)]
+    lines += [f"| {k} | {md(v)} |" for k, v in _totals_rows(report) + memory_rows(report)]
     if report.training is not None:
         lines += ["", "| | inference | training |", "|---|---:|---:|"]
         lines += [f"| {a} | {b} | {c} |" for a, b, c in training_rows(report)]
     lines += ["", "| op type | count | MACs | FLOPs | params |", "|---|---:|---:|---:|---:|"]
     for op, agg in report.by_op_type.items():
-        lines.append(f"| {op} | {agg.count} | {si(agg.macs)} | {si(agg.flops)} | {si(agg.params)} |")
+        lines.append(f"| {md(op)} | {agg.count} | {si(agg.macs)} | {si(agg.flops)} | {si(agg.params)} |")
     lines += ["", "| node | op | output shape | MACs | FLOPs | params |", "|---|---|---|---:|---:|---:|"]
     for n in heaviest(report, top):
-        lines.append(f"| `{n.name}` | {n.op_type} | {_shape(n)} | {si(n.macs)} | {si(n.flops)} | "
+        lines.append(f"| `{md(n.name)}` | {md(n.op_type)} | {_shape(n)} | {si(n.macs)} | {si(n.flops)} | "
                      f"{si(n.params)} |")
     if report.warnings:
-        lines += ["", "**Warnings**", ""] + [f"- {w}" for w in report.warnings]
+        lines += ["", "**Warnings**", ""] + [f"- {md(w)}" for w in report.warnings]
     return "\n".join(lines) + "\n"
 
 
@@ -188,10 +205,7 @@ def csv_rows(header: list[str], rows: list[list[str]]) -> str:
 
 
 def markdown_rows(header: list[str], rows: list[list[str]]) -> str:
-    """A plain Markdown table; pipes in cells are escaped."""
-    def esc(cell: str) -> str:
-        return cell.replace("|", "\\|").replace("\n", " ")
-
+    """A plain Markdown table; cells escaped (see `md`)."""
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-    lines += ["| " + " | ".join(esc(c) for c in row) + " |" for row in rows]
+    lines += ["| " + " | ".join(md(c) for c in row) + " |" for row in rows]
     return "\n".join(lines) + "\n"

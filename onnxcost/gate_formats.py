@@ -11,6 +11,7 @@ from rich.table import Table
 from .bench import BenchResult
 from .check import CheckLine, CheckResult
 from .diff import Change, ReportDiff
+from .formats import add_row
 
 
 def _fmt(value: float | str | None, metric: str = "") -> str:
@@ -136,7 +137,7 @@ def bench_table(result: BenchResult) -> Group:
     for col in ("min ms", "p50 ms", "p90 ms", "mean ms", "estimate ms"):
         head.add_column(col, justify="right")
     lat = result.latency_ms
-    head.add_row(*(f"{lat[k]:.3f}" for k in ("min", "p50", "p90", "mean")),
+    add_row(head, *(f"{lat[k]:.3f}" for k in ("min", "p50", "p90", "mean")),
                  "?" if result.estimate_ms is None else f"{result.estimate_ms:.3f} ({result.profile})")
     parts: list[Table] = [head]
     if result.nodes:
@@ -150,10 +151,10 @@ def bench_table(result: BenchResult) -> Group:
         for col in ("op", "nodes", "measured", "estimated", "est / meas"):
             ops.add_column(col, justify="left" if col == "op" else "right")
         for op, (meas, est, count) in sorted(per_op.items(), key=lambda kv: -kv[1][0]):
-            ops.add_row(op, str(int(count)), f"{meas:,.1f}", f"{est:,.1f}", f"{est / meas:.2f}" if meas else "")
+            add_row(ops, op, str(int(count)), f"{meas:,.1f}", f"{est:,.1f}", f"{est / meas:.2f}" if meas else "")
         for kernel in sorted(set(result.unmatched_us) | set(result.unmatched_estimated_us)):
             k_meas, k_est = result.unmatched_us.get(kernel), result.unmatched_estimated_us.get(kernel)
-            ops.add_row(f"{kernel} (onnxruntime kernel, no graph node)", "",
+            add_row(ops, f"{kernel} (onnxruntime kernel, no graph node)", "",
                         "" if k_meas is None else f"{k_meas:,.1f}", "" if k_est is None else f"{k_est:,.1f}",
                         f"{k_est / k_meas:.2f}" if k_meas and k_est else "")
         nodes = Table(title="Nodes (µs)", header_style="bold")
@@ -162,6 +163,6 @@ def bench_table(result: BenchResult) -> Group:
         for n in result.nodes:
             shown = f"fused into {n.fused_into}" if n.fused_into else ("" if n.measured_us is None
                                                                        else f"{n.measured_us:,.1f}")
-            nodes.add_row(n.name, n.op_type, shown, "" if n.estimated_us is None else f"{n.estimated_us:,.1f}")
+            add_row(nodes, n.name, n.op_type, shown, "" if n.estimated_us is None else f"{n.estimated_us:,.1f}")
         parts += [ops, nodes]
     return Group(*parts)

@@ -55,14 +55,18 @@ def load(model: str | os.PathLike[str] | onnx.ModelProto) -> LoadedModel:
 
 
 def _parse(path: Path) -> onnx.ModelProto:
-    if not path.exists():
-        raise ModelError(f"{path}: no such file")
-    if path.is_dir():
-        raise ModelError(f"{path}: is a directory, not an ONNX file")
+    where = _short(str(path))
+    try:
+        if not path.exists():
+            raise ModelError(f"{where}: no such file")
+        if path.is_dir():
+            raise ModelError(f"{where}: is a directory, not an ONNX file")
+    except OSError as exc:  # a name too long, a path through a file, no permission to look
+        raise ModelError(f"{where}: cannot read: {exc.strerror or exc}") from None
     try:
         size = path.stat().st_size
         if size == 0:
-            raise ModelError(f"{path}: empty file, not an ONNX model")
+            raise ModelError(f"{where}: empty file, not an ONNX model")
         if size >= LEAN_PARSE_BYTES:
             from .wire import parse_without_weights
 
@@ -72,14 +76,14 @@ def _parse(path: Path) -> onnx.ModelProto:
     except ModelError:
         raise
     except (DecodeError, RuntimeError, ValueError, UnicodeDecodeError, IndexError) as exc:
-        raise ModelError(f"{path}: not an ONNX model: protobuf parsing failed ({_one_line(exc)})") from None
+        raise ModelError(f"{where}: not an ONNX model: protobuf parsing failed ({_one_line(exc)})") from None
     except OSError as exc:
-        raise ModelError(f"{path}: cannot read: {exc.strerror or exc}") from None
+        raise ModelError(f"{where}: cannot read: {exc.strerror or exc}") from None
     # Arbitrary bytes sometimes parse as an (empty) protobuf message: demand the parts every model has.
     if proto.ir_version <= 0 or not proto.HasField("graph") or (
         not proto.graph.node and not proto.graph.output
     ):
-        raise ModelError(f"{path}: not an ONNX model: no IR version or no graph after parsing {size} bytes")
+        raise ModelError(f"{where}: not an ONNX model: no IR version or no graph after parsing {size} bytes")
     return proto
 
 
@@ -98,6 +102,11 @@ def _decode_strings(message: Message) -> None:
         elif desc.type == FieldDescriptor.TYPE_MESSAGE:
             for item in value if desc.is_repeated else [value]:
                 _decode_strings(item)
+
+
+def _short(text: str, limit: int = 200) -> str:
+    """A path or name cut to `limit` characters for a message."""
+    return text if len(text) <= limit else f"{text[:limit // 2]}…{text[-limit // 2:]}"
 
 
 def _one_line(exc: BaseException) -> str:

@@ -154,6 +154,39 @@ def _spec(name: str, tensors: Mapping[str, shapes.TensorInfo]) -> TensorSpec:
     return TensorSpec(name, dtypes.name(t.dtype), None if t.shape is None else list(t.shape))
 
 
+def _check_arguments(model: object, dims: object, input_shapes: object, schedule: object, budget: object,
+                     batch: object, profile: object) -> None:
+    """The API's arguments, each of the type and range it needs: a ConfigError naming the argument, never a
+    TypeError deep inside."""
+    def fail(name: str, value: object, want: str) -> ConfigError:
+        return ConfigError(f"analyze(): {name}={value!r:.80} is not {want}")
+
+    if not isinstance(model, (str, os.PathLike, onnx.ModelProto)):
+        raise fail("model", model, "a path or an onnx.ModelProto")
+    if dims is not None:
+        if not isinstance(dims, Mapping):
+            raise fail("dims", dims, "a mapping of dim names to ints")
+        for k, v in dims.items():
+            # 0 is a real size: an empty KV cache (past = 0) at an LLM's first step
+            if not isinstance(k, str) or isinstance(v, bool) or not isinstance(v, int) or v < 0:
+                raise fail(f"dims[{k!r}]", v, "a non-negative int")
+    if input_shapes is not None:
+        if not isinstance(input_shapes, Mapping):
+            raise fail("input_shapes", input_shapes, "a mapping of input names to shapes")
+        for k, v in input_shapes.items():
+            if not isinstance(v, Sequence) or isinstance(v, str) or not all(
+                    isinstance(d, int) and not isinstance(d, bool) and d >= 0 for d in v):
+                raise fail(f"input_shapes[{k!r}]", v, "a sequence of non-negative ints")
+    if schedule not in schedule_mod.METHODS:
+        raise ConfigError(f"unknown schedule {schedule!r}; choose one of {', '.join(schedule_mod.METHODS)}")
+    if isinstance(budget, bool) or not isinstance(budget, (int, float)) or not 0 <= budget < float("inf"):
+        raise fail("schedule_budget", budget, "a finite number of seconds")
+    if batch is not None and (isinstance(batch, bool) or not isinstance(batch, int) or batch < 1):
+        raise fail("batch", batch, "a positive int")
+    if profile is not None and not isinstance(profile, (str, Profile)):
+        raise fail("profile", profile, "a profile name, a .toml path or a Profile")
+
+
 def _require_known(g: graph.Graph, node_costs: list[costs_mod.NodeCost], warnings: list[str]) -> None:
     """--strict: every cost known, or one error naming the first unknown node and why."""
     unknown = [n.name for n, c in zip(g.nodes, node_costs, strict=True) if not c.known]
@@ -185,8 +218,7 @@ def analyze(
     training: an optimizer ("sgd", "momentum", "adam") to add a training estimate at `batch` (see training.py).
     profile: a hardware profile (name, TOML path or Profile) for a roofline latency per node (estimate.py).
     strict: raise ModelError when any node's cost is unknown, instead of warning."""
-    if schedule not in schedule_mod.METHODS:
-        raise ConfigError(f"unknown schedule {schedule!r}; choose one of {', '.join(schedule_mod.METHODS)}")
+    _check_arguments(model, dims, input_shapes, schedule, schedule_budget, batch, profile)
     loaded = load.load(model)
     shaped = shapes.infer(loaded, dims, {k: tuple(v) for k, v in (input_shapes or {}).items()})
     g = graph.build(loaded, shaped)

@@ -138,11 +138,11 @@ def bind_inputs(
         if name not in used_dims:
             warnings.append(f"--dim {name} matches no symbolic dim of the graph inputs")
     for t in g.initializer:
-        dims = check_shape(tuple(int(d) for d in t.dims), f"initializer '{t.name}'")
-        tensors[t.name] = TensorInfo(t.name, "initializer", t.data_type, dims, proto=t)
+        declared = check_shape(tuple(int(d) for d in t.dims), f"initializer '{t.name}'")
+        tensors[t.name] = TensorInfo(t.name, "initializer", t.data_type, declared, proto=t)
     for st in g.sparse_initializer:
-        dims = check_shape(tuple(int(d) for d in st.dims), f"sparse initializer '{st.values.name}'")
-        tensors[st.values.name] = TensorInfo(st.values.name, "initializer", st.values.data_type, dims)
+        declared = check_shape(tuple(int(d) for d in st.dims), f"sparse initializer '{st.values.name}'")
+        tensors[st.values.name] = TensorInfo(st.values.name, "initializer", st.values.data_type, declared)
     return tensors, warnings
 
 

@@ -231,7 +231,8 @@ def _external(rng: random.Random, model: onnx.ModelProto) -> None:
                            "sub/../../outside", "C:\\Windows\\win.ini"])
     g = model.graph
     small = [t for t in g.initializer if t.data_type == TensorProto.INT64]
-    const = [a.t for n in g.node for a in n.attribute if n.op_type == "Constant" and a.type == onnx.AttributeProto.TENSOR]
+    const = [a.t for n in g.node for a in n.attribute
+             if n.op_type == "Constant" and a.type == onnx.AttributeProto.TENSOR]
     pool = small + const or list(g.initializer)
     if not pool:
         return

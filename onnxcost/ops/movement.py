@@ -356,6 +356,7 @@ def _nonzero_value(n: NodeView) -> list[np.ndarray]:
 
 
 def _cast(n: NodeView) -> list[Spec]:
+    dtypes.to_numpy(int(n.attrs["to"]))  # a type ONNX defines, or a ModelError
     return [(n.input_shape(0), int(n.attrs["to"]))]
 
 
