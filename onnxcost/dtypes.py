@@ -5,7 +5,7 @@ from __future__ import annotations
 from functools import cache
 
 import numpy as np
-from onnx import TensorProto, helper
+from onnx import TensorProto, helper, numpy_helper
 
 from .errors import ModelError
 
@@ -72,3 +72,15 @@ def from_numpy(dtype: np.dtype) -> int:
 def is_param_type(elem_type: int) -> bool:
     """Weights are float or narrow quantized integers; int32/int64/bool constants are shapes and indices."""
     return elem_type != 0 and elem_type not in INDEX_TYPES
+
+
+def decode(t: TensorProto, what: str, shape: tuple[int, ...]) -> np.ndarray:
+    """An embedded tensor's data, checked against its declared shape (never external data: callers check)."""
+    try:
+        value = numpy_helper.to_array(t)
+    except (ValueError, TypeError, KeyError) as exc:  # numpy and onnx's decoder reject the bytes
+        raise ModelError(f"{what}: its data cannot be decoded ({str(exc).splitlines()[0] if str(exc) else exc})") \
+            from None
+    if value.shape != tuple(shape):
+        raise ModelError(f"{what}: its data holds {value.size} values for declared dims {list(shape)}")
+    return value

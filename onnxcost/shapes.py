@@ -55,10 +55,7 @@ class TensorInfo:
         if self._value is None and self.proto is not None:
             n = self.elements
             if n is not None and n <= VALUE_LIMIT and self.proto.data_location != onnx.TensorProto.EXTERNAL:
-                try:
-                    self._value = numpy_helper.to_array(self.proto)
-                except (ValueError, TypeError, KeyError):
-                    self._value = None
+                self._value = dtypes.decode(self.proto, f"initializer '{self.name}'", self.shape or ())
             self.proto = None if self._value is not None else self.proto
         return self._value
 

@@ -453,20 +453,10 @@ def _constant_value(n: NodeView) -> list[np.ndarray]:
     if "value" not in n.attrs:
         key = next(k for k in _CONSTANT_KEYS if k in n.attrs)
         return [np.array(n.attrs[key], dtype=dtypes.to_numpy(dtype) if dtype != onnx.TensorProto.STRING else object)]
-    return [decode_tensor(n, n.attrs["value"], shape)]
-
-
-def decode_tensor(n: NodeView, t: onnx.TensorProto, shape: Shape) -> np.ndarray:
-    """A tensor attribute's data, checked against its declared shape; never external data."""
+    t = n.attrs["value"]
     if t.data_location == onnx.TensorProto.EXTERNAL:
-        raise UnknownShape("external data is never read")
-    try:
-        value = numpy_helper.to_array(t)
-    except (ValueError, TypeError, KeyError) as exc:
-        raise n.fail(f"tensor attribute cannot be decoded: {str(exc).splitlines()[0] if str(exc) else exc}") from None
-    if value.shape != shape:
-        raise n.fail(f"tensor data holds {value.size} values for declared dims {list(shape)}")
-    return value
+        raise UnknownShape("a Constant's external data is never read")
+    return [dtypes.decode(t, f"node '{n.name}' (Constant)", shape)]
 
 
 def _move(op: str, shape: ShapeFn | None = None, value: ValueFn | None = None, traits: Traits = MOVE,
