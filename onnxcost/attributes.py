@@ -17,22 +17,29 @@ _TYPE_NAMES = {v: k.lower() for k, v in AttributeProto.AttributeType.items()}
 
 
 @cache
-def expected_types(domain: str, op_type: str, opset: int) -> dict[str, int] | None:
-    """Attribute name -> AttributeProto type the op takes; None when no schema is known."""
+def expected_types(domain: str, op_type: str, opset: int) -> tuple[dict[str, int], frozenset[str]] | None:
+    """(attribute name -> AttributeProto type the op takes, the required ones); None when no schema is known."""
     if domain in ("ai.onnx", "ai.onnx.ml", "ai.onnx.preview", "ai.onnx.preview.training"):
         try:
             schema = onnx.defs.get_schema(op_type, opset, "" if domain == "ai.onnx" else domain)
         except onnx.defs.SchemaError:
             return None
-        return {name: int(a.type) for name, a in schema.attributes.items()}  # type: ignore[call-overload]
+        types = {name: int(a.type) for name, a in schema.attributes.items()}  # type: ignore[call-overload]
+        return types, frozenset(name for name, a in schema.attributes.items() if a.required)
     definition = ops.lookup(domain, op_type, opset)
-    return None if definition is None or definition.attr_types is None else dict(definition.attr_types)
+    if definition is None or definition.attr_types is None:
+        return None
+    return dict(definition.attr_types), frozenset()
 
 
 def parse(node: onnx.NodeProto, name: str, domain: str, opset: int) -> dict[str, Any]:
     """Attributes as plain Python values (strings decoded, tensors and graphs kept as protos), each of the type
     the op's schema declares."""
-    expected = expected_types(domain, node.op_type, opset) or {}
+    expected, required = expected_types(domain, node.op_type, opset) or ({}, frozenset())
+    missing = required - {a.name for a in node.attribute}
+    if missing:
+        raise ModelError(f"node '{name}' ({node.op_type}): required attribute(s) {', '.join(sorted(missing))} "
+                         "missing")
     out: dict[str, Any] = {}
     for a in node.attribute:
         if a.ref_attr_name:
