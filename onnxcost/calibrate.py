@@ -144,6 +144,7 @@ def measure(model: onnx.ModelProto, nodes: int, threads: int, budget_s: float,
         sess.run(None, feeds)
         times.append(time.perf_counter() - start)
     flops = rep.totals.flops
+    assert flops is not None  # its microbenchmarks have every dim fixed
     moved = sum((n.input_bytes or 0) + (n.output_bytes or 0) for n in rep.nodes)
     assert rep.graph is not None
     reorders = tuple(r.nbytes for r in nchwc_reorders(rep.graph, block) if r.kind != "transpose") if optimize else ()

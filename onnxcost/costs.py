@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from typing import Any
 
 import onnx
 from onnx import helper, numpy_helper
 
-from . import dtypes, ops
+from . import dtypes, ops, symbolic
 from .errors import ModelError, OnnxcostError
 from .graph import Graph, NodeInfo
 from .ops import DEFAULT, NodeView, UnknownShape
@@ -167,9 +168,11 @@ def node_cost(node: NodeInfo, tensors: dict[str, TensorInfo], weights: frozenset
     except UnknownShape as exc:
         warnings.append(f"node '{node.name}' ({label}): {exc} is unknown, so its cost is unknown")
         return NodeCost(None, None, params, param_bytes, in_bytes, out_bytes)
-    if work.macs < 0 or work.flops < 0:
+    macs, flops = symbolic.normal(work.macs), symbolic.normal(work.flops)
+    if symbolic.decide(macs < 0) or symbolic.decide(flops < 0):
         raise ModelError(f"node '{node.name}' ({label}): its shapes and attributes give a negative cost")
-    return NodeCost(int(work.macs), int(work.flops), params, param_bytes, in_bytes, out_bytes, work.upper_bound)
+    return NodeCost(macs if symbolic.is_symbolic(macs) else int(macs), flops if symbolic.is_symbolic(flops)
+                    else int(flops), params, param_bytes, in_bytes, out_bytes, work.upper_bound)
 
 
 def graph_costs(graph: Graph) -> tuple[list[NodeCost], dict[str, int], list[str]]:
@@ -324,26 +327,34 @@ def subgraph_work(body: onnx.GraphProto, given: dict[str, TensorInfo], outer: di
     defined = {i.name for i in body.input} | {i.name for i in body.initializer}
     inputs: list[onnx.ValueInfoProto] = []
     inits: list[onnx.TensorProto] = []
+
+    def dims(shape: tuple[Any, ...]) -> list[Any] | None:
+        """A symbol goes in as a dim_param of its name, which the inner analysis turns into the same symbol;
+        a compound expression cannot, and leaves the subgraph unknown."""
+        if any(symbolic.is_symbolic(d) and not getattr(d, "is_Symbol", False) for d in shape):
+            return None
+        return [str(d) if symbolic.is_symbolic(d) else int(d) for d in shape]
+
     for vi in body.input:
         t = given.get(vi.name)
-        if t is None or t.shape is None or t.dtype == 0:
+        if t is None or t.shape is None or t.dtype == 0 or dims(t.shape) is None:
             return None
-        inputs.append(helper.make_tensor_value_info(vi.name, t.dtype, list(t.shape)))
+        inputs.append(helper.make_tensor_value_info(vi.name, t.dtype, dims(t.shape)))
     for inner in body.node:
         for name in load.node_inputs(inner):
             if not name or name in defined:
                 continue
             defined.add(name)
             t = outer.get(name)
-            if t is None or t.shape is None or t.dtype == 0:
+            if t is None or t.shape is None or t.dtype == 0 or dims(t.shape) is None:
                 return None
             v = t.value()
-            if v is not None:
+            if v is not None and not symbolic.any_symbolic(v):
                 inits.append(numpy_helper.from_array(v, name))
-            elif t.is_constant:
+            elif t.is_constant and not symbolic.any_symbolic(t.shape):
                 inits.append(onnx.TensorProto(name=name, data_type=t.dtype, dims=list(t.shape)))
             else:
-                inputs.append(helper.make_tensor_value_info(name, t.dtype, list(t.shape)))
+                inputs.append(helper.make_tensor_value_info(name, t.dtype, dims(t.shape)))
         defined.update(inner.output)
     graph = helper.make_graph(list(body.node), "subgraph", inputs, list(body.output),
                               initializer=list(body.initializer) + inits)

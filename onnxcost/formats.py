@@ -10,6 +10,7 @@ from rich.console import Group
 from rich.table import Table
 from rich.text import Text
 
+from . import symbolic
 from .errors import printable
 from .report import NodeReport, Report
 from .units import binary_bytes, si
@@ -47,15 +48,26 @@ def _shape(n: NodeReport) -> str:
 
 def _totals_rows(report: Report) -> list[tuple[str, str]]:
     t = report.totals
+    formulas = report.symbolic["totals"] if report.symbolic else {}
+
+    def count(value: int | None, key: str, unit: str) -> str:
+        if value is None and formulas.get(key):
+            return f"{symbolic.readable(formulas[key])} {unit}"
+        return "?" if value is None else f"{si(value)}{unit} ({value:,})"
+
     rows = [
         ("nodes", str(t.nodes)),
-        ("MACs", f"{si(t.macs)}MAC ({t.macs:,})"),
-        ("FLOPs", f"{si(t.flops)}FLOP ({t.flops:,})"),
+        ("MACs", count(t.macs, "macs", "MAC")),
+        ("FLOPs", count(t.flops, "flops", "FLOP")),
         ("params", f"{si(t.params)} ({t.params:,})"),
         ("param bytes", binary_bytes(t.param_bytes)),
-        ("activation bytes", binary_bytes(t.activation_bytes)),
+        ("activation bytes", binary_bytes(t.activation_bytes) if t.activation_bytes is not None or not
+         formulas.get("activation_bytes") else f"{symbolic.readable(formulas['activation_bytes'])} B"),
         ("peak memory bytes", binary_bytes(t.peak_memory_bytes)),
     ]
+    if report.symbolic:
+        names = list(report.symbolic["symbols"])
+        rows.append(("unbound dims", f"{', '.join(names)}: bind with --dim {names[0]}=N (or `onnxcost sweep`)"))
     if t.unknown_cost_nodes:
         rows.append(("unknown-cost nodes", f"{t.unknown_cost_nodes} (totals count known nodes only)"))
     if t.profile is not None:

@@ -12,7 +12,7 @@ import onnx
 
 from . import arena as arena_mod
 from . import costs as costs_mod
-from . import dtypes, graph, load, memory, ops, shapes
+from . import dtypes, graph, load, memory, ops, shapes, symbolic
 from . import schedule as schedule_mod
 from . import training as training_mod
 from .errors import ConfigError, ModelError
@@ -36,14 +36,14 @@ class ModelInfo:
 class TensorSpec:
     name: str
     dtype: str
-    shape: list[int] | None
+    shape: list[int | str] | None  # a symbolic dim is its formula
 
 
 @dataclass
 class Totals:
     nodes: int
-    macs: int  # sum over nodes whose cost is known; see unknown_cost_nodes
-    flops: int
+    macs: int | None  # sum over nodes whose cost is known (see unknown_cost_nodes); None: a formula (`symbolic`)
+    flops: int | None
     params: int  # distinct weight tensors, each counted once however many nodes read it
     param_bytes: int
     activation_bytes: int | None
@@ -76,7 +76,7 @@ class NodeReport:
     domain: str
     inputs: list[str]
     outputs: list[str]
-    output_shapes: list[list[int] | None]
+    output_shapes: list[list[int | str] | None]
     output_dtypes: list[str]
     macs: int | None
     flops: int | None
@@ -91,6 +91,8 @@ class NodeReport:
     latency_us: float | None = None  # roofline estimate on the profile
     upper_bound: bool = False  # macs/flops are an upper bound: the true figure depends on run-time data
     branch: str | None = None  # an If: the branch counted ("then", "else", or "max" when data decides)
+    macs_expr: str | None = None  # with unbound dims: the formula where macs is null
+    flops_expr: str | None = None
     subgraph: list[dict[str, Any]] = field(default_factory=list)  # control flow: inner nodes by path, per run
 
 
@@ -124,6 +126,8 @@ class Report:
     memory: MemoryInfo | None = None
     training: training_mod.TrainingEstimate | None = None
     graph: graph.Graph | None = field(default=None, repr=False)
+    #: with unbound dims: {"symbols": {name: {"dim", "input", "axis"}}, "totals": {metric: expression}}
+    symbolic: dict[str, Any] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON contract `onnxcost.report/1`: other commands and outside tools read exactly this."""
@@ -140,6 +144,7 @@ class Report:
             "schedule_optimal": self.schedule_optimal,
             "memory": None if self.memory is None else asdict(self.memory),
             **({} if self.training is None else {"training": asdict(self.training)}),
+            **({} if self.symbolic is None else {"symbolic": self.symbolic}),
             "warnings": list(self.warnings),
         }
 
@@ -151,7 +156,21 @@ def _spec(name: str, tensors: Mapping[str, shapes.TensorInfo]) -> TensorSpec:
     t = tensors.get(name)
     if t is None:
         return TensorSpec(name, "unknown", None)
-    return TensorSpec(name, dtypes.name(t.dtype), None if t.shape is None else list(t.shape))
+    return TensorSpec(name, dtypes.name(t.dtype), _dims(t.shape))
+
+
+def _dims(shape: Sequence[Any] | None) -> list[int | str] | None:
+    """A shape for JSON: ints, and a symbolic dim as its formula (like ONNX's dim_param)."""
+    return None if shape is None else [str(d) if symbolic.is_symbolic(d) else int(d) for d in shape]
+
+
+def _plain(v: Any) -> Any:
+    """A count for `totals` and nodes: the int, or None where it is a formula."""
+    return None if symbolic.is_symbolic(v) else v
+
+
+def _formula(v: Any) -> str | None:
+    return symbolic.text(v) if symbolic.is_symbolic(v) else None
 
 
 def _check_arguments(model: object, dims: object, input_shapes: object, schedule: object, budget: object,
@@ -227,14 +246,21 @@ def analyze(
     if strict:
         _require_known(g, node_costs, cost_warnings)
 
-    mem = _memory(g, schedule, schedule_budget, inplace, arena)
-    if mem is None:
+    symbolic_sizes = bool(shaped.symbols) and any(symbolic.is_symbolic(t.nbytes) for t in g.tensors.values())
+    mem = None if symbolic_sizes else _memory(g, schedule, schedule_budget, inplace, arena)
+    if symbolic_sizes:
+        warnings.append("peak memory needs every dim bound (the minimum-peak order depends on their values); "
+                        "activation bytes are a formula")
+    elif mem is None:
         warnings.append("some activation shapes are unknown: activation and peak memory are unknown")
     elif schedule == "optimal" and not mem.optimal:
         warnings.append(f"the minimum-peak schedule was not proven within --schedule-budget {schedule_budget:g} s; "
                         "the peak is that of the best heuristic order (never above the file order's)")
 
     hw = load_profile(profile) if isinstance(profile, str) else profile
+    if hw is not None and any(symbolic.any_symbolic((c.flops, c.input_bytes, c.output_bytes)) for c in node_costs):
+        warnings.append("a latency estimate needs every dim bound; bind them with --dim")
+        hw = None
     estimates = estimate_latency(g, node_costs, hw) if hw is not None else [None] * len(g.nodes)
     nodes: list[NodeReport] = []
     by_op: dict[str, OpTypeTotals] = {}
@@ -242,10 +268,11 @@ def analyze(
         outs = [g.tensors.get(o) if o else None for o in n.outputs]
         nodes.append(NodeReport(
             name=n.name, op_type=n.op_type, domain=n.domain, inputs=list(n.inputs), outputs=list(n.outputs),
-            output_shapes=[None if t is None or t.shape is None else list(t.shape) for t in outs],
+            output_shapes=[None if t is None else _dims(t.shape) for t in outs],
             output_dtypes=[dtypes.name(t.dtype) if t is not None else "unknown" for t in outs],
-            macs=c.macs, flops=c.flops, params=c.params, param_bytes=c.param_bytes,
-            input_bytes=c.input_bytes, output_bytes=c.output_bytes, folded=n.folded,
+            macs=_plain(c.macs), flops=_plain(c.flops), params=c.params, param_bytes=c.param_bytes,
+            input_bytes=_plain(c.input_bytes), output_bytes=_plain(c.output_bytes), folded=n.folded,
+            macs_expr=_formula(c.macs), flops_expr=_formula(c.flops),
             op_class=None if e is None else e.op_class, bound=None if e is None else e.bound,
             arithmetic_intensity=None if e is None or e.arithmetic_intensity is None
             else round(e.arithmetic_intensity, 3),
@@ -256,14 +283,16 @@ def analyze(
         key = n.op_type if n.domain == "ai.onnx" else f"{n.domain}.{n.op_type}"
         agg = by_op.setdefault(key, OpTypeTotals(0, 0, 0, 0))
         agg.count += 1
-        agg.macs = None if agg.macs is None or c.macs is None else agg.macs + c.macs
-        agg.flops = None if agg.flops is None or c.flops is None else agg.flops + c.flops
+        agg.macs = None if agg.macs is None or _plain(c.macs) is None else agg.macs + (c.macs or 0)
+        agg.flops = None if agg.flops is None or _plain(c.flops) is None else agg.flops + (c.flops or 0)
         agg.params += c.params
 
+    macs, flops = sum(c.macs or 0 for c in node_costs), sum(c.flops or 0 for c in node_costs)
+    activations = _activation_formula(g) if symbolic_sizes else None
     totals = Totals(
         nodes=len(g.nodes),
-        macs=sum(c.macs or 0 for c in node_costs),
-        flops=sum(c.flops or 0 for c in node_costs),
+        macs=_plain(macs),
+        flops=_plain(flops),
         params=sum(weights.values()),
         param_bytes=sum(g.tensors[w].nbytes or 0 for w in weights),
         activation_bytes=None if mem is None else mem.timeline.total_bytes,
@@ -298,6 +327,13 @@ def analyze(
                                        for n, c in zip(g.nodes, node_costs, strict=True)],
                                       totals.param_bytes, totals.activation_bytes, model_batch,
                                       batch or model_batch, training)
+    symbolic_section: dict[str, Any] | None = None
+    if shaped.symbols:
+        exprs = {"macs": macs, "flops": flops, "activation_bytes": activations}
+        symbolic_section = {"symbols": {k: asdict(v) for k, v in shaped.symbols.items()},
+                            "totals": {k: _formula(v) if symbolic.is_symbolic(v) else v for k, v in exprs.items()}}
+        symbolic_section["totals"]["params"] = totals.params
+        symbolic_section["totals"]["peak_memory_bytes"] = totals.peak_memory_bytes
     proto = loaded.model
     info = ModelInfo(
         path=loaded.path, ir_version=int(proto.ir_version), opsets=dict(loaded.opsets),
@@ -309,7 +345,7 @@ def analyze(
         inputs=[_spec(i, g.tensors) for i in g.inputs],
         outputs=[_spec(o, g.tensors) for o in g.outputs],
         totals=totals, by_op_type=dict(sorted(by_op.items(), key=lambda kv: -(kv[1].macs or 0))),
-        nodes=nodes, warnings=warnings, graph=g,
+        nodes=nodes, warnings=warnings, graph=g, symbolic=symbolic_section,
         schedule=mem.names if mem is not None else [n.name for n in g.nodes],
         schedule_method=mem.method if mem is not None else "file",
         schedule_optimal=mem is not None and mem.optimal,
@@ -325,6 +361,13 @@ class _Memory:
     method: str
     optimal: bool
     info: MemoryInfo
+
+
+def _activation_formula(g: graph.Graph) -> Any:
+    """Bytes of every activation (graph inputs and the outputs of nodes that run), as a formula."""
+    names = set(g.inputs) | {o for n in g.nodes if not n.folded for o in n.outputs if o}
+    sizes = [g.tensors[t].nbytes for t in names if t in g.tensors]
+    return None if any(b is None for b in sizes) else sum(sizes)
 
 
 def _memory(g: graph.Graph, method: str, budget: float, inplace: bool, arena: bool) -> _Memory | None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import math
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -13,10 +14,11 @@ import numpy as np
 import onnx
 from onnx import helper, numpy_helper
 
-from . import attributes, dtypes, ops
+from . import attributes, dtypes, ops, symbolic
 from .errors import ConfigError, ModelError
 from .load import SMALL_TENSOR_ELEMENTS, LoadedModel
 from .ops import DEFAULT, NodeView, Shape, UnknownShape
+from .symbolic import SymbolInfo
 
 #: Largest tensor (in elements) whose value is computed or decoded; larger ones keep only their shape.
 VALUE_LIMIT = SMALL_TENSOR_ELEMENTS
@@ -66,6 +68,7 @@ class ShapeResult:
     attrs: list[dict[str, Any]]  # parsed attributes per node (model order)
     folded: list[bool]  # node computes only from constants (runtimes fold it at load time)
     warnings: list[str]
+    symbols: dict[str, SymbolInfo] = field(default_factory=dict)  # unbound dims, by symbol name
 
 
 #: More elements than any tensor can have (256 Ti): a dim or a size beyond it is a hostile or broken file.
@@ -73,7 +76,13 @@ MAX_ELEMENTS = 1 << 48
 
 
 def check_shape(shape: Shape, what: str, verb: str = "has") -> Shape:
-    """`shape` when it is one a tensor can have: no negative dim, fewer than MAX_ELEMENTS elements."""
+    """`shape` when it is one a tensor can have: no negative dim, fewer than MAX_ELEMENTS elements (checked
+    on the concrete dims; a symbolic dim is a positive integer by construction)."""
+    if any(symbolic.is_symbolic(d) for d in shape):
+        shape = tuple(symbolic.normal(d) for d in shape)
+        if any(symbolic.decide(d < 0) for d in shape):
+            raise ModelError(f"{what} {verb} negative dims {list(shape)}")
+        return shape
     if any(d < 0 for d in shape):
         raise ModelError(f"{what} {verb} negative dims {list(shape)}")
     if any(d >= MAX_ELEMENTS for d in shape) or math.prod(shape) >= MAX_ELEMENTS:
@@ -81,21 +90,33 @@ def check_shape(shape: Shape, what: str, verb: str = "has") -> Shape:
     return shape
 
 
+def _symbol_name(label: str, taken: set[str]) -> str:
+    """A dim's label as a symbol name sympy parses back: letters, digits and _, not starting with a digit."""
+    name = re.sub(r"\W", "_", label) or "dim"
+    if not name[0].isalpha():
+        name = f"d_{name}"
+    while name in taken:
+        name += "_"
+    return name
+
+
 def bind_inputs(
     loaded: LoadedModel, dims: Mapping[str, int], input_shapes: Mapping[str, Shape]
-) -> tuple[dict[str, TensorInfo], list[str]]:
-    """Graph inputs with every symbolic dim bound: by input_shapes, by dims, else 1 with a warning."""
+) -> tuple[dict[str, TensorInfo], list[str], dict[str, SymbolInfo]]:
+    """Graph inputs with their dims bound by input_shapes or dims; a dim left unbound is a symbol, named after
+    the file's dim name or <input>_<axis>."""
     g = loaded.graph
     init_names = {t.name for t in g.initializer}
     tensors: dict[str, TensorInfo] = {}
     warnings: list[str] = []
-    unbound: dict[str, list[str]] = {}
     known_inputs = {i.name for i in g.input if i.name not in init_names}
     for name in input_shapes:
         if name not in known_inputs:
             raise ConfigError(f"--input-shape names '{name}', which is not a graph input "
                               f"(inputs: {', '.join(sorted(known_inputs)) or 'none'})")
     used_dims: set[str] = set()
+    symbols: dict[str, SymbolInfo] = {}
+    names: dict[str, str] = {}  # dim label (its name in the file, or <input>_<axis>) -> symbol name
     for vi in g.input:
         if vi.name in init_names:
             continue
@@ -106,20 +127,26 @@ def bind_inputs(
                             "its size and the costs that depend on it are unknown")
             tensors[vi.name] = TensorInfo(vi.name, "input")
             continue
+        declared_rank = len(tt.shape.dim) if tt.HasField("shape") else None
         if vi.name in input_shapes:
-            shape = tuple(int(d) for d in input_shapes[vi.name])
+            shape: Shape = tuple(int(d) for d in input_shapes[vi.name])
+            if declared_rank is not None and len(shape) != declared_rank:
+                raise ConfigError(f"--input-shape {vi.name} has rank {len(shape)}; input '{vi.name}' has rank "
+                                  f"{declared_rank}")
         elif tt.HasField("shape"):
-            out = []
+            out: list[Any] = []
             for k, d in enumerate(tt.shape.dim):
-                if d.HasField("dim_value") and d.dim_value >= 0:
+                label = d.dim_param or f"{vi.name}_{k}"
+                if d.HasField("dim_value") and d.dim_value > 0:
                     out.append(int(d.dim_value))
-                elif d.dim_param and d.dim_param in dims:
-                    used_dims.add(d.dim_param)
-                    out.append(int(dims[d.dim_param]))
+                elif label in dims:
+                    used_dims.add(label)
+                    out.append(int(dims[label]))
                 else:
-                    label = d.dim_param or f"{vi.name}[{k}]"
-                    unbound.setdefault(label, []).append(vi.name)
-                    out.append(1)
+                    if label not in names:
+                        names[label] = _symbol_name(label, set(names.values()))
+                        symbols[names[label]] = SymbolInfo(d.dim_param or None, vi.name, k)
+                    out.append(symbolic.symbol(names[label]))
             shape = tuple(out)
         else:
             warnings.append(f"graph input '{vi.name}' declares no shape; costs that depend on it are "
@@ -128,19 +155,21 @@ def bind_inputs(
             continue
         check_shape(shape, f"graph input '{vi.name}'")
         tensors[vi.name] = TensorInfo(vi.name, "input", tt.elem_type, shape)
-    for label, names in unbound.items():
-        warnings.append(f"dim '{label}' of input(s) {', '.join(sorted(set(names)))} is not bound; "
-                        f"using 1 (bind it with --dim {label}=N or --input-shape)")
-    for name in dims:
-        if name not in used_dims:
-            warnings.append(f"--dim {name} matches no symbolic dim of the graph inputs")
+    unknown = sorted(set(dims) - used_dims)
+    if unknown:
+        has = sorted(set(names) | used_dims)
+        raise ConfigError(f"--dim {unknown[0]}: the model has no dim of that name (its dims: "
+                          f"{', '.join(has) or 'none, every dim is fixed'})")
+    if symbols:
+        warnings.append(f"dim(s) {', '.join(symbols)} left unbound: shapes and costs that depend on them are "
+                        f"formulas (bind them with --dim {next(iter(names))}=N)")
     for t in g.initializer:
         declared = check_shape(tuple(int(d) for d in t.dims), f"initializer '{t.name}'")
         tensors[t.name] = TensorInfo(t.name, "initializer", t.data_type, declared, proto=t)
     for st in g.sparse_initializer:
         declared = check_shape(tuple(int(d) for d in st.dims), f"sparse initializer '{st.values.name}'")
         tensors[st.values.name] = TensorInfo(st.values.name, "initializer", st.values.data_type, declared)
-    return tensors, warnings
+    return tensors, warnings, symbols
 
 
 def infer(
@@ -148,7 +177,7 @@ def infer(
     input_shapes: Mapping[str, Shape] | None = None,
 ) -> ShapeResult:
     """Propagate shapes, dtypes and small values through the graph in topological order."""
-    tensors, warnings = bind_inputs(loaded, dims or {}, input_shapes or {})
+    tensors, warnings, symbols = bind_inputs(loaded, dims or {}, input_shapes or {})
     nodes = loaded.graph.node
     attrs: list[dict[str, Any]] = [{} for _ in nodes]
     folded = [False] * len(nodes)
@@ -181,7 +210,7 @@ def infer(
                               from_shape=from_shape and is_const)
             info._value = value
             tensors[out_name] = info
-    return ShapeResult(tensors, attrs, folded, warnings)
+    return ShapeResult(tensors, attrs, folded, warnings, symbols)
 
 
 Out = tuple[Shape | None, int, np.ndarray | None]
@@ -213,6 +242,7 @@ def _infer_node(
             specs = definition.shape(view)
         except UnknownShape:
             specs = None
+        warnings += [f"node '{name}' ({op}): valid only when {c}" for c in dict.fromkeys(view.conditions)]
     values: list[np.ndarray] | None = None
     if definition is not None and definition.value is not None and _small(specs) and (
             definition.value_from_shapes or _values_known(ins)):
@@ -276,9 +306,11 @@ def _values_known(ins: list[TensorInfo | None]) -> bool:
 
 
 def _small(specs: list[tuple[Shape | None, int]] | None) -> bool:
+    """Every output's size is known, concrete and small enough to compute."""
     if specs is None:
         return True
-    return all(s is not None and math.prod(s) <= VALUE_LIMIT for s, _ in specs)
+    return all(s is not None and not any(symbolic.is_symbolic(d) for d in s) and math.prod(s) <= VALUE_LIMIT
+               for s, _ in specs)
 
 
 def _declared_shapes(graph: onnx.GraphProto) -> dict[str, tuple[Shape, int]]:
@@ -294,18 +326,34 @@ def _declared_shapes(graph: onnx.GraphProto) -> dict[str, tuple[Shape, int]]:
 def _onnx_fallback(
     node: onnx.NodeProto, ins: list[TensorInfo | None], opsets: dict[str, int]
 ) -> list[tuple[Shape | None, int]] | None:
-    """ONNX's own inference on a one-node model, for ops without a rule here."""
+    """ONNX's own inference on a one-node model, for ops without a rule here. Symbolic dims go in as named
+    dim_params and come back as the same expressions."""
     inputs, inits = [], []
+    params: dict[str, Any] = {}  # dim_param -> the symbolic dim it stands for
+
+    def dims(shape: Shape | None) -> list[Any] | None:
+        if shape is None:
+            return None
+        out: list[Any] = []
+        for d in shape:
+            if symbolic.is_symbolic(d):
+                key = next((k for k, v in params.items() if v == d), f"__onnxcost_{len(params)}")
+                params[key] = d
+                out.append(key)
+            else:
+                out.append(int(d))
+        return out
+
     for name, t in zip(node.input, ins, strict=False):
         if not name or t is None:
             continue
         if t.dtype == 0:
             return None
         v = t.value()
-        if v is not None and t.dtype != onnx.TensorProto.STRING:
+        if v is not None and t.dtype != onnx.TensorProto.STRING and not symbolic.any_symbolic(v):
             with contextlib.suppress(TypeError, ValueError):
                 inits.append(numpy_helper.from_array(np.asarray(v), name))
-        inputs.append(helper.make_tensor_value_info(name, t.dtype, None if t.shape is None else list(t.shape)))
+        inputs.append(helper.make_tensor_value_info(name, t.dtype, dims(t.shape)))
     outputs = [helper.make_empty_tensor_value_info(o) for o in node.output if o]
     graph = helper.make_graph([node], "one_node", inputs, outputs, initializer=inits)
     model = helper.make_model(graph, opset_imports=[
@@ -320,7 +368,8 @@ def _onnx_fallback(
     for vi in list(inferred.graph.output) + list(inferred.graph.value_info):
         tt = vi.type.tensor_type
         shape: Shape | None = None
-        if tt.HasField("shape") and all(d.HasField("dim_value") for d in tt.shape.dim):
-            shape = tuple(int(d.dim_value) for d in tt.shape.dim)
+        if tt.HasField("shape") and all(d.HasField("dim_value") or d.dim_param in params for d in tt.shape.dim):
+            shape = tuple(int(d.dim_value) if d.HasField("dim_value") else params[d.dim_param]
+                          for d in tt.shape.dim)
         found[vi.name] = (shape, tt.elem_type)
     return [found.get(o, (None, 0)) for o in node.output]

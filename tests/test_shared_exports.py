@@ -5,8 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+import sympy
 
 import onnxcost
+from onnxcost import symbolic
 
 CLASSIFIERS = ["resnet34", "mobilenet_v3_small", "shufflenet_v2_x0_5", "efficientnet_b1", "vit_b_32",
                "swin_s", "densenet161", "regnet_x_400mf", "mnasnet0_5", "squeezenet1_0", "vgg11_bn",
@@ -52,8 +54,11 @@ def test_gru_bidirectional_dynamic_dims(shared_models: Path, truth: dict) -> Non
     assert rep2.totals.macs == 2 * rep.totals.macs
 
 
-def test_unbound_dims_default_to_one_with_warning(shared_models: Path) -> None:
+def test_unbound_dims_stay_symbolic_with_a_warning(shared_models: Path, truth: dict) -> None:
     rep = onnxcost.analyze(shared_models / "gru_bidir.onnx")
-    assert rep.inputs[0].shape == [1, 1, 64]
-    assert any("'batch'" in w and "--dim batch=" in w for w in rep.warnings)
-    assert any("'steps'" in w for w in rep.warnings)
+    assert rep.inputs[0].shape == ["batch", "steps", 64]
+    assert rep.totals.macs is None and rep.symbolic is not None
+    assert any("batch, steps" in w and "--dim batch=" in w for w in rep.warnings)
+    # the formula at batch 1, 20 steps is the published count
+    assert symbolic.evaluate(sympy.sympify(rep.symbolic["totals"]["macs"]), {"batch": 1, "steps": 20}) == (
+        truth["gru_bidir"]["macs_batch1_steps20"])

@@ -7,7 +7,7 @@ Around them: the scale (1 FLOP per score), an optional mask or bias (1), and sof
 
 from __future__ import annotations
 
-from .. import dtypes
+from .. import dtypes, symbolic
 from .core import (
     DEFAULT,
     HEAD_ATTRS,
@@ -174,9 +174,8 @@ def _gqa_dims(n: NodeView) -> tuple[int, int, int, int, int, int, int, bool]:
     packed = not n.has_input(1)
     hd = q[2] // (heads + 2 * kv_heads) if packed else q[2] // heads
     past = n.input_shape(3)[2] if n.has_input(3) else 0
-    total = n.value(6)
-    if total is not None and total.size == 1:
-        return q[0], heads, kv_heads, q[1], hd, past, int(total.reshape(-1)[0]), False
+    if n.value(6) is not None:
+        return q[0], heads, kv_heads, q[1], hd, past, n.scalar(6), False
     # Unknown total length: the keys are at most the past buffer plus the new ones.
     return q[0], heads, kv_heads, q[1], hd, past, past + q[1], True
 
@@ -185,7 +184,7 @@ def _gqa_shape(n: NodeView) -> list[Spec]:
     b, heads, kv_heads, s, hd, past, total, bound = _gqa_dims(n)
     if bound:
         raise UnknownShape("total_sequence_length unknown: present length unknown")
-    present = max(past, total)  # a shared past/present buffer keeps its maximum length
+    present = symbolic.smax(past, total)  # a shared past/present buffer keeps its maximum length
     return [((b, s, heads * hd), n.dtype(0)), ((b, kv_heads, present, hd), n.dtype(0)),
             ((b, kv_heads, present, hd), n.dtype(0))]
 
@@ -206,9 +205,8 @@ def _dmmha_dims(n: NodeView) -> tuple[int, int, int, int, int, bool]:
     k = n.input_shape(1)
     if len(k) == 4:  # cross attention over projected keys [B, N, L, H]
         return q[0], heads, q[1], k[2], hd, False
-    past = n.value(7)
-    if past is not None and past.size == 1:
-        return q[0], heads, q[1], int(past.reshape(-1)[0]) + q[1], hd, False
+    if n.value(7) is not None:
+        return q[0], heads, q[1], n.scalar(7) + q[1], hd, False
     max_len = n.input_shape(5)[2] if n.has_input(5) else q[1]
     return q[0], heads, q[1], max_len, hd, True  # at most the whole cache buffer
 

@@ -9,7 +9,8 @@ from collections.abc import Sequence
 
 from ..einsum import parse_einsum
 from ..errors import ModelError
-from .core import DEFAULT, Cost, NodeView, OpDef, Shape, Spec, Traits, broadcast
+from ..symbolic import decide
+from .core import DEFAULT, Cost, NodeView, OpDef, Shape, Spec, Traits, UnknownShape, broadcast
 
 FAMILY = "contractions"
 
@@ -49,13 +50,19 @@ def window_out(n: NodeView, spatial: Shape, kernel: Sequence[int], ceil: bool = 
             o = -(-spatial[i] // strides[i])
         else:
             total = spatial[i] + (0 if auto_pad == "VALID" else pads[i] + pads[i + rank]) - eff
-            if total < 0:
+            too_small = decide(total < 0)
+            if too_small:
                 raise n.fail(f"window of size {eff} is larger than padded input dim {total + eff} "
                              f"on spatial axis {i}")
+            if too_small is None:  # symbolic: a condition on the dims, checked once they are bound
+                n.conditions.append(f"{total + eff} >= {eff}")
             if ceil:
                 o = -(-total // strides[i]) + 1
                 # The last window must start inside the input or the left padding (onnxruntime, PyTorch).
-                if (o - 1) * strides[i] >= spatial[i] + (pads[i] if auto_pad != "VALID" else 0):
+                past_end = decide((o - 1) * strides[i] >= spatial[i] + (pads[i] if auto_pad != "VALID" else 0))
+                if past_end is None:
+                    raise UnknownShape("ceil_mode over a symbolic dim")
+                if past_end:
                     o -= 1
             else:
                 o = total // strides[i] + 1

@@ -12,6 +12,7 @@ import numpy as np
 import onnx
 
 from ..errors import ModelError
+from ..symbolic import is_symbolic, normal
 
 Shape = tuple[int, ...]
 Spec = tuple[Shape | None, int]  # (shape, ONNX element type)
@@ -50,6 +51,9 @@ class NodeView:
     n_out: int
     output_shapes: tuple[Shape | None, ...] = ()
     value_of: Callable[[int], np.ndarray | None] = field(default=lambda i: None, repr=False, compare=False)
+    #: where symbolic dims make a check undecidable, the condition the model needs ("height >= 7"); the
+    #: shapes stage reports them as warnings
+    conditions: list[str] = field(default_factory=list, repr=False, compare=False)
 
     def has_input(self, i: int) -> bool:
         return i < len(self.present) and self.present[i]
@@ -94,8 +98,17 @@ class NodeView:
         return np.asarray(v)
 
     def ints(self, i: int) -> list[int]:
-        """Integer values of input i (shape targets, axes, pads); raises UnknownShape when not known."""
-        return [int(x) for x in self.array(i).reshape(-1)]
+        """Integer values of input i (shape targets, axes, pads), symbolic dims among them where a shape chain
+        carries one; raises UnknownShape when not known."""
+        return [_int(x) for x in self.array(i).reshape(-1)]
+
+    def scalar(self, i: int) -> Any:
+        """The one value of input i (an int, a float, or a symbolic dim); raises UnknownShape when unknown."""
+        v = self.array(i)
+        if v.size != 1:
+            raise self.fail(f"input {i} must hold one value, has {v.size}")
+        x = v.reshape(-1)[0]
+        return normal(x) if is_symbolic(x) else x.item()
 
     def axes(self, index: int, rank: int) -> list[int] | None:
         """Axes from the `axes` attribute (older opsets) or input `index`, normalised to [0, rank)."""
@@ -112,6 +125,10 @@ class NodeView:
 
     def fail(self, message: str) -> ModelError:
         return ModelError(f"node '{self.name}' ({self.op_type}): {message}")
+
+
+def _int(x: Any) -> Any:
+    return normal(x) if is_symbolic(x) else int(x)
 
 
 ShapeFn = Callable[[NodeView], list[Spec]]
@@ -203,13 +220,19 @@ HEAD_ATTRS = {"num_heads": INT, "kv_num_heads": INT, "qkv_hidden_sizes": INTS, "
 # --- helpers the family modules share --------------------------------------------------------------------
 
 
-def broadcast(shapes: Sequence[Shape]) -> Shape:
-    """Numpy-style multidirectional broadcasting, as ONNX defines it."""
+def broadcast(shapes: Sequence[Shape], conditions: list[str] | None = None) -> Shape:
+    """Numpy-style multidirectional broadcasting, as ONNX defines it. Two different symbolic dims broadcast
+    only if they are equal: the simpler one is taken and the equality is added to `conditions`."""
     rank = max((len(s) for s in shapes), default=0)
     out = []
     for i in range(rank):
         dims = {s[len(s) - rank + i] for s in shapes if len(s) - rank + i >= 0}
         dims.discard(1)
+        if len(dims) > 1 and conditions is not None and any(is_symbolic(d) for d in dims):
+            ordered = sorted(dims, key=lambda d: (is_symbolic(d), d.count_ops() if is_symbolic(d) else 0,  # type: ignore[attr-defined]
+                                                  str(d)))
+            conditions.extend(f"{d} = {ordered[0]}" for d in ordered[1:])
+            dims = {ordered[0]}
         if len(dims) > 1:
             raise ModelError(f"shapes {' and '.join(str(list(s)) for s in shapes)} do not broadcast")
         out.append(dims.pop() if dims else 1)
@@ -217,9 +240,9 @@ def broadcast(shapes: Sequence[Shape]) -> Shape:
 
 
 def bcast(node: NodeView, shapes: Sequence[Shape]) -> Shape:
-    """broadcast() with the node named in the error."""
+    """broadcast() with the node named in the error, and its symbolic conditions recorded on the node."""
     try:
-        return broadcast(shapes)
+        return broadcast(shapes, node.conditions)
     except ModelError as exc:
         raise node.fail(str(exc)) from None
 

@@ -9,8 +9,21 @@ from collections.abc import Callable
 
 import numpy as np
 
-from .. import dtypes
-from .core import DEFAULT, Cost, NodeView, OpDef, Spec, Traits, ValueFn, bcast, no_work, per_output_element, same_shape
+from .. import dtypes, symbolic
+from .core import (
+    DEFAULT,
+    Cost,
+    NodeView,
+    OpDef,
+    Spec,
+    Traits,
+    UnknownShape,
+    ValueFn,
+    bcast,
+    no_work,
+    per_output_element,
+    same_shape,
+)
 
 FAMILY = "elementwise"
 
@@ -77,10 +90,28 @@ def _keep(like: np.ndarray, out: np.ndarray) -> np.ndarray:
 
 def _numpy_binary(fn: Callable[[np.ndarray, np.ndarray], np.ndarray]) -> ValueFn:
     def value(n: NodeView) -> list[np.ndarray]:
-        a = n.array(0)
-        return [_keep(a, np.asarray(fn(a, n.array(1))))]
+        a, b = n.array(0), n.array(1)
+        if a.dtype == object or b.dtype == object:
+            return [_symbolic_binary(n.op_type, fn, a, b)]
+        return [_keep(a, np.asarray(fn(a, b)))]
 
     return value
+
+
+def _symbolic_binary(op: str, fn: Callable[[np.ndarray, np.ndarray], np.ndarray], a: np.ndarray,
+                     b: np.ndarray) -> np.ndarray:
+    """Shape arithmetic on symbolic dims: sums and products stay expressions; a comparison is known only
+    where the symbols' positivity settles it."""
+    if op in ("Equal", "Less", "Greater", "LessOrEqual", "GreaterOrEqual"):
+        out = symbolic.compare(op, a, b)
+        if out is None:
+            raise UnknownShape(f"{op} of symbolic dims")
+        return out
+    if op not in ("Add", "Sub", "Mul"):
+        raise UnknownShape(f"{op} of symbolic dims")
+    result = np.asarray(fn(a.astype(object), b.astype(object)), dtype=object)
+    result.reshape(-1)[:] = [symbolic.normal(v) for v in result.reshape(-1)]
+    return result
 
 
 def _numpy_unary(fn: Callable[[np.ndarray], np.ndarray]) -> ValueFn:
@@ -93,6 +124,10 @@ def _numpy_unary(fn: Callable[[np.ndarray], np.ndarray]) -> ValueFn:
 
 def _div(n: NodeView) -> list[np.ndarray]:
     a, b = n.array(0), n.array(1)
+    if a.dtype == object or b.dtype == object:  # symbolic dims are positive: truncation is floor division
+        out = np.asarray(a.astype(object) // b.astype(object), dtype=object)
+        out.reshape(-1)[:] = [symbolic.normal(v) for v in out.reshape(-1)]
+        return [out]
     if a.dtype.kind in "iu":  # C-style integer division truncates toward zero, as onnxruntime does
         q = np.abs(a) // np.abs(b)
         return [(q * np.sign(a) * np.sign(b)).astype(a.dtype)]

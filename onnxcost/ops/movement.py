@@ -4,12 +4,13 @@ unless stated; their cost is the bytes they move. Value functions make shape ari
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import numpy as np
 import onnx
 from onnx import numpy_helper
 
-from .. import dtypes
+from .. import dtypes, symbolic
 from .core import (
     DEFAULT,
     Cost,
@@ -74,8 +75,13 @@ def reshape_target(n: NodeView, x: Shape, target: list[int]) -> Shape:
     allowzero = n.attr("allowzero", 0)
     out = [x[i] if (t == 0 and not allowzero and i < len(x)) else t for i, t in enumerate(target)]
     total = math.prod(x)
-    if out.count(-1) > 1 or any(d < -1 for d in out):
+    if out.count(-1) > 1 or any(symbolic.decide(d < -1) for d in out):
         raise n.fail(f"shape {target} has more than one -1 or a negative dim")
+    if symbolic.any_symbolic([*out, total]):
+        if -1 in out:  # the model is valid only where the division is exact: sympy keeps floor() otherwise
+            known = math.prod(d for d in out if d != -1)
+            out[out.index(-1)] = symbolic.normal(total // known)
+        return tuple(symbolic.normal(d) for d in out)
     if -1 in out:
         known = math.prod(d for d in out if d != -1)
         if known == 0 or total % known:
@@ -217,6 +223,23 @@ def _slice_params(n: NodeView) -> list[tuple[int, int, int, int]]:
     return list(zip(starts, ends, axes, steps, strict=False))
 
 
+def slice_length(start: Any, end: Any, step: int, dim: Any) -> Any:
+    """The length of ONNX Slice's range along one axis, for ints or symbolic dims (positive steps)."""
+    if not symbolic.any_symbolic((start, end, step, dim)):
+        return len(range(*slice(*clamp_slice(start, end, step, dim)).indices(dim)))
+    if symbolic.is_symbolic(step) or step < 0:
+        raise UnknownShape("a slice of a symbolic dim with a negative or symbolic step")
+
+    def bound(v: Any) -> Any:
+        negative = symbolic.decide(v < 0)
+        if negative is None:
+            raise UnknownShape("a slice bound of unknown sign")
+        return symbolic.smax(0, symbolic.smin(v + dim if negative else v, dim))
+
+    lo, hi = bound(start), bound(end)
+    return symbolic.smax(0, -((lo - hi) // step))
+
+
 def _slice(n: NodeView) -> list[Spec]:
     x = n.input_shape(0)
     out = list(x)
@@ -224,7 +247,7 @@ def _slice(n: NodeView) -> list[Spec]:
         if not -len(x) <= a < len(x):
             raise n.fail(f"axis {a} is out of range for rank {len(x)}")
         ax = a % len(x)
-        out[ax] = len(range(*slice(*clamp_slice(s, e, st, x[ax])).indices(x[ax])))
+        out[ax] = slice_length(s, e, st, x[ax])
     return [(tuple(out), n.dtype(0))]
 
 
@@ -299,11 +322,11 @@ def _shape(n: NodeView) -> list[Spec]:
 def _shape_value(n: NodeView) -> list[np.ndarray]:
     dims = n.input_shape(0)
     start, end = n.attr("start", 0), n.attr("end", len(dims))
-    return [np.array(dims[start:end], dtype=np.int64)]
+    return [symbolic.int_array(dims[start:end])]
 
 
 def _size_value(n: NodeView) -> list[np.ndarray]:
-    return [np.array(n.in_elems(0), dtype=np.int64)]
+    return [symbolic.int_array([n.in_elems(0)]).reshape(())]
 
 
 def fill_value(n: NodeView) -> np.ndarray:
@@ -327,23 +350,20 @@ def _constant_of_shape_value(n: NodeView) -> list[np.ndarray]:
     return [np.full(tuple(n.ints(0)), scalar, dtype=scalar.dtype)]
 
 
-def _scalar(n: NodeView, i: int) -> int | float:
-    v = n.array(i)
-    if v.size != 1:
-        raise n.fail(f"input {i} must be a scalar, has {v.size} values")
-    return v.reshape(-1)[0].item()
-
-
 def _range(n: NodeView) -> list[Spec]:
-    start, limit, delta = (_scalar(n, i) for i in range(3))
+    start, limit, delta = (n.scalar(i) for i in range(3))
     if delta == 0:
         raise n.fail("delta is zero")
+    if symbolic.any_symbolic((start, limit, delta)):  # ceil((limit - start) / delta) as floor arithmetic
+        return [((symbolic.smax(-((start - limit) // delta), 0),), n.dtype(0))]
     return [((max(math.ceil((limit - start) / delta), 0),), n.dtype(0))]
 
 
 def _range_value(n: NodeView) -> list[np.ndarray]:
     _range(n)
-    return [np.arange(_scalar(n, 0), _scalar(n, 1), _scalar(n, 2)).astype(n.array(0).dtype)]
+    if any(symbolic.is_symbolic(n.scalar(i)) for i in range(3)):
+        raise UnknownShape("a range over a symbolic length")
+    return [np.arange(n.scalar(0), n.scalar(1), n.scalar(2)).astype(n.array(0).dtype)]
 
 
 def _nonzero(n: NodeView) -> list[Spec]:
@@ -361,7 +381,13 @@ def _cast(n: NodeView) -> list[Spec]:
 
 
 def _cast_value(n: NodeView) -> list[np.ndarray]:
-    return [n.array(0).astype(dtypes.to_numpy(int(n.attrs["to"])))]
+    target = dtypes.to_numpy(int(n.attrs["to"]))
+    data = n.array(0)
+    if data.dtype == object and symbolic.any_symbolic(data):
+        if target.kind in "iu":
+            return [data]  # symbolic dims cast between integer types stay the same expressions
+        raise UnknownShape("a symbolic dim cast to a non-integer type")
+    return [data.astype(target)]
 
 
 def _cast_like_value(n: NodeView) -> list[np.ndarray]:

@@ -111,8 +111,17 @@ def _fused_matmul_geometry(n: NodeView) -> tuple[int, int]:
     return matmul_geometry(n, _transposed(n.input_shape(0), n.attr("transA", 0))[-1])
 
 
+def _nbits_sizes(n: NodeView) -> tuple[int, int]:
+    """K and N, which must be positive."""
+    k, cols = int(n.attr("K", 0)), int(n.attr("N", 0))
+    if k < 1 or cols < 1 or int(n.attr("bits", 4)) not in (2, 3, 4, 5, 6, 7, 8):
+        raise n.fail(f"K={k}, N={cols} and bits={n.attr('bits', 4)} must be positive (bits 2 to 8)")
+    return k, cols
+
+
 def _matmul_nbits_shape(n: NodeView) -> list[Spec]:
     """A [..., K] x block-quantised B (N, k_blocks, blob) -> [..., N]."""
+    _nbits_sizes(n)
     a = n.input_shape(0)
     if not a or a[-1] != int(n.attrs["K"]):
         raise n.fail(f"input's last dim {a[-1] if a else None} differs from attribute K={n.attrs['K']}")
@@ -122,14 +131,15 @@ def _matmul_nbits_shape(n: NodeView) -> list[Spec]:
 def _matmul_nbits_cost(n: NodeView) -> Cost:
     """[..., K] x dequantised [K, N]: ∏rows·K·N MACs; dequantising costs 2 FLOPs per weight (code - zero
     point, times scale), and a bias 1 per output element."""
-    k, cols = int(n.attr("K")), int(n.attr("N"))
+    k, cols = _nbits_sizes(n)
     macs = n.out_elems() * k
     return Cost(macs, 2 * macs + 2 * k * cols + (n.out_elems() if n.has_input(5) else 0))
 
 
 def _matmul_nbits_params(n: NodeView) -> dict[int, int]:
     """The packed codes stand for K·N weights; scales, zero points and group indices are not parameters."""
-    return {1: int(n.attr("K", 0)) * int(n.attr("N", 0)), 2: 0, 3: 0, 4: 0}
+    k, cols = _nbits_sizes(n)
+    return {1: k * cols, 2: 0, 3: 0, 4: 0}
 
 
 def _skip_layernorm_shape(n: NodeView) -> list[Spec]:

@@ -189,11 +189,18 @@ def _dq_lstm_shape(n: NodeView) -> list[Spec]:
     return [(y, n.dtype(0)), (state, n.dtype(0)), (state, n.dtype(0))]
 
 
+def _bits(n: NodeView) -> int:
+    bits = int(n.attr("bits", 4))
+    if bits not in (2, 4, 8):
+        raise n.fail(f"bits={bits} (2, 4 or 8)")
+    return bits
+
+
 def _gather_block_quantized(n: NodeView) -> list[Spec]:
     """Rows of a block-quantised table: data's shape with the gathered axis replaced by the indices' shape, the
     quantised axis counted in elements (sub-byte codes packed into uint8), the scales' type."""
     data, idx = list(n.input_shape(0)), n.input_shape(1)
-    bits = int(n.attr("bits", 4))
+    bits = _bits(n)
     q_axis = int(n.attr("quantize_axis", len(data) - 1)) % len(data)
     if n.dtype(0) == dtypes.UINT8 and bits < 8:
         data[q_axis] *= 8 // bits
@@ -204,7 +211,7 @@ def _gather_block_quantized(n: NodeView) -> list[Spec]:
 def _gather_block_quantized_params(n: NodeView) -> dict[int, int]:
     """The packed table stands for its unpacked elements; scales and zero points are not parameters."""
     data = n.input_shape(0)
-    bits = int(n.attr("bits", 4))
+    bits = _bits(n)
     per_byte = 8 // bits if n.dtype(0) == dtypes.UINT8 and bits < 8 else 1
     return {0: math.prod(data) * per_byte, 2: 0, 3: 0}
 

@@ -1,0 +1,164 @@
+"""Symbolic dims: a dim the user did not bind stays a sympy symbol (a positive integer) through shapes, small
+values and costs, so a total is a formula, never a guess at 1. sympy is imported only when a symbol exists,
+so a model with every dim bound runs on plain ints at full speed.
+
+Rules compare dims in places (a window larger than its input, a reshape that must divide). `decide` answers
+such a comparison when the symbols' positivity settles it and returns None when only a value would."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+if TYPE_CHECKING:
+    import sympy
+
+#: A dim: an int, or a sympy expression in the unbound dims.
+Dim = Any
+
+
+@dataclass(frozen=True)
+class SymbolInfo:
+    """Where a symbol comes from: the dim's name in the file (None for an unnamed dim), input and axis."""
+
+    dim: str | None
+    input: str
+    axis: int
+
+
+def symbol(name: str) -> sympy.Symbol:
+    import sympy
+
+    return sympy.Symbol(name, integer=True, positive=True)
+
+
+def is_symbolic(x: object) -> bool:
+    """A sympy expression (with free symbols or not): anything that is neither an int nor a numpy integer."""
+    return not isinstance(x, (int, np.integer)) and hasattr(x, "free_symbols")
+
+
+def any_symbolic(values: object) -> bool:
+    if isinstance(values, np.ndarray):
+        return values.dtype == object and any(is_symbolic(v) for v in values.reshape(-1))
+    return any(is_symbolic(v) for v in values)  # type: ignore[attr-defined]
+
+
+def normal(x: Dim) -> Dim:
+    """A sympy integer becomes an int; anything else stays as it is."""
+    if is_symbolic(x) and getattr(x, "is_Integer", False):
+        return int(x)
+    return x
+
+
+def decide(cond: object) -> bool | None:
+    """The truth of a comparison of dims: a bool when it is settled (always, for ints), None when it depends
+    on the values of unbound dims."""
+    if isinstance(cond, (bool, np.bool_)):
+        return bool(cond)
+    import sympy
+
+    if cond is sympy.true:
+        return True
+    if cond is sympy.false:
+        return False
+    return None
+
+
+#: No dim reaches this (the shapes stage refuses larger tensors), so it is above every symbolic dim: Slice's
+#: INT64_MAX ends and the like compare without a condition.
+HUGE = 1 << 48
+
+
+def _compare_huge(a: Dim, b: Dim) -> bool | None:
+    """a >= b when one side is a concrete bound at least HUGE and the other symbolic."""
+    if not is_symbolic(a) and a >= HUGE and is_symbolic(b):
+        return True
+    if not is_symbolic(b) and b >= HUGE and is_symbolic(a):
+        return False
+    return None
+
+
+def smax(a: Dim, b: Dim) -> Dim:
+    """max() of two dims: sympy's Max when the unbound dims decide which is larger."""
+    if not is_symbolic(a) and not is_symbolic(b):
+        return max(a, b)
+    larger = _compare_huge(a, b)
+    larger = decide(a >= b) if larger is None else larger
+    if larger is None:
+        import sympy
+
+        return sympy.Max(a, b)
+    return a if larger else b
+
+
+def smin(a: Dim, b: Dim) -> Dim:
+    """min() of two dims, as `smax`."""
+    if not is_symbolic(a) and not is_symbolic(b):
+        return min(a, b)
+    larger = _compare_huge(a, b)
+    smaller = decide(a <= b) if larger is None else not larger
+    if smaller is None:
+        import sympy
+
+        return sympy.Min(a, b)
+    return a if smaller else b
+
+
+def text(expr: Dim) -> str:
+    """An expression as a string `sympy.sympify` parses back, expanded to a sum of monomials."""
+    import sympy
+
+    return str(sympy.expand(expr))
+
+
+def evaluate(expr: Dim, values: dict[str, int]) -> int:
+    """The value of `expr` with every symbol bound."""
+    if not is_symbolic(expr):
+        return int(expr)
+    return int(expr.subs({s: values[s.name] for s in expr.free_symbols}))
+
+
+def int_array(values: list[Dim] | tuple[Dim, ...]) -> np.ndarray:
+    """Dims as an int64 array, or an object array of ints and expressions when some are symbolic."""
+    if any(is_symbolic(v) for v in values):
+        out = np.empty(len(values), dtype=object)
+        out[:] = [normal(v) for v in values]
+        return out
+    return np.array(values, dtype=np.int64)
+
+
+def compare(op: str, a: np.ndarray, b: np.ndarray) -> np.ndarray | None:
+    """An element-wise comparison of shape values with symbols: booleans where every element is settled by
+    the symbols' positivity, else None (the value depends on the unbound dims)."""
+    import sympy
+
+    relation = {"Equal": sympy.Eq, "Less": sympy.Lt, "Greater": sympy.Gt, "LessOrEqual": sympy.Le,
+                "GreaterOrEqual": sympy.Ge}[op]
+    a, b = np.broadcast_arrays(a, b)
+    out = np.empty(a.shape, dtype=bool)
+    for k, (x, y) in enumerate(zip(a.reshape(-1), b.reshape(-1), strict=True)):
+        verdict = decide(relation(x, y))
+        if verdict is None:
+            return None
+        out.reshape(-1)[k] = verdict
+    return out
+
+
+def readable(expr: Dim, limit: int = 4) -> str:
+    """A short human formula: the terms of the expanded expression, highest degree first, coefficients in SI
+    units ("9.89 K·height·width + 2.1 M·height + …")."""
+    import sympy
+
+    from .units import si
+
+    terms = sympy.expand(expr).as_ordered_terms()
+    parts = []
+    for term in terms[:limit]:
+        coeff, rest = term.as_coeff_Mul()
+        factor = "" if rest == 1 else "·".join(str(f) for f in sympy.Mul.make_args(rest))
+        number = "" if coeff == 1 and factor else si(int(coeff) if coeff.is_Integer else float(coeff))
+        parts.append("·".join(p for p in (number.replace(" ", " "), factor) if p))
+    text = " + ".join(parts).replace("+ -", "− ")
+    return text + (" + …" if len(terms) > limit else "")
