@@ -328,6 +328,70 @@ def profiles() -> None:
     Console(width=None if sys.stdout.isatty() else 160).print(table)
 
 
+@app.command("sweep")
+def sweep_cmd(
+    model: ModelArg,
+    dim: Annotated[list[str], typer.Option("--dim", help="NAME=V1,V2,… to sweep (repeatable), or NAME=V to bind")],
+    input_shape: ShapeOpt = None,
+    fmt: Annotated[Format, typer.Option("--format", "-f", help="table, json, csv or markdown")] = Format.table,
+    profile: Annotated[str | None, typer.Option("--profile", help="Add a latency estimate per point")] = None,
+    plot: Annotated[Path | None, typer.Option("--plot", help="Draw MACs, peak memory, latency against a dim")]
+    = None,
+    memory: Annotated[bool, typer.Option("--memory/--no-memory", help="Peak memory per point (a schedule each)")]
+    = True,
+) -> None:
+    """Totals of MODEL over a grid of dim values: --dim seq=128,512,2048 --dim batch=1,8."""
+    import json
+
+    from . import formats
+    from .sweep import sweep
+
+    grid: dict[str, list[int]] = {}
+    fixed: dict[str, int] = {}
+    for item in dim:
+        name, sep, values = item.partition("=")
+        parts = [v.strip() for v in values.split(",")]
+        if not sep or not name.strip() or not all(_DIGITS.fullmatch(v) for v in parts):
+            raise ConfigError(f"--dim expects NAME=V1,V2,… with non-negative integers, got {item!r}")
+        if len(parts) == 1:
+            fixed[name.strip()] = int(parts[0])
+        else:
+            grid[name.strip()] = [int(v) for v in parts]
+    if input_shape:
+        raise ConfigError("sweep varies dims: bind other inputs with --dim, not --input-shape")
+    points = sweep(model, grid or {k: [v] for k, v in fixed.items()}, {} if not grid else fixed, profile, memory)
+    if plot is not None:
+        from .plots import sweep_png
+
+        sweep_png(points, plot)
+    if fmt is Format.json:
+        sys.stdout.write(json.dumps({"points": [{"dims": p.dims, "totals": p.totals} for p in points]}, indent=1)
+                         + "\n")
+        return
+    header = [*points[0].dims, *points[0].totals]
+    rows = [[str(v) for v in p.dims.values()] + ["" if v is None else str(v) for v in p.totals.values()]
+            for p in points]
+    if fmt is Format.csv:
+        sys.stdout.write(formats.csv_rows(header, rows))
+    elif fmt is Format.markdown:
+        sys.stdout.write(formats.markdown_rows(header, rows))
+    else:
+        from rich.table import Table
+
+        from .units import binary_bytes, si
+
+        table = Table(header_style="bold", title=f"{len(points)} points")
+        for col in header:
+            table.add_column(col, justify="right")
+        for p in points:
+            cells = [str(v) for v in p.dims.values()]
+            for key, v in p.totals.items():
+                cells.append(binary_bytes(v) if key.endswith("bytes") else "?" if v is None else
+                             f"{v:,.3f}" if key == "latency_ms" else si(v))
+            formats.add_row(table, *cells)
+        Console(width=None if sys.stdout.isatty() else 160).print(table)
+
+
 @app.command("ops")
 def ops_table(
     domain: Annotated[str | None, typer.Option("--domain", help="Only this domain (ai.onnx, ai.onnx.ml, "

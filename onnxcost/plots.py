@@ -91,3 +91,25 @@ def roofline_png(report: Report, profile: Profile, path: Path) -> None:
     ax.set_title(f"{report.model.path or report.model.graph_name} on {profile.name}")
     ax.legend(fontsize=7)
     _save(plt, fig, path)
+
+
+def sweep_png(points: list[Any], path: Path) -> None:
+    """MACs, peak memory and (with a profile) latency against the first swept dim, one line per value of the
+    others."""
+    plt = _pyplot()
+    keys = [k for k in ("macs", "peak_memory_bytes", "latency_ms") if any(p.totals.get(k) is not None for p in points)]
+    x_name = next(iter(points[0].dims))
+    fig, axes = plt.subplots(1, len(keys), figsize=(5 * len(keys), 3.6), squeeze=False)
+    groups: dict[tuple[tuple[str, int], ...], list[Any]] = {}
+    for p in points:
+        groups.setdefault(tuple((k, v) for k, v in p.dims.items() if k != x_name), []).append(p)
+    for ax, key in zip(axes[0], keys, strict=True):
+        for label, members in groups.items():
+            ax.plot([m.dims[x_name] for m in members], [m.totals.get(key) for m in members], marker="o",
+                    label=", ".join(f"{k}={v}" for k, v in label) or None)
+        ax.set_xlabel(x_name)
+        ax.set_title(key)
+        ax.grid(alpha=0.3)
+        if any(label for label in groups):
+            ax.legend(fontsize=8)
+    _save(plt, fig, path)

@@ -107,3 +107,17 @@ def test_unnamed_dims_get_input_axis_names_and_bind() -> None:
     assert onnxcost.analyze(model, dims={"x_0": 5}).totals.macs == 160
     with pytest.raises(onnxcost.ConfigError, match="x_0"):
         onnxcost.analyze(model, dims={"batch": 5})
+
+
+def test_sweep_points_equal_single_reports(tmp_path: object) -> None:
+    from onnxcost.sweep import sweep
+
+    model, _ = _symbolic("gpt2")
+    points = sweep(model, {"seq": [8, 33, 64]}, dims={"batch": 2}, profile="xeon-8480")
+    assert [p.dims for p in points] == [{"seq": s, "batch": 2} for s in (8, 33, 64)]
+    for p in points:
+        single = onnxcost.analyze(model, dims=p.dims, profile="xeon-8480", schedule_budget=1.0)
+        for key in ("macs", "flops", "activation_bytes", "params", "peak_memory_bytes", "latency_ms"):
+            assert p.totals[key] == getattr(single.totals, key), key
+    with pytest.raises(onnxcost.ConfigError, match="batch"):
+        sweep(model, {"seq": [8, 16]})  # batch neither swept nor bound
