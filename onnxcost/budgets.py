@@ -35,8 +35,8 @@ else:  # pragma: no cover
 #: Limits on report totals, and how each is written.
 COUNT_LIMITS = ("macs", "flops", "params", "param_bytes", "peak_memory_bytes", "activation_bytes",
                 "unknown_cost_nodes")
-OPTION_KEYS = ("profile", "dims", "input_shapes", "allowed_ops", "forbidden_ops", "opset", "allow_unknown",
-               "max_increase", "inplace", "schedule", "strict")
+OPTION_KEYS = ("profile", "dims", "input_shapes", "input_values", "allowed_ops", "forbidden_ops", "opset",
+               "allow_unknown", "max_increase", "inplace", "schedule", "strict")
 BUDGET_KEYS = (*COUNT_LIMITS, "latency_ms", *OPTION_KEYS)
 TOP_KEYS = ("baseline_dir", "max_increase", "allow_unknown", "budgets")
 
@@ -50,6 +50,7 @@ class Budget:
     profile: str | None = None
     dims: dict[str, int] = field(default_factory=dict)
     input_shapes: dict[str, list[int]] = field(default_factory=dict)
+    input_values: dict[str, list[float]] = field(default_factory=dict)
     allowed_ops: list[str] | None = None
     forbidden_ops: list[str] = field(default_factory=list)
     opset_min: int | None = None
@@ -85,6 +86,7 @@ class Config:
                     setattr(merged, key, getattr(b, key))
             merged.dims.update(b.dims)
             merged.input_shapes.update(b.input_shapes)
+            merged.input_values.update(b.input_values)
             merged.forbidden_ops = sorted(set(merged.forbidden_ops) | set(b.forbidden_ops))
             merged.allow_unknown = b.allow_unknown
             merged.strict = merged.strict or b.strict
@@ -183,6 +185,9 @@ def _budget(pattern: str, spec: Any, where: str) -> Budget:
         elif key == "input_shapes":
             b.input_shapes = {k: [_int(d, f"{name}.{k}") for d in _list(v, f"{name}.{k}")]
                               for k, v in _table(value, name).items()}
+        elif key == "input_values":
+            b.input_values = {k: [_number(x, f"{name}.{k}") for x in (v if isinstance(v, list) else [v])]
+                              for k, v in _table(value, name).items()}
         elif key in ("allowed_ops", "forbidden_ops"):
             ops = [_string(v, name) for v in _list(value, name)]
             if key == "allowed_ops":
@@ -213,6 +218,12 @@ def _budget(pattern: str, spec: Any, where: str) -> Budget:
     if "latency_ms" in b.limits and not b.profile:
         raise ConfigError(f"{where}: latency_ms needs a hardware 'profile'")
     return b
+
+
+def _number(value: Any, name: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or value != value:
+        raise ConfigError(f"{name}: expected a number, got {value!r}")
+    return value
 
 
 def _string(value: Any, name: str) -> str:

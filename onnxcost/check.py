@@ -51,7 +51,8 @@ class CheckResult:
 
 def analyze_for(model: Path, budget: Budget) -> Report:
     return analyze(model, dims=budget.dims, input_shapes=budget.input_shapes, schedule=budget.schedule,
-                   inplace=budget.inplace, profile=budget.profile, strict=budget.strict)
+                   inplace=budget.inplace, profile=budget.profile, strict=budget.strict,
+                   input_values=budget.input_values or None)
 
 
 def _limit_line(metric: str, value: float | None, limit: float) -> CheckLine:

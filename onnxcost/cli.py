@@ -43,6 +43,7 @@ class Optimizer(str, Enum):
 
 
 _DIGITS = re.compile(r"[0-9]+")
+_NUMBER = re.compile(r"-?[0-9]+(\.[0-9]*)?([eE][-+]?[0-9]+)?")
 
 
 def parse_dims(items: list[str] | None) -> dict[str, int]:
@@ -65,6 +66,18 @@ def parse_input_shapes(items: list[str] | None) -> dict[str, list[int]]:
         if not sep or not name or not all(_DIGITS.fullmatch(d.strip()) for d in dims):
             raise ConfigError(f"--input-shape expects NAME=1x3x224x224, got {item!r}")
         out[name] = [int(d) for d in dims]
+    return out
+
+
+def parse_input_values(items: list[str] | None) -> dict[str, list[float]]:
+    """['sr=16000', 'lengths=3,5'] -> {'sr': [16000], 'lengths': [3, 5]} (ints stay ints)."""
+    out: dict[str, list[float]] = {}
+    for item in items or []:
+        name, sep, value = item.rpartition("=")
+        parts = [v.strip() for v in value.split(",")] if value else []
+        if not sep or not name or not parts or not all(_NUMBER.fullmatch(v) for v in parts):
+            raise ConfigError(f"--input-value expects NAME=V[,V…] with numbers, got {item!r}")
+        out[name] = [int(v) if _DIGITS.fullmatch(v.lstrip("-")) else float(v) for v in parts]
     return out
 
 
@@ -123,6 +136,9 @@ def report(
     plot_roofline: Annotated[Path | None, typer.Option(
         "--plot-roofline", help="With --profile: write each node on the device's roofline as a PNG")] = None,
     strict: Annotated[bool, typer.Option("--strict", help="Any node of unknown cost is an error (exit 2)")] = False,
+    input_value: Annotated[list[str] | None, typer.Option(
+        "--input-value", help="NAME=V[,V…]: the value of a scalar or 1-D input (sample rate, length, flag)")]
+    = None,
 ) -> None:
     """Per-node and total MACs, FLOPs, parameters, bytes and peak memory of MODEL."""
     from . import formats
@@ -131,7 +147,7 @@ def report(
     rep = analyze(model, dims=parse_dims(dim), input_shapes=parse_input_shapes(input_shape),
                   schedule=schedule.value, schedule_budget=schedule_budget, inplace=inplace, arena=arena,
                   training=None if training is None else training.value, batch=batch, profile=profile,
-                  strict=strict)
+                  strict=strict, input_values=parse_input_values(input_value))
     warn(rep.warnings)
     if plot is not None:
         from .plots import memory_png

@@ -228,6 +228,7 @@ def analyze(
     batch: int | None = None,
     profile: str | Profile | None = None,
     strict: bool = False,
+    input_values: Mapping[str, Sequence[float]] | None = None,
 ) -> Report:
     """Analyse an ONNX model (path or ModelProto) and return its Report. Raises onnxcost.ModelError on
     input that cannot be analysed; what can still be analysed yields warnings in `report.warnings`.
@@ -236,10 +237,16 @@ def analyze(
     inplace: views alias their input and unary ops overwrite a dead input. arena: plan buffer offsets.
     training: an optimizer ("sgd", "momentum", "adam") to add a training estimate at `batch` (see training.py).
     profile: a hardware profile (name, TOML path or Profile) for a roofline latency per node (estimate.py).
-    strict: raise ModelError when any node's cost is unknown, instead of warning."""
+    strict: raise ModelError when any node's cost is unknown, instead of warning.
+    input_values: the values of scalar or 1-D inputs (a sample rate, a length): constants that fold, and
+      decide the If conditions that read them."""
     _check_arguments(model, dims, input_shapes, schedule, schedule_budget, batch, profile)
+    if input_values is not None and not (isinstance(input_values, Mapping) and all(
+            isinstance(v, Sequence) and not isinstance(v, str) and all(
+                isinstance(x, (int, float)) and not isinstance(x, bool) for x in v) for v in input_values.values())):
+        raise ConfigError(f"analyze(): input_values={input_values!r:.80} is not a mapping of names to numbers")
     loaded = load.load(model)
-    shaped = shapes.infer(loaded, dims, {k: tuple(v) for k, v in (input_shapes or {}).items()})
+    shaped = shapes.infer(loaded, dims, {k: tuple(v) for k, v in (input_shapes or {}).items()}, input_values)
     g = graph.build(loaded, shaped)
     node_costs, weights, cost_warnings = costs_mod.graph_costs(g)
     warnings = loaded.warnings + shaped.warnings + cost_warnings

@@ -6,7 +6,7 @@ from __future__ import annotations
 import contextlib
 import math
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -90,6 +90,18 @@ def check_shape(shape: Shape, what: str, verb: str = "has") -> Shape:
     return shape
 
 
+def _valued_input(name: str, elem_type: int, rank: int | None, values: Sequence[float]) -> TensorInfo:
+    """A graph input whose value the user gave (a sample rate, a length, a flag): a constant that folds, as
+    its value would at run time."""
+    if rank not in (None, 0, 1) or (rank == 0 and len(values) != 1):
+        raise ConfigError(f"--input-value {name}: the input has rank {rank}; give one value for a scalar, "
+                          "several for a 1-D input")
+    array = np.array(values if rank != 0 else values[0], dtype=dtypes.to_numpy(elem_type))
+    info = TensorInfo(name, "constant", elem_type, tuple(int(d) for d in array.shape))
+    info._value = array
+    return info
+
+
 def _symbol_name(label: str, taken: set[str]) -> str:
     """A dim's label as a symbol name sympy parses back: letters, digits and _, not starting with a digit."""
     name = re.sub(r"\W", "_", label) or "dim"
@@ -101,7 +113,8 @@ def _symbol_name(label: str, taken: set[str]) -> str:
 
 
 def bind_inputs(
-    loaded: LoadedModel, dims: Mapping[str, int], input_shapes: Mapping[str, Shape]
+    loaded: LoadedModel, dims: Mapping[str, int], input_shapes: Mapping[str, Shape],
+    input_values: Mapping[str, Sequence[float]] | None = None,
 ) -> tuple[dict[str, TensorInfo], list[str], dict[str, SymbolInfo]]:
     """Graph inputs with their dims bound by input_shapes or dims; a dim left unbound is a symbol, named after
     the file's dim name or <input>_<axis>."""
@@ -110,10 +123,11 @@ def bind_inputs(
     tensors: dict[str, TensorInfo] = {}
     warnings: list[str] = []
     known_inputs = {i.name for i in g.input if i.name not in init_names}
-    for name in input_shapes:
-        if name not in known_inputs:
-            raise ConfigError(f"--input-shape names '{name}', which is not a graph input "
-                              f"(inputs: {', '.join(sorted(known_inputs)) or 'none'})")
+    for flag, given in (("--input-shape", input_shapes), ("--input-value", input_values or {})):
+        for name in given:
+            if name not in known_inputs:
+                raise ConfigError(f"{flag} names '{name}', which is not a graph input "
+                                  f"(inputs: {', '.join(sorted(known_inputs)) or 'none'})")
     used_dims: set[str] = set()
     symbols: dict[str, SymbolInfo] = {}
     names: dict[str, str] = {}  # dim label (its name in the file, or <input>_<axis>) -> symbol name
@@ -154,6 +168,9 @@ def bind_inputs(
             tensors[vi.name] = TensorInfo(vi.name, "input", tt.elem_type)
             continue
         check_shape(shape, f"graph input '{vi.name}'")
+        if input_values and vi.name in input_values:
+            tensors[vi.name] = _valued_input(vi.name, tt.elem_type, declared_rank, input_values[vi.name])
+            continue
         tensors[vi.name] = TensorInfo(vi.name, "input", tt.elem_type, shape)
     unknown = sorted(set(dims) - used_dims)
     if unknown:
@@ -174,10 +191,10 @@ def bind_inputs(
 
 def infer(
     loaded: LoadedModel, dims: Mapping[str, int] | None = None,
-    input_shapes: Mapping[str, Shape] | None = None,
+    input_shapes: Mapping[str, Shape] | None = None, input_values: Mapping[str, Sequence[float]] | None = None,
 ) -> ShapeResult:
     """Propagate shapes, dtypes and small values through the graph in topological order."""
-    tensors, warnings, symbols = bind_inputs(loaded, dims or {}, input_shapes or {})
+    tensors, warnings, symbols = bind_inputs(loaded, dims or {}, input_shapes or {}, input_values)
     nodes = loaded.graph.node
     attrs: list[dict[str, Any]] = [{} for _ in nodes]
     folded = [False] * len(nodes)

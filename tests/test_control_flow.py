@@ -125,3 +125,33 @@ def test_if_missing_a_branch_is_one_clear_error() -> None:
     if_node.attribute.extend(keep)
     with pytest.raises(onnxcost.ModelError, match="else_branch"):
         onnxcost.analyze(model)
+
+
+def _vad_like() -> onnx.ModelProto:
+    """Silero VAD's pattern: If(sr == 16000) picks a branch; sr is a run-time input."""
+    cond = [helper.make_node("Equal", ["sr", "k16"], ["is16k"], name="eq")]
+    model = _if_model("input")
+    g = model.graph
+    del g.input[1]  # the bool input: the condition now comes from sr
+    g.input.append(helper.make_tensor_value_info("sr", TensorProto.INT64, []))
+    g.initializer.append(numpy_helper.from_array(np.array(16000, np.int64), "k16"))
+    g.node[0].input[0] = "is16k"
+    g.node.insert(0, cond[0])
+    return model
+
+
+def test_input_value_resolves_a_data_dependent_if(tmp_path: object, capsys: pytest.CaptureFixture[str]) -> None:
+    from onnxcost.cli import main
+
+    model = _vad_like()
+    rep = onnxcost.analyze(model)
+    assert rep.totals.upper_bound and rep.nodes[-1].branch == "max"
+    rep = onnxcost.analyze(model, input_values={"sr": [16000]})
+    node = rep.nodes[-1]
+    assert (node.branch, node.macs, rep.totals.upper_bound, rep.totals.unknown_cost_nodes) == ("then", 64, False, 0)
+    assert onnxcost.analyze(model, input_values={"sr": [8000]}).nodes[-1].branch == "else"
+    path = tmp_path / "vad.onnx"  # type: ignore[operator]
+    onnx.save_model(model, str(path))
+    assert main(["report", str(path), "--input-value", "sr=16000", "--strict", "-f", "json"]) == 0
+    assert json.loads(capsys.readouterr().out)["nodes"][-1]["branch"] == "then"
+    assert main(["report", str(path), "--input-value", "nope=1"]) == 2
