@@ -102,6 +102,22 @@ def memory_rows(report: Report) -> list[tuple[str, str]]:
     return rows
 
 
+def llm_rows(report: Report) -> list[tuple[str, str]]:
+    """The KV cache and prefill against decode, as label/value pairs."""
+    v = report.llm
+    if v is None:
+        return []
+    rows = [("cache inputs", f"{len(v.kv_cache_inputs)} ({', '.join(v.kv_cache_inputs[:2])}"
+                             + (", …)" if len(v.kv_cache_inputs) > 2 else ")")),
+            ("cache bytes per token", binary_bytes(v.kv_cache_bytes_per_token) + " per sequence, all layers")]
+    if v.kv_cache_bytes is not None:
+        rows.append(("cache bytes at the bound length", binary_bytes(v.kv_cache_bytes)))
+    if v.prefill_macs is not None and v.decode_macs is not None:
+        rows += [("prefill: n prompt tokens", f"{symbolic.readable(v.prefill_macs)} MAC"),
+                 ("decode: 1 token after n", f"{symbolic.readable(v.decode_macs)} MAC")]
+    return rows
+
+
 def training_rows(report: Report) -> list[tuple[str, str, str]]:
     """Inference and training figures side by side (training at its batch size, per step)."""
     tr, t = report.training, report.totals
@@ -154,7 +170,14 @@ def table(report: Report, top: int | None = None) -> Group:
     memory.add_column("value")
     for k, v in memory_rows(report):
         add_row(memory, k, v)
-    parts = [nodes, ops, totals, memory]
+    parts = [nodes, ops, totals] + ([memory] if memory.row_count else [])
+    if report.llm is not None:
+        llm = Table(title="Decoder with a key/value cache", header_style="bold", show_header=False)
+        llm.add_column("what")
+        llm.add_column("value")
+        for k, v in llm_rows(report):
+            add_row(llm, k, v)
+        parts.append(llm)
     if report.training is not None:
         train = Table(title="Inference vs training", header_style="bold")
         for col in ("", "inference", "training"):

@@ -13,6 +13,7 @@ import onnx
 from . import arena as arena_mod
 from . import costs as costs_mod
 from . import dtypes, graph, load, memory, ops, shapes, symbolic
+from . import llm as llm_mod
 from . import schedule as schedule_mod
 from . import training as training_mod
 from .errors import ConfigError, ModelError
@@ -128,6 +129,8 @@ class Report:
     graph: graph.Graph | None = field(default=None, repr=False)
     #: with unbound dims: {"symbols": {name: {"dim", "input", "axis"}}, "totals": {metric: expression}}
     symbolic: dict[str, Any] | None = None
+    #: a decoder with a key/value cache: its bytes per token, and prefill against decode (llm.py)
+    llm: llm_mod.LlmView | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON contract `onnxcost.report/1`: other commands and outside tools read exactly this."""
@@ -145,6 +148,7 @@ class Report:
             "memory": None if self.memory is None else asdict(self.memory),
             **({} if self.training is None else {"training": asdict(self.training)}),
             **({} if self.symbolic is None else {"symbolic": self.symbolic}),
+            **({} if self.llm is None else {"llm": asdict(self.llm)}),
             "warnings": list(self.warnings),
         }
 
@@ -353,6 +357,7 @@ def analyze(
         outputs=[_spec(o, g.tensors) for o in g.outputs],
         totals=totals, by_op_type=dict(sorted(by_op.items(), key=lambda kv: -(kv[1].macs or 0))),
         nodes=nodes, warnings=warnings, graph=g, symbolic=symbolic_section,
+        llm=llm_mod.view(g, macs, shaped.symbols),
         schedule=mem.names if mem is not None else [n.name for n in g.nodes],
         schedule_method=mem.method if mem is not None else "file",
         schedule_optimal=mem is not None and mem.optimal,

@@ -69,8 +69,4 @@ def sweep(model: str | os.PathLike[str] | onnx.ModelProto, grid: Mapping[str, Se
 
 
 def _parse(expr: Any) -> Any:
-    if isinstance(expr, int):
-        return expr
-    import sympy
-
-    return sympy.sympify(expr)
+    return expr if isinstance(expr, int) else symbolic.parse(expr)

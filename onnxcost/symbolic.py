@@ -113,6 +113,17 @@ def text(expr: Dim) -> str:
     return str(sympy.expand(expr))
 
 
+def parse(text: str) -> Dim:
+    """A formula of this module back into an expression, every name a symbol (even N, S or E, which sympify
+    alone would read as sympy's own functions and constants)."""
+    import re
+
+    import sympy
+
+    names = set(re.findall(r"[A-Za-z_][A-Za-z0-9_]*", text)) - {"floor", "ceiling", "Max", "Min", "Mod"}
+    return sympy.sympify(text, locals={name: sympy.Symbol(name) for name in names})
+
+
 def evaluate(expr: Dim, values: dict[str, int]) -> int:
     """The value of `expr` with every symbol bound."""
     if not is_symbolic(expr):
@@ -153,7 +164,7 @@ def readable(expr: Dim, limit: int = 4) -> str:
 
     from .units import si
 
-    terms = sympy.expand(expr).as_ordered_terms()
+    terms = sympy.expand(parse(expr) if isinstance(expr, str) else expr).as_ordered_terms()
     parts = []
     for term in terms[:limit]:
         coeff, rest = term.as_coeff_Mul()

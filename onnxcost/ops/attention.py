@@ -27,6 +27,11 @@ from .core import (
 FAMILY = "attention"
 PREVIEW = "ai.onnx.preview"
 ATTENTION = Traits("dense", contraction=True)
+
+
+def cached(*inputs: int) -> Traits:
+    """Attention whose inputs at these positions are the past keys and values."""
+    return Traits("dense", contraction=True, kv_cache_inputs=inputs)
 SOFTMAX_FLOPS = 5
 
 
@@ -274,20 +279,20 @@ OPS: list[OpDef] = [
     OpDef("FlexAttention", PREVIEW, FAMILY, cost=_flex_attention_cost, traits=ATTENTION,
           shape=lambda n: [(n.input_shape(0)[:3] + n.input_shape(2)[3:], n.dtype(0))]),
     OpDef("Attention", DEFAULT, FAMILY, since=23, shape=_onnx_attention_shape, cost=_onnx_attention_cost,
-          traits=ATTENTION),
+          traits=cached(4, 5)),
     OpDef("RotaryEmbedding", DEFAULT, FAMILY, since=23, shape=lambda n: [(n.input_shape(0), n.dtype(0))],
           cost=per_output_element(3, "x·cos ± rotate(x)·sin: 3 FLOPs per element"), traits=Traits("elementwise")),
     OpDef("LinearAttention", DEFAULT, FAMILY, since=27, cost=_linear_attention_cost, traits=ATTENTION,
           note="output shapes from ONNX inference"),
     OpDef("Attention", MS, FAMILY, shape=_projected_attention_shape(1, 4), cost=_projected_attention_cost(1, 4, 3),
-          traits=ATTENTION, attr_types=HEAD_ATTRS),
+          traits=cached(4), attr_types=HEAD_ATTRS),
     OpDef("QAttention", MS, FAMILY, shape=_projected_attention_shape(1, 8, dtypes.FLOAT),
-          cost=_projected_attention_cost(1, 8, 5), traits=ATTENTION, attr_types=HEAD_ATTRS),
-    OpDef("MultiHeadAttention", MS, FAMILY, shape=_mha_shape, cost=_mha_cost, traits=ATTENTION,
+          cost=_projected_attention_cost(1, 8, 5), traits=cached(8), attr_types=HEAD_ATTRS),
+    OpDef("MultiHeadAttention", MS, FAMILY, shape=_mha_shape, cost=_mha_cost, traits=cached(6, 7),
           attr_types=HEAD_ATTRS),
-    OpDef("GroupQueryAttention", MS, FAMILY, shape=_gqa_shape, cost=_gqa_cost, traits=ATTENTION,
+    OpDef("GroupQueryAttention", MS, FAMILY, shape=_gqa_shape, cost=_gqa_cost, traits=cached(3, 4),
           attr_types=HEAD_ATTRS),
-    OpDef("DecoderMaskedMultiHeadAttention", MS, FAMILY, shape=_dmmha_shape, cost=_dmmha_cost, traits=ATTENTION,
+    OpDef("DecoderMaskedMultiHeadAttention", MS, FAMILY, shape=_dmmha_shape, cost=_dmmha_cost, traits=cached(5, 6),
           attr_types=HEAD_ATTRS),
     OpDef("PackedAttention", MS, FAMILY, shape=_packed_attention_shape, cost=_packed_attention_cost,
           traits=ATTENTION, attr_types=HEAD_ATTRS),

@@ -158,7 +158,8 @@ class Traits:
       "activation", "global_pool", "binary", "concat", "batchnorm" and "transpose" may continue one (layout.py).
     nondeterministic: never constant-folded (random draws).
     fuses: ops that a runtime folds into this op's kernel when they follow it.
-    weight_input: the index of the weight input (convolutions: for the group refinement)."""
+    weight_input: the index of the weight input (convolutions: for the group refinement).
+    kv_cache_inputs: the inputs that carry an attention op's past keys and values (the LLM view)."""
 
     op_class: str = "elementwise"
     contraction: bool = False
@@ -171,6 +172,7 @@ class Traits:
     nondeterministic: bool = False
     fuses: frozenset[str] = frozenset()
     weight_input: int | None = None
+    kv_cache_inputs: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True)
