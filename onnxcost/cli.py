@@ -123,7 +123,7 @@ def report(
         "--schedule", help="Execution order for the peak: the file's, a breadth-first one, or minimum-peak")
     ] = Schedule.optimal,
     schedule_budget: Annotated[float, typer.Option(
-        "--schedule-budget", min=0.0, help="Seconds the optimal scheduler may spend proving optimality")] = 5.0,
+        "--schedule-budget", min=0.0, help="Seconds the optimal scheduler may spend proving optimality")] = 1.0,
     inplace: Annotated[bool, typer.Option(
         "--inplace", help="Views alias their input; unary ops overwrite an input they read last")] = False,
     arena: Annotated[bool, typer.Option("--arena", help="Plan one buffer with an offset per activation")] = False,

@@ -225,7 +225,7 @@ def analyze(
     input_shapes: Mapping[str, Sequence[int]] | None = None,
     *,
     schedule: str = "optimal",
-    schedule_budget: float = 5.0,
+    schedule_budget: float = schedule_mod.DEFAULT_BUDGET_S,
     inplace: bool = False,
     arena: bool = False,
     training: str | None = None,
@@ -265,8 +265,10 @@ def analyze(
     elif mem is None:
         warnings.append("some activation shapes are unknown: activation and peak memory are unknown")
     elif schedule == "optimal" and not mem.optimal:
-        warnings.append(f"the minimum-peak schedule was not proven within --schedule-budget {schedule_budget:g} s; "
-                        "the peak is that of the best heuristic order (never above the file order's)")
+        why = (f"its search stopped at {schedule_mod.MAX_STATES:,} states in one segment"
+               if mem.stop == "states" else f"--schedule-budget {schedule_budget:g} s ran out")
+        warnings.append(f"the minimum-peak schedule was not proven optimal ({why}); the peak is that of the best "
+                        "order found (never above the file order's)")
 
     hw = load_profile(profile) if isinstance(profile, str) else profile
     if hw is not None and any(symbolic.any_symbolic((c.flops, c.input_bytes, c.output_bytes)) for c in node_costs):
@@ -373,6 +375,7 @@ class _Memory:
     method: str
     optimal: bool
     info: MemoryInfo
+    stop: str | None = None  # why the proof stopped, when it did
 
 
 def _activation_formula(g: graph.Graph) -> Any:
@@ -406,4 +409,4 @@ def _memory(g: graph.Graph, method: str, budget: float, inplace: bool, arena: bo
         info.arena_fragmentation = round(plan.fragmentation, 4)
         info.arena_offsets = {name: p.offset for name, p in zip(timeline.buffer_names, plan.placements,
                                                                 strict=True)}
-    return _Memory(timeline, file_peak, names, method, sched.optimal, info)
+    return _Memory(timeline, file_peak, names, method, sched.optimal, info, sched.stop)

@@ -20,11 +20,16 @@ METHODS = ("file", "topo", "optimal")
 MAX_STATES = 400_000
 
 
+#: The default seconds the optimal scheduler may spend: a default report stays interactive.
+DEFAULT_BUDGET_S = 1.0
+
+
 @dataclass(frozen=True)
 class Schedule:
     order: list[int]  # indices into MemoryModel.nodes
     method: str
     optimal: bool  # proven to have the minimum peak
+    stop: str | None = None  # why the proof stopped: "time" (the budget) or "states" (MAX_STATES in a segment)
 
 
 def file_order(m: MemoryModel) -> list[int]:
@@ -139,8 +144,8 @@ def _segment_peak(m: MemoryModel, prefix: int, order: list[int], base: int) -> i
 
 
 def _segment_dp(m: MemoryModel, prefix: int, seg: list[int], base: int, upper: int,
-                deadline: float) -> list[int] | None:
-    """Exact minimum-peak order of `seg` given `prefix` already run; None if the budget runs out."""
+                deadline: float) -> list[int] | str:
+    """Exact minimum-peak order of `seg` given `prefix` already run; else why not: "time" or "states"."""
     local = {g: k for k, g in enumerate(seg)}
     seg_mask = sum(1 << g for g in seg)
     ldeps = []
@@ -178,13 +183,16 @@ def _segment_dp(m: MemoryModel, prefix: int, seg: list[int], base: int, upper: i
                     parent[t] = (s, g)
             visited += 1
             # each state scans the whole segment: check the clock often when the segment is wide
-            if (visited % 512 == 0 or len(seg) > 64) and (time.perf_counter() > deadline or visited > MAX_STATES):
-                return None
+            if visited % 512 == 0 or len(seg) > 64:
+                if time.perf_counter() > deadline:
+                    return "time"
+                if visited > MAX_STATES:
+                    return "states"
         level = nxt
         if not level:
-            return None  # nothing within the upper bound: cannot happen when upper is achievable
+            return "states"  # nothing within the upper bound: cannot happen when upper is achievable
     if full not in level:
-        return None
+        return "states"
     order: list[int] = []
     s = full
     while s:
@@ -194,8 +202,9 @@ def _segment_dp(m: MemoryModel, prefix: int, seg: list[int], base: int, upper: i
     return order
 
 
-def optimal_order(m: MemoryModel, budget_s: float = 5.0) -> tuple[list[int], bool]:
-    """Minimum-peak order and whether every segment was solved exactly within `budget_s` seconds."""
+def optimal_order(m: MemoryModel, budget_s: float = DEFAULT_BUDGET_S) -> tuple[list[int], str | None]:
+    """Minimum-peak order, and None when every segment was solved exactly, else why one was not ("time":
+    the `budget_s` seconds ran out; "states": a segment needed more than MAX_STATES states)."""
     deadline = time.perf_counter() + budget_s
     cuts = set(cut_points(m))
     segments: list[list[int]] = []
@@ -212,7 +221,7 @@ def optimal_order(m: MemoryModel, budget_s: float = 5.0) -> tuple[list[int], boo
         segments.append(current)
     topo_pos = {g: k for k, g in enumerate(topo_order(m))}
     order: list[int] = []
-    prefix, proven = 0, True
+    prefix, stop = 0, None
     mem = m.initial_bytes
     for seg in segments:
         if len(seg) == 1:
@@ -223,9 +232,9 @@ def optimal_order(m: MemoryModel, budget_s: float = 5.0) -> tuple[list[int], boo
             by_topo = sorted(seg, key=topo_pos.__getitem__)
             candidates.append((_segment_peak(m, prefix, by_topo, mem), by_topo))
             upper, best = min(candidates, key=lambda c: c[0])
-            exact = _segment_dp(m, prefix, seg, mem, upper, deadline) if time.perf_counter() < deadline else None
-            if exact is None:
-                proven = False
+            exact = _segment_dp(m, prefix, seg, mem, upper, deadline) if time.perf_counter() < deadline else "time"
+            if isinstance(exact, str):
+                stop = stop or exact
             else:
                 best = exact
         for g in best:
@@ -233,24 +242,26 @@ def optimal_order(m: MemoryModel, budget_s: float = 5.0) -> tuple[list[int], boo
             mem += m.alloc_bytes[g] - freed
             prefix |= 1 << g
         order.extend(best)
-    return order, proven
+    return order, stop
 
 
-def schedule(m: MemoryModel, method: str = "optimal", budget_s: float = 5.0) -> Schedule:
+def schedule(m: MemoryModel, method: str = "optimal", budget_s: float = DEFAULT_BUDGET_S) -> Schedule:
     if method == "file":
         return Schedule(file_order(m), "file", False)
     if method == "topo":
         return Schedule(topo_order(m), "topo", False)
     if method != "optimal":
         raise ValueError(f"unknown schedule method {method!r}; choose one of {', '.join(METHODS)}")
-    order, proven = optimal_order(m, budget_s)
+    order, stop = optimal_order(m, budget_s)
     # Never worse than the plain orders, whatever happened within the budget.
     peak = simulate(m, order).peak_bytes
     for other in (file_order(m), topo_order(m)):
-        if simulate(m, other).peak_bytes < peak:
-            order, peak, proven = other, simulate(m, other).peak_bytes, False
+        other_peak = simulate(m, other).peak_bytes
+        if other_peak < peak:
+            order, peak, stop = other, other_peak, stop or "time"
     # A peak equal to what some single node needs on its own cannot be beaten by any order.
-    return Schedule(order, "optimal", proven or peak <= lower_bound(m))
+    proven = stop is None or peak <= lower_bound(m)
+    return Schedule(order, "optimal", proven, None if proven else stop)
 
 
 def lower_bound(m: MemoryModel) -> int:
