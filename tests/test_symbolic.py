@@ -121,3 +121,88 @@ def test_sweep_points_equal_single_reports(tmp_path: object) -> None:
             assert p.totals[key] == getattr(single.totals, key), key
     with pytest.raises(onnxcost.ConfigError, match="batch"):
         sweep(model, {"seq": [8, 16]})  # batch neither swept nor bound
+
+
+def _yolo_like() -> onnx.ModelProto:
+    """A YOLOv8-style graph on a dynamic image: strided convs with SiLU, a C2f-like Split/Concat, SPPF max
+    pools, a 2x nearest Resize and a detection head flattened with Reshape(-1) and concatenated over scales."""
+    nodes: list[onnx.NodeProto] = []
+    inits: list[onnx.TensorProto] = []
+
+    def conv(x: str, c_in: int, c_out: int, k: int, s: int, name: str) -> str:
+        inits.append(numpy_helper.from_array(np.zeros((c_out, c_in, k, k), np.float32), f"{name}.w"))
+        nodes.append(helper.make_node("Conv", [x, f"{name}.w"], [f"{name}.c"], name=name, kernel_shape=[k, k],
+                                      strides=[s, s], pads=[k // 2] * 4))
+        nodes.append(helper.make_node("Sigmoid", [f"{name}.c"], [f"{name}.s"], name=f"{name}.sig"))
+        nodes.append(helper.make_node("Mul", [f"{name}.c", f"{name}.s"], [name], name=f"{name}.silu"))
+        return name
+
+    def const(name: str, values: list[float] | list[int], dtype: type = np.int64) -> str:
+        inits.append(numpy_helper.from_array(np.array(values, dtype), name))
+        return name
+
+    p1 = conv(conv("images", 3, 16, 3, 2, "stem"), 16, 32, 3, 2, "p1")
+    nodes.append(helper.make_node("Split", [p1, const("halves", [16, 16])], ["a", "b"], name="split", axis=1))
+    conv("b", 16, 16, 3, 1, "c2f.m")
+    nodes.append(helper.make_node("Concat", ["a", "c2f.m"], ["cat"], name="cat", axis=1))
+    c2f = conv("cat", 32, 32, 1, 1, "c2f")
+    p2 = conv(c2f, 32, 64, 3, 2, "p2")
+    pools = [p2]
+    for k in range(3):
+        nodes.append(helper.make_node("MaxPool", [pools[-1]], [f"pool{k}"], name=f"pool{k}", kernel_shape=[5, 5],
+                                      strides=[1, 1], pads=[2, 2, 2, 2]))
+        pools.append(f"pool{k}")
+    nodes.append(helper.make_node("Concat", pools, ["sppf"], name="sppf", axis=1))
+    nodes.append(helper.make_node("Resize", ["sppf", "", const("scales", [1.0, 1.0, 2.0, 2.0], np.float32)], ["up"],
+                                  name="up", mode="nearest"))
+    nodes.append(helper.make_node("Concat", ["up", c2f], ["neck"], name="neck", axis=1))
+    heads = []
+    for name, x, c in (("h1", "neck", 288), ("h2", "sppf", 256)):
+        conv(x, c, 65, 1, 1, name)
+        nodes.append(helper.make_node("Reshape", [name, const(f"{name}.shape", [1, 65, -1])], [f"{name}.flat"],
+                                      name=f"{name}.flat"))
+        heads.append(f"{name}.flat")
+    nodes.append(helper.make_node("Concat", heads, ["out"], name="out", axis=2))
+    x = helper.make_tensor_value_info("images", TensorProto.FLOAT, [1, 3, "height", "width"])
+    g = helper.make_graph(nodes, "yolo_like", [x], [helper.make_tensor_value_info("out", TensorProto.FLOAT, None)],
+                          initializer=inits)
+    return helper.make_model(g, opset_imports=[helper.make_opsetid("", 17)])
+
+
+def _ocr_like() -> onnx.ModelProto:
+    """A PaddleOCR-rec-style graph: a 48-high text line of dynamic width, convs, AveragePool with ceil_mode,
+    then the width as the sequence through Shape -> Gather -> Concat -> Reshape, Transpose and a MatMul."""
+    nodes, inits = [], [numpy_helper.from_array(np.zeros((32, 3, 3, 3), np.float32), "w1"),
+                        numpy_helper.from_array(np.zeros((64, 32, 3, 3), np.float32), "w2"),
+                        numpy_helper.from_array(np.zeros((64 * 6, 97), np.float32), "fc"),
+                        numpy_helper.from_array(np.array([0, 3], np.int64), "idx"),
+                        numpy_helper.from_array(np.array([384], np.int64), "feat")]
+    nodes += [helper.make_node("Conv", ["x", "w1"], ["c1"], strides=[2, 2], pads=[1, 1, 1, 1]),
+              helper.make_node("HardSwish", ["c1"], ["a1"]),
+              helper.make_node("AveragePool", ["a1"], ["p1"], kernel_shape=[2, 2], strides=[2, 2], ceil_mode=1),
+              helper.make_node("Conv", ["p1", "w2"], ["c2"], strides=[2, 1], pads=[1, 1, 1, 1]),
+              helper.make_node("Transpose", ["c2"], ["t"], perm=[0, 3, 1, 2]),
+              helper.make_node("Shape", ["t"], ["s"]),
+              helper.make_node("Gather", ["s", "idx"], ["bw"], axis=0),
+              helper.make_node("Concat", ["bw", "feat"], ["target"], axis=0),
+              helper.make_node("Reshape", ["t", "target"], ["seq_in"]),
+              helper.make_node("MatMul", ["seq_in", "fc"], ["logits"])]
+    # Gather idx [0, 3] picks batch and width: the target shape is [batch, width', 384]
+    nodes[6] = helper.make_node("Gather", ["s", "idx"], ["bw"], axis=0)
+    inits[3] = numpy_helper.from_array(np.array([0, 1], np.int64), "idx")
+    x = helper.make_tensor_value_info("x", TensorProto.FLOAT, ["batch", 3, 48, "width"])
+    g = helper.make_graph(nodes, "ocr_like", [x], [helper.make_tensor_value_info("logits", TensorProto.FLOAT, None)],
+                          initializer=inits)
+    return helper.make_model(g, opset_imports=[helper.make_opsetid("", 17)])
+
+
+@pytest.mark.parametrize(("make", "point"), [(_yolo_like, {"height": 320, "width": 320}),
+                                             (_ocr_like, {"batch": 1, "width": 320})])
+def test_detector_and_ocr_exports_analyse_with_no_options(make: object, point: dict[str, int]) -> None:
+    model = make()  # type: ignore[operator]
+    rep = onnxcost.analyze(model)  # no --dim: formulas, exit 0, no unknown node
+    assert rep.totals.unknown_cost_nodes == 0 and rep.symbolic is not None
+    bound = onnxcost.analyze(model, dims=point)
+    assert bound.totals.unknown_cost_nodes == 0
+    macs = symbolic.parse(rep.symbolic["totals"]["macs"])
+    assert symbolic.evaluate(macs, point) == bound.totals.macs

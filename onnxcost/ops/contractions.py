@@ -59,9 +59,14 @@ def window_out(n: NodeView, spatial: Shape, kernel: Sequence[int], ceil: bool = 
             if ceil:
                 o = -(-total // strides[i]) + 1
                 # The last window must start inside the input or the left padding (onnxruntime, PyTorch).
-                past_end = decide((o - 1) * strides[i] >= spatial[i] + (pads[i] if auto_pad != "VALID" else 0))
+                begin, end = (pads[i], pads[i + rank]) if auto_pad != "VALID" else (0, 0)
+                past_end = decide((o - 1) * strides[i] >= spatial[i] + begin)
                 if past_end is None:
-                    raise UnknownShape("ceil_mode over a symbolic dim")
+                    # (o - 1)·stride < total + stride = spatial + begin + end - eff + stride: when end + stride
+                    # <= eff the last window always starts inside, whatever the dim
+                    if end + strides[i] > eff:
+                        raise UnknownShape("ceil_mode over a symbolic dim")
+                    past_end = False
                 if past_end:
                     o -= 1
             else:

@@ -222,6 +222,13 @@ HEAD_ATTRS = {"num_heads": INT, "kv_num_heads": INT, "qkv_hidden_sizes": INTS, "
 # --- helpers the family modules share --------------------------------------------------------------------
 
 
+def unify(dims: set[Any], conditions: list[str]) -> Any:
+    """One dim for dims that must be equal: with symbols, the simplest, and the equalities as conditions."""
+    ordered = sorted(dims, key=lambda d: (is_symbolic(d), d.count_ops() if is_symbolic(d) else 0, str(d)))
+    conditions.extend(f"{d} = {ordered[0]}" for d in ordered[1:])
+    return ordered[0]
+
+
 def broadcast(shapes: Sequence[Shape], conditions: list[str] | None = None) -> Shape:
     """Numpy-style multidirectional broadcasting, as ONNX defines it. Two different symbolic dims broadcast
     only if they are equal: the simpler one is taken and the equality is added to `conditions`."""
@@ -231,10 +238,7 @@ def broadcast(shapes: Sequence[Shape], conditions: list[str] | None = None) -> S
         dims = {s[len(s) - rank + i] for s in shapes if len(s) - rank + i >= 0}
         dims.discard(1)
         if len(dims) > 1 and conditions is not None and any(is_symbolic(d) for d in dims):
-            ordered = sorted(dims, key=lambda d: (is_symbolic(d), d.count_ops() if is_symbolic(d) else 0,  # type: ignore[attr-defined]
-                                                  str(d)))
-            conditions.extend(f"{d} = {ordered[0]}" for d in ordered[1:])
-            dims = {ordered[0]}
+            dims = {unify(dims, conditions)}
         if len(dims) > 1:
             raise ModelError(f"shapes {' and '.join(str(list(s)) for s in shapes)} do not broadcast")
         out.append(dims.pop() if dims else 1)

@@ -26,6 +26,7 @@ from .core import (
     bcast,
     no_work,
     same_shape,
+    unify,
 )
 
 FAMILY = "movement"
@@ -174,9 +175,14 @@ def _concat(n: NodeView) -> list[Spec]:
     if not -rank <= axis < rank or any(len(s) != rank for s in shapes):
         raise n.fail(f"axis {axis} or input ranks {[len(s) for s in shapes]} do not fit")
     axis %= rank
-    if any(s[:axis] + s[axis + 1:] != shapes[0][:axis] + shapes[0][axis + 1:] for s in shapes):
-        raise n.fail(f"inputs {[list(s) for s in shapes]} differ outside axis {axis}")
     out = list(shapes[0])
+    for k in range(rank):
+        dims = {s[k] for s in shapes}
+        if k == axis or len(dims) == 1:
+            continue
+        if not any(symbolic.is_symbolic(d) for d in dims):
+            raise n.fail(f"inputs {[list(s) for s in shapes]} differ outside axis {axis}")
+        out[k] = unify(dims, n.conditions)  # symbolic: valid where they are equal, a stated condition
     out[axis] = sum(s[axis] for s in shapes)
     return [(tuple(out), n.dtype(0))]
 
@@ -410,12 +416,21 @@ def _space_to_depth(n: NodeView) -> list[Spec]:
     return [((batch, ch * b * b, h // b, w // b), n.dtype(0))]
 
 
+def _scaled(d: Any, scale: float) -> Any:
+    """floor(d · scale), exactly, for an int or a symbolic dim."""
+    if not symbolic.is_symbolic(d):
+        return int(math.floor(d * scale))
+    import sympy
+
+    return symbolic.normal(sympy.floor(d * sympy.nsimplify(scale)))
+
+
 def _resize(n: NodeView) -> list[Spec]:
     x = n.input_shape(0)
     if n.op_type == "Upsample" or n.opset < 11:
         raw = n.attrs["scales"] if "scales" in n.attrs else n.array(1).reshape(-1)
         factors = [float(s) for s in raw]
-        return [(tuple(int(math.floor(d * s)) for d, s in zip(x, factors, strict=True)), n.dtype(0))]
+        return [(tuple(_scaled(d, s) for d, s in zip(x, factors, strict=True)), n.dtype(0))]
     if "axes" in n.attrs or n.attr("keep_aspect_ratio_policy", "stretch") != "stretch":
         raise UnknownShape("Resize axes / aspect policy: ONNX inference")
     sizes = n.value(3)
@@ -424,7 +439,7 @@ def _resize(n: NodeView) -> list[Spec]:
     scales = n.array(2).reshape(-1)
     if not scales.size:
         raise UnknownShape("Resize scales unknown")
-    return [(tuple(int(math.floor(d * float(s))) for d, s in zip(x, scales, strict=True)), n.dtype(0))]
+    return [(tuple(_scaled(d, float(s)) for d, s in zip(x, scales, strict=True)), n.dtype(0))]
 
 
 def _resize_cost(n: NodeView) -> Cost:
