@@ -39,12 +39,19 @@ class Measurement:
     nodes: int = 1  # a chain of this many same nodes: seconds, FLOPs and bytes are per node, reorders are not
 
 
+#: The opset of the microbenchmark models: old enough for every onnxruntime onnxcost supports.
+CALIBRATION_OPSET = 17
+
+
 def _model(nodes: list[onnx.NodeProto], inputs: dict[str, Shape], output: str,
            inits: dict[str, np.ndarray] | None = None) -> onnx.ModelProto:
     vis = [helper.make_tensor_value_info(k, TensorProto.FLOAT, v) for k, v in inputs.items()]
     init = [numpy_helper.from_array(v, k) for k, v in (inits or {}).items()]
     g = helper.make_graph(nodes, "calibration", vis, [helper.make_empty_tensor_value_info(output)], initializer=init)
-    return helper.make_model(g, opset_imports=[helper.make_opsetid("", 17)])
+    opsets = [helper.make_opsetid("", CALIBRATION_OPSET)]
+    # The oldest IR version that carries opset 17, not the installed onnx's newest: an older onnxruntime
+    # refuses an IR version newer than it knows ("Unsupported model IR version: 14").
+    return helper.make_model(g, opset_imports=opsets, ir_version=helper.find_min_ir_version_for(opsets))
 
 
 #: Cheap convs (depthwise, grouped) are timed as a chain of this many, so the two reorders at its ends weigh little.

@@ -301,8 +301,9 @@ def bench(
 
 @app.command()
 def calibrate(
-    output: Annotated[Path, typer.Option("--output", "-o", help="Where to write the fitted profile")]
-    = Path("hwprofiles/local.toml"),
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="Where to write the fitted profile "
+                                                                     "(default: local.toml in the user's profiles)")]
+    = None,
     threads: Annotated[int | None, typer.Option("--threads", min=1, help="Intra-op threads (default: all cores)")]
     = None,
     seconds: Annotated[float, typer.Option("--seconds", min=0.1, help="Timing budget per microbenchmark")] = 5.0,
@@ -320,6 +321,10 @@ def calibrate(
 
         text, _ = run_calibrate(threads, seconds, progress=step)
     try:
+        if output is None:
+            from .profiles import user_dir
+
+            output = user_dir() / "local.toml"
         output.parent.mkdir(parents=True, exist_ok=True)
         output.write_text(text)
     except OSError as exc:

@@ -4,6 +4,7 @@ profiles shipped with onnxcost."""
 
 from __future__ import annotations
 
+import os
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -46,12 +47,30 @@ class Profile:
         return self.peak_flops.get(dtype, self.peak_flops["fp32"]) * eff
 
 
+def user_dir() -> Path:
+    """The per-user folder `calibrate` and `fit` write profiles to, found from any working directory
+    (platformdirs: ~/.config/onnxcost/hwprofiles on Linux; ONNXCOST_PROFILES overrides it)."""
+    override = os.environ.get("ONNXCOST_PROFILES")
+    if override:
+        return Path(override)
+    from platformdirs import user_config_dir
+
+    return Path(user_config_dir("onnxcost")) / "hwprofiles"
+
+
+def search_path() -> list[Path]:
+    """Where profile names are looked up, later folders overriding earlier ones."""
+    return [SHIPPED, user_dir(), Path.cwd() / "hwprofiles"]
+
+
 def available() -> dict[str, Path]:
-    """Profile name -> file: shipped ones, overridden by ./hwprofiles/*.toml."""
-    found = {p.stem: p for p in sorted(SHIPPED.glob("*.toml"))}
-    local = Path.cwd() / "hwprofiles"
-    if local.is_dir() and local.resolve() != SHIPPED.resolve():
-        found.update({p.stem: p for p in sorted(local.glob("*.toml"))})
+    """Profile name -> file: shipped ones, overridden by the user folder's, then by ./hwprofiles/*.toml."""
+    found: dict[str, Path] = {}
+    seen: set[Path] = set()
+    for folder in search_path():
+        if folder.is_dir() and folder.resolve() not in seen:
+            seen.add(folder.resolve())
+            found.update({p.stem: p for p in sorted(folder.glob("*.toml"))})
     return found
 
 
@@ -63,8 +82,8 @@ def resolve(name_or_path: str) -> Path:
         return path
     profiles = available()
     if name_or_path not in profiles:
-        raise ConfigError(f"unknown hardware profile {name_or_path!r}; known: {', '.join(profiles)} "
-                          "(or give a path to a .toml file)")
+        raise ConfigError(f"unknown hardware profile {name_or_path!r}; known: {', '.join(profiles)}; looked in "
+                          f"{', '.join(str(f) for f in search_path())} (or give a path to a .toml file)")
     return profiles[name_or_path]
 
 

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -13,6 +15,8 @@ ROOT = Path(__file__).resolve().parents[1]
 SHARED_MODELS = ROOT / "tests" / "data"
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
+# Tests never read or write the developer's own profiles folder.
+os.environ["ONNXCOST_PROFILES"] = tempfile.mkdtemp(prefix="onnxcost-profiles-")
 
 
 @pytest.fixture(scope="session")

@@ -170,9 +170,14 @@ def test_bench_inputs_follow_bound_dims(tmp_path: Path) -> None:
     assert result.runs == 2 and result.latency_ms["mean"] > 0
 
 
-def test_calibrate_writes_a_loadable_profile(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    out = tmp_path / "hwprofiles" / "local.toml"
-    assert main(["calibrate", "--output", str(out), "--seconds", "0.1", "--threads", "1"]) == 0
+def test_calibrate_writes_a_loadable_profile(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    # no --output: the per-user profiles folder, where --profile local finds it from any directory
+    monkeypatch.setenv("ONNXCOST_PROFILES", str(tmp_path / "user"))
+    monkeypatch.chdir(tmp_path)
+    assert main(["calibrate", "--seconds", "0.1", "--threads", "1"]) == 0
+    out = tmp_path / "user" / "local.toml"
+    assert out.is_file() and load_profile("local").name == load_profile(str(out)).name
     p = load_profile(str(out))
     assert p.peak_flops["fp32"] > 1e8 and p.bandwidth > 1e8 and p.launch_overhead_us > 0
     assert 0 < p.efficiency["depthwise"] <= 1 and 0 < p.efficiency["dense"] <= 1
@@ -276,3 +281,17 @@ def test_critical_path_of_parallel_branches() -> None:
     expected = lat["conv_a"] + lat["conv_b"] + lat["add"] + run_us
     assert rep.totals.critical_path_ms == pytest.approx(expected / 1000, abs=1e-6)
     assert rep.totals.critical_path_ms < rep.totals.latency_ms
+
+
+def test_calibration_models_use_an_ir_version_older_runtimes_accept() -> None:
+    # the newest onnx writes IR 13 by default, which an older onnxruntime refuses; opset 17 needs only IR 8
+    from onnxcost.calibrate import _model
+
+    model = _model([helper.make_node("Relu", ["x"], ["y"])], {"x": [2]}, "y")
+    assert model.ir_version == 8 < onnx.IR_VERSION
+
+
+def test_unknown_profile_says_where_it_looked(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ONNXCOST_PROFILES", str(tmp_path / "user"))
+    with pytest.raises(ConfigError, match="looked in .*user"):
+        load_profile("nonesuch")
