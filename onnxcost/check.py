@@ -4,6 +4,7 @@ holds, 1 some budget is exceeded, 2 bad input or bad configuration (raised as On
 from __future__ import annotations
 
 import json
+import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -31,6 +32,8 @@ class ModelCheck:
     path: str
     passed: bool
     lines: list[CheckLine] = field(default_factory=list)
+    error: str | None = None  # the model could not be analysed: this one line says why
+    seconds: float = 0.0  # time its analysis took
 
 
 @dataclass
@@ -43,6 +46,8 @@ class CheckResult:
 
     @property
     def exit_code(self) -> int:
+        if any(m.error for m in self.models):
+            return EXIT_BAD_INPUT
         return EXIT_PASS if self.passed else EXIT_FAIL
 
     def to_dict(self) -> dict[str, Any]:
@@ -138,16 +143,24 @@ def check(config: Config, models: list[Path] | None = None, max_increase: float 
         raise ConfigError(f"{config.path}: no model matches any budget pattern")
     results = []
     for model in targets:
+        # paths relative to the config's folder: GitHub annotations need repository-relative file names
+        shown = config.display_path(model)
         if not model.is_file():
-            raise ModelError(f"{model}: no such file (a missing model is not a pass)")
+            results.append(ModelCheck(shown, False, [], f"{model}: no such file (a missing model is not a pass)"))
+            continue
         budget = config.budget_for(model)
         if budget is None:
             raise ConfigError(f"{model}: no budget in {config.path} matches it "
                               f"(patterns: {', '.join(b.pattern for b in config.budgets)})")
-        report = analyze_for(model, budget)
+        start = time.perf_counter()
+        try:
+            report = analyze_for(model, budget)
+        except ModelError as exc:  # one bad model is one error row: the others are still checked
+            results.append(ModelCheck(shown, False, [], str(exc), round(time.perf_counter() - start, 3)))
+            continue
         lines = evaluate(report, budget, load_baseline(config.baseline_path(model)), max_increase)
-        # paths relative to the config's folder: GitHub annotations need repository-relative file names
-        results.append(ModelCheck(config.display_path(model), all(line.passed for line in lines), lines))
+        results.append(ModelCheck(shown, all(line.passed for line in lines), lines, None,
+                                  round(time.perf_counter() - start, 3)))
     return CheckResult(results)
 
 

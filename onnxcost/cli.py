@@ -211,6 +211,9 @@ def check(
     increase = None if max_increase is None else parse_percent(max_increase, "--max-increase")
     result = run_check(cfg, list(models or []), increase)
     emit(render_check(result, fmt.value), output)
+    for m in result.models:
+        if m.error:
+            print(f"onnxcost: error: {m.error}", file=sys.stderr)
     raise typer.Exit(result.exit_code)
 
 

@@ -9,7 +9,7 @@ from rich.console import Group
 from rich.table import Table
 
 from .bench import BenchResult
-from .check import CheckLine, CheckResult
+from .check import CheckLine, CheckResult, ModelCheck
 from .diff import Change, ReportDiff
 from .formats import add_row
 
@@ -31,6 +31,9 @@ def _headroom(line: CheckLine) -> str:
 def check_text(result: CheckResult) -> str:
     out = []
     for m in result.models:
+        if m.error:
+            out.append(f"ERROR {m.path}: {m.error}")
+            continue
         out.append(f"{'PASS' if m.passed else 'FAIL'}  {m.path}")
         width = max((len(line.metric) for line in m.lines), default=6)
         out.append(f"  {'metric':<{width}}  {'value':>18}  {'limit':>22}  {'headroom':>9}  result")
@@ -39,8 +42,10 @@ def check_text(result: CheckResult) -> str:
                        f"{_fmt(line.limit, line.metric):>22}  {_headroom(line):>9}  "
                        f"{'pass' if line.passed else 'FAIL'}" + (f"  {line.message}" if line.message and not line.passed
                                                                    or line.metric == "baseline" else ""))
-    n_fail = sum(not m.passed for m in result.models)
-    out.append(f"{len(result.models) - n_fail} passed, {n_fail} failed" if result.models else "no models")
+    n_error = sum(bool(m.error) for m in result.models)
+    n_fail = sum(not m.passed for m in result.models) - n_error
+    out.append(f"{len(result.models) - n_fail - n_error} passed, {n_fail} failed, {n_error} could not be analysed"
+               if result.models else "no models")
     return "\n".join(out) + "\n"
 
 
@@ -48,15 +53,32 @@ def check_json(result: CheckResult) -> str:
     return json.dumps(result.to_dict(), indent=1) + "\n"
 
 
+def _classname(path: str) -> str:
+    """A JUnit classname readers do not split: they take dots as package separators (models/a.onnx)."""
+    return path.replace(".", "_")
+
+
 def check_junit(result: CheckResult) -> str:
-    """One test suite per model, one test case per budget line: CI systems show failures as test failures."""
-    suites = ET.Element("testsuites", name="onnxcost", tests=str(sum(len(m.lines) for m in result.models)),
-                        failures=str(sum(not line.passed for m in result.models for line in m.lines)))
-    for m in result.models:
-        suite = ET.SubElement(suites, "testsuite", name=m.path, tests=str(len(m.lines)),
-                              failures=str(sum(not line.passed for line in m.lines)))
+    """One test suite per model, one test case per budget line: CI systems show failures as test failures,
+    and a model that could not be analysed as an <error> (the common JUnit XSD's attributes throughout)."""
+    def cases(m: ModelCheck) -> int:
+        return len(m.lines) or 1
+
+    suites = ET.Element("testsuites", name="onnxcost", tests=str(sum(cases(m) for m in result.models)),
+                        failures=str(sum(not line.passed for m in result.models for line in m.lines)),
+                        errors=str(sum(bool(m.error) for m in result.models)),
+                        time=f"{sum(m.seconds for m in result.models):.3f}")
+    for k, m in enumerate(result.models):
+        suite = ET.SubElement(suites, "testsuite", name=m.path, id=str(k), tests=str(cases(m)),
+                              failures=str(sum(not line.passed for line in m.lines)), errors=str(int(bool(m.error))),
+                              skipped="0", time=f"{m.seconds:.3f}")
+        if m.error:
+            case = ET.SubElement(suite, "testcase", classname=_classname(m.path), name="analysis",
+                                 time=f"{m.seconds:.3f}")
+            ET.SubElement(case, "error", message=m.error, type="ModelError").text = m.error
+            continue
         for line in m.lines:
-            case = ET.SubElement(suite, "testcase", classname=m.path, name=line.metric)
+            case = ET.SubElement(suite, "testcase", classname=_classname(m.path), name=line.metric, time="0")
             detail = f"value {_fmt(line.value, line.metric)}, limit {_fmt(line.limit, line.metric)}"
             if not line.passed:
                 ET.SubElement(case, "failure", message=line.message or detail).text = detail
@@ -73,6 +95,8 @@ def check_github(result: CheckResult) -> str:
     """GitHub Actions workflow commands: an ::error annotation on the model file per exceeded budget."""
     out = []
     for m in result.models:
+        if m.error:
+            out.append(f"::error file={m.path},title=onnxcost cannot analyse::{_gh_escape(m.error)}")
         for line in m.lines:
             if not line.passed:
                 out.append(f"::error file={m.path},title=onnxcost {line.metric}::{_gh_escape(line.message)}")
@@ -84,6 +108,9 @@ def check_github(result: CheckResult) -> str:
 def check_markdown(result: CheckResult) -> str:
     out = ["## onnxcost budget check: " + ("✅ pass" if result.passed else "❌ fail"), ""]
     for m in result.models:
+        if m.error:
+            out += [f"### ⚠️ `{m.path}`", "", f"cannot be analysed: {m.error}", ""]
+            continue
         out += [f"### {'✅' if m.passed else '❌'} `{m.path}`", "", "| metric | value | limit | headroom | |",
                 "|---|---:|---:|---:|---|"]
         for line in m.lines:

@@ -248,3 +248,27 @@ def test_pre_commit_hook_runs_the_check_command(repo: Path) -> None:
     write(repo, '[budgets."*.onnx"]\nmacs = "0.5 GMAC"\n')
     bad = subprocess.run(cmd + ["-f", "github"], cwd=repo, capture_output=True, text=True, check=False)
     assert bad.returncode == 1 and bad.stdout.startswith("::error file=")
+
+
+def test_one_broken_model_is_an_error_row_and_the_rest_are_checked(repo: Path,
+                                                                  capsys: pytest.CaptureFixture[str]) -> None:
+    (repo / "nets").mkdir()
+    onnx.save_model(zoo.alexnet_seed003(), str(repo / "nets" / "a.onnx"))
+    onnx.save_model(zoo.lenet_1989(), str(repo / "nets" / "b.onnx"))
+    (repo / "nets" / "broken.onnx").write_bytes(b"\x08\x07garbage")
+    cfg = write(repo, '[budgets."nets/*.onnx"]\nparams = "100M"\n')
+    junit = repo / "report.xml"
+    code, _, err = run(["check", "--config", str(cfg), "-f", "junit", "-o", str(junit)], capsys)
+    assert code == 2 and "broken.onnx" in err  # the bad model is named, and makes the run exit 2
+    root = ET.parse(junit).getroot()
+    suites = root.findall("testsuite")
+    assert sorted(s.get("name") for s in suites) == ["nets/a.onnx", "nets/b.onnx", "nets/broken.onnx"]
+    assert root.get("errors") == "1" and root.get("failures") == "0" and float(root.get("time", "x")) >= 0
+    broken = next(s for s in suites if s.get("name") == "nets/broken.onnx")
+    assert broken.get("errors") == "1" and broken.find("testcase/error") is not None
+    for suite in suites:
+        assert {"name", "tests", "failures", "errors", "skipped", "time"} <= set(suite.keys())
+        for case in suite.findall("testcase"):
+            assert "." not in case.get("classname", ".") and case.get("time") is not None
+    code, out, _ = run(["check", "--config", str(cfg)], capsys)
+    assert code == 2 and "ERROR nets/broken.onnx" in out and "2 passed" in out
