@@ -113,7 +113,8 @@ ShapeOpt = Annotated[list[str] | None, typer.Option(
 
 @app.command()
 def report(
-    model: ModelArg,
+    models: Annotated[list[str], typer.Argument(help="ONNX model files, folders or globs ('zoo/**/*.onnx')",
+                                                show_default=False)],
     fmt: Annotated[Format, typer.Option("--format", "-f", help="Output format")] = Format.table,
     output: Annotated[Path | None, typer.Option("--output", "-o", help="Write to FILE")] = None,
     top: Annotated[int | None, typer.Option("--top", min=1, help="Only the N heaviest nodes")] = None,
@@ -139,11 +140,25 @@ def report(
     input_value: Annotated[list[str] | None, typer.Option(
         "--input-value", help="NAME=V[,V…]: the value of a scalar or 1-D input (sample rate, length, flag)")]
     = None,
+    jobs: Annotated[int, typer.Option("--jobs", "-j", min=1, help="Models analysed in parallel")] = 1,
 ) -> None:
-    """Per-node and total MACs, FLOPs, parameters, bytes and peak memory of MODEL."""
+    """Per-node and total MACs, FLOPs, parameters, bytes and peak memory of each model."""
     from . import formats
+    from .batch import expand
     from .report import analyze
 
+    paths = expand(models)
+    if not paths:
+        raise ConfigError(f"no .onnx file in {', '.join(models)}")
+    if len(paths) > 1:
+        if plot is not None or plot_roofline is not None:
+            raise ConfigError("--plot and --plot-roofline take one model")
+        _report_many(paths, fmt, output, top, jobs, dict(
+            dims=parse_dims(dim), input_shapes=parse_input_shapes(input_shape), schedule=schedule.value,
+            schedule_budget=schedule_budget, inplace=inplace, arena=arena, profile=profile, strict=strict,
+            input_values=parse_input_values(input_value)))
+        return
+    model = paths[0]
     rep = analyze(model, dims=parse_dims(dim), input_shapes=parse_input_shapes(input_shape),
                   schedule=schedule.value, schedule_budget=schedule_budget, inplace=inplace, arena=arena,
                   training=None if training is None else training.value, batch=batch, profile=profile,
@@ -171,6 +186,52 @@ def report(
     text = {Format.json: lambda: formats.json_text(rep), Format.csv: lambda: formats.csv_text(rep, top),
             Format.markdown: lambda: formats.markdown_text(rep, top)}[fmt]()
     emit(text, output)
+
+
+def _report_many(paths: list[Path], fmt: Format, output: Path | None, top: int | None, jobs: int,
+                 kwargs: dict[str, object]) -> None:
+    """Several models: a table each and a summary (or a JSON list); a model that fails is an error row and
+    the others still run; exit 2 if any failed."""
+    import json
+
+    from rich.progress import Progress
+
+    from . import formats
+    from .batch import analyze_many
+
+    with Progress(console=Console(stderr=True), transient=True, disable=not sys.stderr.isatty()) as bar:
+        task = bar.add_task("analysing", total=len(paths))
+        results = analyze_many(paths, jobs, top, progress=lambda k: bar.update(task, completed=k), **kwargs)
+    failed = [r for r in results if r.error]
+    for r in failed:
+        print(f"onnxcost: error: {r.error}", file=sys.stderr)
+    if fmt is Format.json:
+        emit(json.dumps([r.report if r.report is not None else {"path": r.path, "error": r.error}
+                         for r in results], indent=1) + "\n", output)
+    else:
+        header = ["model", "nodes", "macs", "flops", "params", "peak_memory_bytes", "latency_ms", "error"]
+        rows = []
+        for r in results:
+            t = (r.report or {}).get("totals", {})
+            rows.append([r.path, *("" if t.get(k) is None else str(t.get(k)) for k in header[1:-1]), r.error or ""])
+        if fmt is Format.csv:
+            emit(formats.csv_rows(header, rows), output)
+        elif fmt is Format.markdown:
+            emit(formats.markdown_rows(header, rows), output)
+        else:
+            from rich.table import Table
+
+            summary = Table(title=f"{len(results)} models", header_style="bold")
+            for col in header:
+                summary.add_column(col, justify="left" if col in ("model", "error") else "right")
+            for row in rows:
+                formats.add_row(summary, *row)
+            buffer = Console(width=160, file=io.StringIO(), color_system=None)
+            buffer.print(summary)
+            emit("".join(r.table for r in results if r.report is not None) + buffer.file.getvalue(),  # type: ignore[attr-defined]
+                 output)
+    if failed:
+        raise typer.Exit(EXIT_BAD_INPUT)
 
 
 class CheckFormat(str, Enum):
@@ -219,8 +280,9 @@ def check(
 
 @app.command()
 def baseline(
-    models: Annotated[list[Path], typer.Argument(help="Models whose current report becomes the accepted one",
-                                                 show_default=False)],
+    models: Annotated[list[Path] | None, typer.Argument(
+        help="Models whose current report becomes the accepted one (default: all the budgets match)",
+        show_default=False)] = None,
     config: ConfigOpt = None,
 ) -> None:
     """Store each model's report as its accepted baseline, next to the budget file."""
@@ -228,7 +290,10 @@ def baseline(
     from .check import store_baseline
 
     cfg = load_config(config)
-    for model in models:
+    targets = list(models or []) or cfg.models()
+    if not targets:
+        raise ConfigError(f"{cfg.path}: no model matches any budget pattern")
+    for model in targets:
         print(f"stored {store_baseline(cfg, model)}")
 
 

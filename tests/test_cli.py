@@ -156,7 +156,8 @@ def test_broken_graphs_one_line_exit_2(kind: str, tmp_path: Path, capsys: pytest
 
 def _bad_files(tmp: Path, alexnet: Path) -> dict[str, Path]:
     files = {"empty": tmp / "empty.onnx", "text": tmp / "notes.onnx", "random": tmp / "random.onnx",
-             "truncated": tmp / "truncated.onnx", "directory": tmp, "missing": tmp / "missing.onnx"}
+             "truncated": tmp / "truncated.onnx", "directory": tmp / "no_models", "missing": tmp / "missing.onnx"}
+    files["directory"].mkdir()  # a folder is expanded to the models in it: here, none
     files["empty"].write_bytes(b"")
     files["text"].write_text("this is not a model\n" * 20)
     files["random"].write_bytes(np.random.default_rng(1).bytes(4096))
@@ -212,3 +213,22 @@ def test_unwritable_output_is_one_line(alexnet: Path, capsys: pytest.CaptureFixt
     for fmt in ("table", "json"):
         code, _, err = run(["report", str(alexnet), "-f", fmt, "-o", "/nonexistent/dir/out"], capsys)
         assert code == 2 and err.strip().splitlines()[-1].startswith("onnxcost: error: cannot write")
+
+
+def test_many_models_in_one_report_call(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from models import zoo
+
+    (tmp_path / "zoo" / "deep").mkdir(parents=True)
+    onnx.save_model(zoo.lenet_1989(), str(tmp_path / "zoo" / "lenet.onnx"))
+    onnx.save_model(zoo.alexnet_seed003(), str(tmp_path / "zoo" / "deep" / "alexnet.onnx"))
+    single = tmp_path / "mlp.onnx"
+    onnx.save_model(zoo.mlp([8, 4]), str(single))
+    code, out, _ = run(["report", str(single), str(tmp_path / "zoo"), "-f", "json", "--jobs", "2"], capsys)
+    reports = json.loads(out)
+    assert code == 0 and [r["model"]["path"] for r in reports] == [
+        str(single), str(tmp_path / "zoo" / "deep" / "alexnet.onnx"), str(tmp_path / "zoo" / "lenet.onnx")]
+    assert reports[1]["totals"]["macs"] == 724_406_816  # the same figure as a report of that model alone
+    (tmp_path / "zoo" / "broken.onnx").write_bytes(b"not onnx")
+    code, out, err = run(["report", f"{tmp_path}/zoo/**/*.onnx"], capsys)
+    # a table for each model that analyses, and the summary of all three
+    assert code == 2 and "broken.onnx" in err and "3 models" in out and out.count("Nodes —") == 2

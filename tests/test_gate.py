@@ -272,3 +272,12 @@ def test_one_broken_model_is_an_error_row_and_the_rest_are_checked(repo: Path,
             assert "." not in case.get("classname", ".") and case.get("time") is not None
     code, out, _ = run(["check", "--config", str(cfg)], capsys)
     assert code == 2 and "ERROR nets/broken.onnx" in out and "2 passed" in out
+
+
+def test_baseline_without_arguments_baselines_every_budgeted_model(repo: Path,
+                                                                    capsys: pytest.CaptureFixture[str]) -> None:
+    onnx.save_model(zoo.lenet_1989(), str(repo / "lenet.onnx"))
+    cfg = write(repo, '[budgets."*.onnx"]\nparams = "100M"\n')
+    code, out, _ = run(["baseline", "--config", str(cfg)], capsys)
+    assert code == 0 and out.count("stored") == 2
+    assert sorted(p.name for p in (repo / ".onnxcost").rglob("*.json")) == ["alexnet.onnx.json", "lenet.onnx.json"]

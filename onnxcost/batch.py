@@ -1,0 +1,85 @@
+"""Many models in one call: paths, folders and globs expanded to model files, each analysed (in a process pool
+with several jobs), a failure kept as an error row while the others still run."""
+
+from __future__ import annotations
+
+import glob
+import io
+from collections.abc import Callable, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from .errors import ConfigError, OnnxcostError
+
+
+@dataclass(frozen=True)
+class ModelResult:
+    """One model's report as its JSON dict and its rendered table, or the one-line error that stopped it."""
+
+    path: str
+    report: dict[str, Any] | None
+    table: str
+    error: str | None = None
+
+
+def expand(items: Sequence[str]) -> list[Path]:
+    """Files as given, folders as every *.onnx below them, globs (** included) as their matches; sorted within
+    each item, duplicates dropped. An item that matches nothing is kept, so it reports as missing."""
+    out: list[Path] = []
+    for item in items:
+        path = Path(item)
+        try:
+            folder = path.is_dir()
+        except OSError:  # a name too long to look up: the load stage says so, in one line
+            folder = False
+        if folder:
+            found = sorted(path.rglob("*.onnx"))
+        elif any(c in item for c in "*?["):
+            found = sorted(Path(p) for p in glob.glob(item, recursive=True) if p.endswith(".onnx"))
+            if not found:
+                raise ConfigError(f"{item!r} matches no .onnx file")
+        else:
+            found = [path]
+        out += [p for p in found if p not in out]
+    return out
+
+
+def _one(path: Path, kwargs: dict[str, Any], top: int | None) -> ModelResult:
+    from rich.console import Console
+
+    from . import formats
+    from .report import analyze
+
+    try:
+        rep = analyze(path, **kwargs)
+    except OnnxcostError as exc:
+        return ModelResult(str(path), None, "", str(exc))
+    buffer = Console(width=160, file=io.StringIO(), color_system=None)
+    buffer.print(formats.table(rep, top))
+    return ModelResult(str(path), rep.to_dict(), buffer.file.getvalue())  # type: ignore[attr-defined]
+
+
+def analyze_many(paths: Sequence[Path], jobs: int = 1, top: int | None = None,
+                 progress: Callable[[int], None] | None = None, **kwargs: Any) -> list[ModelResult]:
+    """Analyse every model, in input order, with `jobs` worker processes; kwargs go to `analyze`.
+
+    Returns
+    -------
+    One ModelResult per path: the report, or the error that model raised (the others still run)."""
+    if jobs <= 1:
+        results = []
+        for k, p in enumerate(paths):
+            results.append(_one(p, kwargs, top))
+            if progress:
+                progress(k + 1)
+        return results
+    with ProcessPoolExecutor(max_workers=jobs) as pool:
+        futures = [pool.submit(_one, p, kwargs, top) for p in paths]
+        results = []
+        for k, f in enumerate(futures):
+            results.append(f.result())
+            if progress:
+                progress(k + 1)
+        return results
