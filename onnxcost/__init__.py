@@ -15,6 +15,10 @@ __all__ = ["ConfigError", "ModelError", "OnnxcostError", "Report", "analyze"]
 __version__ = "0.1.0"
 
 
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))
+
+
 def __getattr__(name: str) -> Any:
     if name in ("analyze", "Report"):
         from . import report

@@ -60,12 +60,17 @@ def analyze_for(model: Path, budget: Budget) -> Report:
                    input_values=budget.input_values or None)
 
 
+def _count(x: float | None) -> float | int | None:
+    """A whole number as an int (JSON writes 1814073344, not 1814073344.0); a fraction stays a float."""
+    return int(x) if isinstance(x, float) and x.is_integer() else x
+
+
 def _limit_line(metric: str, value: float | None, limit: float) -> CheckLine:
     if value is None:
-        return CheckLine(metric, None, limit, None, False, f"{metric} is unknown for this model")
+        return CheckLine(metric, None, _count(limit), None, False, f"{metric} is unknown for this model")
     headroom = 100.0 * (limit - value) / limit if limit else (0.0 if value == 0 else -100.0)
     ok = value <= limit
-    return CheckLine(metric, value, limit, round(headroom, 2), ok,
+    return CheckLine(metric, _count(value), _count(limit), round(headroom, 2), ok,
                      "" if ok else f"{metric} {_num(value)} exceeds the budget {_num(limit)}")
 
 

@@ -100,8 +100,19 @@ def emit(text: str, output: Path | None) -> None:
             raise ConfigError(f"cannot write {output}: {exc.strerror or exc}") from None
 
 
+def _version(value: bool) -> None:
+    if value:
+        from . import __version__
+
+        print(f"onnxcost {__version__}")
+        raise typer.Exit(0)
+
+
 @app.callback()
-def _root() -> None:
+def _root(
+    version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True,
+                                          help="Print the version and exit")] = False,
+) -> None:
     """What will this exported model cost? MACs, FLOPs, params, memory, latency."""
 
 
@@ -158,6 +169,9 @@ def report(
             schedule_budget=schedule_budget, inplace=inplace, arena=arena, profile=profile, strict=strict,
             input_values=parse_input_values(input_value)))
         return
+    if batch is not None and training is None:
+        raise ConfigError("--batch sets the training batch and needs --training; bind an inference batch with "
+                          "--dim batch=N")
     model = paths[0]
     rep = analyze(model, dims=parse_dims(dim), input_shapes=parse_input_shapes(input_shape),
                   schedule=schedule.value, schedule_budget=schedule_budget, inplace=inplace, arena=arena,
@@ -249,7 +263,7 @@ class DiffFormat(str, Enum):
 
 
 ConfigOpt = Annotated[Path | None, typer.Option(
-    "--config", help="Budget file: onnxcost.toml or a pyproject.toml with [tool.onnxcost]")]
+    "--config", help="Budget file: onnxcost.toml or a pyproject.toml with \\[tool.onnxcost]")]
 
 
 @app.command()

@@ -92,7 +92,8 @@ def _malformed(data: dict[str, Any]) -> str | None:
 
 
 def _work(node: dict[str, Any]) -> float:
-    return float(node.get("macs") or 0) or float(node.get("flops") or 0)
+    """MACs, or FLOPs for an op without MACs: the counts as they are (ints stay ints in the JSON)."""
+    return node.get("macs") or node.get("flops") or 0
 
 
 def _match(old: list[dict[str, Any]], new: list[dict[str, Any]]) -> tuple[list[tuple[int, int]], list[int], list[int]]:
@@ -130,7 +131,7 @@ def diff(old: dict[str, Any], new: dict[str, Any], old_name: str = "old", new_na
         agg = report["by_op_type"].get(op)
         if agg is None:
             return 0.0
-        return float(agg.get("macs") or 0) or float(agg.get("flops") or 0)
+        return _work(agg)
 
     op_changes = [Change(op, op_work(old, op), op_work(new, op)) for op in ops]
     op_changes = [c for c in op_changes if c.old != c.new or (old["by_op_type"].get(c.key, {}).get("count")

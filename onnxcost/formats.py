@@ -53,7 +53,7 @@ def _totals_rows(report: Report) -> list[tuple[str, str]]:
     def count(value: int | None, key: str, unit: str) -> str:
         if value is None and formulas.get(key):
             return f"{symbolic.readable(formulas[key])} {unit}"
-        return "?" if value is None else f"{si(value)}{unit} ({value:,})"
+        return "?" if value is None else f"{si(value, unit)} ({value:,})"
 
     rows = [
         ("nodes", str(t.nodes)),
@@ -127,8 +127,8 @@ def training_rows(report: Report) -> list[tuple[str, str, str]]:
     first = report.inputs[0].shape if report.inputs else None
     return [
         ("batch", str(first[0]) if first else "?", f"{tr.batch} ({tr.optimizer})"),
-        ("MACs", f"{si(t.macs)}MAC", f"{si(tr.training_macs)}MAC"),
-        ("FLOPs", f"{si(t.flops)}FLOP", f"{si(tr.training_flops)}FLOP"),
+        ("MACs", si(t.macs, "MAC"), si(tr.training_macs, "MAC")),
+        ("FLOPs", si(t.flops, "FLOP"), si(tr.training_flops, "FLOP")),
         ("parameters", binary_bytes(t.param_bytes), binary_bytes(tr.param_bytes)),
         ("gradients", "", binary_bytes(tr.gradient_bytes)),
         ("optimizer state", "", binary_bytes(tr.optimizer_state_bytes)),

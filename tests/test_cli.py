@@ -232,3 +232,22 @@ def test_many_models_in_one_report_call(tmp_path: Path, capsys: pytest.CaptureFi
     code, out, err = run(["report", f"{tmp_path}/zoo/**/*.onnx"], capsys)
     # a table for each model that analyses, and the summary of all three
     assert code == 2 and "broken.onnx" in err and "3 models" in out and out.count("Nodes —") == 2
+
+
+def test_small_things(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    import onnxcost
+
+    assert run(["--version"], capsys)[1].strip() == f"onnxcost {onnxcost.__version__}"
+    code, _, err = run(["report", "models/alexnet.onnx", "--batch", "8"], capsys)
+    assert code == 2 and "--training" in err  # never silently ignored
+    assert "analyze" in dir(onnxcost)
+    code, out, _ = run(["report", "models/alexnet.onnx", "--top", "1"], capsys)
+    assert "724 MMAC (724,406,816)" in out
+    cfg = tmp_path / "onnxcost.toml"
+    cfg.write_text('[budgets."*.onnx"]\nmacs = "1 GMAC"\n')
+    import shutil
+
+    shutil.copy("models/alexnet.onnx", tmp_path / "alexnet.onnx")
+    code, out, _ = run(["check", "--config", str(cfg), "-f", "json"], capsys)
+    line = json.loads(out)["models"][0]["lines"][0]
+    assert line["value"] == 724_406_816 and isinstance(line["value"], int) and isinstance(line["limit"], int)
