@@ -431,6 +431,23 @@ def profiles() -> None:
     Console(width=None if sys.stdout.isatty() else 160).print(table)
 
 
+@app.command()
+def annotate(
+    model: ModelArg,
+    output: Annotated[Path, typer.Option("--output", "-o", help="The annotated copy (never the input)")],
+    dim: DimOpt = None,
+    input_shape: ShapeOpt = None,
+    profile: Annotated[str | None, typer.Option("--profile", help="Add each node's estimated latency")] = None,
+) -> None:
+    """Write a copy of MODEL whose nodes carry their costs where Netron shows them."""
+    from .annotate import annotate as run_annotate
+
+    rep = run_annotate(model, output, dims=parse_dims(dim), input_shapes=parse_input_shapes(input_shape),
+                       profile=profile)
+    warn(rep.warnings)
+    print(f"wrote {output}: {len(rep.nodes)} nodes annotated; open it in Netron")
+
+
 @app.command("sweep")
 def sweep_cmd(
     model: ModelArg,

@@ -123,7 +123,7 @@ def _check_external_data(proto: onnx.ModelProto, base: Path | None) -> list[str]
         if init.data_location != onnx.TensorProto.EXTERNAL:
             continue
         location = next((e.value for e in init.external_data if e.key == "location"), "")
-        if not _inside(location):
+        if not inside_folder(location):
             outside[location] = outside.get(location, 0) + 1
         elif base is None or not (base / location).is_file():
             missing[location] = missing.get(location, 0) + 1
@@ -138,7 +138,7 @@ def _check_external_data(proto: onnx.ModelProto, base: Path | None) -> list[str]
     ]
 
 
-def _inside(location: str) -> bool:
+def inside_folder(location: str) -> bool:
     """A relative path that stays in the model's folder (ONNX's own rule for external data)."""
     pure = PurePosixPath(location.replace("\\", "/"))
     return bool(location) and not pure.is_absolute() and ".." not in pure.parts and ":" not in location
