@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -68,22 +69,47 @@ def memory_png(report: Report, path: Path) -> None:
     _save(plt, fig, path)
 
 
-def roofline_png(report: Report, profile: Profile, path: Path) -> None:
-    """Each node at (FLOPs per byte, achieved FLOP/s) under the device's rooflines, one colour per op class."""
-    plt = _pyplot()
-    fig, ax = plt.subplots(figsize=(8, 5))
-    xs = [0.01, 10_000.0]
-    for cls in ("dense", "depthwise", "elementwise"):
-        peak = profile.flops_per_s("fp32", cls)
-        ax.plot(xs, [min(peak, x * profile.bandwidth) for x in xs], linewidth=1, label=f"roof: {cls}")
-    by_class: dict[str, tuple[list[float], list[float]]] = {}
+@dataclass(frozen=True)
+class Roofline:
+    """What the roofline plot draws: per op class, its roof as (intensity, FLOP/s) points (a knee where the
+    memory slope meets the class's peak, one roof for DRAM and one for the cache), and its nodes."""
+
+    roofs: dict[str, dict[str, list[tuple[float, float]]]]  # class -> "DRAM"/"cache" -> points
+    points: dict[str, list[tuple[float, float]]]  # class -> (intensity, achieved FLOP/s) per node
+
+
+def roofline_data(report: Report, profile: Profile, lo: float = 1e-2, hi: float = 1e4) -> Roofline:
+    """Roofs min(peak × efficiency, intensity × bandwidth) per class, and every node with known time."""
+    points: dict[str, list[tuple[float, float]]] = {}
     for n in report.nodes:
         if n.latency_us and n.arithmetic_intensity and n.flops:
-            pts = by_class.setdefault(n.op_class or "?", ([], []))
-            pts[0].append(n.arithmetic_intensity)
-            pts[1].append(n.flops / (n.latency_us * 1e-6))
-    for cls, (x, y) in sorted(by_class.items()):
-        ax.scatter(x, y, s=10, label=cls, alpha=0.7)
+            points.setdefault(n.op_class or "?", []).append((n.arithmetic_intensity, n.flops / (n.latency_us * 1e-6)))
+    bandwidths = {"DRAM": profile.bandwidth}
+    if profile.cache_bandwidth:
+        bandwidths["cache"] = profile.cache_bandwidth
+    roofs: dict[str, dict[str, list[tuple[float, float]]]] = {}
+    for cls in points:
+        peak = profile.flops_per_s("fp32", cls)
+        roofs[cls] = {}
+        for name, bw in bandwidths.items():
+            knee = peak / bw
+            xs = sorted({lo, hi, *(x for x in (knee,) if lo < x < hi)})
+            roofs[cls][name] = [(x, min(peak, x * bw)) for x in xs]
+    return Roofline(roofs, points)
+
+
+def roofline_png(report: Report, profile: Profile, path: Path) -> None:
+    """Each node at (FLOPs per byte, achieved FLOP/s) under its class's roofs (DRAM solid, cache dashed)."""
+    plt = _pyplot()
+    data = roofline_data(report, profile)
+    fig, ax = plt.subplots(figsize=(8, 5))
+    colors = plt.rcParams["axes.prop_cycle"].by_key()["color"]
+    for k, cls in enumerate(sorted(data.points)):
+        color = colors[k % len(colors)]
+        for name, roof in data.roofs[cls].items():
+            ax.plot(*zip(*roof, strict=True), color=color, linewidth=1, linestyle="-" if name == "DRAM" else "--",
+                    label=f"roof {cls} ({name})")
+        ax.scatter(*zip(*data.points[cls], strict=True), s=10, color=color, alpha=0.7, label=cls)
     ax.set_xscale("log")
     ax.set_yscale("log")
     ax.set_xlabel("arithmetic intensity (FLOPs / byte)")

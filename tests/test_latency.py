@@ -295,3 +295,22 @@ def test_unknown_profile_says_where_it_looked(tmp_path: Path, monkeypatch: pytes
     monkeypatch.setenv("ONNXCOST_PROFILES", str(tmp_path / "user"))
     with pytest.raises(ConfigError, match="looked in .*user"):
         load_profile("nonesuch")
+
+
+def test_roofline_plot_data_has_knees_and_every_node_under_its_roof(tmp_path: Path) -> None:
+    from onnxcost.plots import roofline_data, roofline_png
+
+    profile = load_profile("xeon-8480")
+    rep = onnxcost.analyze(zoo.mobilenet_v1(), profile=profile)
+    data = roofline_data(rep, profile)
+    assert {"dense", "depthwise"} <= set(data.points)
+    for cls, points in data.points.items():
+        peak = profile.flops_per_s("fp32", cls)
+        for name, roof in data.roofs[cls].items():
+            bw = profile.bandwidth if name == "DRAM" else profile.cache_bandwidth
+            assert len(roof) == 3 and roof[1] == pytest.approx((peak / bw, peak))  # the knee
+        fastest = max(profile.bandwidth, profile.cache_bandwidth)
+        for x, y in points:  # a node never runs faster than the roof of its own class
+            assert y <= min(peak, x * fastest) * (1 + 1e-9)
+    roofline_png(rep, profile, tmp_path / "r.png")
+    assert (tmp_path / "r.png").stat().st_size > 1000
