@@ -81,6 +81,33 @@ def parse_input_values(items: list[str] | None) -> dict[str, list[float]]:
     return out
 
 
+def emit_rows(header: list[str], rows: list[list[str]], fmt: Format, output: Path | None = None, title: str = "",
+              shown: list[list[str]] | None = None, right: frozenset[str] = frozenset(), before: str = "") -> None:
+    """A table of rows as CSV, Markdown or a terminal table (`shown`: the cells as displayed there, with units;
+    `before`: text the table follows). The JSON of each command is its own."""
+    from . import formats
+
+    if fmt is Format.csv:
+        emit(formats.csv_rows(header, rows), output)
+    elif fmt is Format.markdown:
+        emit(formats.markdown_rows(header, rows), output)
+    else:
+        from rich.table import Table
+
+        table = Table(header_style="bold", title=title)
+        for col in header:
+            table.add_column(col, justify="right" if col in right else "left")
+        for row in shown or rows:
+            formats.add_row(table, *row)
+        if output is None:
+            sys.stdout.write(before)
+            Console(width=None if sys.stdout.isatty() else 160).print(table)
+        else:
+            buffer = Console(width=160, file=io.StringIO(), color_system=None)
+            buffer.print(table)
+            emit(before + buffer.file.getvalue(), output)  # type: ignore[attr-defined]
+
+
 def warn(messages: list[str]) -> None:
     err = Console(stderr=True, highlight=False, soft_wrap=True)
     for m in messages[:MAX_WARNINGS_SHOWN]:
@@ -210,7 +237,6 @@ def _report_many(paths: list[Path], fmt: Format, output: Path | None, top: int |
 
     from rich.progress import Progress
 
-    from . import formats
     from .batch import analyze_many
 
     with Progress(console=Console(stderr=True), transient=True, disable=not sys.stderr.isatty()) as bar:
@@ -228,22 +254,8 @@ def _report_many(paths: list[Path], fmt: Format, output: Path | None, top: int |
         for r in results:
             t = (r.report or {}).get("totals", {})
             rows.append([r.path, *("" if t.get(k) is None else str(t.get(k)) for k in header[1:-1]), r.error or ""])
-        if fmt is Format.csv:
-            emit(formats.csv_rows(header, rows), output)
-        elif fmt is Format.markdown:
-            emit(formats.markdown_rows(header, rows), output)
-        else:
-            from rich.table import Table
-
-            summary = Table(title=f"{len(results)} models", header_style="bold")
-            for col in header:
-                summary.add_column(col, justify="left" if col in ("model", "error") else "right")
-            for row in rows:
-                formats.add_row(summary, *row)
-            buffer = Console(width=160, file=io.StringIO(), color_system=None)
-            buffer.print(summary)
-            emit("".join(r.table for r in results if r.report is not None) + buffer.file.getvalue(),  # type: ignore[attr-defined]
-                 output)
+        emit_rows(header, rows, fmt, output, title=f"{len(results)} models", right=frozenset(header[1:-1]),
+                  before="".join(r.table for r in results if r.report is not None) if fmt is Format.table else "")
     if failed:
         raise typer.Exit(EXIT_BAD_INPUT)
 
@@ -463,7 +475,6 @@ def sweep_cmd(
     """Totals of MODEL over a grid of dim values: --dim seq=128,512,2048 --dim batch=1,8."""
     import json
 
-    from . import formats
     from .sweep import sweep
 
     grid: dict[str, list[int]] = {}
@@ -488,28 +499,15 @@ def sweep_cmd(
         sys.stdout.write(json.dumps({"points": [{"dims": p.dims, "totals": p.totals} for p in points]}, indent=1)
                          + "\n")
         return
+    from .units import binary_bytes, si
+
     header = [*points[0].dims, *points[0].totals]
     rows = [[str(v) for v in p.dims.values()] + ["" if v is None else str(v) for v in p.totals.values()]
             for p in points]
-    if fmt is Format.csv:
-        sys.stdout.write(formats.csv_rows(header, rows))
-    elif fmt is Format.markdown:
-        sys.stdout.write(formats.markdown_rows(header, rows))
-    else:
-        from rich.table import Table
-
-        from .units import binary_bytes, si
-
-        table = Table(header_style="bold", title=f"{len(points)} points")
-        for col in header:
-            table.add_column(col, justify="right")
-        for p in points:
-            cells = [str(v) for v in p.dims.values()]
-            for key, v in p.totals.items():
-                cells.append(binary_bytes(v) if key.endswith("bytes") else "?" if v is None else
-                             f"{v:,.3f}" if key == "latency_ms" else si(v))
-            formats.add_row(table, *cells)
-        Console(width=None if sys.stdout.isatty() else 160).print(table)
+    shown = [[str(v) for v in p.dims.values()] + [
+        binary_bytes(v) if key.endswith("bytes") else "?" if v is None else f"{v:,.3f}" if key == "latency_ms"
+        else si(v) for key, v in p.totals.items()] for p in points]
+    emit_rows(header, rows, fmt, title=f"{len(points)} points", shown=shown, right=frozenset(header))
 
 
 @app.command("ops")
@@ -522,7 +520,6 @@ def ops_table(
     import dataclasses
     import json
 
-    from . import formats
     from .ops import coverage
 
     rows = [dataclasses.asdict(r) for r in coverage(domain)]
@@ -533,19 +530,7 @@ def ops_table(
         return
     header = list(rows[0])
     cells = [[str(r[k]) if not isinstance(r[k], bool) else ("yes" if r[k] else "-") for k in header] for r in rows]
-    if fmt is Format.csv:
-        sys.stdout.write(formats.csv_rows(header, cells))
-    elif fmt is Format.markdown:
-        sys.stdout.write(formats.markdown_rows(header, cells))
-    else:
-        from rich.table import Table
-
-        table = Table(header_style="bold", title=f"{len(rows)} op definitions")
-        for col in header:
-            table.add_column(col)
-        for row in cells:
-            table.add_row(*row)
-        Console(width=None if sys.stdout.isatty() else 200).print(table)
+    emit_rows(header, cells, fmt, title=f"{len(rows)} op definitions")
 
 
 def main(argv: list[str] | None = None) -> int:
