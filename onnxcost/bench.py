@@ -64,12 +64,14 @@ class BenchResult:
         }
 
 
-def random_inputs(report: Report, seed: int = 0) -> dict[str, np.ndarray]:
+def random_inputs(report: Report, seed: int = 0, skip: set[str] | None = None) -> dict[str, np.ndarray]:
     """Random data of each input's bound shape and dtype (ints small and non-negative, bools random)."""
     rng = np.random.default_rng(seed)
     feeds = {}
     assert report.graph is not None
     for spec in report.inputs:
+        if spec.name in (skip or set()):
+            continue
         t = report.graph.tensors[spec.name]
         if t.shape is None or t.dtype == 0:
             raise ModelError(f"input '{spec.name}' has no known shape or type; bind it with --input-shape")
@@ -166,15 +168,30 @@ def join_profile(events: list[dict[str, Any]], report: Report, runs: int) -> tup
 def bench(model: str | os.PathLike[str], dims: Mapping[str, int] | None = None,
           input_shapes: Mapping[str, Sequence[int]] | None = None, provider: str = "CPUExecutionProvider",
           threads: int | None = None, warmup: int = 5, runs: int = 50, per_node: bool = False,
-          profile: str | None = None, progress: Callable[[int], None] | None = None) -> BenchResult:
+          profile: str | None = None, progress: Callable[[int], None] | None = None,
+          inputs: Mapping[str, np.ndarray] | None = None) -> BenchResult:
+    """Run the model with onnxruntime and time it beside the estimate. `inputs`: real values for some inputs
+    (from --input-value or an .npz file; the others get random data of their bound shapes)."""
     path = Path(model)
     hw = load_profile(profile) if profile is not None else None
-    report = analyze(path, dims=dims, input_shapes=input_shapes, profile=hw)
+    given = dict(inputs or {})
+    shapes = {**{k: list(v.shape) for k, v in given.items()}, **(input_shapes or {})}
+    small = {k: v.reshape(-1).tolist() for k, v in given.items() if v.ndim <= 1 and v.dtype.kind in "iuf"}
+    report = analyze(path, dims=dims, input_shapes={k: v for k, v in shapes.items() if k not in small} or None,
+                     profile=hw, input_values=small or None)
     missing = [w for w in report.warnings if w.startswith("external data file")]
     if missing:
         raise ModelError(f"{path}: bench runs the model and needs its weights, but {missing[0].split(';')[0]}")
+    if report.symbolic is not None:
+        names = list(report.symbolic["symbols"])
+        raise ConfigError(f"bench runs concrete inputs: bind {', '.join(names)} with --dim {names[0]}=N")
     threads = threads or (os.cpu_count() or 1)
-    feeds = random_inputs(report)
+    assert report.graph is not None
+    for name, value in given.items():  # as the input is declared: its type, and a scalar for one value
+        t = report.graph.tensors.get(name)
+        if t is not None and t.shape is not None and t.dtype:
+            given[name] = value.astype(dtypes.to_numpy(t.dtype)).reshape(t.shape)
+    feeds = {**random_inputs(report, skip=set(given)), **given}
     sess = _session(path, provider, threads)
     times = time_runs(lambda: sess.run(None, feeds), warmup, runs, progress)
     nodes: list[NodeTiming] = []

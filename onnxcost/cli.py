@@ -368,29 +368,52 @@ def bench(
     output: Annotated[Path | None, typer.Option("--output", "-o", help="Write to FILE")] = None,
     dim: DimOpt = None,
     input_shape: ShapeOpt = None,
+    input_value: Annotated[list[str] | None, typer.Option(
+        "--input-value", help="NAME=V[,V…]: a real value for a scalar or 1-D input (sample rate, length)")] = None,
+    inputs: Annotated[Path | None, typer.Option("--inputs", help="An .npz file of input arrays, by input name")]
+    = None,
+    top: Annotated[int | None, typer.Option("--top", min=1, help="Only the N first nodes of the per-node table")]
+    = None,
+    sort: Annotated[str, typer.Option("--sort", help="Per-node order: measured, estimated, ratio or graph")]
+    = "measured",
 ) -> None:
     """Run MODEL with onnxruntime: measured latency beside the roofline estimate, per model and per node."""
     import json
 
+    import numpy as np
     from rich.progress import Progress
 
     from .bench import bench as run_bench
+    from .gate_formats import BENCH_SORTS
     from .profiles import available
 
+    if sort not in BENCH_SORTS:
+        raise ConfigError(f"--sort {sort!r}: choose one of {', '.join(BENCH_SORTS)}")
+    given: dict[str, np.ndarray] = {}
+    if inputs is not None:
+        try:
+            with np.load(inputs, allow_pickle=False) as data:
+                given.update({k: np.asarray(data[k]) for k in data.files})
+        except (OSError, ValueError) as exc:
+            raise ConfigError(f"--inputs {inputs}: not a readable .npz file of arrays ({exc})") from None
+    given.update({k: np.asarray(v) for k, v in parse_input_values(input_value).items()})
     if profile is None and "local" in available():
         profile = "local"
+    if profile is None:
+        print("onnxcost: hint: give --profile NAME (or run `onnxcost calibrate` once) to see the estimate beside "
+              "the measurement", file=sys.stderr)
     quiet = fmt is BenchFormat.json or not sys.stderr.isatty()
     with Progress(console=Console(stderr=True), transient=True, disable=quiet) as bar:
         task = bar.add_task("running", total=runs)
         result = run_bench(model, parse_dims(dim), parse_input_shapes(input_shape), provider, threads, warmup, runs,
-                           per_node, profile, progress=lambda k: bar.update(task, completed=k))
+                           per_node, profile, progress=lambda k: bar.update(task, completed=k), inputs=given)
     if fmt is BenchFormat.json:
         emit(json.dumps(result.to_dict(), indent=1) + "\n", output)
         return
     from . import gate_formats
 
     console = Console(width=None if sys.stdout.isatty() else 160)
-    console.print(gate_formats.bench_table(result))
+    console.print(gate_formats.bench_table(result, top, sort))
 
 
 @app.command()

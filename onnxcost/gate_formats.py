@@ -157,8 +157,13 @@ def diff_markdown(d: ReportDiff, top: int = 10) -> str:
     return "\n".join(out) + "\n"
 
 
-def bench_table(result: BenchResult) -> Group:
-    """Whole-model latency statistics, then measured and estimated time per op type and per node."""
+#: How `bench --sort` orders the per-node table.
+BENCH_SORTS = ("measured", "estimated", "ratio", "graph")
+
+
+def bench_table(result: BenchResult, top: int | None = None, sort: str = "measured") -> Group:
+    """Whole-model latency statistics, then measured and estimated time per op type and per node (the `top`
+    nodes by `sort`: measured or estimated time, estimate/measured ratio, or graph order)."""
     head = Table(title=f"onnxruntime {result.provider}, {result.threads} threads, {result.runs} runs",
                  header_style="bold")
     for col in ("min ms", "p50 ms", "p90 ms", "mean ms", "estimate ms"):
@@ -187,7 +192,10 @@ def bench_table(result: BenchResult) -> Group:
         nodes = Table(title="Nodes (µs)", header_style="bold")
         for col in ("node", "op", "measured", "estimated"):
             nodes.add_column(col, justify="left" if col in ("node", "op") else "right")
-        for n in result.nodes:
+        keys = {"measured": lambda n: -(n.measured_us or 0.0), "estimated": lambda n: -(n.estimated_us or 0.0),
+                "ratio": lambda n: -((n.estimated_us or 0.0) / n.measured_us if n.measured_us else 0.0)}
+        chosen = sorted(result.nodes, key=keys[sort]) if sort in keys else list(result.nodes)
+        for n in chosen[:top] if top else chosen:
             shown = f"fused into {n.fused_into}" if n.fused_into else ("" if n.measured_us is None
                                                                        else f"{n.measured_us:,.1f}")
             add_row(nodes, n.name, n.op_type, shown, "" if n.estimated_us is None else f"{n.estimated_us:,.1f}")

@@ -155,3 +155,17 @@ def test_input_value_resolves_a_data_dependent_if(tmp_path: object, capsys: pyte
     assert main(["report", str(path), "--input-value", "sr=16000", "--strict", "-f", "json"]) == 0
     assert json.loads(capsys.readouterr().out)["nodes"][-1]["branch"] == "then"
     assert main(["report", str(path), "--input-value", "nope=1"]) == 2
+
+
+def test_bench_takes_input_values_and_an_npz(tmp_path: object, capsys: pytest.CaptureFixture[str]) -> None:
+    from onnxcost.cli import main
+
+    path = tmp_path / "vad.onnx"  # type: ignore[operator]
+    onnx.save_model(_vad_like(), str(path))
+    npz = tmp_path / "inputs.npz"  # type: ignore[operator]
+    np.savez(npz, x=np.ones((1, 8), np.float32))
+    code = main(["bench", str(path), "--input-value", "sr=16000", "--inputs", str(npz), "--runs", "3",
+                 "--warmup", "0", "--per-node", "--top", "1", "--sort", "estimated", "--profile", "xeon-8480"])
+    out = capsys.readouterr().out
+    assert code == 0 and "Nodes (µs)" in out
+    assert main(["bench", str(path), "--sort", "nonsense"]) == 2
