@@ -399,14 +399,14 @@ def bench(
     given.update({k: np.asarray(v) for k, v in parse_input_values(input_value).items()})
     if profile is None and "local" in available():
         profile = "local"
-    if profile is None:
-        print("onnxcost: hint: give --profile NAME (or run `onnxcost calibrate` once) to see the estimate beside "
-              "the measurement", file=sys.stderr)
     quiet = fmt is BenchFormat.json or not sys.stderr.isatty()
     with Progress(console=Console(stderr=True), transient=True, disable=quiet) as bar:
         task = bar.add_task("running", total=runs)
         result = run_bench(model, parse_dims(dim), parse_input_shapes(input_shape), provider, threads, warmup, runs,
                            per_node, profile, progress=lambda k: bar.update(task, completed=k), inputs=given)
+    if profile is None:
+        print("onnxcost: hint: give --profile NAME (or run `onnxcost calibrate` once) to see the estimate beside "
+              "the measurement", file=sys.stderr)
     if fmt is BenchFormat.json:
         emit(json.dumps(result.to_dict(), indent=1) + "\n", output)
         return
