@@ -38,7 +38,7 @@ COUNT_LIMITS = ("macs", "flops", "params", "param_bytes", "peak_memory_bytes", "
 OPTION_KEYS = ("profile", "dims", "input_shapes", "input_values", "allowed_ops", "forbidden_ops", "opset",
                "allow_unknown", "max_increase", "inplace", "schedule", "strict")
 BUDGET_KEYS = (*COUNT_LIMITS, "latency_ms", *OPTION_KEYS)
-TOP_KEYS = ("baseline_dir", "max_increase", "allow_unknown", "budgets")
+TOP_KEYS = ("baseline_dir", "max_increase", "allow_unknown", "budgets", "exclude")
 
 
 @dataclass
@@ -60,6 +60,7 @@ class Budget:
     inplace: bool = False
     schedule: str = "optimal"
     strict: bool = False  # an unknown cost is an error (exit 2), not a failed check
+    line: int | None = None  # where its table starts in the config file (for CI annotations)
 
 
 @dataclass
@@ -68,6 +69,11 @@ class Config:
     root: Path  # patterns and baseline_dir are relative to it
     budgets: list[Budget]
     baseline_dir: Path
+    exclude: list[str] = field(default_factory=list)  # patterns of models never checked (test fixtures)
+
+    def excluded(self, model: Path) -> bool:
+        rel = _relative(model, self.root)
+        return any(fnmatch.fnmatch(rel, p) or fnmatch.fnmatch(model.name, p) for p in self.exclude)
 
     def matching(self, model: Path) -> list[Budget]:
         rel = _relative(model, self.root)
@@ -91,6 +97,7 @@ class Config:
             merged.allow_unknown = b.allow_unknown
             merged.strict = merged.strict or b.strict
             merged.inplace, merged.schedule = b.inplace, b.schedule
+            merged.line = b.line or merged.line
         return merged
 
     def models(self) -> list[Path]:
@@ -165,7 +172,11 @@ def load_config(path: Path | None = None) -> Config:
     baseline_dir = section.get("baseline_dir", ".onnxcost")
     if not isinstance(baseline_dir, str):
         raise ConfigError(f"{where}: 'baseline_dir' must be a string")
-    return Config(path, path.parent, budgets, path.parent / baseline_dir)
+    exclude = [_string(v, f"{where} exclude") for v in _list(section.get("exclude", []), f"{where} exclude")]
+    lines = path.read_text(errors="replace").splitlines()
+    for b in budgets:  # the line of its table header, for annotations in CI
+        b.line = next((k + 1 for k, text in enumerate(lines) if "budgets" in text and f'"{b.pattern}"' in text), None)
+    return Config(path, path.parent, budgets, path.parent / baseline_dir, exclude)
 
 
 def _budget(pattern: str, spec: Any, where: str) -> Budget:

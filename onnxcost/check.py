@@ -34,6 +34,8 @@ class ModelCheck:
     lines: list[CheckLine] = field(default_factory=list)
     error: str | None = None  # the model could not be analysed: this one line says why
     seconds: float = 0.0  # time its analysis took
+    budget_file: str | None = None  # the config holding its budget, and the line of that budget
+    budget_line: int | None = None
 
 
 @dataclass
@@ -141,9 +143,16 @@ def load_baseline(path: Path) -> dict[str, Any] | None:
     return data
 
 
-def check(config: Config, models: list[Path] | None = None, max_increase: float | None = None) -> CheckResult:
-    """Check `models` (default: every file the budgets' patterns match) against their budgets."""
-    targets = models if models else config.models()
+def check(config: Config, models: list[Path] | None = None, max_increase: float | None = None,
+          skip_unmatched: bool = False) -> CheckResult:
+    """Check `models` (default: every file the budgets' patterns match) against their budgets. Models the
+    config excludes are skipped, and with `skip_unmatched` (the pre-commit hook) so are those no budget
+    matches."""
+    targets = [m for m in (models if models else config.models()) if not config.excluded(m)]
+    if skip_unmatched:
+        targets = [m for m in targets if config.budget_for(m) is not None]
+    if not targets and (skip_unmatched or models):
+        return CheckResult([])
     if not targets:
         raise ConfigError(f"{config.path}: no model matches any budget pattern")
     results = []
@@ -165,7 +174,7 @@ def check(config: Config, models: list[Path] | None = None, max_increase: float 
             continue
         lines = evaluate(report, budget, load_baseline(config.baseline_path(model)), max_increase)
         results.append(ModelCheck(shown, all(line.passed for line in lines), lines, None,
-                                  round(time.perf_counter() - start, 3)))
+                                  round(time.perf_counter() - start, 3), config.path.name, budget.line))
     return CheckResult(results)
 
 

@@ -287,6 +287,8 @@ def check(
     output: Annotated[Path | None, typer.Option("--output", "-o", help="Write to FILE")] = None,
     max_increase: Annotated[str | None, typer.Option(
         "--max-increase", help="Fail when a total grew more than this over the stored baseline, e.g. 5%")] = None,
+    skip_unmatched: Annotated[bool, typer.Option(
+        "--skip-unmatched", help="Skip models no budget matches (the pre-commit hook passes every .onnx)")] = False,
 ) -> None:
     """CI gate: every model against its budgets. Exit 0 within budget, 1 over budget, 2 bad input or config."""
     from .budgets import load_config
@@ -296,7 +298,7 @@ def check(
 
     cfg = load_config(config)
     increase = None if max_increase is None else parse_percent(max_increase, "--max-increase")
-    result = run_check(cfg, list(models or []), increase)
+    result = run_check(cfg, list(models or []), increase, skip_unmatched)
     emit(render_check(result, fmt.value), output)
     for m in result.models:
         if m.error:

@@ -100,6 +100,9 @@ def check_github(result: CheckResult) -> str:
         for line in m.lines:
             if not line.passed:
                 out.append(f"::error file={m.path},title=onnxcost {line.metric}::{_gh_escape(line.message)}")
+                if m.budget_file and m.budget_line:  # and on the budget itself, in the config file
+                    out.append(f"::error file={m.budget_file},line={m.budget_line},title=onnxcost budget of "
+                               f"{m.path}::{_gh_escape(line.message)}")
         if m.passed:
             out.append(f"::notice file={m.path},title=onnxcost::all {len(m.lines)} budget checks pass")
     return "\n".join(out) + "\n"

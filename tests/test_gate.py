@@ -173,7 +173,8 @@ def test_output_formats(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert root.find("testsuite/testcase[@name='macs']/failure") is not None
     code, out, _ = run(["check", "--config", str(cfg), "-f", "github"], capsys)
     assert re.fullmatch(r"::error file=alexnet\.onnx,title=onnxcost macs::macs 724,406,816 exceeds the budget "
-                        r"700,000,000\n", out)
+                        r"700,000,000\n::error file=onnxcost\.toml,line=1,title=onnxcost budget of alexnet\.onnx::"
+                        r"macs 724,406,816 exceeds the budget 700,000,000\n", out)
     code, out, _ = run(["check", "--config", str(cfg), "-f", "markdown"], capsys)
     assert "❌ fail" in out and "| macs | 724,406,816 | 700,000,000 |" in out
     code, out, _ = run(["check", "--config", str(cfg)], capsys)
@@ -240,7 +241,7 @@ def test_pre_commit_hook_runs_the_check_command(repo: Path) -> None:
     """The hook's entry, with the file names pre-commit passes, as a real subprocess."""
     hook = (ROOT / ".pre-commit-hooks.yaml").read_text()
     entry = re.search(r"entry:\s*(.+)", hook).group(1).split()  # type: ignore[union-attr]
-    assert entry == ["onnxcost", "check"] and "pass_filenames: true" in hook
+    assert entry == ["onnxcost", "check", "--skip-unmatched"] and "pass_filenames: true" in hook
     write(repo, '[budgets."*.onnx"]\nmacs = "1 GMAC"\n')
     cmd = [sys.executable, "-m", "onnxcost", *entry[1:], "alexnet.onnx"]
     ok = subprocess.run(cmd, cwd=repo, capture_output=True, text=True, check=False)
@@ -281,3 +282,24 @@ def test_baseline_without_arguments_baselines_every_budgeted_model(repo: Path,
     code, out, _ = run(["baseline", "--config", str(cfg)], capsys)
     assert code == 0 and out.count("stored") == 2
     assert sorted(p.name for p in (repo / ".onnxcost").rglob("*.json")) == ["alexnet.onnx.json", "lenet.onnx.json"]
+
+
+def test_github_annotations_point_at_the_budget_line(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    cfg = write(repo, '# budgets\n\n[budgets."*.onnx"]\nmacs = "1 MMAC"\n')
+    code, out, _ = run(["check", "--config", str(cfg), "-f", "github"], capsys)
+    assert code == 1
+    assert "::error file=alexnet.onnx,title=onnxcost macs::" in out
+    assert "::error file=onnxcost.toml,line=3,title=onnxcost budget of alexnet.onnx::" in out
+
+
+def test_unmatched_and_excluded_models_are_skipped(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (repo / "fixtures").mkdir()
+    onnx.save_model(zoo.lenet_1989(), str(repo / "fixtures" / "tiny.onnx"))
+    cfg = write(repo, 'exclude = ["fixtures/*.onnx"]\n[budgets."alexnet.onnx"]\nparams = "100M"\n')
+    # the pre-commit hook passes every changed .onnx: one no budget matches is skipped, not an error
+    code, out, _ = run(["check", "--config", str(cfg), "--skip-unmatched", str(repo / "fixtures" / "tiny.onnx"),
+                        str(repo / "alexnet.onnx")], capsys)
+    assert code == 0 and "alexnet.onnx" in out and "tiny.onnx" not in out
+    cfg = write(repo, 'exclude = ["fixtures/*.onnx"]\n[budgets."*.onnx"]\nparams = "100M"\n')
+    code, out, _ = run(["check", "--config", str(cfg), str(repo / "fixtures" / "tiny.onnx")], capsys)
+    assert code == 0 and "no models" in out  # excluded by the config
