@@ -28,6 +28,7 @@ class Format(str, Enum):
     json = "json"
     csv = "csv"
     markdown = "markdown"
+    html = "html"
 
 
 class Schedule(str, Enum):
@@ -188,6 +189,8 @@ def report(
     paths = expand(models)
     if not paths:
         raise ConfigError(f"no .onnx file in {', '.join(models)}")
+    if len(paths) > 1 and fmt is Format.html:
+        raise ConfigError("--format html takes one model")
     if len(paths) > 1:
         if plot is not None or plot_roofline is not None:
             raise ConfigError("--plot and --plot-roofline take one model")
@@ -223,6 +226,12 @@ def report(
         buffer = Console(width=160, file=io.StringIO(), color_system=None)
         buffer.print(formats.table(rep, top))
         emit(buffer.file.getvalue(), output)  # type: ignore[attr-defined]
+        return
+    if fmt is Format.html:
+        from .html import page
+        from .profiles import load_profile
+
+        emit(page(rep, load_profile(profile) if profile else None), output)
         return
     text = {Format.json: lambda: formats.json_text(rep), Format.csv: lambda: formats.csv_text(rep, top),
             Format.markdown: lambda: formats.markdown_text(rep, top)}[fmt]()
