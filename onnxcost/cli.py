@@ -341,16 +341,38 @@ def diff(
     fmt: Annotated[DiffFormat, typer.Option("--format", "-f", help="Output format")] = DiffFormat.text,
     top: Annotated[int, typer.Option("--top", min=1, help="How many nodes to list")] = 10,
     dim: DimOpt = None,
+    input_shape: ShapeOpt = None,
+    config: ConfigOpt = None,
 ) -> None:
-    """What changed between two models: totals, op types, nodes added, removed and changed most."""
+    """What changed between two models: totals, op types, nodes added, removed and changed most. A model is
+    bound as its budget says (dims, input shapes), then as a stored report it is compared with was, then as
+    --dim/--input-shape say."""
     import json
 
+    from .budgets import find_config, load_config
     from .diff import diff as run_diff
-    from .diff import load_report
+    from .diff import load_report, stored_input_shapes
     from .gate_formats import diff_markdown, diff_text
 
-    dims = parse_dims(dim)
-    d = run_diff(load_report(old, dims), load_report(new, dims), str(old), str(new))
+    try:
+        cfg = load_config(config if config is not None else find_config())
+    except ConfigError:
+        if config is not None:
+            raise
+        cfg = None
+
+    def binding(path: Path, other: dict[str, object] | None) -> tuple[dict[str, int], dict[str, list[int]]]:
+        budget = cfg.budget_for(path) if cfg is not None else None
+        dims = {**(budget.dims if budget else {}), **parse_dims(dim)}
+        shapes = {**(budget.input_shapes if budget else {}), **(stored_input_shapes(other) if other else {}),
+                  **parse_input_shapes(input_shape)}
+        return dims, shapes
+
+    stored = {p: load_report(p) for p in (old, new) if p.suffix == ".json"}
+    reports = []
+    for path, other in ((old, new), (new, old)):
+        reports.append(stored.get(path) or load_report(path, *binding(path, stored.get(other))))
+    d = run_diff(reports[0], reports[1], str(old), str(new))
     text = {DiffFormat.text: lambda: diff_text(d, top), DiffFormat.markdown: lambda: diff_markdown(d, top),
             DiffFormat.json: lambda: json.dumps(d.to_dict(), indent=1) + "\n"}[fmt]()
     emit(text, None)

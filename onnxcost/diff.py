@@ -54,8 +54,9 @@ class ReportDiff:
                 "changed_nodes": [ch(c) for c in self.changed]}
 
 
-def load_report(path: Path, dims: dict[str, int] | None = None) -> dict[str, Any]:
-    """A model (.onnx: analysed now) or a stored report (.json) as the report dict."""
+def load_report(path: Path, dims: dict[str, int] | None = None,
+                input_shapes: dict[str, list[int]] | None = None) -> dict[str, Any]:
+    """A model (.onnx: analysed now, with these dims and input shapes) or a stored report (.json)."""
     if path.suffix == ".json":
         try:
             data = json.loads(path.read_text())
@@ -69,7 +70,17 @@ def load_report(path: Path, dims: dict[str, int] | None = None) -> dict[str, Any
         if problem:
             raise ConfigError(f"{path}: a malformed {SCHEMA} report: {problem}")
         return data
-    return analyze(path, dims=dims).to_dict()
+    return analyze(path, dims=dims, input_shapes=input_shapes).to_dict()
+
+
+def stored_input_shapes(report: dict[str, Any]) -> dict[str, list[int]]:
+    """The concrete input shapes a stored report was made with: a model diffed against it is bound the same."""
+    out = {}
+    for spec in report.get("inputs", []):
+        shape = spec.get("shape") if isinstance(spec, dict) else None
+        if isinstance(shape, list) and all(isinstance(d, int) and not isinstance(d, bool) for d in shape):
+            out[str(spec.get("name"))] = shape
+    return out
 
 
 def _number(v: object) -> bool:

@@ -303,3 +303,20 @@ def test_unmatched_and_excluded_models_are_skipped(repo: Path, capsys: pytest.Ca
     cfg = write(repo, 'exclude = ["fixtures/*.onnx"]\n[budgets."*.onnx"]\nparams = "100M"\n')
     code, out, _ = run(["check", "--config", str(cfg), str(repo / "fixtures" / "tiny.onnx")], capsys)
     assert code == 0 and "no models" in out  # excluded by the config
+
+
+def test_diff_binds_a_model_as_the_stored_report_was(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                                     shared_models: Path) -> None:
+    gru = tmp_path / "gru.onnx"
+    shutil.copy(shared_models / "gru_bidir.onnx", gru)
+    stored = tmp_path / "old.json"
+    assert run(["report", str(gru), "--dim", "batch=8", "--dim", "steps=20", "-f", "json", "-o", str(stored)],
+               capsys)[0] == 0
+    code, out, _ = run(["diff", str(stored), str(gru), "-f", "json"], capsys)
+    totals = {c["key"]: c for c in json.loads(out)["totals"]}
+    # the model is analysed at the stored report's [20, 8, 64] input, so nothing changed (was -99% MACs)
+    assert code == 0 and totals["macs"]["old"] == totals["macs"]["new"] == 8 * 2_974_720  # linear in batch
+    cfg = write(tmp_path, '[budgets."gru.onnx"]\ndims = { batch = 8, steps = 20 }\n')
+    code, out, _ = run(["diff", str(gru), str(gru), "--config", str(cfg), "-f", "json"], capsys)
+    totals = {c["key"]: c for c in json.loads(out)["totals"]}
+    assert code == 0 and totals["macs"]["new"] == json.loads(stored.read_text())["totals"]["macs"]
