@@ -152,6 +152,14 @@ class Report:
             "warnings": list(self.warnings),
         }
 
+    def to_dataframe(self) -> Any:
+        """The nodes as a pandas DataFrame, one row per node (for notebooks); pandas is not a dependency."""
+        try:
+            import pandas as pd
+        except ImportError:
+            raise ConfigError("to_dataframe() needs pandas: pip install pandas") from None
+        return pd.DataFrame([asdict(n) for n in self.nodes])
+
     def to_json(self, indent: int | None = 1) -> str:
         return json.dumps(self.to_dict(), indent=indent)
 

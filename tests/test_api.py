@@ -103,3 +103,10 @@ def test_onnx_fallback_for_ops_without_shape_rule() -> None:
     rep = onnxcost.analyze(one_node("GridSample", {"x": [1, 2, 5, 5], "g": [1, 3, 4, 2]}))
     assert rep.nodes[0].output_shapes == [[1, 2, 3, 4]]
     assert rep.nodes[0].macs == 0 and rep.nodes[0].flops == 264 and rep.totals.unknown_cost_nodes == 0
+
+
+def test_to_dataframe() -> None:
+    rep = onnxcost.analyze("models/alexnet.onnx")
+    frame = rep.to_dataframe()
+    assert list(frame["name"]) == [n.name for n in rep.nodes]
+    assert int(frame["macs"].sum()) == rep.totals.macs == 724_406_816
