@@ -6,6 +6,7 @@ which), and inputs named like past_key_values.* / past.* that exporters feed int
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -51,7 +52,8 @@ def view(graph: Graph, macs: Any, symbols: dict[str, symbolic.SymbolInfo]) -> Ll
     if len(known) != len(shapes):
         return LlmView(caches, None, None, None, None)
     # caches are [batch, heads, past, head_size] (BNSH, as GroupQueryAttention and past_key_values exports)
-    per_token = sum(_bytes_per(graph, c, s) for c, s in zip(caches, known, strict=True))
+    sizes = [_bytes_per(graph, c, s) for c, s in zip(caches, known, strict=True)]
+    per_token = None if any(b is None for b in sizes) else sum(b or 0 for b in sizes)
     total = [graph.tensors[c].nbytes for c in caches]
     concrete = None if any(b is None or symbolic.is_symbolic(b) for b in total) else sum(b or 0 for b in total)
     prefill = decode = None
@@ -62,14 +64,15 @@ def view(graph: Graph, macs: Any, symbols: dict[str, symbolic.SymbolInfo]) -> Ll
     return LlmView(caches, per_token, concrete, prefill, decode)
 
 
-def _bytes_per(graph: Graph, name: str, shape: tuple[Any, ...]) -> int:
-    """Bytes one position of the cache takes for one sequence: every dim but batch and past."""
+def _bytes_per(graph: Graph, name: str, shape: tuple[Any, ...]) -> int | None:
+    """Bytes one position of the cache takes for one sequence: every dim but batch and past (None when one of
+    them is unbound too)."""
     from . import dtypes
 
-    inner = 1
-    for d in shape[1:-2] + shape[-1:]:
-        inner *= int(d)
-    return dtypes.nbytes(graph.tensors[name].dtype, inner)
+    inner = shape[1:-2] + shape[-1:]
+    if symbolic.any_symbolic(inner):
+        return None
+    return dtypes.nbytes(graph.tensors[name].dtype, math.prod(int(d) for d in inner))
 
 
 def _sequence_symbol(graph: Graph, caches: list[str]) -> str | None:

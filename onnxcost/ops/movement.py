@@ -275,6 +275,8 @@ def _gather(n: NodeView) -> list[Spec]:
 
 
 def _gather_value(n: NodeView) -> list[np.ndarray]:
+    if symbolic.any_symbolic(n.array(1)):
+        raise UnknownShape("a gather at a symbolic index")
     data, idx = n.array(0), n.array(1).astype(np.int64)
     axis = n.attr("axis", 0)
     idx = np.where(idx < 0, idx + data.shape[axis], idx)
