@@ -7,6 +7,7 @@ from __future__ import annotations
 import io
 import re
 import sys
+from dataclasses import replace
 from enum import Enum
 from pathlib import Path
 from typing import Annotated
@@ -514,6 +515,46 @@ def annotate(
                        profile=profile)
     warn(rep.warnings)
     print(f"wrote {output}: {len(rep.nodes)} nodes annotated; open it in Netron")
+
+
+@app.command("fit")
+def fit_cmd(
+    measurements: Annotated[Path, typer.Argument(help="CSV: model (path relative to it), latency_ms, optional "
+                                                      "dims and input_shapes", show_default=False)],
+    base: Annotated[str, typer.Option("--base", help="The profile to start from (name or .toml)")],
+    output: Annotated[Path, typer.Option("--output", "-o", help="Where to write the fitted profile")],
+    latency_column: Annotated[str, typer.Option("--latency-column", help="The CSV column of times in ms")]
+    = "latency_ms",
+    params: Annotated[str | None, typer.Option(
+        "--params", help="Comma-separated parameters to fit (default: every op class's efficiency and the "
+                         "overhead terms)")] = None,
+) -> None:
+    """Fit a profile of a device to end-to-end timings measured there; prints leave-one-model-out errors."""
+    from .fit import fit, read_csv, summary
+    from .profiles import load_profile, to_toml
+
+    result = fit(read_csv(measurements, latency_column), load_profile(base),
+                 [p.strip() for p in params.split(",")] if params else None)
+    fitted, held = summary(result.fitted), summary(result.held_out)
+    comments = [f"Fitted by `onnxcost fit` on {len(result.fitted)} timings in {measurements.name}, from {base}.",
+                "Parameters: " + ", ".join(f"{k} = {v:.4g}" for k, v in result.parameters.items())]
+    if fitted:
+        comments.append(f"On the fitted timings: median |error| {fitted[0]:.1%}, p90 {fitted[1]:.1%}.")
+    if held:
+        comments.append(f"Leave one model out: median |error| {held[0]:.1%}, p90 {held[1]:.1%}.")
+    try:
+        output.parent.mkdir(parents=True, exist_ok=True)
+        output.write_text(to_toml(replace(result.profile, name=f"{result.profile.name} (fitted)"), comments))
+    except OSError as exc:
+        raise ConfigError(f"cannot write {output}: {exc.strerror or exc}") from None
+    rows = [[p.label, f"{p.measured_ms:.4g}", f"{p.predicted_ms:.4g}", f"{p.error:+.1%}"] for p in
+            (result.held_out or result.fitted)]
+    which = "left out of the fit" if result.held_out else "fitted (too few models to leave one out)"
+    emit_rows(["measurement", "measured ms", "predicted ms", "error"], rows, Format.table,
+              title=f"Each model {which}", right=frozenset({"measured ms", "predicted ms", "error"}))
+    for line in comments[1:]:
+        print(line)
+    print(f"wrote {output}")
 
 
 @app.command("sweep")

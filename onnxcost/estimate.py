@@ -254,3 +254,12 @@ def critical_path_us(graph: Graph, estimates: list[NodeEstimate]) -> float | Non
             return None
         finish[n.name] = e.latency_us + max((finish[p] for p in graph.dag.predecessors(n.name)), default=0.0)
     return max(finish.values(), default=0.0)
+
+
+def total_latency_us(graph: Graph, estimates: list[NodeEstimate], profile: Profile) -> float | None:
+    """A run's time: every node, the layout reorders the runtime inserts, and the per-run overhead."""
+    times = [e.latency_us for e in estimates]
+    if any(t is None for t in times):
+        return None
+    reorders = sum(us for r, us in reorder_estimates(graph, profile) if r.kind != "transpose")
+    return sum(t or 0.0 for t in times) + reorders + profile.run_overhead_us

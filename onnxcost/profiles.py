@@ -4,6 +4,7 @@ profiles shipped with onnxcost."""
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 from dataclasses import dataclass
@@ -165,3 +166,19 @@ def _flag(table: dict[str, Any], key: str, where: str, default: bool) -> bool:
     if not isinstance(value, bool):
         raise ConfigError(f"{where}: '{key}' must be true or false, got {value!r}")
     return value
+
+
+def to_toml(profile: Profile, comments: list[str] | None = None) -> str:
+    """A profile as the TOML that load_profile reads back, with comment lines first (what it was made from)."""
+    lines = [f"# {c}" for c in comments or []]
+    lines += [f"name = {json.dumps(profile.name)}", f"kind = {json.dumps(profile.kind)}",
+              f"launch_overhead_us = {profile.launch_overhead_us:.6g}",
+              f"run_overhead_us = {profile.run_overhead_us:.6g}",
+              f"dense_k_half = {profile.dense_k_half:.6g}", f"dense_m_half = {profile.dense_m_half:.6g}",
+              f"fusion = {'true' if profile.fusion else 'false'}", f"nchwc_block = {profile.nchwc_block}", "",
+              "[peak_flops]", *(f"{k} = {v:.6g}" for k, v in profile.peak_flops.items()), "",
+              "[memory]", f"bandwidth = {profile.bandwidth:.6g}"]
+    if profile.cache_bytes:
+        lines += [f"cache_bytes = {profile.cache_bytes}", f"cache_bandwidth = {profile.cache_bandwidth:.6g}"]
+    lines += ["", "[efficiency]", *(f"{k} = {v:.6g}" for k, v in sorted(profile.efficiency.items()))]
+    return "\n".join(lines) + "\n"

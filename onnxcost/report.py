@@ -17,7 +17,7 @@ from . import llm as llm_mod
 from . import schedule as schedule_mod
 from . import training as training_mod
 from .errors import ConfigError, ModelError
-from .estimate import critical_path_us, reorder_estimates
+from .estimate import critical_path_us, reorder_estimates, total_latency_us
 from .estimate import estimate as estimate_latency
 from .profiles import Profile, load_profile
 
@@ -325,12 +325,11 @@ def analyze(
         upper_bound=any(c.upper_bound for c in node_costs),
     )
     if hw is not None:
-        times = [e.latency_us for e in estimates if e is not None]
         run_us = hw.run_overhead_us
         reorders = [(r, us) for r, us in reorder_estimates(g, hw) if r.kind != "transpose"]
         reorder_us = sum(us for _, us in reorders)
-        totals.latency_ms = None if any(t is None for t in times) else round(
-            (sum(t or 0 for t in times) + reorder_us + run_us) / 1000, 6)
+        total_us = total_latency_us(g, [e for e in estimates if e is not None], hw)
+        totals.latency_ms = None if total_us is None else round(total_us / 1000, 6)
         totals.profile = hw.name
         path_us = critical_path_us(g, [e for e in estimates if e is not None])
         totals.critical_path_ms = None if path_us is None else round((path_us + run_us) / 1000, 6)

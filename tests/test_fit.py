@@ -1,0 +1,77 @@
+"""`onnxcost fit`: a profile fitted to end-to-end timings recovers the device's parameters, predicts a model it
+did not see, writes a loadable profile, and refuses a fit it cannot make."""
+
+from __future__ import annotations
+
+import csv
+from dataclasses import replace
+from pathlib import Path
+
+import onnx
+import pytest
+
+import onnxcost
+from models import zoo
+from onnxcost.cli import main
+from onnxcost.fit import Measurement, fit, predict_ms, prepare, summary
+from onnxcost.profiles import load_profile
+
+PARAMS = ["efficiency.dense", "efficiency.depthwise", "efficiency.elementwise", "launch_overhead_us"]
+
+
+@pytest.fixture(scope="module")
+def timed(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[Measurement]]:
+    """Seven models 'timed' on a device whose parameters differ from the base profile's (dense 0.3 of peak,
+    depthwise 0.05, element-wise 0.1, 9 µs per node): the times that device's estimate gives."""
+    folder = tmp_path_factory.mktemp("timed")
+    models = {"lenet": zoo.lenet_1989(), "alexnet": zoo.alexnet_seed003(), "mobilenet": zoo.mobilenet_v1(size=128),
+              "resnet18": zoo.resnet18(size=128), "vgg16": zoo.vgg16(size=64), "inception": zoo.inception_cell(
+                  weights="external"), "mobilenet_half": zoo.mobilenet_v1(size=96, width=0.5)}
+    for name, model in models.items():
+        onnx.save_model(model, str(folder / f"{name}.onnx"))
+    base = load_profile("xeon-8480")
+    device = replace(base, efficiency={**base.efficiency, "dense": 0.3, "depthwise": 0.05, "elementwise": 0.1},
+                     launch_overhead_us=9.0)
+    cases = prepare([Measurement(folder / f"{n}.onnx", 1.0, {}, {}) for n in models])
+    measurements = [Measurement(c.measurement.model, predict_ms(c, device), {}, {}) for c in cases]
+    with open(folder / "timings.csv", "w", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(["model", "latency_ms", "dims"])
+        w.writerows([m.model.name, f"{m.latency_ms:.9g}", ""] for m in measurements)
+    return folder, measurements
+
+
+def test_fit_recovers_the_device_and_predicts_held_out_models(timed: tuple[Path, list[Measurement]]) -> None:
+    _, measurements = timed
+    result = fit(measurements, load_profile("xeon-8480"), PARAMS)
+    assert result.parameters["efficiency.dense"] == pytest.approx(0.3, rel=1e-3)
+    assert result.parameters["efficiency.depthwise"] == pytest.approx(0.05, rel=1e-3)
+    assert result.parameters["launch_overhead_us"] == pytest.approx(9.0, rel=1e-3)
+    assert len(result.held_out) == len(measurements)  # every model predicted by a fit on the six others
+    median, p90 = summary(result.held_out)  # type: ignore[misc]
+    assert median < 0.01 and p90 < 0.01
+    # the base profile, unfitted, is far off: the fit is what brings it there
+    base = summary([replace(p, predicted_ms=predict_ms(c, load_profile("xeon-8480")))
+                    for p, c in zip(result.fitted, prepare(measurements), strict=True)])
+    assert base is not None and base[0] > 0.3
+
+
+def test_fit_command_writes_a_loadable_profile(timed: tuple[Path, list[Measurement]], tmp_path: Path,
+                                               capsys: pytest.CaptureFixture[str]) -> None:
+    folder, _ = timed
+    out = tmp_path / "device.toml"
+    assert main(["fit", str(folder / "timings.csv"), "--base", "xeon-8480", "-o", str(out), "--params",
+                 ",".join(PARAMS)]) == 0
+    text = out.read_text()
+    assert text.startswith("# Fitted by `onnxcost fit` on 7 timings") and "Leave one model out" in text
+    profile = load_profile(str(out))
+    assert profile.efficiency["dense"] == pytest.approx(0.3, rel=1e-3)
+    rep = onnxcost.analyze(folder / "resnet18.onnx", profile=str(out))
+    assert rep.totals.latency_ms is not None
+    assert "left out of the fit" in capsys.readouterr().out
+
+
+def test_fit_refuses_fewer_models_than_parameters(timed: tuple[Path, list[Measurement]]) -> None:
+    _, measurements = timed
+    with pytest.raises(onnxcost.ConfigError, match="3 distinct models cannot fit 4"):
+        fit(measurements[:3], load_profile("xeon-8480"), PARAMS)
