@@ -25,6 +25,9 @@ from .report import analyze
 #: Scalar parameters and their physical bounds (efficiencies are per op class, in (0, 1]).
 SCALARS = {"launch_overhead_us": (0.0, 1000.0), "run_overhead_us": (0.0, 1e5), "dense_k_half": (0.0, 1e4),
            "dense_m_half": (0.0, 1e5)}
+#: A factor on every peak FLOP/s and the bandwidth at once: a base profile whose efficiencies are already 1
+#: (a calibrated one) can still describe a faster machine.
+SPEED_BOUNDS = (0.05, 20.0)
 EFFICIENCY_BOUNDS = (1e-4, 1.0)
 
 
@@ -141,12 +144,19 @@ def with_parameters(base: Profile, names: list[str], values: Any) -> Profile:
             efficiency[name.split(".", 1)[1]] = float(value)
         elif name in SCALARS:
             profile = replace(profile, **{name: float(value)})  # type: ignore[arg-type]
+        elif name == "speed":
+            profile = replace(profile, peak_flops={k: v * float(value) for k, v in base.peak_flops.items()},
+                              bandwidth=base.bandwidth * float(value),
+                              cache_bandwidth=base.cache_bandwidth * float(value))
         else:
-            raise ConfigError(f"--params: unknown parameter {name!r} (efficiency.CLASS or {', '.join(SCALARS)})")
+            raise ConfigError(f"--params: unknown parameter {name!r} (efficiency.CLASS, speed or "
+                              f"{', '.join(SCALARS)})")
     return replace(profile, efficiency=efficiency)
 
 
-def _current(base: Profile, name: str) -> float:
+def _current(base: Profile, name: str, reference: Profile | None = None) -> float:
+    if name == "speed":
+        return base.peak_flops["fp32"] / (reference or base).peak_flops["fp32"]
     if name.startswith("efficiency."):
         return base.flops_per_s("fp32", name.split(".", 1)[1]) / base.peak_flops["fp32"]
     return float(getattr(base, name))
@@ -161,8 +171,17 @@ def fit_cases(cases: list[Case], base: Profile, names: list[str]) -> Profile:
     if len(models) < len(names):
         raise ConfigError(f"{len(models)} distinct models cannot fit {len(names)} free parameters "
                           f"({', '.join(names)}): time more models, or fix some with --params")
-    lo = np.array([EFFICIENCY_BOUNDS[0] if n.startswith("efficiency.") else SCALARS[n][0] for n in names])
-    hi = np.array([EFFICIENCY_BOUNDS[1] if n.startswith("efficiency.") else SCALARS[n][1] for n in names])
+    def bounds(n: str) -> tuple[float, float]:
+        if n == "speed":
+            return SPEED_BOUNDS
+        if n.startswith("efficiency."):
+            return EFFICIENCY_BOUNDS
+        if n not in SCALARS:
+            raise ConfigError(f"--params: unknown parameter {n!r} (efficiency.CLASS, speed or {', '.join(SCALARS)})")
+        return SCALARS[n]
+
+    lo = np.array([bounds(n)[0] for n in names])
+    hi = np.array([bounds(n)[1] for n in names])
     x0 = np.clip([_current(base, n) for n in names], lo + 1e-9, hi - 1e-9)
 
     def residuals(x: Any) -> Any:
@@ -199,7 +218,7 @@ def fit(measurements: list[Measurement], base: Profile, names: list[str] | None 
             partial = fit_cases(rest, base, names)
             held_out += [Prediction(c.measurement.label, model.stem, c.measurement.latency_ms, predict_ms(c, partial))
                          for c in cases if c.measurement.model == model]
-    parameters = {n: _current(profile, n) for n in names}
+    parameters = {n: _current(profile, n, base) for n in names}
     return FitResult(profile, parameters, fitted, held_out)
 
 

@@ -1,0 +1,42 @@
+"""`onnxcost fit` on timings measured elsewhere (benchmarks/data/measured, from the team's measurement files):
+an H100 (PyTorch CUDA graphs, float32 rows) and a 16-core Xeon (onnxruntime CPU), each fitted with a few
+parameter sets; prints leave-one-model-out errors (median, p90 of |estimate/measured - 1|).
+
+    python -m benchmarks.bench_fit
+
+The models are graph-only torchvision exports (opset 17, dynamic batch) made with torch 2.14.1."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from onnxcost.fit import fit, read_csv, summary
+from onnxcost.profiles import load_profile
+
+DATA = Path(__file__).resolve().parent / "data" / "measured"
+RUNS = [
+    ("h100_fp32.csv", "nvidia-h100", ["efficiency.dense", "efficiency.elementwise", "launch_overhead_us",
+                                      "run_overhead_us"]),
+    ("h100_fp32.csv", "nvidia-h100", ["efficiency.dense", "dense_m_half", "dense_k_half", "launch_overhead_us"]),
+    ("xeon.csv", "xeon-8480", ["efficiency.dense", "efficiency.depthwise", "efficiency.elementwise",
+                               "launch_overhead_us"]),
+    ("xeon.csv", str(DATA / "xeon16-calibrated.toml"), ["speed", "launch_overhead_us"]),
+    ("xeon.csv", str(DATA / "xeon16-calibrated.toml"), ["speed", "efficiency.depthwise", "launch_overhead_us"]),
+]
+
+
+def main() -> int:
+    for csv_name, base, params in RUNS:
+        measurements = read_csv(DATA / csv_name)
+        result = fit(measurements, load_profile(base), params)
+        fitted, held = summary(result.fitted), summary(result.held_out)
+        print(f"{csv_name} from {Path(base).name}, fitting {', '.join(params)}")
+        if fitted:
+            print(f"  fitted:           median {fitted[0]:6.1%}  p90 {fitted[1]:6.1%}")
+        if held:
+            print(f"  left-one-out:     median {held[0]:6.1%}  p90 {held[1]:6.1%}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
