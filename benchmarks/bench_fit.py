@@ -18,10 +18,12 @@ RUNS = [
     ("h100_fp32.csv", "nvidia-h100", ["efficiency.dense", "efficiency.elementwise", "launch_overhead_us",
                                       "run_overhead_us"]),
     ("h100_fp32.csv", "nvidia-h100", ["efficiency.dense", "dense_m_half", "dense_k_half", "launch_overhead_us"]),
+    ("h100_fp32.csv", "nvidia-h100", ["efficiency.dense", "dense_k_half", "launch_overhead_us"]),
     ("xeon.csv", "xeon-8480", ["efficiency.dense", "efficiency.depthwise", "efficiency.elementwise",
                                "launch_overhead_us"]),
     ("xeon.csv", str(DATA / "xeon16-calibrated.toml"), ["speed", "launch_overhead_us"]),
     ("xeon.csv", str(DATA / "xeon16-calibrated.toml"), ["speed", "efficiency.depthwise", "launch_overhead_us"]),
+    ("xeon.csv", str(DATA / "xeon16-calibrated.toml"), ["speed", "dense_k_half"]),
 ]
 
 
