@@ -49,6 +49,9 @@ class BenchResult:
     nodes: list[NodeTiming] = field(default_factory=list)
     unmatched_us: dict[str, float] = field(default_factory=dict)  # runtime-inserted kernels by op type
     unmatched_estimated_us: dict[str, float] = field(default_factory=dict)  # layout reorders the estimate predicts
+    planned_peak_bytes: int | None = None  # the report's peak of live activations (minimum-peak schedule)
+    run_rss_growth_bytes: int | None = None  # a fresh process's resident memory growth over the first run
+    session_rss_bytes: int | None = None  # ... and over creating the session (weights, kernels, the runtime)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -61,6 +64,8 @@ class BenchResult:
                        **({"fused_into": n.fused_into} if n.fused_into else {})} for n in self.nodes],
             "unmatched_us": {k: round(v, 2) for k, v in self.unmatched_us.items()},
             "unmatched_estimated_us": {k: round(v, 2) for k, v in self.unmatched_estimated_us.items()},
+            "planned_peak_bytes": self.planned_peak_bytes, "run_rss_growth_bytes": self.run_rss_growth_bytes,
+            "session_rss_bytes": self.session_rss_bytes,
         }
 
 
@@ -102,6 +107,42 @@ def _session(path: Path, provider: str, threads: int, profile_prefix: str | None
         return ort.InferenceSession(str(path), so, providers=[provider])
     except Exception as exc:  # noqa: BLE001 - onnxruntime raises its own exception types
         raise ModelError(f"{path}: onnxruntime cannot load the model: {str(exc).splitlines()[0]}") from None
+
+
+_MEASURE = """
+import resource, sys, numpy as np, onnxruntime as ort
+def rss():
+    with open('/proc/self/statm') as f:
+        return int(f.read().split()[1]) * __import__('os').sysconf('SC_PAGE_SIZE')
+feeds = dict(np.load(sys.argv[2]))
+so = ort.SessionOptions(); so.log_severity_level = 3; so.intra_op_num_threads = int(sys.argv[4])
+base = rss()
+sess = ort.InferenceSession(sys.argv[1], so, providers=[sys.argv[3]])
+loaded = rss()
+sess.run(None, feeds)
+peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+print(loaded - base, peak - loaded)
+"""
+
+
+def run_memory(path: Path, feeds: dict[str, np.ndarray], provider: str, threads: int) -> tuple[int, int] | None:
+    """(bytes a fresh process grows by creating the session, then by its first run): the run's share is what
+    onnxruntime's arena and kernels allocate for activations and scratch. None where /proc is not there."""
+    import subprocess
+    import sys
+
+    if not Path("/proc/self/statm").exists():
+        return None
+    with tempfile.TemporaryDirectory() as tmp:
+        npz = Path(tmp) / "feeds.npz"
+        np.savez(npz, **feeds)  # type: ignore[arg-type]
+        done = subprocess.run([sys.executable, "-c", _MEASURE, str(path), str(npz), provider, str(threads)],
+                              capture_output=True, text=True, timeout=600, check=False)
+    try:
+        load, run = (int(x) for x in done.stdout.split())
+    except ValueError:
+        return None
+    return load, max(run, 0)
 
 
 def time_runs(run: Callable[[], object], warmup: int, runs: int,
@@ -193,6 +234,7 @@ def bench(model: str | os.PathLike[str], dims: Mapping[str, int] | None = None,
             given[name] = value.astype(dtypes.to_numpy(t.dtype)).reshape(t.shape)
     feeds = {**random_inputs(report, skip=set(given)), **given}
     sess = _session(path, provider, threads)
+    memory = run_memory(path, feeds, provider, threads)
     times = time_runs(lambda: sess.run(None, feeds), warmup, runs, progress)
     nodes: list[NodeTiming] = []
     unmatched: dict[str, float] = {}
@@ -216,4 +258,5 @@ def bench(model: str | os.PathLike[str], dims: Mapping[str, int] | None = None,
                 kernel = "ReorderInput" if r.kind == "input" else "ReorderOutput"
                 predicted[kernel] = predicted.get(kernel, 0.0) + us
     return BenchResult(stats(times), runs, threads, provider, report.totals.latency_ms, report.totals.profile,
-                       nodes, unmatched, predicted)
+                       nodes, unmatched, predicted, report.totals.peak_memory_bytes,
+                       None if memory is None else memory[1], None if memory is None else memory[0])

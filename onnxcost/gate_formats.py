@@ -12,6 +12,7 @@ from .bench import BenchResult
 from .check import CheckLine, CheckResult, ModelCheck
 from .diff import Change, ReportDiff
 from .formats import add_row
+from .units import binary_bytes
 
 
 def _fmt(value: float | str | None, metric: str = "") -> str:
@@ -175,6 +176,13 @@ def bench_table(result: BenchResult, top: int | None = None, sort: str = "measur
     add_row(head, *(f"{lat[k]:.3f}" for k in ("min", "p50", "p90", "mean")),
                  "?" if result.estimate_ms is None else f"{result.estimate_ms:.3f} ({result.profile})")
     parts: list[Table] = [head]
+    if result.run_rss_growth_bytes is not None or result.planned_peak_bytes is not None:
+        memory = Table(title="Memory", header_style="bold")
+        for col in ("planned peak (activations)", "first run (RSS growth)", "session (RSS growth)"):
+            memory.add_column(col, justify="right")
+        add_row(memory, binary_bytes(result.planned_peak_bytes), binary_bytes(result.run_rss_growth_bytes),
+                binary_bytes(result.session_rss_bytes))
+        parts.append(memory)
     if result.nodes:
         per_op: dict[str, list[float]] = {}
         for n in result.nodes:

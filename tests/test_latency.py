@@ -314,3 +314,15 @@ def test_roofline_plot_data_has_knees_and_every_node_under_its_roof(tmp_path: Pa
             assert y <= min(peak, x * fastest) * (1 + 1e-9)
     roofline_png(rep, profile, tmp_path / "r.png")
     assert (tmp_path / "r.png").stat().st_size > 1000
+
+
+def test_bench_reports_planned_and_measured_memory(tmp_path: Path) -> None:
+    from onnxcost.bench import bench
+
+    path = tmp_path / "lenet.onnx"
+    onnx.save_model(zoo.lenet_1989("random"), str(path))
+    result = bench(path, runs=2, warmup=0, threads=1)
+    assert result.planned_peak_bytes == onnxcost.analyze(path).totals.peak_memory_bytes
+    assert result.run_rss_growth_bytes is not None and result.run_rss_growth_bytes >= 0
+    assert result.session_rss_bytes is not None and result.session_rss_bytes > 0
+    assert result.to_dict()["planned_peak_bytes"] == result.planned_peak_bytes
