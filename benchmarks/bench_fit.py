@@ -1,6 +1,8 @@
 """`onnxcost fit` on timings measured elsewhere (benchmarks/data/measured, from the team's measurement files):
-an H100 (PyTorch CUDA graphs, float32 rows) and a 16-core Xeon (onnxruntime CPU), each fitted with a few
-parameter sets; prints leave-one-model-out errors (median, p90 of |estimate/measured - 1|).
+an H100 (PyTorch CUDA graphs; float32 rows, then float32 and float16 with a per-dtype dense efficiency) and a
+16-core Xeon (onnxruntime CPU), each fitted with a few parameter sets; prints leave-one-model-out errors
+(median, p90 of |estimate/measured - 1|). The *_fp16.onnx exports are the float32 ones with every float
+tensor typed float16.
 
     python -m benchmarks.bench_fit
 
@@ -19,6 +21,8 @@ RUNS = [
                                       "run_overhead_us"]),
     ("h100_fp32.csv", "nvidia-h100", ["efficiency.dense", "dense_m_half", "dense_k_half", "launch_overhead_us"]),
     ("h100_fp32.csv", "nvidia-h100", ["efficiency.dense", "dense_k_half", "launch_overhead_us"]),
+    ("h100.csv", "nvidia-h100", ["efficiency.dense", "efficiency.fp16.dense", "launch_overhead_us",
+                                 "dense_k_half"]),
     ("xeon.csv", "xeon-8480", ["efficiency.dense", "efficiency.depthwise", "efficiency.elementwise",
                                "launch_overhead_us"]),
     ("xeon.csv", str(DATA / "xeon16-calibrated.toml"), ["speed", "launch_overhead_us"]),

@@ -158,7 +158,9 @@ def _current(base: Profile, name: str, reference: Profile | None = None) -> floa
     if name == "speed":
         return base.peak_flops["fp32"] / (reference or base).peak_flops["fp32"]
     if name.startswith("efficiency."):
-        return base.flops_per_s("fp32", name.split(".", 1)[1]) / base.peak_flops["fp32"]
+        parts = name.split(".")
+        dtype, cls = (parts[1], parts[2]) if len(parts) == 3 else ("fp32", parts[1])
+        return base.flops_per_s(dtype, cls) / base.peak_flops.get(dtype, base.peak_flops["fp32"])
     return float(getattr(base, name))
 
 

@@ -44,7 +44,11 @@ class Profile:
     source: str = ""
 
     def flops_per_s(self, dtype: str, op_class: str) -> float:
-        eff = self.efficiency.get(op_class, self.efficiency.get(FALLBACK_CLASS.get(op_class, ""), 1.0))
+        """The class's share of the dtype's peak: its own for that dtype ([efficiency.fp16]) when given, else
+        the class's, else the class it falls back to."""
+        eff = self.efficiency.get(f"{dtype}.{op_class}")
+        if eff is None:
+            eff = self.efficiency.get(op_class, self.efficiency.get(FALLBACK_CLASS.get(op_class, ""), 1.0))
         return self.peak_flops.get(dtype, self.peak_flops["fp32"]) * eff
 
 
@@ -134,13 +138,19 @@ def load_profile(name_or_path: str) -> Profile:
     if not isinstance(eff_table, dict):
         raise ConfigError(f"{path}: [efficiency] must be a table")
     efficiency = {}
-    for key in eff_table:
-        if key not in OP_CLASSES:
+    flat = {}
+    for key, value in eff_table.items():
+        if isinstance(value, dict) and key in DTYPES:  # [efficiency.fp16]: a dtype's own shares
+            flat.update({f"{key}.{k}": v for k, v in value.items()})
+        else:
+            flat[key] = value
+    for key in flat:
+        if key.rsplit(".", 1)[-1] not in OP_CLASSES:
             raise ConfigError(f"{path}: [efficiency] unknown op class '{key}' (known: {', '.join(OP_CLASSES)})")
-        value = _number(eff_table, key, f"{path} [efficiency]")
-        if not 0 < value <= 1:
-            raise ConfigError(f"{path}: [efficiency] {key} must be in (0, 1], got {value}")
-        efficiency[key] = value
+        number = _number(flat, key, f"{path} [efficiency]")
+        if not 0 < number <= 1:
+            raise ConfigError(f"{path}: [efficiency] {key} must be in (0, 1], got {number}")
+        efficiency[key] = number
     return Profile(
         name=str(data.get("name", path.stem)), kind=str(data.get("kind", "cpu")), peak_flops=peaks,
         bandwidth=bandwidth, launch_overhead_us=_number(data, "launch_overhead_us", str(path), False),
@@ -180,5 +190,9 @@ def to_toml(profile: Profile, comments: list[str] | None = None) -> str:
               "[memory]", f"bandwidth = {profile.bandwidth:.6g}"]
     if profile.cache_bytes:
         lines += [f"cache_bytes = {profile.cache_bytes}", f"cache_bandwidth = {profile.cache_bandwidth:.6g}"]
-    lines += ["", "[efficiency]", *(f"{k} = {v:.6g}" for k, v in sorted(profile.efficiency.items()))]
+    lines += ["", "[efficiency]", *(f"{k} = {v:.6g}" for k, v in sorted(profile.efficiency.items()) if "." not in k)]
+    for dtype in sorted({k.split(".")[0] for k in profile.efficiency if "." in k}):
+        lines += ["", f"[efficiency.{dtype}]", *(f"{k.split('.', 1)[1]} = {v:.6g}"
+                                                 for k, v in sorted(profile.efficiency.items())
+                                                 if k.startswith(dtype + "."))]
     return "\n".join(lines) + "\n"

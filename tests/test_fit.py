@@ -75,3 +75,18 @@ def test_fit_refuses_fewer_models_than_parameters(timed: tuple[Path, list[Measur
     _, measurements = timed
     with pytest.raises(onnxcost.ConfigError, match="3 distinct models cannot fit 4"):
         fit(measurements[:3], load_profile("xeon-8480"), PARAMS)
+
+
+def test_per_dtype_efficiency_round_trips_and_is_fitted(timed: tuple[Path, list[Measurement]],
+                                                          tmp_path: Path) -> None:
+    from onnxcost.profiles import to_toml
+
+    base = load_profile("nvidia-h100")
+    profile = replace(base, efficiency={**base.efficiency, "fp16.dense": 0.1})
+    path = tmp_path / "p.toml"
+    path.write_text(to_toml(profile))
+    again = load_profile(str(path))
+    assert "[efficiency.fp16]" in path.read_text() and again.efficiency["fp16.dense"] == 0.1
+    # fp16 dense work at 10% of the fp16 peak; fp32 dense keeps its own share
+    assert again.flops_per_s("fp16", "dense") == pytest.approx(0.1 * base.peak_flops["fp16"])
+    assert again.flops_per_s("fp32", "dense") == pytest.approx(base.flops_per_s("fp32", "dense"))
