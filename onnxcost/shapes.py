@@ -173,10 +173,10 @@ def bind_inputs(
             continue
         tensors[vi.name] = TensorInfo(vi.name, "input", tt.elem_type, shape)
     unknown = sorted(set(dims) - used_dims)
-    if unknown:
-        has = sorted(set(names) | used_dims)
-        raise ConfigError(f"--dim {unknown[0]}: the model has no dim of that name (its dims: "
-                          f"{', '.join(has) or 'none, every dim is fixed'})")
+    if unknown and symbols:  # a dim left unbound beside a name that matches nothing: most likely a typo
+        raise ConfigError(f"--dim {unknown[0]}: the model has no dim of that name; its unbound dims: "
+                          f"{', '.join(names)}" + (f" (bound: {', '.join(sorted(used_dims))})" if used_dims else ""))
+    warnings += [f"--dim {name} matches no dim of this model's inputs" for name in unknown]
     if symbols:
         warnings.append(f"dim(s) {', '.join(symbols)} left unbound: shapes and costs that depend on them are "
                         f"formulas (bind them with --dim {next(iter(names))}=N)")

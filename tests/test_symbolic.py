@@ -206,3 +206,9 @@ def test_detector_and_ocr_exports_analyse_with_no_options(make: object, point: d
     assert bound.totals.unknown_cost_nodes == 0
     macs = symbolic.parse(rep.symbolic["totals"]["macs"])
     assert symbolic.evaluate(macs, point) == bound.totals.macs
+
+
+def test_a_dim_for_other_models_is_a_warning_when_nothing_is_left_unbound() -> None:
+    # a budget's dims cover a glob of models: one with every dim fixed just says the name matched nothing
+    rep = onnxcost.analyze(zoo.lenet_1989(), dims={"batch": 1})
+    assert any("--dim batch matches no dim" in w for w in rep.warnings)
