@@ -164,7 +164,14 @@ def readable(expr: Dim, limit: int = 4) -> str:
 
     from .units import si
 
-    terms = sympy.expand(parse(expr) if isinstance(expr, str) else expr).as_ordered_terms()
+    expanded = sympy.expand(parse(expr) if isinstance(expr, str) else expr)
+
+    def degree(term: Any) -> int:
+        """How many symbolic factors a term multiplies (floor(h/2)·w counts 2)."""
+        return sum(int(e) if (e := f.as_base_exp()[1]).is_Integer else 1
+                   for f in sympy.Mul.make_args(term) if f.free_symbols)
+
+    terms = sorted(sympy.Add.make_args(expanded), key=lambda t: (-degree(t), -abs(float(t.as_coeff_Mul()[0]))))
     parts = []
     for term in terms[:limit]:
         coeff, rest = term.as_coeff_Mul()

@@ -212,3 +212,9 @@ def test_a_dim_for_other_models_is_a_warning_when_nothing_is_left_unbound() -> N
     # a budget's dims cover a glob of models: one with every dim fixed just says the name matched nothing
     rep = onnxcost.analyze(zoo.lenet_1989(), dims={"batch": 1})
     assert any("--dim batch matches no dim" in w for w in rep.warnings)
+
+
+def test_readable_formulas_put_the_highest_degree_first() -> None:
+    # prefill of a decoder: 262,144·n² + 6,607,077,376·n; a conv net: the h·w terms before the linear ones
+    assert symbolic.readable("6607077376*n + 262144*n**2") == "262 K·n**2 + 6.61 G·n"
+    assert symbolic.readable("5*batch + 9*batch*height*width + 3") == "9·batch·height·width + 5·batch + 3"
