@@ -36,10 +36,6 @@ SELECT = Traits("movement", selecting=True)
 META = Traits("metadata")
 
 
-def _ints(a: np.ndarray | None) -> list[int]:
-    return [] if a is None else [int(x) for x in np.asarray(a).reshape(-1)]
-
-
 def clamp_slice(start: int, end: int, step: int, dim: int) -> tuple[int, int | None, int]:
     """ONNX Slice bounds -> Python slice bounds (ONNX clamps huge ends such as INT64_MAX)."""
     if start < 0:
