@@ -82,7 +82,7 @@ def check_junit(result: CheckResult) -> str:
             case = ET.SubElement(suite, "testcase", classname=_classname(m.path), name=line.metric, time="0")
             detail = f"value {_fmt(line.value, line.metric)}, limit {_fmt(line.limit, line.metric)}"
             if not line.passed:
-                ET.SubElement(case, "failure", message=line.message or detail).text = detail
+                ET.SubElement(case, "failure", message=line.message or detail, type="BudgetExceeded").text = detail
             else:
                 ET.SubElement(case, "system-out").text = detail
     return ET.tostring(suites, encoding="unicode", xml_declaration=True) + "\n"

@@ -170,7 +170,8 @@ def test_output_formats(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = run(["check", "--config", str(cfg), "-f", "junit"], capsys)
     root = ET.fromstring(out.split("?>", 1)[1])
     assert code == 1 and root.tag == "testsuites" and root.get("failures") == "1" and root.get("tests") == "2"
-    assert root.find("testsuite/testcase[@name='macs']/failure") is not None
+    failure = root.find("testsuite/testcase[@name='macs']/failure")
+    assert failure is not None and failure.get("type") and failure.get("message")  # both, as JUnit schemas ask
     code, out, _ = run(["check", "--config", str(cfg), "-f", "github"], capsys)
     assert re.fullmatch(r"::error file=alexnet\.onnx,title=onnxcost macs::macs 724,406,816 exceeds the budget "
                         r"700,000,000\n::error file=onnxcost\.toml,line=1,title=onnxcost budget of alexnet\.onnx::"
