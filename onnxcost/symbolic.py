@@ -80,6 +80,26 @@ def _compare_huge(a: Dim, b: Dim) -> bool | None:
     return None
 
 
+def differ(a: Dim, b: Dim) -> bool | None:
+    """a != b for dims: settled for ints, and for expressions only when their values could never be equal
+    (Python's != on sympy objects compares their form, which says nothing about their values)."""
+    if not is_symbolic(a) and not is_symbolic(b):
+        return bool(a != b)
+    import sympy
+
+    return decide(sympy.Ne(a, b))
+
+
+def divides(d: Dim, by: int) -> bool | None:
+    """Whether `by` divides the dim: None when that depends on an unbound dim's value."""
+    if not is_symbolic(d):
+        return d % by == 0
+    import sympy
+
+    rest = sympy.Mod(d, by)
+    return True if rest == 0 else None
+
+
 def smax(a: Dim, b: Dim) -> Dim:
     """max() of two dims: sympy's Max when the unbound dims decide which is larger."""
     if not is_symbolic(a) and not is_symbolic(b):

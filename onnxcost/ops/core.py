@@ -118,6 +118,8 @@ class NodeView:
             raw = self.ints(index)
         else:
             return None
+        if any(is_symbolic(a) for a in raw):
+            raise UnknownShape("axes computed from symbolic dims")
         for a in raw:
             if not -max(rank, 1) <= a < max(rank, 1):
                 raise self.fail(f"axis {a} is out of range for rank {rank}")

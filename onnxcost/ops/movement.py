@@ -200,7 +200,10 @@ def _split(n: NodeView) -> list[Spec]:
             raise n.fail(f"cannot split into {parts} parts")
         chunk = -(-x[axis] // parts)
         sizes = [chunk] * (parts - 1) + [x[axis] - chunk * (parts - 1)]
-    if any(s < 0 for s in sizes) or sum(sizes) != x[axis]:
+    if symbolic.any_symbolic([*sizes, x[axis]]):
+        if any(symbolic.decide(s < 0) for s in sizes):
+            raise n.fail(f"split sizes {sizes} are negative")
+    elif any(s < 0 for s in sizes) or sum(sizes) != x[axis]:
         raise n.fail(f"split sizes {sizes} do not add up to dim {x[axis]}")
     outs: list[Spec] = []
     for size in sizes:
@@ -401,7 +404,7 @@ def _cast_like_value(n: NodeView) -> list[np.ndarray]:
 def _depth_to_space(n: NodeView) -> list[Spec]:
     batch, ch, h, w = n.input_shape(0)
     b = int(n.attrs["blocksize"])
-    if b < 1 or ch % (b * b):
+    if b < 1 or symbolic.divides(ch, b * b) is False:
         raise n.fail(f"blocksize {b} does not divide {ch} channels")
     return [((batch, ch // (b * b), h * b, w * b), n.dtype(0))]
 
@@ -409,7 +412,7 @@ def _depth_to_space(n: NodeView) -> list[Spec]:
 def _space_to_depth(n: NodeView) -> list[Spec]:
     batch, ch, h, w = n.input_shape(0)
     b = int(n.attrs["blocksize"])
-    if b < 1 or h % b or w % b:
+    if b < 1 or symbolic.divides(h, b) is False or symbolic.divides(w, b) is False:
         raise n.fail(f"blocksize {b} does not divide {h}x{w}")
     return [((batch, ch * b * b, h // b, w // b), n.dtype(0))]
 

@@ -7,6 +7,7 @@ from collections.abc import Callable
 import numpy as np
 
 from .. import dtypes
+from ..symbolic import decide
 from .core import DEFAULT, Cost, CostFn, NodeView, OpDef, Spec, Traits, ValueFn, per_input_element, same_shape
 
 FAMILY = "reduction"
@@ -77,7 +78,7 @@ def _topk(n: NodeView) -> list[Spec]:
     x = n.input_shape(0)
     axis = n.attr("axis", -1) % len(x)
     k = int(n.attrs["k"]) if n.opset < 10 else n.ints(1)[0]
-    if not 0 <= k <= x[axis]:
+    if decide(k < 0) or decide(k > x[axis]):
         raise n.fail(f"k={k} is outside 0..{x[axis]}")
     out = tuple(k if i == axis else d for i, d in enumerate(x))
     return [(out, n.dtype(0)), (out, dtypes.INT64)]
