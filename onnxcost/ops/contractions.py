@@ -80,7 +80,7 @@ def conv_out(n: NodeView, x: Shape, w: Shape) -> Shape:
     group = int(n.attr("group", 1))
     if len(x) != len(w) or len(x) < 3:
         raise n.fail(f"input rank {len(x)} and weight rank {len(w)} differ or are below 3")
-    if differ(x[1] // group, w[1]) is None:  # symbolic channels: valid where they fit the weight
+    if group >= 1 and differ(x[1] // group, w[1]) is None:  # symbolic channels: valid where they fit the weight
         n.conditions.append(f"{x[1]} = {w[1] * group}")
     if group < 1 or divides(x[1], group) is False or differ(x[1] // group, w[1]):
         raise n.fail(f"group={group} does not fit {x[1]} input channels and weight shape {list(w)} "
