@@ -326,3 +326,19 @@ def test_bench_reports_planned_and_measured_memory(tmp_path: Path) -> None:
     assert result.run_rss_growth_bytes is not None and result.run_rss_growth_bytes >= 0
     assert result.session_rss_bytes is not None and result.session_rss_bytes > 0
     assert result.to_dict()["planned_peak_bytes"] == result.planned_peak_bytes
+
+
+def test_bench_keeps_onnxruntime_log_lines_off_stderr(tmp_path: Path, capfd: pytest.CaptureFixture[str]) -> None:
+    # an unused initializer makes onnxruntime print a coloured "[W:onnxruntime:...] Removing initializer"
+    # line at its default severity; bench must show only its own one-line messages
+    x = helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 4])
+    g = helper.make_graph([helper.make_node("Relu", ["x"], ["y"])], "g", [x],
+                          [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 4])],
+                          initializer=[numpy_helper.from_array(np.ones(4, np.float32), "unused_w")])
+    path = tmp_path / "unused.onnx"
+    model = helper.make_model(g, opset_imports=[helper.make_opsetid("", 17)])
+    model.ir_version = 8
+    onnx.save_model(model, str(path))
+    assert main(["bench", str(path), "--runs", "2", "--warmup", "0", "--per-node"]) == 0
+    err = capfd.readouterr().err
+    assert "onnxruntime:" not in err and "\x1b[" not in err
