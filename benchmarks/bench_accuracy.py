@@ -30,6 +30,8 @@ def main() -> int:
         took = time.perf_counter() - start
         macs = sum(n.macs or 0 for n in rep.nodes if n.op_type in CONTRACTIONS) if "published_gmacs" in t \
             else rep.totals.macs
+        if macs is None or rep.totals.params is None:
+            raise SystemExit(f"{name}: MACs or params unknown with every dim bound")
         pub = t.get("published_gmacs", t.get("macs_batch1_steps20", 0) / 1e9)
         fie = t["float_initializer_elements"]
         print(f"{name:20s} {rep.totals.nodes:6d} {macs / 1e9:9.4f} {pub:9.4f} {100 * (macs / 1e9 / pub - 1):+6.2f}% "

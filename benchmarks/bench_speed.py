@@ -47,6 +47,7 @@ def gpt2(tmp: Path) -> None:
     t_load = timed(lambda: onnx.load(str(embedded)))
     t_ours = timed(lambda: onnxcost.analyze(embedded, dims={"batch": 1, "seq": 128}))
     rep = onnxcost.analyze(embedded, dims={"batch": 1, "seq": 128})
+    assert rep.totals.params is not None and rep.totals.macs is not None, "every dim is bound"
     print(f"GPT-2-small-like, {size_mb:.0f} MB embedded, {rep.totals.nodes} nodes, "
           f"{rep.totals.params / 1e6:.1f} M params, {rep.totals.macs / 1e9:.2f} GMAC at seq 128")
     print(f"  onnx.load          {t_load:7.3f} s")
@@ -70,7 +71,7 @@ def swin(tmp: Path) -> None:
     print(f"swin_s, {truth['swin_s']['nodes']} nodes")
     print(f"  onnxcost.analyze   {t_ours:7.3f} s")
     try:
-        import onnx_tool  # type: ignore[import-not-found]
+        import onnx_tool
     except ImportError:
         print("  onnx-tool          not installed (pip install onnx-tool to compare)")
         return

@@ -5,6 +5,7 @@ attention block, a causal-mask Slice, 163 M parameters (untied LM head). Used by
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import onnx
@@ -33,13 +34,13 @@ class _G:
         self.zeros = zeros
         self.k = 0
 
-    def n(self, op: str, ins: list[str], n_out: int = 1, **attrs: object) -> list[str]:
+    def n(self, op: str, ins: list[str], n_out: int = 1, **attrs: Any) -> list[str]:
         self.k += 1
         outs = [f"/{op}_{self.k}_output_{i}" for i in range(n_out)]
         self.nodes.append(helper.make_node(op, ins, outs, name=f"/{op}_{self.k}", **attrs))
         return outs
 
-    def one(self, op: str, ins: list[str], **attrs: object) -> str:
+    def one(self, op: str, ins: list[str], **attrs: Any) -> str:
         return self.n(op, ins, **attrs)[0]
 
     def const(self, value: np.ndarray) -> str:

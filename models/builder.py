@@ -6,6 +6,7 @@ absent external file (`weights="external"`): a 60 M-parameter network then costs
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import numpy as np
 import onnx
@@ -53,7 +54,7 @@ class Net:
         self.inits.append(numpy_helper.from_array(np.array(values, dtype=np.int64), name))
         return name
 
-    def node(self, op: str, inputs: list[str], shape: tuple[int, ...], **attrs: object) -> str:
+    def node(self, op: str, inputs: list[str], shape: tuple[int, ...], **attrs: Any) -> str:
         name = self._name(op)
         out = f"{name}_out"
         self.nodes.append(helper.make_node(op, inputs, [out], name=name, **attrs))

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import onnx
@@ -57,7 +58,7 @@ def llama(size: LlamaSize = TINY, weights: str = "random") -> onnx.ModelProto:
         inits.append(t)
         return name
 
-    def node(op: str, ins: list[str], outs: list[str], domain: str = "", **attrs: object) -> list[str]:
+    def node(op: str, ins: list[str], outs: list[str], domain: str = "", **attrs: Any) -> list[str]:
         nodes.append(helper.make_node(op, ins, outs, name=f"/{outs[0]}", domain=domain, **attrs))
         return outs
 
@@ -104,6 +105,7 @@ def llama(size: LlamaSize = TINY, weights: str = "random") -> onnx.ModelProto:
         act = node("Mul", [gate, node("Sigmoid", [gate], [f"{p}.sig"])[0]], [f"{p}.silu"])[0]
         x = nbits(node("Mul", [act, up], [f"{p}.gated"])[0], F, H, f"{p}.down_proj")
         skip = res
+    assert skip is not None, "a decoder has at least one layer"
     final, _, _, _ = node("SkipSimplifiedLayerNormalization", [x, skip, init("norm", np.ones(H, np.float32))],
                           ["final_norm", "", "", "final_res"], MS, epsilon=1e-5)
     logits = nbits(final, H, V, "lm_head")

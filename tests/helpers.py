@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any, TypeVar
 
 import numpy as np
 import onnx
@@ -10,9 +11,17 @@ from onnx import TensorProto, helper, numpy_helper
 
 import onnxcost
 
+T = TypeVar("T")
+
+
+def known(value: T | None) -> T:
+    """The value, asserting it is not null: a test that needs a number fails on a null, not on arithmetic."""
+    assert value is not None
+    return value
+
 
 def one_node(op: str, inputs: dict[str, Sequence[int] | np.ndarray], outputs: Sequence[str] = ("y",),
-             opset: int = 17, domain: str = "", **attrs: object) -> onnx.ModelProto:
+             opset: int = 17, domain: str = "", **attrs: Any) -> onnx.ModelProto:
     """A model of one node: list shapes become float graph inputs, arrays become initializers."""
     graph_inputs, inits, names = [], [], []
     for name, spec in inputs.items():

@@ -51,11 +51,13 @@ def ort_shapes(model: onnx.ModelProto, model_dir: Path | None, report: onnxcost.
     rng = np.random.default_rng(0)
     feeds = {}
     for spec in report.inputs:
-        shape = (feeds_shapes or {}).get(spec.name, spec.shape)
+        bound: list[int] | list[int | str] | None = (feeds_shapes or {}).get(spec.name, spec.shape)
+        assert bound is not None, f"{spec.name} has no shape to feed"
+        shape = [int(d) for d in bound]
         t = report.graph.tensors[spec.name] if report.graph else None
-        np_type = dtypes.to_numpy(t.dtype) if t else np.float32
-        feeds[spec.name] = rng.standard_normal(shape).astype(np_type) if np_type.kind == "f" else (
-            np.ones(shape, dtype=np_type))
+        np_type = np.dtype(dtypes.to_numpy(t.dtype) if t else np.float32)
+        feeds[spec.name] = (np.asarray(rng.standard_normal(shape)).astype(np_type) if np_type.kind == "f"
+                            else np.ones(shape, dtype=np_type))
     names = [o.name for o in sess.get_outputs()]
     results = sess.run(names, feeds)
     return {n: tuple(np.asarray(r).shape) for n, r in zip(names, results, strict=True)}

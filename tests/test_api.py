@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 
@@ -21,7 +22,7 @@ def test_typed_report_matches_dict(capsys: pytest.CaptureFixture[str]) -> None:
     assert isinstance(rep.totals.macs, int) and isinstance(rep.totals.params, int)
 
 
-def test_model_error_is_typed(tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_model_error_is_typed(tmp_path: Path) -> None:
     p = tmp_path / "x.onnx"
     p.write_text("hello")
     with pytest.raises(onnxcost.ModelError):

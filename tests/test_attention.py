@@ -3,6 +3,9 @@ the projections when the op holds the weights), output shapes against onnxruntim
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 import numpy as np
 import onnx
 import onnxruntime as ort
@@ -15,8 +18,8 @@ MS = "com.microsoft"
 F = TensorProto.FLOAT
 
 
-def _model(op: str, inputs: list[str], inputs_spec: dict[str, tuple[int, list[int]]], inits: dict[str, np.ndarray],
-           outputs: list[str], domain: str = MS, opset: int = 21, **attrs: object) -> onnx.ModelProto:
+def _model(op: str, inputs: list[str], inputs_spec: Mapping[str, tuple[int, list[int]]], inits: Mapping[str, Any],
+           outputs: list[str], domain: str = MS, opset: int = 21, **attrs: Any) -> onnx.ModelProto:
     node = helper.make_node(op, inputs, outputs, name="att", domain=domain, **attrs)
     g = helper.make_graph([node], "g", [helper.make_tensor_value_info(k, t, s) for k, (t, s) in inputs_spec.items()],
                           [helper.make_empty_tensor_value_info(o) for o in outputs if o],

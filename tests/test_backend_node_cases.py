@@ -9,6 +9,7 @@ import pytest
 
 import onnxcost
 from onnxcost import ops
+from tests.helpers import known
 
 with warnings.catch_warnings():
     warnings.simplefilter("ignore")
@@ -36,7 +37,7 @@ def test_every_case_analyses_and_known_output_shapes_are_right() -> None:
     failures, wrong, analysed = [], [], 0
     for case in CASES:
         try:
-            rep = onnxcost.analyze(case.model, input_shapes=_input_shapes(case))
+            rep = onnxcost.analyze(known(case.model), input_shapes=_input_shapes(case))
         except Exception as exc:  # noqa: BLE001 - collect them all, report at once
             failures.append(f"{case.name}: {type(exc).__name__}: {exc}")
             continue
@@ -55,8 +56,8 @@ def test_every_case_analyses_and_known_output_shapes_are_right() -> None:
 def test_every_op_the_cases_use_has_a_definition() -> None:
     missing = set()
     for case in CASES:
-        opsets = {(o.domain or "ai.onnx"): o.version for o in case.model.opset_import}
-        for n in case.model.graph.node:
+        opsets = {(o.domain or "ai.onnx"): o.version for o in known(case.model).opset_import}
+        for n in known(case.model).graph.node:
             domain = n.domain or "ai.onnx"
             if ops.lookup(domain, n.op_type, opsets.get(domain)) is None:
                 missing.add(f"{domain}.{n.op_type}")
@@ -65,10 +66,10 @@ def test_every_op_the_cases_use_has_a_definition() -> None:
 
 @pytest.mark.parametrize("op", ["Conv", "MatMul", "Gemm", "LSTM", "Einsum", "MaxPool", "Softmax"])
 def test_common_ops_have_known_costs_in_their_cases(op: str) -> None:
-    cases = [c for c in CASES if c.model.graph.node and c.model.graph.node[0].op_type == op]
+    cases = [c for c in CASES if known(c.model).graph.node and known(c.model).graph.node[0].op_type == op]
     assert cases
     for case in cases:
-        rep = onnxcost.analyze(case.model)
+        rep = onnxcost.analyze(known(case.model))
         assert rep.totals.unknown_cost_nodes == 0, case.name
 
 
@@ -82,7 +83,8 @@ def test_every_case_estimates_on_a_blocked_layout_profile() -> None:
     crashed = []
     for case in CASES:
         try:
-            rep = onnxcost.analyze(case.model, schedule="file", profile=profile, input_shapes=_input_shapes(case))
+            rep = onnxcost.analyze(known(case.model), schedule="file", profile=profile,
+                                   input_shapes=_input_shapes(case))
         except onnxcost.OnnxcostError:
             continue
         except Exception as exc:  # noqa: BLE001 - collect them all, report at once

@@ -36,7 +36,8 @@ def test_matmul_nbits_int4() -> None:
     # param bytes: 1,024 packed + 64 scales x 4 = 1,280
     k, n, block = 64, 32, 32
     blocks = k // block
-    inits = {"B": np.zeros((n, blocks, block // 2), np.uint8), "scales": np.ones(n * blocks, np.float32)}
+    inits: dict[str, np.ndarray] = {"B": np.zeros((n, blocks, block // 2), np.uint8),
+                                   "scales": np.ones(n * blocks, np.float32)}
     node = helper.make_node("MatMulNBits", ["A", "B", "scales"], ["Y"], domain=MS, K=k, N=n, bits=4,
                             block_size=block)
     model = _model([node], {"A": [2, 5, k]}, ["Y"], inits)
@@ -75,7 +76,7 @@ def test_skip_layernorm_fused_matmul_and_gelus() -> None:
 def test_gather_block_quantized_embedding() -> None:
     # a 4-bit table of 10 rows x 64 (packed [10, 32] uint8, blocks of 32: scales [10, 2]); 2 x 3 ids gather
     # [2, 3, 64] float rows, 2 FLOPs each to dequantise = 768; params: the 640 logical weights, not the scales
-    inits = {"table": np.zeros((10, 32), np.uint8), "scales": np.ones((10, 2), np.float32)}
+    inits: dict[str, np.ndarray] = {"table": np.zeros((10, 32), np.uint8), "scales": np.ones((10, 2), np.float32)}
     node = helper.make_node("GatherBlockQuantized", ["table", "ids", "scales"], ["y"], domain=MS, gather_axis=0,
                             quantize_axis=1, block_size=32, bits=4)
     g = helper.make_graph([node], "g", [helper.make_tensor_value_info("ids", TensorProto.INT64, [2, 3])],

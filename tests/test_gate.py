@@ -264,7 +264,7 @@ def test_one_broken_model_is_an_error_row_and_the_rest_are_checked(repo: Path,
     assert code == 2 and "broken.onnx" in err  # the bad model is named, and makes the run exit 2
     root = ET.parse(junit).getroot()
     suites = root.findall("testsuite")
-    assert sorted(s.get("name") for s in suites) == ["nets/a.onnx", "nets/b.onnx", "nets/broken.onnx"]
+    assert sorted(s.get("name", "") for s in suites) == ["nets/a.onnx", "nets/b.onnx", "nets/broken.onnx"]
     assert root.get("errors") == "1" and root.get("failures") == "0" and float(root.get("time", "x")) >= 0
     broken = next(s for s in suites if s.get("name") == "nets/broken.onnx")
     assert broken.get("errors") == "1" and broken.find("testcase/error") is not None

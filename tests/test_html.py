@@ -47,7 +47,7 @@ def test_page_in_a_headless_browser(tmp_path: Path) -> None:
                  f"--user-data-dir={tmp_path / 'profile'}"):
         options.add_argument(flag)
     options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    driver = webdriver.Chrome(service=Service(DRIVER), options=options)  # type: ignore[arg-type]
+    driver = webdriver.Chrome(service=Service(DRIVER), options=options)
     try:
         driver.get(page.as_uri())
         assert driver.title.startswith("onnxcost")

@@ -3,6 +3,7 @@ its symbolic MACs in closed form, its KV cache per token, prefill against decode
 
 from __future__ import annotations
 
+import onnx
 import pytest
 import sympy
 
@@ -10,17 +11,18 @@ import onnxcost
 from models.llama import LLAMA2_7B, TINY, llama
 from onnxcost import symbolic
 from onnxcost.sweep import sweep
+from tests.helpers import known
 
 L, H, F, V, HEADS = LLAMA2_7B.layers, LLAMA2_7B.hidden, LLAMA2_7B.ffn, LLAMA2_7B.vocab, LLAMA2_7B.heads
 
 
 @pytest.fixture(scope="module")
-def decoder() -> tuple[object, onnxcost.Report]:
+def decoder() -> tuple[onnx.ModelProto, onnxcost.Report]:
     model = llama(LLAMA2_7B, weights="external")
     return model, onnxcost.analyze(model)
 
 
-def test_symbolic_macs_are_the_closed_form(decoder: tuple[object, onnxcost.Report]) -> None:
+def test_symbolic_macs_are_the_closed_form(decoder: tuple[onnx.ModelProto, onnxcost.Report]) -> None:
     _, rep = decoder
     b, s, p, t = (sympy.Symbol(k) for k in ("batch", "seq", "past", "total"))
     macs = symbolic.parse(rep.symbolic["totals"]["macs"]).subs(t, p + s)  # type: ignore[index]
@@ -30,14 +32,14 @@ def test_symbolic_macs_are_the_closed_form(decoder: tuple[object, onnxcost.Repor
     assert rep.totals.unknown_cost_nodes == 0
 
 
-def test_kv_cache_per_token_and_prefill_against_decode(decoder: tuple[object, onnxcost.Report]) -> None:
+def test_kv_cache_per_token_and_prefill_against_decode(decoder: tuple[onnx.ModelProto, onnxcost.Report]) -> None:
     _, rep = decoder
     assert rep.llm is not None and len(rep.llm.kv_cache_inputs) == 2 * L
     # per sequence: 32 layers x (K and V) x 32 heads x 128 x 4 bytes (this graph keeps its cache in fp32;
     # Llama-2-7B's fp16 cache is half of it, 512 KiB)
     assert rep.llm.kv_cache_bytes_per_token == L * 2 * HEADS * (H // HEADS) * 4 == 1 << 20
     n = sympy.Symbol("n")
-    prefill, decode = symbolic.parse(rep.llm.prefill_macs), symbolic.parse(rep.llm.decode_macs)
+    prefill, decode = symbolic.parse(known(rep.llm.prefill_macs)), symbolic.parse(known(rep.llm.decode_macs))
     per_token = L * (4 * H**2 + 3 * H * F) + H * V
     assert sympy.expand(prefill - (per_token * n + 2 * L * H * n**2)) == 0  # n prompt tokens attend to n
     assert sympy.expand(decode - (per_token + 2 * L * H * (n + 1))) == 0  # one token attends to n + 1
@@ -50,7 +52,7 @@ def test_kv_cache_bytes_at_a_bound_length() -> None:
     assert rep.llm.prefill_macs is None  # every dim bound: no formula to split
 
 
-def test_sweep_points_equal_single_reports_on_the_decoder(decoder: tuple[object, onnxcost.Report]) -> None:
+def test_sweep_points_equal_single_reports_on_the_decoder(decoder: tuple[onnx.ModelProto, onnxcost.Report]) -> None:
     model, _ = decoder
     for past in (0, 511):  # the mask's length is past + 1: bound with it, point by point
         (point,) = sweep(model, {"past": [past]}, dims={"batch": 1, "seq": 1, "total": past + 1}, memory=False)

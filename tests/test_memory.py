@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import os
+from collections.abc import Callable
 from pathlib import Path
 
 import onnx
@@ -175,7 +176,7 @@ def test_inception_cell_optimal_below_file_order() -> None:
 @pytest.mark.parametrize("make", [zoo.alexnet_seed003, zoo.resnet18, zoo.mobilenet_v1, zoo.vgg16,
                                   lambda: zoo.inception_cell("external")])
 @pytest.mark.parametrize("inplace", [False, True])
-def test_arena_plan_is_valid_and_tight(make, inplace: bool) -> None:  # type: ignore[no-untyped-def]
+def test_arena_plan_is_valid_and_tight(make: Callable[[], onnx.ModelProto], inplace: bool) -> None:
     rep = onnxcost.analyze(make(), inplace=inplace, arena=True)
     mem = rep.memory
     assert mem is not None and mem.arena_bytes is not None and rep.totals.peak_memory_bytes is not None

@@ -6,6 +6,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
+import onnx
 import onnxruntime as ort
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -14,7 +15,7 @@ from onnx import TensorProto, helper, numpy_helper
 import onnxcost
 
 
-def _run_shape(model) -> tuple[int, ...]:  # type: ignore[no-untyped-def]
+def _run_shape(model: onnx.ModelProto) -> tuple[int, ...]:
     so = ort.SessionOptions()
     so.log_severity_level = 3
     sess = ort.InferenceSession(model.SerializeToString(), so, providers=["CPUExecutionProvider"])

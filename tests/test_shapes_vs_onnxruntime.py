@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
 
 import onnx
@@ -33,7 +34,7 @@ def test_light_models(name: str) -> None:
 
 @pytest.mark.parametrize("make", [zoo.lenet_1989, lambda: zoo.resnet18("random", size=64),
                                   lambda: zoo.mobilenet_v1("random", size=64), zoo.inception_cell])
-def test_reference_models(make) -> None:  # type: ignore[no-untyped-def]
+def test_reference_models(make: Callable[[], onnx.ModelProto]) -> None:
     model = make() if make is not zoo.lenet_1989 else zoo.lenet_1989("random")
     rep = onnxcost.analyze(model)
     assert mismatches(rep, ort_shapes(model, None, rep)) == []
