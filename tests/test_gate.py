@@ -22,6 +22,13 @@ from onnxcost.units import parse_duration_ms, parse_percent, parse_quantity
 from tests.helpers import one_node
 
 ROOT = Path(__file__).resolve().parents[1]
+
+
+def assert_valid_junit(xml: str) -> None:
+    """The JUnit XSD that CI test reporters read (tests/data/junit.xsd) accepts the report."""
+    import xmlschema
+
+    xmlschema.XMLSchema(ROOT / "tests" / "data" / "junit.xsd").validate(xml)
 # AlexNet (seed 003): 724,406,816 MACs, 60,954,656 params, peak 2,323,200 B (optimal schedule)
 ALEXNET = {"macs": 724_406_816, "params": 60_954_656, "peak_memory_bytes": 2_323_200}
 
@@ -168,6 +175,7 @@ def test_pyproject_section_globs_and_dims(repo: Path, capsys: pytest.CaptureFixt
 def test_output_formats(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
     cfg = write(repo, '[budgets."*.onnx"]\nmacs = "700 MMAC"\nparams = "62M"\n')
     code, out, _ = run(["check", "--config", str(cfg), "-f", "junit"], capsys)
+    assert_valid_junit(out)
     root = ET.fromstring(out.split("?>", 1)[1])
     assert code == 1 and root.tag == "testsuites" and root.get("failures") == "1" and root.get("tests") == "2"
     failure = root.find("testsuite/testcase[@name='macs']/failure")
@@ -262,6 +270,7 @@ def test_one_broken_model_is_an_error_row_and_the_rest_are_checked(repo: Path,
     junit = repo / "report.xml"
     code, _, err = run(["check", "--config", str(cfg), "-f", "junit", "-o", str(junit)], capsys)
     assert code == 2 and "broken.onnx" in err  # the bad model is named, and makes the run exit 2
+    assert_valid_junit(junit.read_text())
     root = ET.parse(junit).getroot()
     suites = root.findall("testsuite")
     assert sorted(s.get("name", "") for s in suites) == ["nets/a.onnx", "nets/b.onnx", "nets/broken.onnx"]
