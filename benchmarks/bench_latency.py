@@ -65,10 +65,12 @@ def main() -> int:
                 truth[path.stem] = {}
         for table in (errors, flat_errors, measured, estimated):
             table.update({name: [] for name in truth if name not in table})
-        flops = {name: analyze(tmp / f"{name}.onnx", dims=DIMS, schedule="file").totals.flops for name in truth}
-        unknown = [name for name, f in flops.items() if f is None]
-        if unknown:
-            raise SystemExit(f"FLOPs unknown for {', '.join(unknown)}: the flat baseline needs them")
+        flops: dict[str, int] = {}
+        for name in truth:
+            total = analyze(tmp / f"{name}.onnx", dims=DIMS, schedule="file").totals.flops
+            if total is None:
+                raise SystemExit(f"{name}: FLOPs unknown, and the flat baseline needs them")
+            flops[name] = total
         names = list(truth)
         for r in range(args.rounds):
             profile_path = args.profile
@@ -89,7 +91,7 @@ def main() -> int:
                 measured[name].append(p50)
                 estimated[name].append(est)
                 errors[name].append(est / p50 - 1)
-                flat_errors[name].append((flops[name] or 0) / flat * 1000 / p50 - 1)
+                flat_errors[name].append(flops[name] / flat * 1000 / p50 - 1)
     print(f"{'model':20s} {'p50 ms':>9s} {'estimate':>9s} {'error':>8s} {'flat err':>8s}   per-round errors")
     med_err, med_flat = [], []
     for name in truth:
