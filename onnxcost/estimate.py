@@ -145,6 +145,24 @@ def dtype_class(node: NodeInfo, graph: Graph) -> str:
     return "fp32"
 
 
+def compute_path(node: NodeInfo, graph: Graph, profile: Profile) -> str:
+    """The peak a node's math runs at: its dtype's, or "tf32" for a float32 convolution on a GPU that runs those
+    on tensor cores (cuDNN's default under PyTorch; float32 GEMMs stay on the CUDA cores)."""
+    dtype = dtype_class(node, graph)
+    if dtype == "fp32" and profile.tf32_convs and ops.traits(node.domain, node.op_type).nchwc == "conv":
+        return "tf32"
+    return dtype
+
+
+def layout_transform_us(node: NodeInfo, cost: NodeCost, graph: Graph, profile: Profile, path: str) -> float:
+    """A conv whose path converts NCHW activations to NHWC and back (tensor-core kernels want channels last):
+    two more kernels, each reading and writing one activation tensor. 0 for other nodes and profiles."""
+    if path not in profile.nhwc_convs or ops.traits(node.domain, node.op_type).nchwc != "conv":
+        return 0.0
+    activations = (cost.input_bytes or 0) + (cost.output_bytes or 0) - cost.param_bytes
+    return 2 * activations / profile.bandwidth * 1e6 + 2 * profile.launch_overhead_us
+
+
 def stream_bandwidth(profile: Profile, moved: int) -> float:
     """Bytes/s for a pass over `moved` bytes: the cache's rate when they fit in the last-level cache."""
     if profile.cache_bytes and profile.cache_bandwidth and moved <= profile.cache_bytes:
@@ -159,7 +177,7 @@ def estimate_node(node: NodeInfo, cost: NodeCost, graph: Graph, profile: Profile
         return NodeEstimate(cls, "overhead", None, 0.0)
     if fused_into is not None:  # done inside the dense kernel's epilogue: no launch, no extra pass over memory
         return NodeEstimate(cls, "fused", None, 0.0)
-    overhead = profile.launch_overhead_us
+    overhead = profile.dense_overhead_us if cls == "dense" else profile.launch_overhead_us
     if cls == "view":  # runtimes alias the input: no data moves
         return NodeEstimate(cls, "overhead", None, overhead)
     if cost.flops is None or cost.input_bytes is None or cost.output_bytes is None:
@@ -173,7 +191,8 @@ def estimate_node(node: NodeInfo, cost: NodeCost, graph: Graph, profile: Profile
     bandwidth = stream_bandwidth(profile, moved)
     if cls == "movement":
         bandwidth *= profile.efficiency.get("movement", 1.0)
-    t_compute = cost.flops / profile.flops_per_s(dtype_class(node, graph), cls) * 1e6
+    path = compute_path(node, graph, profile)
+    t_compute = cost.flops / profile.flops_per_s(path, cls) * 1e6
     m, k = geometry(node, graph) if cls == "dense" and cost.macs else (0, 0)
     if profile.dense_k_half and k:
         # held at the shortest dot product calibration measures, not extrapolated below it
@@ -193,6 +212,7 @@ def estimate_node(node: NodeInfo, cost: NodeCost, graph: Graph, profile: Profile
     bound = "compute" if t_compute >= t_memory else "memory"
     if max(t_compute, t_memory) < overhead:
         bound = "overhead"
+    overhead += layout_transform_us(node, cost, graph, profile, path)
     return NodeEstimate(cls, bound, intensity, max(t_compute, t_memory) + overhead)
 
 

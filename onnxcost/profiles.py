@@ -23,7 +23,9 @@ OP_CLASSES = ("dense", "grouped", "depthwise", "elementwise", "movement", "einsu
 #: A class without its own efficiency borrows another's (Einsum runs as dense matmuls unless measured; a grouped
 #: conv with few channels per group is costed like a depthwise one unless measured).
 FALLBACK_CLASS = {"einsum": "dense", "grouped": "depthwise"}
-DTYPES = ("fp32", "fp16", "int8")
+#: Compute paths with a peak of their own: tf32 is float32 math on tensor cores (a GPU's fp32 convolutions
+#: when `tf32_convs` is set).
+DTYPES = ("fp32", "fp16", "int8", "tf32")
 
 
 @dataclass(frozen=True)
@@ -41,7 +43,17 @@ class Profile:
     dense_m_half: float = 0.0  # output rows (conv: pixels) at which a dense kernel reaches half its efficiency
     fusion: bool = True  # the runtime fuses BatchNorm/activations/residual adds into dense kernels
     nchwc_block: int = 0  # channels per block of the runtime's blocked conv layout (0: no layout reorders)
+    dense_launch_overhead_us: float | None = None  # per dense kernel (a GPU conv/GEMM call); None: launch_overhead_us
+    tf32_convs: bool = False  # float32 convolutions run on tensor cores at peak_flops.tf32 (cuDNN's default)
+    nhwc_convs: tuple[str, ...] = ()  # compute paths whose convs convert NCHW activations to NHWC and back
     source: str = ""
+
+    @property
+    def dense_overhead_us(self) -> float:
+        """The fixed cost of one dense kernel (a conv or GEMM call)."""
+        if self.dense_launch_overhead_us is None:
+            return self.launch_overhead_us
+        return self.dense_launch_overhead_us
 
     def flops_per_s(self, dtype: str, op_class: str) -> float:
         """The class's share of the dtype's peak: its own for that dtype ([efficiency.fp16]) when given, else
@@ -112,7 +124,7 @@ def load_profile(name_or_path: str) -> Profile:
     except OSError as exc:
         raise ConfigError(f"{path}: cannot read: {exc.strerror or exc}") from None
     known = {"name", "kind", "launch_overhead_us", "run_overhead_us", "dense_k_half", "dense_m_half", "peak_flops",
-             "memory", "efficiency", "fusion", "nchwc_block"}
+             "memory", "efficiency", "fusion", "nchwc_block", "dense_launch_overhead_us", "tf32_convs", "nhwc_convs"}
     for key in data:
         if key not in known:
             raise ConfigError(f"{path}: unknown key '{key}' (known: {', '.join(sorted(known))})")
@@ -160,8 +172,19 @@ def load_profile(name_or_path: str) -> Profile:
         dense_k_half=_number(data, "dense_k_half", str(path), False),
         dense_m_half=_number(data, "dense_m_half", str(path), False),
         fusion=_flag(data, "fusion", str(path), default=str(data.get("kind", "cpu")) != "mcu"),
-        nchwc_block=_block(data, str(path)), source=str(path),
+        nchwc_block=_block(data, str(path)),
+        dense_launch_overhead_us=(_number(data, "dense_launch_overhead_us", str(path))
+                                  if "dense_launch_overhead_us" in data else None),
+        tf32_convs=_flag(data, "tf32_convs", str(path), default=False),
+        nhwc_convs=_paths(data, "nhwc_convs", str(path)), source=str(path),
     )
+
+
+def _paths(table: dict[str, Any], key: str, where: str) -> tuple[str, ...]:
+    value = table.get(key, [])
+    if not isinstance(value, list) or any(v not in DTYPES for v in value):
+        raise ConfigError(f"{where}: '{key}' must be a list of compute paths ({', '.join(DTYPES)}), got {value!r}")
+    return tuple(value)
 
 
 def _block(table: dict[str, Any], where: str) -> int:
@@ -185,7 +208,11 @@ def to_toml(profile: Profile, comments: list[str] | None = None) -> str:
               f"launch_overhead_us = {profile.launch_overhead_us:.6g}",
               f"run_overhead_us = {profile.run_overhead_us:.6g}",
               f"dense_k_half = {profile.dense_k_half:.6g}", f"dense_m_half = {profile.dense_m_half:.6g}",
-              f"fusion = {'true' if profile.fusion else 'false'}", f"nchwc_block = {profile.nchwc_block}", "",
+              f"fusion = {'true' if profile.fusion else 'false'}", f"nchwc_block = {profile.nchwc_block}",
+              *([f"dense_launch_overhead_us = {profile.dense_launch_overhead_us:.6g}"]
+                if profile.dense_launch_overhead_us is not None else []),
+              *(["tf32_convs = true"] if profile.tf32_convs else []),
+              *([f"nhwc_convs = {json.dumps(list(profile.nhwc_convs))}"] if profile.nhwc_convs else []), "",
               "[peak_flops]", *(f"{k} = {v:.6g}" for k, v in profile.peak_flops.items()), "",
               "[memory]", f"bandwidth = {profile.bandwidth:.6g}"]
     if profile.cache_bytes:

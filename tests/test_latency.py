@@ -342,3 +342,59 @@ def test_bench_keeps_onnxruntime_log_lines_off_stderr(tmp_path: Path, capfd: pyt
     assert main(["bench", str(path), "--runs", "2", "--warmup", "0", "--per-node"]) == 0
     err = capfd.readouterr().err
     assert "onnxruntime:" not in err and "\x1b[" not in err
+
+
+def test_gpu_conv_paths_by_hand(tmp_path: Path) -> None:
+    """TF32 tensor cores for float32 convs, NCHW<->NHWC transforms around tensor-core convs, and a dense kernel's
+    own fixed cost, each against hand arithmetic."""
+    p = tmp_path / "gpu.toml"
+    p.write_text('kind = "gpu"\nlaunch_overhead_us = 2\ndense_launch_overhead_us = 10\ntf32_convs = true\n'
+                 'nhwc_convs = ["tf32"]\n[peak_flops]\nfp32 = 1e12\ntf32 = 8e12\n[memory]\nbandwidth = 1e11\n'
+                 '[efficiency]\ndense = 0.5\nelementwise = 1\n[efficiency.tf32]\ndense = 0.25\n')
+    # Conv 64->64, 3x3, 56x56: 2 x 64 x 56 x 56 x 576 FLOPs = 231,211,008 on tf32 at 8e12 x 0.25 -> 115.6 µs;
+    # it moves 2 x 64 x 56 x 56 x 4 activation bytes + 147,456 weight bytes = 1,753,088 B -> 17.5 µs at 1e11 B/s
+    conv = one_node("Conv", {"x": [1, 64, 56, 56], "w": w(64, 64, 3, 3)}, pads=[1, 1, 1, 1])
+    flops, activations = 2 * 64 * 56 * 56 * 576, 2 * 64 * 56 * 56 * 4
+    transforms = 2 * activations / 1e11 * 1e6 + 2 * 2.0  # NCHW -> NHWC before, back after: 2 passes, 2 launches
+    got = known(onnxcost.analyze(conv, profile=str(p)).nodes[0].latency_us)
+    assert got == pytest.approx(flops / 2e12 * 1e6 + 10 + transforms, abs=1e-3)
+    # a float32 MatMul stays on the CUDA cores (fp32 peak x dense 0.5), no transforms, the dense kernel's cost
+    mm = one_node("MatMul", {"a": [256, 512], "w": w(512, 512)})
+    mm_flops = 2 * 256 * 512 * 512
+    assert known(onnxcost.analyze(mm, profile=str(p)).nodes[0].latency_us) == pytest.approx(
+        mm_flops / 0.5e12 * 1e6 + 10, abs=1e-3)
+    # an element-wise node pays the plain launch: Relu on 1 Mi floats, 8 MiB at 1e11 B/s
+    relu = one_node("Relu", {"x": [1 << 20]})
+    assert known(onnxcost.analyze(relu, profile=str(p)).nodes[0].latency_us) == pytest.approx(
+        8 * 2**20 / 1e11 * 1e6 + 2, abs=1e-3)
+    # without tf32_convs the conv is a float32 CUDA-core kernel, outside nhwc_convs: no transforms
+    p.write_text(p.read_text().replace("tf32_convs = true", "tf32_convs = false"))
+    assert known(onnxcost.analyze(conv, profile=str(p)).nodes[0].latency_us) == pytest.approx(
+        flops / 0.5e12 * 1e6 + 10, abs=1e-3)
+    profile = load_profile(str(p))
+    assert profile.dense_overhead_us == 10 and profile.nhwc_convs == ("tf32",)
+
+
+@pytest.mark.parametrize("text,needle", [
+    ('nhwc_convs = ["fp64"]\n', "nhwc_convs"), ('nhwc_convs = "fp16"\n', "nhwc_convs"),
+    ("tf32_convs = 1\n", "tf32_convs"), ("dense_launch_overhead_us = -1\n", "dense_launch_overhead_us"),
+])
+def test_gpu_profile_keys_are_checked(text: str, needle: str, tmp_path: Path) -> None:
+    p = tmp_path / "bad.toml"
+    p.write_text(text + "[peak_flops]\nfp32 = 1e9\n[memory]\nbandwidth = 1e9\n")
+    with pytest.raises(ConfigError, match=needle):
+        load_profile(str(p))
+
+
+def test_gpu_profile_keys_round_trip(tmp_path: Path) -> None:
+    from dataclasses import replace
+
+    from onnxcost.profiles import to_toml
+
+    base = load_profile("nvidia-h100")
+    profile = replace(base, dense_launch_overhead_us=12.5, tf32_convs=True, nhwc_convs=("fp16", "tf32"))
+    path = tmp_path / "p.toml"
+    path.write_text(to_toml(profile))
+    again = load_profile(str(path))
+    assert (again.dense_overhead_us, again.tf32_convs, again.nhwc_convs) == (12.5, True, ("fp16", "tf32"))
+    assert again.peak_flops == base.peak_flops
