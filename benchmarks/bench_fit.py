@@ -1,5 +1,6 @@
 """`onnxcost fit` on timings measured elsewhere (benchmarks/data/measured, from the team's measurement files):
-an H100 (PyTorch CUDA graphs; float32 rows, then float32 and float16 with a per-dtype dense efficiency) and a
+an H100 (PyTorch CUDA graphs; float32 rows, then float32 and float16, each architecture's two exports left out
+together) and a
 16-core Xeon (onnxruntime CPU), each fitted with a few parameter sets; prints leave-one-model-out errors
 (median, p90 of |estimate/measured - 1|). The *_fp16.onnx exports are the float32 ones with every float
 tensor typed float16.
@@ -16,13 +17,18 @@ from onnxcost.fit import fit, read_csv, summary
 from onnxcost.profiles import load_profile
 
 DATA = Path(__file__).resolve().parent / "data" / "measured"
+#: The H100's GPU terms: TF32 convs, fp16 tensor cores, CUDA-core fp32 GEMMs, a dense kernel's own fixed cost.
+GPU = ["launch_overhead_us", "dense_launch_overhead_us", "efficiency.fp16.dense", "efficiency.dense",
+       "efficiency.tf32.dense"]
 RUNS = [
     ("h100_fp32.csv", "nvidia-h100", ["efficiency.dense", "efficiency.elementwise", "launch_overhead_us",
                                       "run_overhead_us"]),
-    ("h100_fp32.csv", "nvidia-h100", ["efficiency.dense", "dense_m_half", "dense_k_half", "launch_overhead_us"]),
     ("h100_fp32.csv", "nvidia-h100", ["efficiency.dense", "dense_k_half", "launch_overhead_us"]),
-    ("h100.csv", "nvidia-h100", ["efficiency.dense", "efficiency.fp16.dense", "launch_overhead_us",
-                                 "dense_k_half"]),
+    ("h100_fp32.csv", "nvidia-h100", ["dense_launch_overhead_us", "efficiency.dense", "efficiency.tf32.dense"]),
+    ("h100_fp32.csv", "nvidia-h100", ["launch_overhead_us", "dense_launch_overhead_us", "efficiency.dense",
+                                      "efficiency.tf32.dense"]),
+    ("h100.csv", "nvidia-h100", GPU),
+    ("h100.csv", "nvidia-h100", GPU[1:]),
     ("xeon.csv", "xeon-8480", ["efficiency.dense", "efficiency.depthwise", "efficiency.elementwise",
                                "launch_overhead_us"]),
     ("xeon.csv", str(DATA / "xeon16-calibrated.toml"), ["speed", "launch_overhead_us"]),
@@ -37,6 +43,7 @@ def main() -> int:
         result = fit(measurements, load_profile(base), params)
         fitted, held = summary(result.fitted), summary(result.held_out)
         print(f"{csv_name} from {Path(base).name}, fitting {', '.join(params)}")
+        print("  " + ", ".join(f"{k} {v:.3g}" for k, v in result.parameters.items()))
         if fitted:
             print(f"  fitted:           median {fitted[0]:6.1%}  p90 {fitted[1]:6.1%}")
         if held:

@@ -24,7 +24,7 @@ from .report import analyze
 
 #: Scalar parameters and their physical bounds (efficiencies are per op class, in (0, 1]).
 SCALARS = {"launch_overhead_us": (0.0, 1000.0), "run_overhead_us": (0.0, 1e5), "dense_k_half": (0.0, 1e4),
-           "dense_m_half": (0.0, 1e5)}
+           "dense_m_half": (0.0, 1e5), "dense_launch_overhead_us": (0.0, 1000.0)}
 #: A factor on every peak FLOP/s and the bandwidth at once: a base profile whose efficiencies are already 1
 #: (a calibrated one) can still describe a faster machine.
 SPEED_BOUNDS = (0.05, 20.0)
@@ -37,6 +37,12 @@ class Measurement:
     latency_ms: float
     dims: dict[str, int]
     input_shapes: dict[str, list[int]]
+    group: str = ""  # rows of one architecture (its float32 and float16 exports): left out together
+
+    @property
+    def held_out_as(self) -> str:
+        """What leave-one-model-out leaves out with this row: its group, else its model file."""
+        return self.group or str(self.model)
 
     @property
     def label(self) -> str:
@@ -75,7 +81,8 @@ class FitResult:
 
 def read_csv(path: Path, latency_column: str = "latency_ms") -> list[Measurement]:
     """Rows of `model` (a path relative to the CSV), the latency column, and optional `dims` ("batch=32
-    seq=128") and `input_shapes` ("input=32x3x224x224; mask=32x128")."""
+    seq=128"), `input_shapes` ("input=32x3x224x224; mask=32x128") and `group` (rows of one architecture, e.g.
+    its float32 and float16 exports, which leave-one-model-out leaves out together)."""
     try:
         with open(path, newline="") as f:
             rows = list(csv.DictReader(f))
@@ -106,7 +113,7 @@ def read_csv(path: Path, latency_column: str = "latency_ms") -> list[Measurement
                 if not all(p.isdigit() for p in parts):
                     raise ConfigError(f"{where}: input_shapes expects NAME=1x3x224x224, got {item!r}")
                 shapes[name] = [int(p) for p in parts]
-        out.append(Measurement(path.parent / row["model"], latency, dims, shapes))
+        out.append(Measurement(path.parent / row["model"], latency, dims, shapes, (row.get("group") or "").strip()))
     return out
 
 
@@ -161,6 +168,8 @@ def _current(base: Profile, name: str, reference: Profile | None = None) -> floa
         parts = name.split(".")
         dtype, cls = (parts[1], parts[2]) if len(parts) == 3 else ("fp32", parts[1])
         return base.flops_per_s(dtype, cls) / base.peak_flops.get(dtype, base.peak_flops["fp32"])
+    if name == "dense_launch_overhead_us":
+        return base.dense_overhead_us
     return float(getattr(base, name))
 
 
@@ -211,15 +220,13 @@ def fit(measurements: list[Measurement], base: Profile, names: list[str] | None 
     fitted = [Prediction(c.measurement.label, c.measurement.model.stem, c.measurement.latency_ms,
                          predict_ms(c, profile)) for c in cases]
     held_out: list[Prediction] = []
-    models = sorted({c.measurement.model for c in cases})
-    if len(models) - 1 >= len(names):
-        for model in models:
-            rest = [c for c in cases if c.measurement.model != model]
-            if len({c.measurement.model for c in rest}) < len(names):
-                continue
-            partial = fit_cases(rest, base, names)
-            held_out += [Prediction(c.measurement.label, model.stem, c.measurement.latency_ms, predict_ms(c, partial))
-                         for c in cases if c.measurement.model == model]
+    for group in sorted({c.measurement.held_out_as for c in cases}):
+        rest = [c for c in cases if c.measurement.held_out_as != group]
+        if len({c.measurement.model for c in rest}) < len(names):
+            continue
+        partial = fit_cases(rest, base, names)
+        held_out += [Prediction(c.measurement.label, c.measurement.model.stem, c.measurement.latency_ms,
+                                predict_ms(c, partial)) for c in cases if c.measurement.held_out_as == group]
     parameters = {n: _current(profile, n, base) for n in names}
     return FitResult(profile, parameters, fitted, held_out)
 

@@ -90,3 +90,24 @@ def test_per_dtype_efficiency_round_trips_and_is_fitted(timed: tuple[Path, list[
     # fp16 dense work at 10% of the fp16 peak; fp32 dense keeps its own share
     assert again.flops_per_s("fp16", "dense") == pytest.approx(0.1 * base.peak_flops["fp16"])
     assert again.flops_per_s("fp32", "dense") == pytest.approx(base.flops_per_s("fp32", "dense"))
+
+
+def test_a_group_is_left_out_together(timed: tuple[Path, list[Measurement]], monkeypatch: pytest.MonkeyPatch) -> None:
+    """Rows of one architecture (here the two MobileNets) are left out together: no fold trains on one of them
+    while predicting the other."""
+    import onnxcost.fit as fit_mod
+
+    _, measurements = timed
+    grouped = [replace(m, group="mobilenet") if m.model.stem.startswith("mobilenet") else m for m in measurements]
+    trained_on: list[set[str]] = []
+    real = fit_mod.fit_cases
+
+    def spy(cases: list[fit_mod.Case], *args: object) -> object:
+        trained_on.append({c.measurement.model.stem for c in cases})
+        return real(cases, *args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(fit_mod, "fit_cases", spy)
+    result = fit(grouped, load_profile("xeon-8480"), PARAMS)
+    assert len(trained_on) == 1 + 6  # the full fit, then one fold per group: 5 single models and the pair
+    assert all(("mobilenet" in t) == ("mobilenet_half" in t) for t in trained_on)
+    assert {p.model for p in result.held_out} == {m.model.stem for m in measurements}
