@@ -37,6 +37,7 @@ class Measurement:
     reorders: tuple[int, ...] = ()  # bytes of each layout reorder onnxruntime adds around the node (layout.py)
     rows: int = 0  # dense kernels: rows of the output matrix (M: output pixels of a conv)
     nodes: int = 1  # a chain of this many same nodes: seconds, FLOPs and bytes are per node, reorders are not
+    one_thread_s: float = 0.0  # the same node on one thread (0: not measured): how well it spreads over the pool
 
 
 #: The opset of the microbenchmark models: old enough for every onnxruntime onnxcost supports.
@@ -58,6 +59,8 @@ def _model(nodes: list[onnx.NodeProto], inputs: dict[str, Shape], output: str,
 CHAIN = 4
 #: Dot products (K) or output rows (M) up to this length are "short": they set dense_k_half / dense_m_half.
 SHORT = 64
+#: Kinds also timed on one thread, for how a kernel's work spreads over the thread pool (parallel_flops_half).
+PARALLEL_KINDS = ("dense", "grouped", "depthwise")
 
 
 def _w(*shape: int) -> np.ndarray:
@@ -205,16 +208,22 @@ def calibrate(threads: int | None = None, per_case_s: float = 5.0, rounds: int =
     todo = cases()
     models = [(name, kind, build(), nodes) for name, kind, build, nodes in todo]
     seen: dict[str, list[float]] = {name: [] for name, *_ in todo}
+    alone: dict[str, list[float]] = {name: [] for name, kind, *_ in todo if kind in PARALLEL_KINDS and threads > 1}
     counts: dict[str, tuple[int, int, tuple[int, ...]]] = {}
-    total = len(models) * rounds
-    for r in range(rounds):
-        for k, (name, kind, model, nodes) in enumerate(models):
-            if progress is not None:
-                progress(name, r * len(models) + k, total)
-            flops, moved, seconds, reorders = measure(model, nodes, threads, per_case_s / rounds, block,
-                                                      optimize=kind != "overhead")
-            seen[name].append(seconds)
-            counts[name] = (flops, moved, reorders)
+    total = (len(models) + len(alone)) * rounds
+    step = 0
+    for _ in range(rounds):
+        for name, kind, model, nodes in models:
+            for n_threads, into in ((threads, seen), (1, alone)):
+                if name not in into:
+                    continue
+                if progress is not None:
+                    progress(name if n_threads == threads else f"{name}, 1 thread", step, total)
+                step += 1
+                flops, moved, seconds, reorders = measure(model, nodes, n_threads, per_case_s / rounds, block,
+                                                          optimize=kind != "overhead")
+                into[name].append(seconds)
+                counts[name] = (flops, moved, reorders)
     if progress is not None:
         progress("done", total, total)
     results = []
@@ -222,15 +231,39 @@ def calibrate(threads: int | None = None, per_case_s: float = 5.0, rounds: int =
         dims = dict(re.findall(r"\b([KM])=(\d+)", name))
         flops, moved, reorders = counts[name]
         results.append(Measurement(name, kind, flops, moved, statistics.median(seen[name]), int(dims.get("K", 0)),
-                                   reorders, int(dims.get("M", 0)), nodes))
-    fitted = fit(results)
+                                   reorders, int(dims.get("M", 0)), nodes,
+                                   statistics.median(alone[name]) if alone.get(name) else 0.0))
+    fitted = fit(results, threads)
     fitted["nchwc_block"] = block
     return to_toml(fitted, threads), results
 
 
-def fit(ms: list[Measurement]) -> dict[str, float]:
-    """Profile numbers from measurements. Launch overhead first; rates are computed net of it."""
+def parallel_half(ms: list[Measurement], threads: int, overhead_s: float) -> float:
+    """parallel_flops_half from kernels timed on 1 and on all threads: the work at which a kernel keeps half of
+    the extra threads busy, fitted to the speedups (busy threads = 1 + (N - 1) W / (W + half)); 0 when not
+    measured."""
+    import math
+
+    from scipy.optimize import minimize_scalar
+
+    pairs = [(m.flops, (m.one_thread_s - overhead_s) / max(m.seconds - overhead_s, 1e-12)) for m in ms
+             if m.one_thread_s > 0 and m.flops > 0 and m.one_thread_s > overhead_s]
+    if threads <= 1 or not pairs:
+        return 0.0
+
+    def loss(log_half: float) -> float:
+        half = math.exp(log_half)
+        return sum((math.log(1 + (threads - 1) * w / (w + half)) - math.log(min(max(s, 1e-3), threads))) ** 2
+                   for w, s in pairs)
+
+    return math.exp(minimize_scalar(loss, bounds=(math.log(1e3), math.log(1e11)), method="bounded").x)
+
+
+def fit(ms: list[Measurement], threads: int = 1) -> dict[str, float]:
+    """Profile numbers from measurements. Launch overhead first; rates are computed net of it, and a kernel's
+    rate as it would run with every thread busy (its parallel slowdown taken out)."""
     overhead = statistics.median(m.seconds for m in ms if m.kind == "overhead")
+    half = parallel_half(ms, threads, overhead)
     run = max(0.0, statistics.median(m.seconds for m in ms if m.kind == "run") - overhead)
 
     def net(m: Measurement, other_s: float = 0.0) -> float:
@@ -244,7 +277,10 @@ def fit(ms: list[Measurement]) -> dict[str, float]:
     def rate(m: Measurement, of: str) -> float:
         # net of the launch and of the reorders around a lone conv (costed as the estimate costs them)
         reorders = sum(2 * b / (cache_bw if 2 * b <= cache else bandwidth) + overhead for b in m.reorders) / m.nodes
-        return (m.flops if of == "flops" else m.bytes) / net(m, reorders)
+        slowdown = 1.0
+        if half and m.kind in PARALLEL_KINDS:
+            slowdown = threads / (1 + (threads - 1) * m.flops / (m.flops + half))
+        return (m.flops if of == "flops" else m.bytes) / net(m, reorders) * slowdown
 
     dense = [rate(m, "flops") for m in ms if m.kind == "dense"]
     peak = max(dense)
@@ -273,7 +309,7 @@ def fit(ms: list[Measurement]) -> dict[str, float]:
             "dense": eff("dense"), "grouped": eff("grouped"), "depthwise": eff("depthwise"),
             "elementwise": eff("elementwise"),
             "einsum": eff("einsum"), "k_half": k_half, "m_half": m_half,
-            "movement": min(1.0, max(0.01, movement))}
+            "movement": min(1.0, max(0.01, movement)), "threads": threads, "parallel_half": half}
 
 
 def to_toml(p: dict[str, float], threads: int) -> str:
@@ -286,6 +322,8 @@ run_overhead_us = {p['run_us']:.3f}      # once per inference: feeding inputs, f
 dense_k_half = {p['k_half']:.2f}      # a dense kernel with dot products of length K runs at K / (K + this)
 dense_m_half = {p.get('m_half', 0.0):.2f}      # ... and with M output rows (conv: pixels) at M / (M + this)
 nchwc_block = {int(p.get('nchwc_block', 0))}      # onnxruntime's blocked conv layout (0: none): layout reorders
+threads = {threads}
+parallel_flops_half = {p.get('parallel_half', 0.0):.6g}      # a conv/GEMM this big keeps half the extra threads busy
 
 [peak_flops]
 fp32 = {p['peak']:.6g}      # best dense kernel measured

@@ -24,6 +24,8 @@ MIN_CALIBRATED_M = 49
 #: A grouped conv whose groups see at most this many input channels each (RegNetY's 8) is its own class,
 #: "grouped": far below a dense conv's efficiency, well above a depthwise one's (one channel per group).
 DEPTHWISE_MAX_CHANNELS_PER_GROUP = 8
+#: Classes whose kernels a CPU runtime splits over its thread pool by their work (GEMM and conv partitions).
+PARALLEL_CLASSES = ("dense", "grouped", "depthwise", "einsum")
 _FP16 = {TensorProto.FLOAT16, TensorProto.BFLOAT16}
 _INT8 = {TensorProto.INT8, TensorProto.UINT8}
 
@@ -208,6 +210,9 @@ def estimate_node(node: NodeInfo, cost: NodeCost, graph: Graph, profile: Profile
         overhead *= steps
         dirs = 2 if node.attrs.get("direction", "forward") == "bidirectional" else 1
         t_memory += (steps // dirs - 1) * cost.param_bytes / bandwidth * 1e6
+    if cls in PARALLEL_CLASSES:
+        slowdown = profile.parallel_slowdown(cost.flops)
+        t_compute, t_memory = t_compute * slowdown, t_memory * slowdown
     intensity = cost.flops / moved if moved else None
     bound = "compute" if t_compute >= t_memory else "memory"
     if max(t_compute, t_memory) < overhead:

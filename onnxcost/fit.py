@@ -24,7 +24,8 @@ from .report import analyze
 
 #: Scalar parameters and their physical bounds (efficiencies are per op class, in (0, 1]).
 SCALARS = {"launch_overhead_us": (0.0, 1000.0), "run_overhead_us": (0.0, 1e5), "dense_k_half": (0.0, 1e4),
-           "dense_m_half": (0.0, 1e5), "dense_launch_overhead_us": (0.0, 1000.0)}
+           "dense_m_half": (0.0, 1e5), "dense_launch_overhead_us": (0.0, 1000.0),
+           "parallel_flops_half": (0.0, 1e10)}
 #: A factor on every peak FLOP/s and the bandwidth at once: a base profile whose efficiencies are already 1
 #: (a calibrated one) can still describe a faster machine.
 SPEED_BOUNDS = (0.05, 20.0)

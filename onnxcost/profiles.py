@@ -46,7 +46,18 @@ class Profile:
     dense_launch_overhead_us: float | None = None  # per dense kernel (a GPU conv/GEMM call); None: launch_overhead_us
     tf32_convs: bool = False  # float32 convolutions run on tensor cores at peak_flops.tf32 (cuDNN's default)
     nhwc_convs: tuple[str, ...] = ()  # compute paths whose convs convert NCHW activations to NHWC and back
+    threads: int = 1  # a CPU's intra-op threads: the rates above are what a large kernel reaches on all of them
+    parallel_flops_half: float = 0.0  # a kernel of this many FLOPs keeps half of the extra threads busy
     source: str = ""
+
+    def parallel_slowdown(self, flops: float) -> float:
+        """How much slower than the all-threads rate a kernel of `flops` runs: it keeps
+        1 + (threads - 1) x W / (W + parallel_flops_half) threads busy (a thread pool splits small work
+        into fewer, or less even, pieces)."""
+        if self.threads <= 1 or not self.parallel_flops_half:
+            return 1.0
+        busy = 1 + (self.threads - 1) * flops / (flops + self.parallel_flops_half)
+        return self.threads / busy
 
     @property
     def dense_overhead_us(self) -> float:
@@ -124,7 +135,8 @@ def load_profile(name_or_path: str) -> Profile:
     except OSError as exc:
         raise ConfigError(f"{path}: cannot read: {exc.strerror or exc}") from None
     known = {"name", "kind", "launch_overhead_us", "run_overhead_us", "dense_k_half", "dense_m_half", "peak_flops",
-             "memory", "efficiency", "fusion", "nchwc_block", "dense_launch_overhead_us", "tf32_convs", "nhwc_convs"}
+             "memory", "efficiency", "fusion", "nchwc_block", "dense_launch_overhead_us", "tf32_convs", "nhwc_convs",
+             "threads", "parallel_flops_half"}
     for key in data:
         if key not in known:
             raise ConfigError(f"{path}: unknown key '{key}' (known: {', '.join(sorted(known))})")
@@ -176,8 +188,16 @@ def load_profile(name_or_path: str) -> Profile:
         dense_launch_overhead_us=(_number(data, "dense_launch_overhead_us", str(path))
                                   if "dense_launch_overhead_us" in data else None),
         tf32_convs=_flag(data, "tf32_convs", str(path), default=False),
-        nhwc_convs=_paths(data, "nhwc_convs", str(path)), source=str(path),
+        nhwc_convs=_paths(data, "nhwc_convs", str(path)), threads=_threads(data, str(path)),
+        parallel_flops_half=_number(data, "parallel_flops_half", str(path), False), source=str(path),
     )
+
+
+def _threads(table: dict[str, Any], where: str) -> int:
+    value = table.get("threads", 1)
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 4096:
+        raise ConfigError(f"{where}: 'threads' must be a whole number of threads from 1 to 4096, got {value!r}")
+    return value
 
 
 def _paths(table: dict[str, Any], key: str, where: str) -> tuple[str, ...]:
@@ -212,7 +232,9 @@ def to_toml(profile: Profile, comments: list[str] | None = None) -> str:
               *([f"dense_launch_overhead_us = {profile.dense_launch_overhead_us:.6g}"]
                 if profile.dense_launch_overhead_us is not None else []),
               *(["tf32_convs = true"] if profile.tf32_convs else []),
-              *([f"nhwc_convs = {json.dumps(list(profile.nhwc_convs))}"] if profile.nhwc_convs else []), "",
+              *([f"nhwc_convs = {json.dumps(list(profile.nhwc_convs))}"] if profile.nhwc_convs else []),
+              *([f"threads = {profile.threads}", f"parallel_flops_half = {profile.parallel_flops_half:.6g}"]
+                if profile.threads > 1 else []), "",
               "[peak_flops]", *(f"{k} = {v:.6g}" for k, v in profile.peak_flops.items()), "",
               "[memory]", f"bandwidth = {profile.bandwidth:.6g}"]
     if profile.cache_bytes:

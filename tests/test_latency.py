@@ -398,3 +398,57 @@ def test_gpu_profile_keys_round_trip(tmp_path: Path) -> None:
     again = load_profile(str(path))
     assert (again.dense_overhead_us, again.tf32_convs, again.nhwc_convs) == (12.5, True, ("fp16", "tf32"))
     assert again.peak_flops == base.peak_flops
+
+
+def test_calibrate_fits_how_kernels_spread_over_threads() -> None:
+    """Dense kernels timed on 1 and 4 threads on a device where a kernel of W FLOPs keeps
+    1 + 3 W / (W + 1e7) threads busy and one thread computes 0.25e9 FLOP/s: calibrate recovers the half-work
+    point, and every kernel's rate, its parallel slowdown taken out, is the same 1e9 FLOP/s peak."""
+    from onnxcost.calibrate import Measurement, fit
+
+    launch, threads, half, peak = 1e-6, 4, 1e7, 1e9
+    other = [
+        Measurement("chain", "overhead", 0, 0, launch), Measurement("run", "run", 0, 0, launch),
+        Measurement("stream", "bandwidth", 0, 8_000_000, 8e-3 + launch),
+        Measurement("cached", "cache", 0, 8_000_000, 8e-3 + launch),
+        Measurement("tanh", "elementwise", 10**6, 0, 1e-2 + launch),
+        Measurement("einsum", "einsum", 10**6, 0, 1e-2 + launch),
+        Measurement("transpose", "movement", 0, 4_000_000, 8e-3 + launch),
+        Measurement("grouped", "grouped", 10**6, 0, 1e-2 + launch),
+        Measurement("dw", "depthwise", 10**6, 0, 4e-3 + launch),
+    ]
+    dense = []
+    for w_flops in (10**6, 10**7, 10**8, 10**9):
+        busy = 1 + (threads - 1) * w_flops / (w_flops + half)
+        all_threads = w_flops / peak * threads / busy + launch
+        dense.append(Measurement(f"gemm {w_flops}", "dense", w_flops, 0, all_threads, 1024, (), 0, 1,
+                                 w_flops / (peak / threads) + launch))
+    p = fit(other + dense, threads)
+    assert p["parallel_half"] == pytest.approx(half, rel=1e-3)
+    assert p["peak"] == pytest.approx(peak, rel=1e-3) and p["dense"] == pytest.approx(1.0, rel=1e-3)
+    # the profile carries it, and the estimate slows a 1e6-FLOP kernel by 4 / (1 + 3/11) = 3.14x
+    from dataclasses import replace
+
+    profile = replace(load_profile("xeon-8480"), threads=threads, parallel_flops_half=half)
+    assert profile.parallel_slowdown(1e6) == pytest.approx(4 / (1 + 3 * 1e6 / 1.1e7))
+    assert profile.parallel_slowdown(1e12) == pytest.approx(1.0, abs=1e-4)
+    # without one-thread timings, nothing changes
+    assert fit(other + [replace(m, one_thread_s=0.0) for m in dense], threads)["parallel_half"] == 0.0
+
+
+def test_a_small_kernel_runs_on_fewer_threads(tmp_path: Path) -> None:
+    p = tmp_path / "cpu.toml"
+    p.write_text("launch_overhead_us = 0\nthreads = 4\nparallel_flops_half = 1e7\n[peak_flops]\nfp32 = 1e9\n"
+                 "[memory]\nbandwidth = 1e15\n")
+    # MatMul 16x64x64: 131,072 FLOPs keep 1 + 3 x 131,072 / (131,072 + 1e7) = 1.039 of 4 threads busy
+    mm = one_node("MatMul", {"a": [16, 64], "w": w(64, 64)})
+    flops = 2 * 16 * 64 * 64
+    busy = 1 + 3 * flops / (flops + 1e7)
+    got = known(onnxcost.analyze(mm, profile=str(p)).nodes[0].latency_us)
+    assert got == pytest.approx(flops / 1e9 * 1e6 * 4 / busy, abs=1e-3)
+    # element-wise work is not rescaled: Relu on 1,024 floats, 1,024 FLOPs at 1e9/s
+    relu = one_node("Relu", {"x": [1024]})
+    assert known(onnxcost.analyze(relu, profile=str(p)).nodes[0].latency_us) == pytest.approx(1.024, abs=1e-3)
+    p.write_text(p.read_text().replace("threads = 4", "threads = 0"))
+    with pytest.raises(ConfigError, match="threads"):
+        load_profile(str(p))
