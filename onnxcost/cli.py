@@ -520,7 +520,8 @@ def annotate(
 @app.command("fit")
 def fit_cmd(
     measurements: Annotated[Path, typer.Argument(help="CSV: model (path relative to it), latency_ms, optional "
-                                                      "dims and input_shapes", show_default=False)],
+                                                      "dims, input_shapes and group (rows left out together)",
+                                                 show_default=False)],
     base: Annotated[str, typer.Option("--base", help="The profile to start from (name or .toml)")],
     output: Annotated[Path, typer.Option("--output", "-o", help="Where to write the fitted profile")],
     latency_column: Annotated[str, typer.Option("--latency-column", help="The CSV column of times in ms")]
@@ -528,12 +529,18 @@ def fit_cmd(
     params: Annotated[str | None, typer.Option(
         "--params", help="Comma-separated parameters to fit (default: every op class's efficiency and the "
                          "overhead terms)")] = None,
+    threads: Annotated[int | None, typer.Option(
+        "--threads", min=1, max=4096, help="The CPU threads the timings ran on (the parallel_flops_half term)")]
+    = None,
 ) -> None:
     """Fit a profile of a device to end-to-end timings measured there; prints leave-one-model-out errors."""
     from .fit import fit, read_csv, summary
     from .profiles import load_profile, to_toml
 
-    result = fit(read_csv(measurements, latency_column), load_profile(base),
+    start = load_profile(base)
+    if threads is not None:
+        start = replace(start, threads=threads)
+    result = fit(read_csv(measurements, latency_column), start,
                  [p.strip() for p in params.split(",")] if params else None)
     fitted, held = summary(result.fitted), summary(result.held_out)
     comments = [f"Fitted by `onnxcost fit` on {len(result.fitted)} timings in {measurements.name}, from {base}.",

@@ -118,6 +118,27 @@ def op_class(node: NodeInfo, graph: Graph) -> str:
     return "elementwise" if t.op_class in ("metadata", "control") else t.op_class
 
 
+def channels_per_group(node: NodeInfo, graph: Graph) -> int:
+    """Input channels each group of a grouped conv sees; 0 for an ungrouped node or an unknown weight shape."""
+    t = ops.traits(node.domain, node.op_type)
+    if t.weight_input is None or int(node.attrs.get("group", 1)) <= 1 or t.weight_input >= len(node.inputs):
+        return 0
+    w = graph.tensors.get(node.inputs[t.weight_input])
+    return w.shape[1] if w is not None and w.shape is not None and len(w.shape) > 1 and isinstance(
+        w.shape[1], int) else 0
+
+
+def narrow_group_slowdown(channels: int, profile: Profile) -> float:
+    """A grouped conv with more channels per group than the grouped class holds (RegNetX's 16, ResNeXt's 4-32
+    wide groups) runs narrow per-group GEMMs: efficiency dense x c / (c + c_half), where c_half places the
+    profile's measured grouped efficiency at 8 channels per group. 1 when either efficiency is not given."""
+    dense, grouped = profile.efficiency.get("dense"), profile.efficiency.get("grouped")
+    if not channels or dense is None or grouped is None or grouped >= dense:
+        return 1.0
+    c_half = DEPTHWISE_MAX_CHANNELS_PER_GROUP * (dense / grouped - 1)
+    return (channels + c_half) / channels
+
+
 def geometry(node: NodeInfo, graph: Graph) -> tuple[int, int]:
     """(M, K) of a contraction: rows of each output matrix and the length of each dot product; 0 when unknown."""
     definition = ops.lookup(node.domain, node.op_type, graph.opsets.get(node.domain))
@@ -196,6 +217,8 @@ def estimate_node(node: NodeInfo, cost: NodeCost, graph: Graph, profile: Profile
     path = compute_path(node, graph, profile)
     t_compute = cost.flops / profile.flops_per_s(path, cls) * 1e6
     m, k = geometry(node, graph) if cls == "dense" and cost.macs else (0, 0)
+    if cls == "dense":
+        t_compute *= narrow_group_slowdown(channels_per_group(node, graph), profile)
     if profile.dense_k_half and k:
         # held at the shortest dot product calibration measures, not extrapolated below it
         k = max(k, MIN_CALIBRATED_K)

@@ -137,11 +137,14 @@ def predict_ms(case: Case, profile: Profile) -> float:
 
 
 def free_parameters(cases: list[Case], base: Profile) -> list[str]:
-    """The op classes the models run (each one's efficiency), then the scalar terms."""
+    """The op classes the models run (each one's efficiency), then the scalar terms (a dense kernel's own cost on
+    a GPU, the parallel term on a CPU of several threads)."""
     classes = sorted({e.op_class for c in cases for e, n in zip(estimate(c.graph, c.costs, base), c.graph.nodes,
                                                                    strict=True)
                       if not n.folded and e.op_class not in ("view",) and (e.latency_us or 0) > 0})
-    return [f"efficiency.{k}" for k in classes] + list(SCALARS)
+    scalars = [n for n in SCALARS if (n != "parallel_flops_half" or base.threads > 1)
+               and (n != "dense_launch_overhead_us" or base.kind == "gpu")]
+    return [f"efficiency.{k}" for k in classes] + scalars
 
 
 def with_parameters(base: Profile, names: list[str], values: Any) -> Profile:
@@ -188,6 +191,8 @@ def fit_cases(cases: list[Case], base: Profile, names: list[str]) -> Profile:
             return SPEED_BOUNDS
         if n.startswith("efficiency."):
             return EFFICIENCY_BOUNDS
+        if n == "parallel_flops_half" and base.threads <= 1:
+            raise ConfigError("parallel_flops_half needs the base profile's threads (more than 1): give --threads")
         if n not in SCALARS:
             raise ConfigError(f"--params: unknown parameter {n!r} (efficiency.CLASS, speed or {', '.join(SCALARS)})")
         return SCALARS[n]

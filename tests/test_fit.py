@@ -111,3 +111,23 @@ def test_a_group_is_left_out_together(timed: tuple[Path, list[Measurement]], mon
     assert len(trained_on) == 1 + 6  # the full fit, then one fold per group: 5 single models and the pair
     assert all(("mobilenet" in t) == ("mobilenet_half" in t) for t in trained_on)
     assert {p.model for p in result.held_out} == {m.model.stem for m in measurements}
+
+
+def test_fit_recovers_the_parallel_term(timed: tuple[Path, list[Measurement]], tmp_path: Path) -> None:
+    """Timings from an 8-thread device where a kernel of 5 MFLOP keeps half the extra threads busy: the fit
+    finds that half-work point; it refuses the term on a one-thread base (it would change nothing)."""
+    _, measurements = timed
+    base = replace(load_profile("xeon-8480"), threads=8, parallel_flops_half=1e6)
+    device = replace(base, parallel_flops_half=5e6, efficiency={**base.efficiency, "dense": 0.3})
+    retimed = [replace(m, latency_ms=predict_ms(c, device)) for m, c in zip(measurements, prepare(measurements),
+                                                                             strict=True)]
+    result = fit(retimed, base, ["parallel_flops_half", "efficiency.dense"])
+    assert result.parameters["parallel_flops_half"] == pytest.approx(5e6, rel=1e-3)
+    assert result.parameters["efficiency.dense"] == pytest.approx(0.3, rel=1e-3)
+    with pytest.raises(onnxcost.ConfigError, match="threads"):
+        fit(retimed, load_profile("xeon-8480"), ["parallel_flops_half", "efficiency.dense"])
+    # the default parameters include it only when the base has threads
+    from onnxcost.fit import free_parameters
+
+    assert "parallel_flops_half" in free_parameters(prepare(retimed), base)
+    assert "parallel_flops_half" not in free_parameters(prepare(retimed), load_profile("xeon-8480"))

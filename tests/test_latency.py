@@ -452,3 +452,32 @@ def test_a_small_kernel_runs_on_fewer_threads(tmp_path: Path) -> None:
     p.write_text(p.read_text().replace("threads = 4", "threads = 0"))
     with pytest.raises(ConfigError, match="threads"):
         load_profile(str(p))
+
+
+def test_wide_groups_interpolate_between_grouped_and_dense(tmp_path: Path) -> None:
+    """A conv of 16 channels per group (RegNetX) is costed between the measured grouped class (8 per group) and
+    dense: efficiency dense x c / (c + c_half), c_half = 8 x (dense / grouped - 1) = 8 x (1.0 / 0.2 - 1) = 32."""
+    p = tmp_path / "p.toml"
+    p.write_text("launch_overhead_us = 0\n[peak_flops]\nfp32 = 1e9\n[memory]\nbandwidth = 1e15\n"
+                 "[efficiency]\ndense = 1.0\ngrouped = 0.2\n")
+
+    def conv(groups: int) -> onnx.ModelProto:
+        return one_node("Conv", {"x": [1, 64, 14, 14], "w": w(64, 64 // groups, 3, 3)}, pads=[1, 1, 1, 1],
+                        group=groups)
+
+    def latency(groups: int) -> float:
+        return known(onnxcost.analyze(conv(groups), profile=str(p)).nodes[0].latency_us)
+
+    def flops(groups: int) -> int:
+        return 2 * 64 * 14 * 14 * (64 // groups) * 9
+
+    assert latency(4) == pytest.approx(flops(4) / 1e9 * 1e6 * (16 + 32) / 16, abs=1e-3)  # 3x a dense kernel
+    assert latency(8) == pytest.approx(flops(8) / 0.2e9 * 1e6, abs=1e-3)  # 8 per group: the grouped class itself
+    assert latency(1) == pytest.approx(flops(1) / 1e9 * 1e6, abs=1e-3)  # ungrouped: dense
+    # the interpolation meets the grouped class at 8 channels per group: (8 + 32) / 8 = 1 / 0.2
+    from onnxcost.estimate import narrow_group_slowdown
+
+    assert narrow_group_slowdown(8, load_profile(str(p))) == pytest.approx(5.0)
+    # a profile without a grouped efficiency leaves wide groups as dense kernels
+    p.write_text(p.read_text().replace("grouped = 0.2\n", ""))
+    assert latency(4) == pytest.approx(flops(4) / 1e9 * 1e6, abs=1e-3)
