@@ -183,7 +183,7 @@ def layout_transform_us(node: NodeInfo, cost: NodeCost, graph: Graph, profile: P
     if path not in profile.nhwc_convs or ops.traits(node.domain, node.op_type).nchwc != "conv":
         return 0.0
     activations = (cost.input_bytes or 0) + (cost.output_bytes or 0) - cost.param_bytes
-    return 2 * activations / profile.bandwidth * 1e6 + 2 * profile.launch_overhead_us
+    return 2 * activations / stream_bandwidth(profile, 2 * activations) * 1e6 + 2 * profile.launch_overhead_us
 
 
 def stream_bandwidth(profile: Profile, moved: int) -> float:
