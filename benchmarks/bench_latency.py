@@ -59,10 +59,12 @@ def main() -> int:
             shutil.copy(SHARED / f"{name}.onnx", tmp / f"{name}.onnx")
             with open(tmp / f"{name}.weights", "wb") as f:
                 f.truncate(t["weights_bytes"])
+        extra_names = []
         for path in extra:
             if not path.stem.startswith("_"):
                 shutil.copy(path, tmp / path.name)
                 truth[path.stem] = {}
+                extra_names.append(path.stem)
         for table in (errors, flat_errors, measured, estimated):
             table.update({name: [] for name in truth if name not in table})
         flops: dict[str, int] = {}
@@ -103,6 +105,12 @@ def main() -> int:
               f"{100 * e:+7.1f}% {100 * fe:+7.1f}%   {rounds}")
     print(f"median |error| {100 * statistics.median(med_err):.1f}%, p90 {100 * p90(med_err):.1f}% "
           f"(flat FLOP/s: {100 * statistics.median(med_flat):.1f}%, {100 * p90(med_flat):.1f}%)")
+    if extra:  # the extra folder's models apart: ones the estimate was not tuned on
+        names = list(truth)
+        for label, subset in (("tests/data", names[:len(names) - len(extra_names)]), ("--extra", extra_names)):
+            errs = [abs(statistics.median(errors[n])) for n in subset]
+            print(f"  {label} ({len(subset)} models): median |error| {100 * statistics.median(errs):.1f}%, "
+                  f"p90 {100 * p90(errs):.1f}%")
     return 0
 
 
