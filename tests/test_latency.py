@@ -185,6 +185,19 @@ def test_calibrate_writes_a_loadable_profile(tmp_path: Path, capsys: pytest.Capt
     assert rep.totals.latency_ms is not None and rep.totals.latency_ms > 0
 
 
+def test_calibrate_on_two_threads_times_kernels_on_one_too(tmp_path: Path) -> None:
+    from onnxcost.calibrate import PARALLEL_KINDS, calibrate
+
+    text, results = calibrate(threads=2, per_case_s=0.05, rounds=1)
+    parallel = [m for m in results if m.kind in PARALLEL_KINDS]
+    assert parallel and all(m.one_thread_s > 0 for m in parallel)
+    assert all(m.one_thread_s == 0 for m in results if m.kind not in PARALLEL_KINDS)
+    p = tmp_path / "local.toml"
+    p.write_text(text)
+    profile = load_profile(str(p))
+    assert profile.threads == 2 and profile.parallel_flops_half >= 0
+
+
 def test_profile_join_handles_fused_kernel_names() -> None:
     """onnxruntime's kernel names: a node's own, '<output>_nchwc' after layout fusion, '<node>/…Fusion/'."""
     from onnxcost.bench import join_profile
