@@ -20,6 +20,7 @@ import onnx
 from onnx import TensorProto, helper, numpy_helper
 
 from .bench import random_inputs
+from .estimate import PARALLEL_CLASSES
 from .layout import nchwc_reorders
 from .report import analyze
 
@@ -59,8 +60,9 @@ def _model(nodes: list[onnx.NodeProto], inputs: dict[str, Shape], output: str,
 CHAIN = 4
 #: Dot products (K) or output rows (M) up to this length are "short": they set dense_k_half / dense_m_half.
 SHORT = 64
-#: Kinds also timed on one thread, for how a kernel's work spreads over the thread pool (parallel_flops_half).
-PARALLEL_KINDS = ("dense", "grouped", "depthwise")
+#: Kinds also timed on one thread, for how a kernel's work spreads over the thread pool (parallel_flops_half):
+#: the classes the estimate slows by it.
+PARALLEL_KINDS = PARALLEL_CLASSES
 
 
 def _w(*shape: int) -> np.ndarray:

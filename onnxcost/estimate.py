@@ -24,8 +24,9 @@ MIN_CALIBRATED_M = 49
 #: A grouped conv whose groups see at most this many input channels each (RegNetY's 8) is its own class,
 #: "grouped": far below a dense conv's efficiency, well above a depthwise one's (one channel per group).
 DEPTHWISE_MAX_CHANNELS_PER_GROUP = 8
-#: Classes whose kernels a CPU runtime splits over its thread pool by their work (GEMM and conv partitions).
-PARALLEL_CLASSES = ("dense", "grouped", "depthwise", "einsum")
+#: Classes whose kernels a CPU runtime splits over its thread pool by their work (GEMM and conv partitions):
+#: the ones calibrate times on 1 and N threads and corrects (its einsum rate keeps its parallel slowdown in).
+PARALLEL_CLASSES = ("dense", "grouped", "depthwise")
 _FP16 = {TensorProto.FLOAT16, TensorProto.BFLOAT16}
 _INT8 = {TensorProto.INT8, TensorProto.UINT8}
 
