@@ -22,6 +22,7 @@ from onnx import TensorProto, helper, numpy_helper
 from .bench import random_inputs
 from .estimate import PARALLEL_CLASSES
 from .layout import nchwc_reorders
+from .profiles import busy_threads
 from .report import analyze
 
 Shape = list[int]
@@ -255,7 +256,7 @@ def parallel_half(ms: list[Measurement], threads: int, overhead_s: float) -> flo
 
     def loss(log_half: float) -> float:
         half = math.exp(log_half)
-        return sum((math.log(1 + (threads - 1) * w / (w + half)) - math.log(min(max(s, 1e-3), threads))) ** 2
+        return sum((math.log(busy_threads(threads, w, half)) - math.log(min(max(s, 1e-3), threads))) ** 2
                    for w, s in pairs)
 
     return math.exp(minimize_scalar(loss, bounds=(math.log(1e3), math.log(1e11)), method="bounded").x)
@@ -279,9 +280,7 @@ def fit(ms: list[Measurement], threads: int = 1) -> dict[str, float]:
     def rate(m: Measurement, of: str) -> float:
         # net of the launch and of the reorders around a lone conv (costed as the estimate costs them)
         reorders = sum(2 * b / (cache_bw if 2 * b <= cache else bandwidth) + overhead for b in m.reorders) / m.nodes
-        slowdown = 1.0
-        if half and m.kind in PARALLEL_KINDS:
-            slowdown = threads / (1 + (threads - 1) * m.flops / (m.flops + half))
+        slowdown = threads / busy_threads(threads, m.flops, half) if half and m.kind in PARALLEL_KINDS else 1.0
         return (m.flops if of == "flops" else m.bytes) / net(m, reorders) * slowdown
 
     dense = [rate(m, "flops") for m in ms if m.kind == "dense"]

@@ -28,6 +28,12 @@ FALLBACK_CLASS = {"einsum": "dense", "grouped": "depthwise"}
 DTYPES = ("fp32", "fp16", "int8", "tf32")
 
 
+def busy_threads(threads: int, flops: float, half: float) -> float:
+    """Threads a kernel of `flops` keeps busy: 1 + (threads - 1) x W / (W + half). A thread pool splits small
+    work into fewer, or less even, pieces; `half` is the work that keeps half of the extra threads busy."""
+    return 1 + (threads - 1) * flops / (flops + half)
+
+
 @dataclass(frozen=True)
 class Profile:
     name: str
@@ -51,13 +57,10 @@ class Profile:
     source: str = ""
 
     def parallel_slowdown(self, flops: float) -> float:
-        """How much slower than the all-threads rate a kernel of `flops` runs: it keeps
-        1 + (threads - 1) x W / (W + parallel_flops_half) threads busy (a thread pool splits small work
-        into fewer, or less even, pieces)."""
+        """How much slower than the all-threads rate a kernel of `flops` runs (see busy_threads)."""
         if self.threads <= 1 or not self.parallel_flops_half:
             return 1.0
-        busy = 1 + (self.threads - 1) * flops / (flops + self.parallel_flops_half)
-        return self.threads / busy
+        return self.threads / busy_threads(self.threads, flops, self.parallel_flops_half)
 
     @property
     def dense_overhead_us(self) -> float:
