@@ -108,14 +108,12 @@ class NodeEstimate:
 def op_class(node: NodeInfo, graph: Graph) -> str:
     """The op's class (its traits); a grouped conv with few channels per group is "grouped", one per group
     "depthwise"."""
+    per_group = channels_per_group(node, graph)
+    if per_group == 1:
+        return "depthwise"
+    if 0 < per_group <= DEPTHWISE_MAX_CHANNELS_PER_GROUP:
+        return "grouped"
     t = ops.traits(node.domain, node.op_type)
-    if t.weight_input is not None and int(node.attrs.get("group", 1)) > 1 and t.weight_input < len(node.inputs):
-        w = graph.tensors.get(node.inputs[t.weight_input])
-        per_group = w.shape[1] if w is not None and w.shape is not None and len(w.shape) > 1 else None
-        if per_group == 1:
-            return "depthwise"
-        if per_group is not None and per_group <= DEPTHWISE_MAX_CHANNELS_PER_GROUP:
-            return "grouped"
     return "elementwise" if t.op_class in ("metadata", "control") else t.op_class
 
 
