@@ -22,7 +22,8 @@ from onnx import TensorProto, helper, numpy_helper
 from .bench import random_inputs
 from .estimate import PARALLEL_CLASSES
 from .layout import nchwc_reorders
-from .profiles import busy_threads
+from .profiles import Profile, busy_threads
+from .profiles import to_toml as profiles_to_toml
 from .report import analyze
 
 Shape = list[int]
@@ -310,37 +311,27 @@ def fit(ms: list[Measurement], threads: int = 1) -> dict[str, float]:
             "dense": eff("dense"), "grouped": eff("grouped"), "depthwise": eff("depthwise"),
             "elementwise": eff("elementwise"),
             "einsum": eff("einsum"), "k_half": k_half, "m_half": m_half,
-            "movement": min(1.0, max(0.01, movement)), "threads": threads, "parallel_half": half}
+            "movement": min(1.0, max(0.01, movement)), "threads": threads, "parallel_half": half,
+            "cache_bytes": cache}
 
 
 def to_toml(p: dict[str, float], threads: int) -> str:
-    return f"""# Fitted on this machine by `onnxcost calibrate` ({time.strftime('%Y-%m-%d %H:%M')}, {threads} threads,
-# onnxruntime CPUExecutionProvider). Rates are net of the per-node launch overhead.
-name = "local ({os.uname().nodename}, {threads} threads)"
-kind = "cpu"
-launch_overhead_us = {p['overhead_us']:.3f}
-run_overhead_us = {p['run_us']:.3f}      # once per inference: feeding inputs, fetching outputs
-dense_k_half = {p['k_half']:.2f}      # a dense kernel with dot products of length K runs at K / (K + this)
-dense_m_half = {p.get('m_half', 0.0):.2f}      # ... and with M output rows (conv: pixels) at M / (M + this)
-nchwc_block = {int(p.get('nchwc_block', 0))}      # onnxruntime's blocked conv layout (0: none): layout reorders
-threads = {threads}
-parallel_flops_half = {p.get('parallel_half', 0.0):.6g}      # a conv/GEMM this big keeps half the extra threads busy
-
-[peak_flops]
-fp32 = {p['peak']:.6g}      # best dense kernel measured
-fp16 = {p['peak']:.6g}      # onnxruntime's CPU provider computes fp16 no faster than fp32
-int8 = {2 * p['peak']:.6g}
-
-[memory]
-bandwidth = {p['bandwidth']:.6g}
-cache_bytes = {llc_bytes()}
-cache_bandwidth = {p['cache_bandwidth']:.6g}
-
-[efficiency]
-dense = {p['dense']:.4f}
-grouped = {p['grouped']:.4f}
-depthwise = {p['depthwise']:.4f}
-elementwise = {p['elementwise']:.4f}
-movement = {p['movement']:.4f}
-einsum = {p['einsum']:.4f}
-"""
+    """The fitted numbers as an ordinary profile (profiles.to_toml), with what each one means in the header."""
+    classes = ("dense", "grouped", "depthwise", "elementwise", "movement", "einsum")
+    profile = Profile(
+        name=f"local ({os.uname().nodename}, {threads} threads)", kind="cpu",
+        peak_flops={"fp32": p["peak"], "fp16": p["peak"], "int8": 2 * p["peak"]}, bandwidth=p["bandwidth"],
+        launch_overhead_us=p["overhead_us"], efficiency={k: p[k] for k in classes},
+        cache_bytes=int(p["cache_bytes"]), cache_bandwidth=p["cache_bandwidth"], run_overhead_us=p["run_us"],
+        dense_k_half=p["k_half"], dense_m_half=p.get("m_half", 0.0), nchwc_block=int(p.get("nchwc_block", 0)),
+        threads=threads, parallel_flops_half=p.get("parallel_half", 0.0))
+    return profiles_to_toml(profile, [
+        f"Fitted on this machine by `onnxcost calibrate` ({time.strftime('%Y-%m-%d %H:%M')}, {threads} threads,",
+        "onnxruntime CPUExecutionProvider). Rates are net of the per-node launch overhead.",
+        "run_overhead_us: once per inference (feeding inputs, fetching outputs).",
+        "A dense kernel with dot products of length K and M output rows (conv: pixels) runs at",
+        "K / (K + dense_k_half) x M / (M + dense_m_half) of the dense rate; one of W FLOPs keeps",
+        "1 + (threads - 1) W / (W + parallel_flops_half) threads busy.",
+        "nchwc_block: onnxruntime's blocked conv layout (0: none), for the layout reorders.",
+        "peak_flops.fp32: the best dense kernel measured; onnxruntime's CPU provider computes fp16 no faster.",
+    ])
