@@ -32,7 +32,7 @@ Shape = list[int]
 @dataclass(frozen=True)
 class Measurement:
     name: str
-    kind: str  # overhead, bandwidth, cache, dense, grouped, depthwise, elementwise, movement, int8
+    kind: str  # overhead, run, bandwidth, cache, dense, grouped, depthwise, einsum, elementwise, movement, gemm, bias
     flops: int
     bytes: int
     seconds: float  # per node
@@ -41,6 +41,7 @@ class Measurement:
     rows: int = 0  # dense kernels: rows of the output matrix (M: output pixels of a conv)
     nodes: int = 1  # a chain of this many same nodes: seconds, FLOPs and bytes are per node, reorders are not
     one_thread_s: float = 0.0  # the same node on one thread (0: not measured): how well it spreads over the pool
+    columns: int = 0  # dense kernels: columns of the output matrix (N)
 
 
 #: The opset of the microbenchmark models: old enough for every onnxruntime onnxcost supports.
@@ -62,6 +63,8 @@ def _model(nodes: list[onnx.NodeProto], inputs: dict[str, Shape], output: str,
 CHAIN = 4
 #: Dot products (K) or output rows (M) up to this length are "short": they set dense_k_half / dense_m_half.
 SHORT = 64
+#: (M, N) of the GEMM timed without and with a bias: a 56x56 token map at 384 channels (Swin's first MLP).
+BIAS_CASE = (3136, 384)
 #: Kinds also timed on one thread, for how a kernel's work spreads over the thread pool (parallel_flops_half):
 #: the classes the estimate slows by it.
 PARALLEL_KINDS = PARALLEL_CLASSES
@@ -71,8 +74,13 @@ def _w(*shape: int) -> np.ndarray:
     return (np.random.default_rng(0).standard_normal(shape) * 0.01).astype(np.float32)
 
 
-def _matmul(m: int, k: int, n: int) -> onnx.ModelProto:
-    return _model([helper.make_node("MatMul", ["a", "w"], ["y"])], {"a": [m, k]}, "y", {"w": _w(k, n)})
+def _matmul(m: int, k: int, n: int, bias: bool = False) -> onnx.ModelProto:
+    """An (m, k) x (k, n) GEMM of constant weights; with `bias`, an Add of a constant row after it (onnxruntime
+    runs the two as one Gemm that copies the bias into the output first)."""
+    if not bias:
+        return _model([helper.make_node("MatMul", ["a", "w"], ["y"])], {"a": [m, k]}, "y", {"w": _w(k, n)})
+    nodes = [helper.make_node("MatMul", ["a", "w"], ["p"]), helper.make_node("Add", ["p", "b"], ["y"])]
+    return _model(nodes, {"a": [m, k]}, "y", {"w": _w(k, n), "b": _w(n)})
 
 
 def _conv_chain(c: int, hw: int, k: int, group: int, n: int) -> onnx.ModelProto:
@@ -120,6 +128,11 @@ def cases() -> list[tuple[str, str, Callable[[], onnx.ModelProto], int]]:
     for m, k, n in ((256, 256, 256), (512, 512, 512), (1024, 1024, 1024), (64, 768, 3072), (196, 768, 768),
                     (49, 768, 768)):
         out.append((f"matmul {m}x{k}x{n} K={k} M={m}", "dense", partial(_matmul, m, k, n), 1))
+    # The same cheap GEMM (K = 16: the bias pass dominates) without and with a bias: the bias pass's rate.
+    out += [(f"gemm {BIAS_CASE[0]}x16x{BIAS_CASE[1]} M={BIAS_CASE[0]} N={BIAS_CASE[1]}", "gemm",
+             partial(_matmul, BIAS_CASE[0], 16, BIAS_CASE[1]), 1),
+            (f"gemm+bias {BIAS_CASE[0]}x16x{BIAS_CASE[1]} M={BIAS_CASE[0]} N={BIAS_CASE[1]}", "bias",
+             partial(_matmul, BIAS_CASE[0], 16, BIAS_CASE[1], True), 1)]
     for c_in, c_out, hw, k in ((64, 64, 56, 3), (128, 128, 28, 3), (256, 256, 14, 3), (256, 1024, 14, 1),
                                (3, 64, 112, 7), (512, 512, 7, 3)):
         out.append((f"conv {c_in}->{c_out} {k}x{k} @{hw} K={c_in * k * k} M={hw * hw}", "dense",
@@ -232,11 +245,11 @@ def calibrate(threads: int | None = None, per_case_s: float = 5.0, rounds: int =
         progress("done", total, total)
     results = []
     for name, kind, *_ in todo:
-        dims = dict(re.findall(r"\b([KM])=(\d+)", name))
+        dims = dict(re.findall(r"\b([KMN])=(\d+)", name))
         flops, moved, reorders = counts[name]
         results.append(Measurement(name, kind, flops, moved, statistics.median(seen[name]), int(dims.get("K", 0)),
                                    reorders, int(dims.get("M", 0)), nodes,
-                                   statistics.median(alone[name]) if alone.get(name) else 0.0))
+                                   statistics.median(alone[name]) if alone.get(name) else 0.0, int(dims.get("N", 0))))
     fitted = fit(results, threads)
     fitted["nchwc_block"] = block
     return to_toml(fitted, threads), results
@@ -306,13 +319,18 @@ def fit(ms: list[Measurement], threads: int = 1) -> dict[str, float]:
     m_half = statistics.median(m_halves) if m_halves else 0.0
 
     movement = statistics.median(rate(m, "bytes") for m in ms if m.kind == "movement") / bandwidth
+    # The bias pass: the time a bias adds to the same GEMM, per byte of its (float32) output; 0 when it adds none.
+    plain = {(m.rows, m.columns): m.seconds for m in ms if m.kind == "gemm"}
+    extra = [(4 * m.rows * m.columns, m.seconds - plain[m.rows, m.columns]) for m in ms
+             if m.kind == "bias" and (m.rows, m.columns) in plain]
+    bias_bw = statistics.median(b / s for b, s in extra) if extra and all(s > 0 for _, s in extra) else 0.0
     return {"overhead_us": overhead * 1e6, "run_us": run * 1e6, "bandwidth": bandwidth, "cache_bandwidth": cache_bw,
             "peak": peak,
             "dense": eff("dense"), "grouped": eff("grouped"), "depthwise": eff("depthwise"),
             "elementwise": eff("elementwise"),
             "einsum": eff("einsum"), "k_half": k_half, "m_half": m_half,
             "movement": min(1.0, max(0.01, movement)), "threads": threads, "parallel_half": half,
-            "cache_bytes": cache}
+            "cache_bytes": cache, "bias_bandwidth": bias_bw}
 
 
 def to_toml(p: dict[str, float], threads: int) -> str:
@@ -322,7 +340,8 @@ def to_toml(p: dict[str, float], threads: int) -> str:
         name=f"local ({os.uname().nodename}, {threads} threads)", kind="cpu",
         peak_flops={"fp32": p["peak"], "fp16": p["peak"], "int8": 2 * p["peak"]}, bandwidth=p["bandwidth"],
         launch_overhead_us=p["overhead_us"], efficiency={k: p[k] for k in classes},
-        cache_bytes=int(p["cache_bytes"]), cache_bandwidth=p["cache_bandwidth"], run_overhead_us=p["run_us"],
+        cache_bytes=int(p["cache_bytes"]), cache_bandwidth=p["cache_bandwidth"],
+        bias_bandwidth=p.get("bias_bandwidth", 0.0), run_overhead_us=p["run_us"],
         dense_k_half=p["k_half"], dense_m_half=p.get("m_half", 0.0), nchwc_block=int(p.get("nchwc_block", 0)),
         threads=threads, parallel_flops_half=p.get("parallel_half", 0.0))
     return profiles_to_toml(profile, [
@@ -333,5 +352,6 @@ def to_toml(p: dict[str, float], threads: int) -> str:
         "K / (K + dense_k_half) x M / (M + dense_m_half) of the dense rate; one of W FLOPs keeps",
         "1 + (threads - 1) W / (W + parallel_flops_half) threads busy.",
         "nchwc_block: onnxruntime's blocked conv layout (0: none), for the layout reorders.",
+        "bias_bandwidth: a GEMM's bias, copied into its output before the product accumulates onto it.",
         "peak_flops.fp32: the best dense kernel measured; onnxruntime's CPU provider computes fp16 no faster.",
     ])

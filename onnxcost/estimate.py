@@ -185,6 +185,19 @@ def layout_transform_us(node: NodeInfo, cost: NodeCost, graph: Graph, profile: P
     return 2 * activations / stream_bandwidth(profile, 2 * activations) * 1e6 + 2 * profile.launch_overhead_us
 
 
+def bias_pass_us(node: NodeInfo, cost: NodeCost, profile: Profile, fused_bias: bool) -> float:
+    """A GEMM that copies its bias into the output before accumulating onto it (Traits.bias_pass: onnxruntime's
+    Gemm, which MatMul + Add also become): one pass over the output at the profile's bias_bandwidth (far below
+    streaming on several threads: the copy is single-threaded and the other threads then read its lines). 0 without
+    a bias, or on a profile whose runtime adds the bias in the kernel's epilogue (no bias_bandwidth)."""
+    if not profile.bias_bandwidth or not ops.traits(node.domain, node.op_type).bias_pass or cost.output_bytes is None:
+        return 0.0
+    has_c = len(node.inputs) > 2 and bool(node.inputs[2]) and float(node.attrs.get("beta", 1.0)) != 0.0
+    if not (fused_bias or has_c):
+        return 0.0
+    return cost.output_bytes / profile.bias_bandwidth * 1e6
+
+
 def stream_bandwidth(profile: Profile, moved: int) -> float:
     """Bytes/s for a pass over `moved` bytes: the cache's rate when they fit in the last-level cache."""
     if profile.cache_bytes and profile.cache_bandwidth and moved <= profile.cache_bytes:
@@ -193,7 +206,9 @@ def stream_bandwidth(profile: Profile, moved: int) -> float:
 
 
 def estimate_node(node: NodeInfo, cost: NodeCost, graph: Graph, profile: Profile,
-                  fused_into: str | None = None) -> NodeEstimate:
+                  fused_into: str | None = None, fused_bias: bool = False) -> NodeEstimate:
+    """One node's time; `fused_into` names the kernel it runs inside, `fused_bias` says an Add of a constant is
+    folded into it."""
     cls = op_class(node, graph)
     if node.folded:
         return NodeEstimate(cls, "overhead", None, 0.0)
@@ -239,7 +254,7 @@ def estimate_node(node: NodeInfo, cost: NodeCost, graph: Graph, profile: Profile
     bound = "compute" if t_compute >= t_memory else "memory"
     if max(t_compute, t_memory) < overhead:
         bound = "overhead"
-    overhead += layout_transform_us(node, cost, graph, profile, path)
+    overhead += layout_transform_us(node, cost, graph, profile, path) + bias_pass_us(node, cost, profile, fused_bias)
     return NodeEstimate(cls, bound, intensity, max(t_compute, t_memory) + overhead)
 
 
@@ -248,10 +263,12 @@ def estimate(graph: Graph, costs: list[NodeCost], profile: Profile) -> list[Node
     chains = elementwise_groups(graph, fused) if profile.fusion else {}
     if chains:  # a chain's last node carries the chain's FLOPs and only the bytes that cross its boundary
         costs = _chain_costs(graph, costs, chains)
+    with_bias = {head for name, head in fused.items() if graph.node(name).op_type == "Add" and sum(
+        not graph.tensors[t].is_constant for t in graph.node(name).inputs if t) == 1}
     out = []
     for n, c in zip(graph.nodes, costs, strict=True):
         into = fused.get(n.name) or (chains[n.name] if chains.get(n.name, n.name) != n.name else None)
-        out.append(estimate_node(n, c, graph, profile, into))
+        out.append(estimate_node(n, c, graph, profile, into, n.name in with_bias))
     return out
 
 

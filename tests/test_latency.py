@@ -494,3 +494,69 @@ def test_wide_groups_interpolate_between_grouped_and_dense(tmp_path: Path) -> No
     # a profile without a grouped efficiency leaves wide groups as dense kernels
     p.write_text(p.read_text().replace("grouped = 0.2\n", ""))
     assert latency(4) == pytest.approx(flops(4) / 1e9 * 1e6, abs=1e-3)
+
+
+def test_a_gemm_bias_costs_a_pass_over_the_output(tmp_path: Path) -> None:
+    """onnxruntime's Gemm copies its bias into every output row before accumulating onto it (and MatMul + Add of
+    a constant runs as that Gemm): one pass over the output at bias_bandwidth. A residual Add is no bias."""
+    p = tmp_path / "p.toml"
+    p.write_text("launch_overhead_us = 0\n[peak_flops]\nfp32 = 1e9\n[memory]\nbandwidth = 1e15\n"
+                 "bias_bandwidth = 1e9\n")
+    m, k, n = 64, 32, 128
+    gemm_us = 2 * m * k * n / 1e9 * 1e6  # 524.288 µs at 1e9 FLOP/s, memory free
+    bias_us = 4 * m * n / 1e9 * 1e6  # 32,768 output bytes at 1e9 B/s: 32.768 µs
+    a = helper.make_tensor_value_info("a", TensorProto.FLOAT, [m, k])
+    r = helper.make_tensor_value_info("r", TensorProto.FLOAT, [m, n])
+    inits = [numpy_helper.from_array(w(k, n), "w"), numpy_helper.from_array(w(n), "b")]
+
+    def total_us(nodes: list[onnx.NodeProto], inputs: list[onnx.ValueInfoProto]) -> float:
+        g = helper.make_graph(nodes, "g", inputs, [helper.make_empty_tensor_value_info("y")], initializer=inits)
+        rep = onnxcost.analyze(helper.make_model(g), profile=str(p))
+        return sum(known(x.latency_us) for x in rep.nodes)
+
+    mm = helper.make_node("MatMul", ["a", "w"], ["p"])
+    assert total_us([mm, helper.make_node("Add", ["p", "b"], ["y"])], [a]) == pytest.approx(gemm_us + bias_us)
+    # an Add of another activation (a residual) is no bias: its own element-wise kernel (m x n FLOPs at 1e9/s)
+    assert total_us([mm, helper.make_node("Add", ["p", "r"], ["y"])], [a, r]) == pytest.approx(gemm_us + m * n / 1e3)
+
+    # Gemm counts the bias's m x n additions in its FLOPs (8.192 µs more at 1e9/s)
+    add_us = m * n / 1e3
+    assert total_us([helper.make_node("Gemm", ["a", "w", "b"], ["y"])], [a]) == pytest.approx(
+        gemm_us + add_us + bias_us)
+    assert total_us([helper.make_node("Gemm", ["a", "w"], ["y"])], [a]) == pytest.approx(gemm_us)
+    assert total_us([helper.make_node("Gemm", ["a", "w", "b"], ["y"], beta=0.0)], [a]) < gemm_us + add_us + 1e-6
+    # a profile without bias_bandwidth (a GPU adds the bias in the kernel's epilogue): free
+    p.write_text(p.read_text().replace("bias_bandwidth = 1e9\n", ""))
+    assert total_us([helper.make_node("Gemm", ["a", "w", "b"], ["y"])], [a]) == pytest.approx(gemm_us + add_us)
+
+
+def test_calibrate_fits_the_bias_pass_from_a_gemm_with_and_without_bias(tmp_path: Path) -> None:
+    from dataclasses import replace
+
+    from onnxcost.calibrate import BIAS_CASE, Measurement, fit, to_toml
+
+    launch = 1e-6
+    other = [
+        Measurement("chain", "overhead", 0, 0, launch), Measurement("run", "run", 0, 0, launch),
+        Measurement("stream", "bandwidth", 0, 8_000_000, 8e-3 + launch),
+        Measurement("cached", "cache", 0, 8_000_000, 8e-3 + launch),
+        Measurement("gemm", "dense", 10**9, 0, 1.0 + launch, 1024),
+        Measurement("tanh", "elementwise", 10**6, 0, 1e-2 + launch),
+        Measurement("einsum", "einsum", 10**6, 0, 1e-2 + launch),
+        Measurement("transpose", "movement", 0, 4_000_000, 8e-3 + launch),
+        Measurement("grouped", "grouped", 10**6, 0, 1e-2 + launch),
+        Measurement("dw", "depthwise", 10**6, 0, 4e-3 + launch),
+    ]
+    rows, cols = BIAS_CASE
+    plain = Measurement("gemm plain", "gemm", 0, 0, 1e-4, 16, (), rows, 1, 0.0, cols)
+    # the bias adds 4 x rows x cols output bytes at 12 GB/s
+    biased = replace(plain, name="gemm biased", kind="bias", seconds=1e-4 + 4 * rows * cols / 12e9)
+    fitted = fit([*other, plain, biased])
+    assert fitted["bias_bandwidth"] == pytest.approx(12e9, rel=1e-6)
+    fitted["nchwc_block"] = 0
+    path = tmp_path / "local.toml"
+    path.write_text(to_toml(fitted, 1))
+    assert load_profile(str(path)).bias_bandwidth == pytest.approx(12e9, rel=1e-5)
+    # no slower with the bias (an epilogue add): free, and the key is left out
+    assert fit([*other, plain, replace(biased, seconds=1e-4)])["bias_bandwidth"] == 0.0
+    assert fit(other)["bias_bandwidth"] == 0.0

@@ -22,9 +22,10 @@ GEMM_FUSES = frozenset({"Relu", "Clip", "LeakyRelu", "Sigmoid", "Tanh", "Add"})
 MATMUL_FUSES = frozenset({"Add", "Mul", "Div"})
 
 
-def dense(weight_input: int | None = None, fuses: frozenset[str] = frozenset(), nchwc: str = "") -> Traits:
+def dense(weight_input: int | None = None, fuses: frozenset[str] = frozenset(), nchwc: str = "",
+          bias_pass: bool = False) -> Traits:
     """Traits of a dense contraction."""
-    return Traits("dense", contraction=True, fuses=fuses, weight_input=weight_input, nchwc=nchwc)
+    return Traits("dense", contraction=True, fuses=fuses, weight_input=weight_input, nchwc=nchwc, bias_pass=bias_pass)
 
 
 # --- shapes -----------------------------------------------------------------------------------------------
@@ -273,9 +274,9 @@ OPS: list[OpDef] = [
     OpDef("ConvTranspose", DEFAULT, FAMILY, shape=_conv_transpose_shape, cost=_conv_transpose_cost,
           geometry=_conv_transpose_geometry, traits=dense(weight_input=1)),
     OpDef("Gemm", DEFAULT, FAMILY, shape=gemm_shape, cost=gemm_cost, geometry=_gemm_geometry,
-          traits=dense(fuses=GEMM_FUSES)),
+          traits=dense(fuses=GEMM_FUSES, bias_pass=True)),
     OpDef("MatMul", DEFAULT, FAMILY, shape=lambda n: matmul_spec(n, 0, 1, n.dtype(0)), cost=matmul_cost,
-          geometry=matmul_geometry, traits=dense(fuses=MATMUL_FUSES)),
+          geometry=matmul_geometry, traits=dense(fuses=MATMUL_FUSES, bias_pass=True)),
     OpDef("Einsum", DEFAULT, FAMILY, shape=_einsum_shape, cost=_einsum_cost,
           traits=Traits("einsum", contraction=True)),
     OpDef("DeformConv", DEFAULT, FAMILY, cost=_deform_conv_cost, geometry=conv_geometry,

@@ -161,6 +161,8 @@ class Traits:
     nondeterministic: never constant-folded (random draws).
     fuses: ops that a runtime folds into this op's kernel when they follow it.
     weight_input: the index of the weight input (convolutions: for the group refinement).
+    bias_pass: a bias it adds (Gemm's C, or an Add folded into a MatMul) is first copied into every output row
+      and the product then accumulates onto it (onnxruntime's Gemm): one more pass over the output.
     kv_cache_inputs: the inputs that carry an attention op's past keys and values (the LLM view)."""
 
     op_class: str = "elementwise"
@@ -174,6 +176,7 @@ class Traits:
     nondeterministic: bool = False
     fuses: frozenset[str] = frozenset()
     weight_input: int | None = None
+    bias_pass: bool = False
     kv_cache_inputs: tuple[int, ...] = ()
 
 

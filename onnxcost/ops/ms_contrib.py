@@ -214,7 +214,7 @@ OPS: list[OpDef] = [
     _ms("NhwcFusedConv", _nhwc_conv_shape, _fused_conv_cost, dense(weight_input=1), geometry=_nhwc_geometry,
         attrs=CONV_ATTRS),
     _ms("NhwcMaxPool", _nhwc_pool_shape, pool_cost, attrs=WINDOW_ATTRS),
-    _ms("FusedGemm", gemm_shape, _fused_gemm_cost, dense(fuses=GEMM_FUSES), geometry=matmul_geometry,
+    _ms("FusedGemm", gemm_shape, _fused_gemm_cost, dense(fuses=GEMM_FUSES, bias_pass=True), geometry=matmul_geometry,
         attrs={**GEMM_ATTRS, "activation": STRING, "activation_alpha": FLOAT, "activation_beta": FLOAT}),
     _ms("FusedMatMul", _fused_matmul_shape, _fused_matmul_cost, dense(), geometry=_fused_matmul_geometry,
         attrs=GEMM_ATTRS),
