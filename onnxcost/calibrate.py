@@ -244,7 +244,7 @@ def calibrate(threads: int | None = None, per_case_s: float = 5.0, rounds: int =
     if progress is not None:
         progress("done", total, total)
     results = []
-    for name, kind, *_ in todo:
+    for name, kind, _build, nodes in todo:
         dims = dict(re.findall(r"\b([KMN])=(\d+)", name))
         flops, moved, reorders = counts[name]
         results.append(Measurement(name, kind, flops, moved, statistics.median(seen[name]), int(dims.get("K", 0)),

@@ -186,9 +186,11 @@ def test_calibrate_writes_a_loadable_profile(tmp_path: Path, capsys: pytest.Capt
 
 
 def test_calibrate_on_two_threads_times_kernels_on_one_too(tmp_path: Path) -> None:
-    from onnxcost.calibrate import PARALLEL_KINDS, calibrate
+    from onnxcost.calibrate import PARALLEL_KINDS, calibrate, cases
 
     text, results = calibrate(threads=2, per_case_s=0.05, rounds=1)
+    # each result is per node of its own case's model (a chain of CHAIN convs, or one node)
+    assert [(m.name, m.nodes) for m in results] == [(name, nodes) for name, _, _, nodes in cases()]
     parallel = [m for m in results if m.kind in PARALLEL_KINDS]
     assert parallel and all(m.one_thread_s > 0 for m in parallel)
     assert all(m.one_thread_s == 0 for m in results if m.kind not in PARALLEL_KINDS)
