@@ -8,11 +8,14 @@ fresh calibration followed by every model, and reports per model the median over
 Each model is timed for about --seconds per round (at least 10 runs), and each round visits the models
 starting at a different place, so that a slow spell does not always hit the same ones.
 
-A round's profile describes the machine as it was when calibrated. Two references, a large GEMM and a chain
-of small convs, are timed after calibrating and around every model; when either runs more than --drift
-slower than at calibration (another tenant took the cores: small kernels suffer first), the model is timed
-again after a pause, up to 5 times, and the table marks with `*` the models some round of which never ran at
-the calibrated speed. The count of re-timings is printed.
+A round's profile describes the machine as it was when calibrated, and this shared VM switches between states
+for minutes at a time (in its slow one, small kernels and anything handed from one thread to another run
+1.5-5x slower while a large GEMM keeps its speed). Two references that calibrate itself times, a large GEMM and
+a chain of small convs, are timed again around every model. When either is more than --drift away from the
+calibration's own timing of it, in either direction, the machine is not the one the profile describes: the
+model is timed again after a pause, and before that the machine is calibrated again when the reference had
+already moved before the model ran (up to --recalibrations times a round). The table marks with `*` the models
+some round of which never ran at the calibrated speed; the counts of re-timings and recalibrations are printed.
 
     python benchmarks/bench_latency.py [--threads N] [--seconds S] [--rounds N] [--profile FILE] [--extra DIR]
 """
@@ -34,25 +37,33 @@ sys.path.insert(0, str(ROOT))
 
 from onnxcost import analyze  # noqa: E402
 from onnxcost.bench import bench  # noqa: E402
-from onnxcost.calibrate import CHAIN, _conv_chain, _matmul, calibrate, measure  # noqa: E402
+from onnxcost.calibrate import Measurement, calibrate, cases, measure  # noqa: E402
 from onnxcost.profiles import load_profile  # noqa: E402
 
 SHARED = ROOT / "tests" / "data"
 DIMS = {"batch": 1, "steps": 20}
 
 
-#: A large GEMM (the machine's compute speed) and a chain of small convs (how fast its thread pool hands out
-#: small kernels: what another tenant on the cores slows first).
-REFERENCES = (_matmul(512, 512, 512), _conv_chain(16, 56, 1, 1, CHAIN))
+#: Two of calibrate's cases: a large GEMM (the machine's compute speed) and a chain of small convs (how fast its
+#: thread pool hands out small kernels: what the VM's slow state and other tenants slow first).
+REFERENCE_CASES = ("matmul 512x512x512 K=512 M=512", "conv chain 16->16 1x1 @56 K=16 M=3136")
+REFERENCES = {name: build() for name, _, build, _ in cases() if name in REFERENCE_CASES}
 
 
 def reference_s(threads: int | None) -> tuple[float, ...]:
     """Seconds per run of each reference model now (median over about 0.2 s each)."""
-    return tuple(measure(m, 1, threads or (os.cpu_count() or 1), 0.2)[2] for m in REFERENCES)
+    return tuple(measure(REFERENCES[name], 1, threads or (os.cpu_count() or 1), 0.2)[2] for name in REFERENCE_CASES)
 
 
-def slower(now: tuple[float, ...], calibrated: tuple[float, ...], drift: float) -> bool:
-    return any(t > c * (1 + drift) for t, c in zip(now, calibrated, strict=True))
+def calibrated_s(results: list[Measurement]) -> tuple[float, ...]:
+    """Seconds per run of each reference model in the calibration (its per-node median x its nodes)."""
+    by_name = {m.name: m.seconds * m.nodes for m in results}
+    return tuple(by_name[name] for name in REFERENCE_CASES)
+
+
+def moved(now: tuple[float, ...], calibrated: tuple[float, ...], drift: float) -> bool:
+    """Either reference runs more than `drift` slower or faster than in the calibration."""
+    return any(abs(t / c - 1) > drift for t, c in zip(now, calibrated, strict=True))
 
 
 def p90(xs: list[float]) -> float:
@@ -68,8 +79,10 @@ def main() -> int:
     ap.add_argument("--profile", type=Path, help="use this profile in every round instead of calibrating")
     ap.add_argument("--extra", type=Path, help="also every .onnx with its weights in this folder "
                     "(e.g. export_torchvision.py's output)")
-    ap.add_argument("--drift", type=float, default=0.15, help="re-time a model when the reference GEMM runs this "
-                    "much slower than at calibration (0 turns the check off)")
+    ap.add_argument("--drift", type=float, default=0.15, help="re-time a model when a reference runs this much "
+                    "slower or faster than in the calibration (0 turns the check off)")
+    ap.add_argument("--recalibrations", type=int, default=3, help="at most this many fresh calibrations a round when "
+                    "the machine has moved away from the profile")
     args = ap.parse_args()
     truth = json.loads((SHARED / "truth.json").read_text())
     extra = sorted(args.extra.glob("*.onnx")) if args.extra else []
@@ -98,28 +111,41 @@ def main() -> int:
                 raise SystemExit(f"{name}: FLOPs unknown, and the flat baseline needs them")
             flops[name] = total
         names = list(truth)
-        retimed = 0
+        retimed = recalibrated = 0
         drifted: set[str] = set()
+
+        def profile_for(r: int, k: int) -> tuple[Path, tuple[float, ...]]:
+            """A fresh calibration (its file and its timing of the references), or --profile as it is."""
+            if args.profile is not None:
+                return args.profile, reference_s(args.threads)
+            text, results = calibrate(args.threads)
+            path = tmp / f"local{r}-{k}.toml"
+            path.write_text(text)
+            return path, calibrated_s(results)
+
         for r in range(args.rounds):
-            profile_path = args.profile
-            if profile_path is None:
-                text, _ = calibrate(args.threads)
-                profile_path = tmp / f"local{r}.toml"
-                profile_path.write_text(text)
+            profile_path, calibrated_ref = profile_for(r, 0)
             profile = load_profile(str(profile_path))
-            calibrated_ref = reference_s(args.threads)
             flat = profile.peak_flops["fp32"] * profile.efficiency.get("dense", 1.0)
             print(f"round {r + 1}: {profile.name}, dense {flat / 1e9:.1f} GFLOP/s", flush=True)
             shift = r * len(names) // max(1, args.rounds)  # each round starts elsewhere in the list
+            fresh, limit = 0, args.recalibrations if args.profile is None else 0
             for name in names[shift:] + names[:shift]:
                 guess_ms = analyze(tmp / f"{name}.onnx", dims=DIMS, schedule="file", profile=profile).totals.latency_ms
                 runs = max(10, min(500, round(args.seconds * 1000 / max(guess_ms or 1.0, 0.01))))
                 for attempt in range(6):
                     before = reference_s(args.threads) if args.drift else calibrated_ref
+                    if moved(before, calibrated_ref, args.drift) and fresh < limit:
+                        fresh += 1  # the machine is in another state than the profile says: describe it as it is
+                        recalibrated += 1
+                        profile_path, calibrated_ref = profile_for(r, fresh)
+                        profile = load_profile(str(profile_path))
+                        flat = profile.peak_flops["fp32"] * profile.efficiency.get("dense", 1.0)
+                        before = reference_s(args.threads)
                     result = bench(tmp / f"{name}.onnx", dims=DIMS, threads=args.threads, warmup=3, runs=runs,
                                    profile=str(profile_path))
                     after = reference_s(args.threads) if args.drift else calibrated_ref
-                    drift = slower(before, calibrated_ref, args.drift) or slower(after, calibrated_ref, args.drift)
+                    drift = moved(before, calibrated_ref, args.drift) or moved(after, calibrated_ref, args.drift)
                     if not drift or attempt == 5:
                         break
                     retimed += 1
@@ -141,7 +167,8 @@ def main() -> int:
         mark = "*" if name in drifted else " "
         print(f"{name:19s}{mark} {statistics.median(measured[name]):9.3f} {statistics.median(estimated[name]):9.3f} "
               f"{100 * e:+7.1f}% {100 * fe:+7.1f}%   {rounds}")
-    print(f"re-timed {retimed} times for drift; * = some round never ran at the calibrated speed")
+    print(f"re-timed {retimed} times and recalibrated {recalibrated} times for drift; * = some round never ran at "
+          "the calibrated speed")
     print(f"median |error| {100 * statistics.median(med_err):.1f}%, p90 {100 * p90(med_err):.1f}% "
           f"(flat FLOP/s: {100 * statistics.median(med_flat):.1f}%, {100 * p90(med_flat):.1f}%)")
     if extra:  # the extra folder's models apart: ones the estimate was not tuned on
