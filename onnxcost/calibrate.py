@@ -20,7 +20,7 @@ import onnx
 from onnx import TensorProto, helper, numpy_helper
 
 from .bench import random_inputs
-from .estimate import PARALLEL_CLASSES
+from .estimate import PARALLEL_CLASSES, copy_calls
 from .layout import nchwc_reorders
 from .profiles import Profile, busy_threads
 from .profiles import to_toml as profiles_to_toml
@@ -32,7 +32,8 @@ Shape = list[int]
 @dataclass(frozen=True)
 class Measurement:
     name: str
-    kind: str  # overhead, run, bandwidth, cache, dense, grouped, depthwise, einsum, elementwise, movement, gemm, bias
+    kind: str  # overhead, run, bandwidth, cache, dense, grouped, depthwise, einsum, elementwise, movement, gemm,
+    # bias, copy
     flops: int
     bytes: int
     seconds: float  # per node
@@ -42,6 +43,7 @@ class Measurement:
     nodes: int = 1  # a chain of this many same nodes: seconds, FLOPs and bytes are per node, reorders are not
     one_thread_s: float = 0.0  # the same node on one thread (0: not measured): how well it spreads over the pool
     columns: int = 0  # dense kernels: columns of the output matrix (N)
+    copies: int = 0  # memcpy calls of its kernels' copy loops, per node (OpDef.copies)
 
 
 #: The opset of the microbenchmark models: old enough for every onnxruntime onnxcost supports.
@@ -83,6 +85,11 @@ def _matmul(m: int, k: int, n: int, bias: bool = False) -> onnx.ModelProto:
     return _model(nodes, {"a": [m, k]}, "y", {"w": _w(k, n), "b": _w(n)})
 
 
+def _expand(shape: Shape, to: Shape) -> onnx.ModelProto:
+    return _model([helper.make_node("Expand", ["a", "shape"], ["y"])], {"a": shape}, "y",
+                  {"shape": np.array(to, dtype=np.int64)})
+
+
 def _conv_chain(c: int, hw: int, k: int, group: int, n: int) -> onnx.ModelProto:
     """n same-shape convs in a row: onnxruntime keeps the blocked layout between them, reordering only at the
     ends."""
@@ -114,6 +121,8 @@ def cases() -> list[tuple[str, str, Callable[[], onnx.ModelProto], int]]:
         ("transpose 6-D partition", "movement", lambda: _model(
             [helper.make_node("Transpose", ["a"], ["y"], perm=[0, 2, 4, 3, 5, 1])], {"a": [1, 64, 8, 7, 8, 7]},
             "y"), 1),
+        # one element per copy call (Swin V2's norm broadcast): onnxruntime's Expand then makes 6 memcpys an element
+        ("expand 9408x1 to 9408x32", "copy", lambda: _expand([9408, 1], [9408, 32]), 1),
         ("einsum attention", "einsum", lambda: _model(
             [helper.make_node("Einsum", ["a", "b"], ["y"], equation="bghid,bghjd->bghij")],
             {"a": [1, 4, 8, 49, 32], "b": [1, 4, 8, 49, 32]}, "y"), 1),
@@ -244,15 +253,23 @@ def calibrate(threads: int | None = None, per_case_s: float = 5.0, rounds: int =
     if progress is not None:
         progress("done", total, total)
     results = []
-    for name, kind, _build, nodes in todo:
+    for name, kind, build, nodes in todo:
         dims = dict(re.findall(r"\b([KMN])=(\d+)", name))
         flops, moved, reorders = counts[name]
         results.append(Measurement(name, kind, flops, moved, statistics.median(seen[name]), int(dims.get("K", 0)),
                                    reorders, int(dims.get("M", 0)), nodes,
-                                   statistics.median(alone[name]) if alone.get(name) else 0.0, int(dims.get("N", 0))))
+                                   statistics.median(alone[name]) if alone.get(name) else 0.0, int(dims.get("N", 0)),
+                                   copies(build()) // nodes if kind == "copy" else 0))
     fitted = fit(results, threads)
     fitted["nchwc_block"] = block
     return to_toml(fitted, threads), results
+
+
+def copies(model: onnx.ModelProto) -> int:
+    """memcpy calls the model's copy loops make (estimate.copy_calls over its nodes)."""
+    rep = analyze(model, schedule="file")
+    assert rep.graph is not None
+    return sum(copy_calls(n, rep.graph) for n in rep.graph.nodes)
 
 
 def parallel_half(ms: list[Measurement], threads: int, overhead_s: float) -> float:
@@ -324,13 +341,16 @@ def fit(ms: list[Measurement], threads: int = 1) -> dict[str, float]:
     extra = [(4 * m.rows * m.columns, m.seconds - plain[m.rows, m.columns]) for m in ms
              if m.kind == "bias" and (m.rows, m.columns) in plain]
     bias_bw = statistics.median(b / s for b, s in extra) if extra and all(s > 0 for _, s in extra) else 0.0
+    # A copy loop's memcpy calls: the time of each, net of the launch (0 when not measured).
+    calls = [net(m) / m.copies * 1e9 for m in ms if m.kind == "copy" and m.copies]
+    copy_ns = statistics.median(calls) if calls else 0.0
     return {"overhead_us": overhead * 1e6, "run_us": run * 1e6, "bandwidth": bandwidth, "cache_bandwidth": cache_bw,
             "peak": peak,
             "dense": eff("dense"), "grouped": eff("grouped"), "depthwise": eff("depthwise"),
             "elementwise": eff("elementwise"),
             "einsum": eff("einsum"), "k_half": k_half, "m_half": m_half,
             "movement": min(1.0, max(0.01, movement)), "threads": threads, "parallel_half": half,
-            "cache_bytes": cache, "bias_bandwidth": bias_bw}
+            "cache_bytes": cache, "bias_bandwidth": bias_bw, "copy_call_ns": copy_ns}
 
 
 def to_toml(p: dict[str, float], threads: int) -> str:
@@ -343,7 +363,7 @@ def to_toml(p: dict[str, float], threads: int) -> str:
         cache_bytes=int(p["cache_bytes"]), cache_bandwidth=p["cache_bandwidth"],
         bias_bandwidth=p.get("bias_bandwidth", 0.0), run_overhead_us=p["run_us"],
         dense_k_half=p["k_half"], dense_m_half=p.get("m_half", 0.0), nchwc_block=int(p.get("nchwc_block", 0)),
-        threads=threads, parallel_flops_half=p.get("parallel_half", 0.0))
+        threads=threads, parallel_flops_half=p.get("parallel_half", 0.0), copy_call_ns=p.get("copy_call_ns", 0.0))
     return profiles_to_toml(profile, [
         f"Fitted on this machine by `onnxcost calibrate` ({time.strftime('%Y-%m-%d %H:%M')}, {threads} threads,",
         "onnxruntime CPUExecutionProvider). Rates are net of the per-node launch overhead.",
@@ -353,5 +373,6 @@ def to_toml(p: dict[str, float], threads: int) -> str:
         "1 + (threads - 1) W / (W + parallel_flops_half) threads busy.",
         "nchwc_block: onnxruntime's blocked conv layout (0: none), for the layout reorders.",
         "bias_bandwidth: a GEMM's bias, copied into its output before the product accumulates onto it.",
+        "copy_call_ns: one memcpy of a kernel that copies in small pieces (Expand of a trailing 1).",
         "peak_flops.fp32: the best dense kernel measured; onnxruntime's CPU provider computes fp16 no faster.",
     ])

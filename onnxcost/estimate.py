@@ -6,7 +6,9 @@ mispredicts MobileNet, ShuffleNet and EfficientNet."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TypeVar
 
 from onnx import TensorProto
 
@@ -14,7 +16,7 @@ from . import ops
 from .costs import NodeCost, view
 from .graph import Graph, NodeInfo
 from .layout import Reorder, nchwc_reorders
-from .ops import UnknownShape
+from .ops import NodeView, UnknownShape
 from .profiles import Profile
 
 #: The shortest dot product `onnxcost calibrate` measures (its 16-channel 1x1 conv).
@@ -29,6 +31,7 @@ DEPTHWISE_MAX_CHANNELS_PER_GROUP = 8
 PARALLEL_CLASSES = ("dense", "grouped", "depthwise")
 _FP16 = {TensorProto.FLOAT16, TensorProto.BFLOAT16}
 _INT8 = {TensorProto.INT8, TensorProto.UINT8}
+T = TypeVar("T")
 
 
 def _scalar_constant_operand(node: NodeInfo, graph: Graph) -> bool:
@@ -138,15 +141,27 @@ def narrow_group_slowdown(channels: int, profile: Profile) -> float:
     return (channels + c_half) / channels
 
 
+def _ask(node: NodeInfo, graph: Graph, rule: Callable[[ops.OpDef], Callable[[NodeView], T] | None], unknown: T) -> T:
+    """What one of the op's optional rules says about this node; `unknown` without the rule or a needed shape."""
+    definition = ops.lookup(node.domain, node.op_type, graph.opsets.get(node.domain))
+    fn = rule(definition) if definition is not None else None
+    if fn is None:
+        return unknown
+    try:
+        return fn(view(node, graph.tensors, graph.opsets))
+    except UnknownShape:
+        return unknown
+
+
 def geometry(node: NodeInfo, graph: Graph) -> tuple[int, int]:
     """(M, K) of a contraction: rows of each output matrix and the length of each dot product; 0 when unknown."""
-    definition = ops.lookup(node.domain, node.op_type, graph.opsets.get(node.domain))
-    if definition is None or definition.geometry is None:
-        return 0, 0
-    try:
-        return definition.geometry(view(node, graph.tensors, graph.opsets))
-    except UnknownShape:
-        return 0, 0
+    return _ask(node, graph, lambda d: d.geometry, (0, 0))
+
+
+def copy_calls(node: NodeInfo, graph: Graph) -> int:
+    """memcpy calls the runtime's kernel makes for an op that copies in small pieces (OpDef.copies); 0 for other
+    ops and unknown shapes."""
+    return _ask(node, graph, lambda d: d.copies, 0)
 
 
 def recurrent_steps(node: NodeInfo, graph: Graph) -> int:
@@ -241,6 +256,8 @@ def estimate_node(node: NodeInfo, cost: NodeCost, graph: Graph, profile: Profile
         m = max(m, MIN_CALIBRATED_M)
         t_compute *= (m + profile.dense_m_half) / m
     t_memory = moved / bandwidth * 1e6
+    if profile.copy_call_ns:  # a copy loop of many small memcpys: bound by the calls, not the bytes
+        t_memory = max(t_memory, copy_calls(node, graph) * profile.copy_call_ns / 1e3)
     if traits.recurrent:
         # One small matmul per step and direction, each a kernel of its own, and each re-reads the weights.
         steps = recurrent_steps(node, graph)

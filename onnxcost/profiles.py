@@ -55,6 +55,7 @@ class Profile:
     nhwc_convs: tuple[str, ...] = ()  # compute paths whose convs convert NCHW activations to NHWC and back
     threads: int = 1  # a CPU's intra-op threads: the rates above are what a large kernel reaches on all of them
     parallel_flops_half: float = 0.0  # a kernel of this many FLOPs keeps half of the extra threads busy
+    copy_call_ns: float = 0.0  # one small memcpy in a CPU kernel's copy loop (OpDef.copies); 0: not costed
     source: str = ""
 
     def parallel_slowdown(self, flops: float) -> float:
@@ -140,7 +141,7 @@ def load_profile(name_or_path: str) -> Profile:
         raise ConfigError(f"{path}: cannot read: {exc.strerror or exc}") from None
     known = {"name", "kind", "launch_overhead_us", "run_overhead_us", "dense_k_half", "dense_m_half", "peak_flops",
              "memory", "efficiency", "fusion", "nchwc_block", "dense_launch_overhead_us", "tf32_convs", "nhwc_convs",
-             "threads", "parallel_flops_half"}
+             "threads", "parallel_flops_half", "copy_call_ns"}
     for key in data:
         if key not in known:
             raise ConfigError(f"{path}: unknown key '{key}' (known: {', '.join(sorted(known))})")
@@ -194,7 +195,8 @@ def load_profile(name_or_path: str) -> Profile:
                                   if "dense_launch_overhead_us" in data else None),
         tf32_convs=_flag(data, "tf32_convs", str(path), default=False),
         nhwc_convs=_paths(data, "nhwc_convs", str(path)), threads=_threads(data, str(path)),
-        parallel_flops_half=_number(data, "parallel_flops_half", str(path), False), source=str(path),
+        parallel_flops_half=_number(data, "parallel_flops_half", str(path), False),
+        copy_call_ns=_number(data, "copy_call_ns", str(path), False), source=str(path),
     )
 
 
@@ -239,7 +241,8 @@ def to_toml(profile: Profile, comments: list[str] | None = None) -> str:
               *(["tf32_convs = true"] if profile.tf32_convs else []),
               *([f"nhwc_convs = {json.dumps(list(profile.nhwc_convs))}"] if profile.nhwc_convs else []),
               *([f"threads = {profile.threads}", f"parallel_flops_half = {profile.parallel_flops_half:.6g}"]
-                if profile.threads > 1 else []), "",
+                if profile.threads > 1 else []),
+              *([f"copy_call_ns = {profile.copy_call_ns:.6g}"] if profile.copy_call_ns else []), "",
               "[peak_flops]", *(f"{k} = {v:.6g}" for k, v in profile.peak_flops.items()), "",
               "[memory]", f"bandwidth = {profile.bandwidth:.6g}"]
     if profile.cache_bytes:

@@ -13,6 +13,7 @@ from onnx import TensorProto, helper, numpy_helper
 import onnxcost
 from models import zoo
 from onnxcost import ConfigError
+from onnxcost.calibrate import Measurement
 from onnxcost.cli import main
 from onnxcost.profiles import available, load_profile
 from tests.helpers import known, one_node, w
@@ -237,7 +238,7 @@ def test_grouped_conv_class_and_its_fallback(tmp_path: Path) -> None:
 
 
 def test_fit_takes_layout_reorders_out_of_a_lone_conv() -> None:
-    from onnxcost.calibrate import Measurement, fit
+    from onnxcost.calibrate import fit
 
     def base(depthwise_reorders: tuple[int, ...]) -> list[Measurement]:
         # launch 1 µs; 8 MB streams at 1 GB/s (+1 µs); dense 1 GFLOP in 1 s (+1 µs): peak 1e9 FLOP/s
@@ -415,23 +416,31 @@ def test_gpu_profile_keys_round_trip(tmp_path: Path) -> None:
     assert again.peak_flops == base.peak_flops
 
 
-def test_calibrate_fits_how_kernels_spread_over_threads() -> None:
-    """Dense kernels timed on 1 and 4 threads on a device where a kernel of W FLOPs keeps
-    1 + 3 W / (W + 1e7) threads busy and one thread computes 0.25e9 FLOP/s: calibrate recovers the half-work
-    point, and every kernel's rate, its parallel slowdown taken out, is the same 1e9 FLOP/s peak."""
-    from onnxcost.calibrate import Measurement, fit
+def _measured(launch: float) -> list[Measurement]:
+    """One measurement of each kind fit() needs, on a device of 1e9 FLOP/s dense and 1 GB/s memory."""
 
-    launch, threads, half, peak = 1e-6, 4, 1e7, 1e9
-    other = [
+
+    return [
         Measurement("chain", "overhead", 0, 0, launch), Measurement("run", "run", 0, 0, launch),
         Measurement("stream", "bandwidth", 0, 8_000_000, 8e-3 + launch),
         Measurement("cached", "cache", 0, 8_000_000, 8e-3 + launch),
+        Measurement("gemm", "dense", 10**9, 0, 1.0 + launch, 1024),
         Measurement("tanh", "elementwise", 10**6, 0, 1e-2 + launch),
         Measurement("einsum", "einsum", 10**6, 0, 1e-2 + launch),
         Measurement("transpose", "movement", 0, 4_000_000, 8e-3 + launch),
         Measurement("grouped", "grouped", 10**6, 0, 1e-2 + launch),
         Measurement("dw", "depthwise", 10**6, 0, 4e-3 + launch),
     ]
+
+
+def test_calibrate_fits_how_kernels_spread_over_threads() -> None:
+    """Dense kernels timed on 1 and 4 threads on a device where a kernel of W FLOPs keeps
+    1 + 3 W / (W + 1e7) threads busy and one thread computes 0.25e9 FLOP/s: calibrate recovers the half-work
+    point, and every kernel's rate, its parallel slowdown taken out, is the same 1e9 FLOP/s peak."""
+    from onnxcost.calibrate import fit
+
+    launch, threads, half, peak = 1e-6, 4, 1e7, 1e9
+    other = [m for m in _measured(launch) if m.kind != "dense"]
     dense = []
     for w_flops in (10**6, 10**7, 10**8, 10**9):
         busy = 1 + (threads - 1) * w_flops / (w_flops + half)
@@ -535,20 +544,9 @@ def test_a_gemm_bias_costs_a_pass_over_the_output(tmp_path: Path) -> None:
 def test_calibrate_fits_the_bias_pass_from_a_gemm_with_and_without_bias(tmp_path: Path) -> None:
     from dataclasses import replace
 
-    from onnxcost.calibrate import BIAS_CASE, Measurement, fit, to_toml
+    from onnxcost.calibrate import BIAS_CASE, fit, to_toml
 
-    launch = 1e-6
-    other = [
-        Measurement("chain", "overhead", 0, 0, launch), Measurement("run", "run", 0, 0, launch),
-        Measurement("stream", "bandwidth", 0, 8_000_000, 8e-3 + launch),
-        Measurement("cached", "cache", 0, 8_000_000, 8e-3 + launch),
-        Measurement("gemm", "dense", 10**9, 0, 1.0 + launch, 1024),
-        Measurement("tanh", "elementwise", 10**6, 0, 1e-2 + launch),
-        Measurement("einsum", "einsum", 10**6, 0, 1e-2 + launch),
-        Measurement("transpose", "movement", 0, 4_000_000, 8e-3 + launch),
-        Measurement("grouped", "grouped", 10**6, 0, 1e-2 + launch),
-        Measurement("dw", "depthwise", 10**6, 0, 4e-3 + launch),
-    ]
+    other = _measured(1e-6)
     rows, cols = BIAS_CASE
     plain = Measurement("gemm plain", "gemm", 0, 0, 1e-4, 16, (), rows, 1, 0.0, cols)
     # the bias adds 4 x rows x cols output bytes at 12 GB/s
@@ -562,3 +560,51 @@ def test_calibrate_fits_the_bias_pass_from_a_gemm_with_and_without_bias(tmp_path
     # no slower with the bias (an epilogue add): free, and the key is left out
     assert fit([*other, plain, replace(biased, seconds=1e-4)])["bias_bandwidth"] == 0.0
     assert fit(other)["bias_bandwidth"] == 0.0
+
+
+@pytest.mark.parametrize(("shape", "to", "calls"), [
+    # one element a copy, then 5 doubling copies fill each row of 32: 9,408 + 9,408 x 5
+    ([9408, 1], [9408, 32], 56_448),
+    # a row of 32 copied once, then 9,408 = 2^13 + 2^10 + 2^7 + 2^6 rows: 13 doublings and 3 remainders
+    ([1, 32], [9408, 32], 17),
+    # two blocks of 3, each copied into its slot, then 2 doublings per block fill the 4 of the middle dim
+    ([2, 1, 3], [2, 4, 3], 6),
+    ([4, 5], [4, 5], 1),  # nothing broadcast: one copy of everything
+    ([3, 1], [1, 0], 0),  # an empty output copies nothing
+])
+def test_expand_copy_calls_follow_onnxruntimes_copy_loop(shape: list[int], to: list[int], calls: int) -> None:
+    from onnxcost.calibrate import _expand
+    from onnxcost.estimate import copy_calls
+
+    rep = onnxcost.analyze(_expand(shape, to))
+    graph = known(rep.graph)
+    assert copy_calls(graph.nodes[0], graph) == calls
+
+
+def test_a_copy_loop_is_bound_by_its_calls(tmp_path: Path) -> None:
+    from onnxcost.calibrate import _expand
+
+    p = tmp_path / "p.toml"
+    p.write_text("launch_overhead_us = 1\ncopy_call_ns = 4\n[peak_flops]\nfp32 = 1e9\n[memory]\nbandwidth = 1e11\n"
+                 "[efficiency]\nmovement = 1.0\n")
+    # 56,448 calls x 4 ns = 225.792 µs, against 37,632 + 1,204,224 bytes at 1e11 B/s = 12.4 µs; + 1 µs launch
+    rep = onnxcost.analyze(_expand([9408, 1], [9408, 32]), profile=str(p))
+    assert rep.nodes[0].latency_us == pytest.approx(226.792)
+    # a broadcast of whole rows (17 calls) stays bound by its bytes (with the 16-byte shape input)
+    rows = onnxcost.analyze(_expand([1, 32], [9408, 32]), profile=str(p))
+    assert rows.nodes[0].latency_us == pytest.approx((128 + 16 + 9408 * 32 * 4) / 1e11 * 1e6 + 1, abs=1e-3)
+    p.write_text(p.read_text().replace("copy_call_ns = 4\n", ""))  # not measured: bytes only
+    assert onnxcost.analyze(_expand([9408, 1], [9408, 32]), profile=str(p)).nodes[0].latency_us == pytest.approx(
+        (9408 * 4 + 16 + 9408 * 32 * 4) / 1e11 * 1e6 + 1, abs=1e-3)
+
+
+def test_calibrate_fits_the_cost_of_a_copy_call() -> None:
+    from dataclasses import replace
+
+    from onnxcost.calibrate import fit
+
+    # 56,448 calls in 225.792 µs after a 1 µs launch: 4 ns each
+    expand = Measurement("expand", "copy", 0, 1_241_856, 225.792e-6 + 1e-6, copies=56_448)
+    assert fit([*_measured(1e-6), expand])["copy_call_ns"] == pytest.approx(4.0)
+    assert fit(_measured(1e-6))["copy_call_ns"] == 0.0
+    assert fit([*_measured(1e-6), replace(expand, copies=0)])["copy_call_ns"] == 0.0

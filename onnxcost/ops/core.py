@@ -138,6 +138,7 @@ ValueFn = Callable[[NodeView], list[np.ndarray]]
 CostFn = Callable[[NodeView], Cost]
 #: (M, K) of a contraction: rows of each output matrix and the length of each dot product.
 GeometryFn = Callable[[NodeView], tuple[int, int]]
+CopiesFn = Callable[[NodeView], int]
 #: Packed weight formats: input slot -> the number of parameters its constant stands for (0 for scales).
 ParamsFn = Callable[[NodeView], dict[int, int]]
 
@@ -189,6 +190,8 @@ class OpDef:
     cost: MACs and FLOPs; None when the op's cost is unknown by nature (data-dependent), see `note`.
     value_from_shapes: the value needs only input shapes (Shape, Size), not input values.
     geometry: (M, K) of a contraction, for the estimate's short-dot-product and few-rows terms.
+    copies: the memcpy calls onnxruntime's CPU kernel makes, for ops that copy in many small pieces (Expand),
+      for the estimate's per-call term.
     params: for packed weight formats, the logical parameter count of the constants in given input slots.
     attr_types: for ops without an onnx schema (com.microsoft), the AttributeProto type of each attribute the
       rules read; the load stage rejects a file whose attribute has another type."""
@@ -204,6 +207,7 @@ class OpDef:
     traits: Traits = Traits()
     value_from_shapes: bool = False
     geometry: GeometryFn | None = None
+    copies: CopiesFn | None = None
     params: ParamsFn | None = None
     attr_types: Mapping[str, int] | None = None
     note: str = ""

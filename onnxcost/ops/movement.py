@@ -13,6 +13,7 @@ from onnx import numpy_helper
 from .. import dtypes, symbolic
 from .core import (
     DEFAULT,
+    CopiesFn,
     Cost,
     CostFn,
     NodeView,
@@ -290,6 +291,28 @@ def _expand(n: NodeView) -> list[Spec]:
     return [(bcast(n, [n.input_shape(0), tuple(n.ints(1))]), n.dtype(0))]
 
 
+def _expand_copies(n: NodeView) -> int:
+    """memcpy calls of onnxruntime's CPU Expand: one per contiguous input block (the input inside its innermost
+    broadcast dim), then for each broadcast dim, per output block it fills, one doubling copy per bit of the
+    expansion. An innermost broadcast (x[..., 1] -> [..., 32]) copies one element per call."""
+    y = n.output_shape(0)
+    x = (1,) * (len(y) - len(n.input_shape(0))) + tuple(n.input_shape(0))
+    if not all(isinstance(d, int) for d in (*x, *y)):
+        raise UnknownShape(f"symbolic dims in Expand '{n.name}'")
+    total = math.prod(x)
+    if total == 0 or math.prod(y) == 0:
+        return 0
+    inner = 1  # input elements inside the current dim
+    unit = 0  # input elements each first-pass copy moves
+    calls = 0
+    for d in range(len(y) - 1, -1, -1):
+        inner *= x[d]
+        if x[d] == 1 and y[d] > 1:
+            unit = unit or inner
+            calls += total // inner * (y[d].bit_length() - 1 + bin(y[d]).count("1") - 1)
+    return calls + total // (unit or total or 1)
+
+
 def _expand_value(n: NodeView) -> list[np.ndarray]:
     data = n.array(0)
     return [np.broadcast_to(data, bcast(n, [data.shape, tuple(n.ints(1))])).copy()]
@@ -502,9 +525,10 @@ def _constant_value(n: NodeView) -> list[np.ndarray]:
 
 
 def _move(op: str, shape: ShapeFn | None = None, value: ValueFn | None = None, traits: Traits = MOVE,
-          cost: CostFn = no_work, value_from_shapes: bool = False, note: str = "") -> OpDef:
+          cost: CostFn = no_work, value_from_shapes: bool = False, note: str = "",
+          copies: CopiesFn | None = None) -> OpDef:
     return OpDef(op, DEFAULT, FAMILY, shape=shape, value=value, cost=cost, traits=traits,
-                 value_from_shapes=value_from_shapes, note=note)
+                 value_from_shapes=value_from_shapes, note=note, copies=copies)
 
 
 OPS: list[OpDef] = [
@@ -522,7 +546,7 @@ OPS: list[OpDef] = [
     _move("Gather", _gather, _gather_value, SELECT),
     _move("GatherElements", _gather_elements, None, SELECT),
     _move("GatherND", traits=SELECT, note="output shape from ONNX inference"),
-    _move("Expand", _expand, _expand_value),
+    _move("Expand", _expand, _expand_value, copies=_expand_copies),
     _move("Tile", _tile, _tile_value),
     _move("Pad", _pad),
     _move("Shape", _shape, _shape_value, META, value_from_shapes=True),
