@@ -33,7 +33,7 @@ Shape = list[int]
 class Measurement:
     name: str
     kind: str  # overhead, run, bandwidth, cache, dense, grouped, depthwise, einsum, elementwise, movement, gemm,
-    # bias, copy
+    # bias, copy, warm weights, cold weights
     flops: int
     bytes: int
     seconds: float  # per node
@@ -44,6 +44,7 @@ class Measurement:
     one_thread_s: float = 0.0  # the same node on one thread (0: not measured): how well it spreads over the pool
     columns: int = 0  # dense kernels: columns of the output matrix (N)
     copies: int = 0  # memcpy calls of its kernels' copy loops, per node (OpDef.copies)
+    weight_bytes: int = 0  # weights each node reads (the warm and cold weight cases)
 
 
 #: The opset of the microbenchmark models: old enough for every onnxruntime onnxcost supports.
@@ -67,6 +68,8 @@ CHAIN = 4
 SHORT = 64
 #: (M, N) of the GEMM timed without and with a bias: a 56x56 token map at 384 channels (Swin's first MLP).
 BIAS_CASE = (3136, 384)
+#: Convs in the chain with a weight tensor each: 16 x 9.4 MB, more than a server CPU's last-level cache.
+COLD_CHAIN = 16
 #: Kinds also timed on one thread, for how a kernel's work spreads over the thread pool (parallel_flops_half):
 #: the classes the estimate slows by it.
 PARALLEL_KINDS = PARALLEL_CLASSES
@@ -90,12 +93,13 @@ def _expand(shape: Shape, to: Shape) -> onnx.ModelProto:
                   {"shape": np.array(to, dtype=np.int64)})
 
 
-def _conv_chain(c: int, hw: int, k: int, group: int, n: int) -> onnx.ModelProto:
+def _conv_chain(c: int, hw: int, k: int, group: int, n: int, distinct: bool = False) -> onnx.ModelProto:
     """n same-shape convs in a row: onnxruntime keeps the blocked layout between them, reordering only at the
-    ends."""
-    nodes = [helper.make_node("Conv", ["a" if i == 0 else f"t{i}", "w"], [f"t{i + 1}"], pads=[k // 2] * 4, group=group)
-             for i in range(n)]
-    return _model(nodes, {"a": [1, c, hw, hw]}, f"t{n}", {"w": _w(c, c // group, k, k)})
+    ends. They share one weight tensor, or with `distinct` each has its own (together larger than any cache)."""
+    nodes = [helper.make_node("Conv", ["a" if i == 0 else f"t{i}", f"w{i if distinct else 0}"], [f"t{i + 1}"],
+                              pads=[k // 2] * 4, group=group) for i in range(n)]
+    weights = {f"w{i}": _w(c, c // group, k, k) + i * 1e-3 for i in range(n if distinct else 1)}
+    return _model(nodes, {"a": [1, c, hw, hw]}, f"t{n}", weights)
 
 
 def _conv(c_in: int, c_out: int, hw: int, k: int, group: int) -> onnx.ModelProto:
@@ -142,6 +146,13 @@ def cases() -> list[tuple[str, str, Callable[[], onnx.ModelProto], int]]:
              partial(_matmul, BIAS_CASE[0], 16, BIAS_CASE[1]), 1),
             (f"gemm+bias {BIAS_CASE[0]}x16x{BIAS_CASE[1]} M={BIAS_CASE[0]} N={BIAS_CASE[1]}", "bias",
              partial(_matmul, BIAS_CASE[0], 16, BIAS_CASE[1], True), 1)]
+    # The same chain of convs with one shared weight (it stays in cache) and with 16 of 9.4 MB: what reading a
+    # conv's weights from main memory adds to it.
+    w_bytes = 512 * 512 * 9 * 4
+    out += [(f"conv chain 512 3x3 @7 shared weights W={w_bytes}", "warm weights",
+             partial(_conv_chain, 512, 7, 3, 1, COLD_CHAIN), COLD_CHAIN),
+            (f"conv chain 512 3x3 @7 distinct weights W={w_bytes}", "cold weights",
+             partial(_conv_chain, 512, 7, 3, 1, COLD_CHAIN, True), COLD_CHAIN)]
     for c_in, c_out, hw, k in ((64, 64, 56, 3), (128, 128, 28, 3), (256, 256, 14, 3), (256, 1024, 14, 1),
                                (3, 64, 112, 7), (512, 512, 7, 3)):
         out.append((f"conv {c_in}->{c_out} {k}x{k} @{hw} K={c_in * k * k} M={hw * hw}", "dense",
@@ -254,12 +265,12 @@ def calibrate(threads: int | None = None, per_case_s: float = 5.0, rounds: int =
         progress("done", total, total)
     results = []
     for name, kind, build, nodes in todo:
-        dims = dict(re.findall(r"\b([KMN])=(\d+)", name))
+        dims = dict(re.findall(r"\b([KMNW])=(\d+)", name))
         flops, moved, reorders = counts[name]
         results.append(Measurement(name, kind, flops, moved, statistics.median(seen[name]), int(dims.get("K", 0)),
                                    reorders, int(dims.get("M", 0)), nodes,
                                    statistics.median(alone[name]) if alone.get(name) else 0.0, int(dims.get("N", 0)),
-                                   copies(build()) // nodes if kind == "copy" else 0))
+                                   copies(build()) // nodes if kind == "copy" else 0, int(dims.get("W", 0))))
     fitted = fit(results, threads)
     fitted["nchwc_block"] = block
     return to_toml(fitted, threads), results
@@ -344,13 +355,19 @@ def fit(ms: list[Measurement], threads: int = 1) -> dict[str, float]:
     # A copy loop's memcpy calls: the time of each, net of the launch (0 when not measured).
     calls = [net(m) / m.copies * 1e9 for m in ms if m.kind == "copy" and m.copies]
     copy_ns = statistics.median(calls) if calls else 0.0
+    # Weights from main memory: what they add to the same conv chain, per byte; 0 when they add nothing.
+    warm = {m.weight_bytes: m.seconds for m in ms if m.kind == "warm weights"}
+    added = [(m.weight_bytes, m.seconds - warm[m.weight_bytes]) for m in ms
+             if m.kind == "cold weights" and m.weight_bytes in warm]
+    weight_bw = statistics.median(b / s for b, s in added) if added and all(s > 0 for _, s in added) else 0.0
     return {"overhead_us": overhead * 1e6, "run_us": run * 1e6, "bandwidth": bandwidth, "cache_bandwidth": cache_bw,
             "peak": peak,
             "dense": eff("dense"), "grouped": eff("grouped"), "depthwise": eff("depthwise"),
             "elementwise": eff("elementwise"),
             "einsum": eff("einsum"), "k_half": k_half, "m_half": m_half,
             "movement": min(1.0, max(0.01, movement)), "threads": threads, "parallel_half": half,
-            "cache_bytes": cache, "bias_bandwidth": bias_bw, "copy_call_ns": copy_ns}
+            "cache_bytes": cache, "bias_bandwidth": bias_bw, "copy_call_ns": copy_ns,
+            "weight_bandwidth": weight_bw}
 
 
 def to_toml(p: dict[str, float], threads: int) -> str:
@@ -361,7 +378,8 @@ def to_toml(p: dict[str, float], threads: int) -> str:
         peak_flops={"fp32": p["peak"], "fp16": p["peak"], "int8": 2 * p["peak"]}, bandwidth=p["bandwidth"],
         launch_overhead_us=p["overhead_us"], efficiency={k: p[k] for k in classes},
         cache_bytes=int(p["cache_bytes"]), cache_bandwidth=p["cache_bandwidth"],
-        bias_bandwidth=p.get("bias_bandwidth", 0.0), run_overhead_us=p["run_us"],
+        bias_bandwidth=p.get("bias_bandwidth", 0.0), weight_bandwidth=p.get("weight_bandwidth", 0.0),
+        run_overhead_us=p["run_us"],
         dense_k_half=p["k_half"], dense_m_half=p.get("m_half", 0.0), nchwc_block=int(p.get("nchwc_block", 0)),
         threads=threads, parallel_flops_half=p.get("parallel_half", 0.0), copy_call_ns=p.get("copy_call_ns", 0.0))
     return profiles_to_toml(profile, [
@@ -374,5 +392,7 @@ def to_toml(p: dict[str, float], threads: int) -> str:
         "nchwc_block: onnxruntime's blocked conv layout (0: none), for the layout reorders.",
         "bias_bandwidth: a GEMM's bias, copied into its output before the product accumulates onto it.",
         "copy_call_ns: one memcpy of a kernel that copies in small pieces (Expand of a trailing 1).",
+        "weight_bandwidth: a conv's weights read from main memory (a model too big for the cache), on top of",
+        "its math.",
         "peak_flops.fp32: the best dense kernel measured; onnxruntime's CPU provider computes fp16 no faster.",
     ])

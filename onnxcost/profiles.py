@@ -45,6 +45,7 @@ class Profile:
     cache_bytes: int = 0  # a node whose bytes fit here streams at cache_bandwidth
     cache_bandwidth: float = 0.0
     bias_bandwidth: float = 0.0  # bytes/s of a GEMM's bias pass over its output (Traits.bias_pass); 0: free
+    weight_bandwidth: float = 0.0  # bytes/s at which a CPU conv pays for weights not in cache, on top of its math
     run_overhead_us: float = 0.0  # once per inference (binding inputs and outputs)
     dense_k_half: float = 0.0  # dot-product length at which a dense kernel reaches half its efficiency
     dense_m_half: float = 0.0  # output rows (conv: pixels) at which a dense kernel reaches half its efficiency
@@ -158,7 +159,7 @@ def load_profile(name_or_path: str) -> Profile:
     if not isinstance(memory, dict):
         raise ConfigError(f"{path}: [memory] with 'bandwidth' is required")
     for key in memory:
-        if key not in ("bandwidth", "cache_bytes", "cache_bandwidth", "bias_bandwidth"):
+        if key not in ("bandwidth", "cache_bytes", "cache_bandwidth", "bias_bandwidth", "weight_bandwidth"):
             raise ConfigError(f"{path}: [memory] unknown key '{key}'")
     bandwidth = _number(memory, "bandwidth", f"{path} [memory]")
     if bandwidth <= 0:
@@ -186,6 +187,7 @@ def load_profile(name_or_path: str) -> Profile:
         efficiency=efficiency, cache_bytes=int(_number(memory, "cache_bytes", f"{path} [memory]", False)),
         cache_bandwidth=_number(memory, "cache_bandwidth", f"{path} [memory]", False),
         bias_bandwidth=_number(memory, "bias_bandwidth", f"{path} [memory]", False),
+        weight_bandwidth=_number(memory, "weight_bandwidth", f"{path} [memory]", False),
         run_overhead_us=_number(data, "run_overhead_us", str(path), False),
         dense_k_half=_number(data, "dense_k_half", str(path), False),
         dense_m_half=_number(data, "dense_m_half", str(path), False),
@@ -247,8 +249,8 @@ def to_toml(profile: Profile, comments: list[str] | None = None) -> str:
               "[memory]", f"bandwidth = {profile.bandwidth:.6g}"]
     if profile.cache_bytes:
         lines += [f"cache_bytes = {profile.cache_bytes}", f"cache_bandwidth = {profile.cache_bandwidth:.6g}"]
-    if profile.bias_bandwidth:
-        lines.append(f"bias_bandwidth = {profile.bias_bandwidth:.6g}")
+    lines += [f"{key} = {value:.6g}" for key, value in (("bias_bandwidth", profile.bias_bandwidth),
+                                                         ("weight_bandwidth", profile.weight_bandwidth)) if value]
     lines += ["", "[efficiency]", *(f"{k} = {v:.6g}" for k, v in sorted(profile.efficiency.items()) if "." not in k)]
     for dtype in sorted({k.split(".")[0] for k in profile.efficiency if "." in k}):
         lines += ["", f"[efficiency.{dtype}]", *(f"{k.split('.', 1)[1]} = {v:.6g}"
