@@ -33,7 +33,7 @@ Shape = list[int]
 class Measurement:
     name: str
     kind: str  # overhead, run, bandwidth, cache, dense, grouped, depthwise, einsum, elementwise, movement, gemm,
-    # bias, copy, warm weights, cold weights
+    # bias, copy, warm weights, cold weights, blocked grouped
     flops: int
     bytes: int
     seconds: float  # per node
@@ -107,8 +107,9 @@ def _conv(c_in: int, c_out: int, hw: int, k: int, group: int) -> onnx.ModelProto
     return _model([node], {"a": [1, c_in, hw, hw]}, "y", {"w": _w(c_out, c_in // group, k, k)})
 
 
-def cases() -> list[tuple[str, str, Callable[[], onnx.ModelProto], int]]:
-    """(name, kind, model builder, nodes in the model) for every microbenchmark."""
+def cases(block: int = 0) -> list[tuple[str, str, Callable[[], onnx.ModelProto], int]]:
+    """(name, kind, model builder, nodes in the model) for every microbenchmark; with onnxruntime's channel
+    `block`, also a grouped conv of one block per group (its blocked grouped kernel)."""
     chain = 64
     tiny = [helper.make_node("Add", ["x" if i == 0 else f"t{i}", "x"], [f"t{i + 1}"]) for i in range(chain)]
     out: list[tuple[str, str, Callable[[], onnx.ModelProto], int]] = [
@@ -165,6 +166,10 @@ def cases() -> list[tuple[str, str, Callable[[], onnx.ModelProto], int]]:
     for c, hw in ((64, 56), (128, 28), (256, 14)):
         out.append((f"grouped {c} 8/group 3x3 @{hw}", "grouped", partial(_conv_chain, c, hw, 3, c // 8, CHAIN),
                     CHAIN))
+    if block:
+        c = 24 * block
+        out.append((f"grouped {c} {block}/group 3x3 @14 K={9 * block} M=196", "blocked grouped",
+                    partial(_conv_chain, c, 14, 3, 24, CHAIN), CHAIN))
     return out
 
 
@@ -242,7 +247,7 @@ def calibrate(threads: int | None = None, per_case_s: float = 5.0, rounds: int =
     Return the fitted profile as TOML and the measurements."""
     threads = threads or (os.cpu_count() or 1)
     block = nchwc_block(threads)
-    todo = cases()
+    todo = cases(block)
     models = [(name, kind, build(), nodes) for name, kind, build, nodes in todo]
     seen: dict[str, list[float]] = {name: [] for name, *_ in todo}
     alone: dict[str, list[float]] = {name: [] for name, kind, *_ in todo if kind in PARALLEL_KINDS and threads > 1}
@@ -322,7 +327,8 @@ def fit(ms: list[Measurement], threads: int = 1) -> dict[str, float]:
     def rate(m: Measurement, of: str) -> float:
         # net of the launch and of the reorders around a lone conv (costed as the estimate costs them)
         reorders = sum(2 * b / (cache_bw if 2 * b <= cache else bandwidth) + overhead for b in m.reorders) / m.nodes
-        slowdown = threads / busy_threads(threads, m.flops, half) if half and m.kind in PARALLEL_KINDS else 1.0
+        spread = m.kind in PARALLEL_KINDS or m.kind == "blocked grouped"  # kernels the estimate slows by it
+        slowdown = threads / busy_threads(threads, m.flops, half) if half and spread else 1.0
         return (m.flops if of == "flops" else m.bytes) / net(m, reorders) * slowdown
 
     dense = [rate(m, "flops") for m in ms if m.kind == "dense"]
@@ -347,6 +353,11 @@ def fit(ms: list[Measurement], threads: int = 1) -> dict[str, float]:
     m_half = statistics.median(m_halves) if m_halves else 0.0
 
     movement = statistics.median(rate(m, "bytes") for m in ms if m.kind == "movement") / bandwidth
+    # A grouped conv of one channel block per group, against a dense conv of its K and M (estimate.py's
+    # narrow_group_slowdown scales it to more blocks per group).
+    blocked = [rate(m, "flops") / dense_rate * (m.reduction + k_half) / m.reduction * (m.rows + m_half) / m.rows
+               for m in ms if m.kind == "blocked grouped" and m.reduction and m.rows]
+    block_ratio = min(1.0, max(0.01, statistics.median(blocked))) if blocked else 0.0
     # The bias pass: the time a bias adds to the same GEMM, per byte of its (float32) output; 0 when it adds none.
     plain = {(m.rows, m.columns): m.seconds for m in ms if m.kind == "gemm"}
     extra = [(4 * m.rows * m.columns, m.seconds - plain[m.rows, m.columns]) for m in ms
@@ -367,7 +378,7 @@ def fit(ms: list[Measurement], threads: int = 1) -> dict[str, float]:
             "einsum": eff("einsum"), "k_half": k_half, "m_half": m_half,
             "movement": min(1.0, max(0.01, movement)), "threads": threads, "parallel_half": half,
             "cache_bytes": cache, "bias_bandwidth": bias_bw, "copy_call_ns": copy_ns,
-            "weight_bandwidth": weight_bw}
+            "weight_bandwidth": weight_bw, "block_group_ratio": block_ratio}
 
 
 def to_toml(p: dict[str, float], threads: int) -> str:
@@ -381,7 +392,8 @@ def to_toml(p: dict[str, float], threads: int) -> str:
         bias_bandwidth=p.get("bias_bandwidth", 0.0), weight_bandwidth=p.get("weight_bandwidth", 0.0),
         run_overhead_us=p["run_us"],
         dense_k_half=p["k_half"], dense_m_half=p.get("m_half", 0.0), nchwc_block=int(p.get("nchwc_block", 0)),
-        threads=threads, parallel_flops_half=p.get("parallel_half", 0.0), copy_call_ns=p.get("copy_call_ns", 0.0))
+        threads=threads, parallel_flops_half=p.get("parallel_half", 0.0), copy_call_ns=p.get("copy_call_ns", 0.0),
+        block_group_ratio=p.get("block_group_ratio", 0.0))
     return profiles_to_toml(profile, [
         f"Fitted on this machine by `onnxcost calibrate` ({time.strftime('%Y-%m-%d %H:%M')}, {threads} threads,",
         "onnxruntime CPUExecutionProvider). Rates are net of the per-node launch overhead.",
@@ -390,6 +402,7 @@ def to_toml(p: dict[str, float], threads: int) -> str:
         "K / (K + dense_k_half) x M / (M + dense_m_half) of the dense rate; one of W FLOPs keeps",
         "1 + (threads - 1) W / (W + parallel_flops_half) threads busy.",
         "nchwc_block: onnxruntime's blocked conv layout (0: none), for the layout reorders.",
+        "block_group_ratio: a grouped conv of one channel block per group, as a share of a dense conv's rate.",
         "bias_bandwidth: a GEMM's bias, copied into its output before the product accumulates onto it.",
         "copy_call_ns: one memcpy of a kernel that copies in small pieces (Expand of a trailing 1).",
         "weight_bandwidth: a conv's weights read from main memory (a model too big for the cache), on top of",

@@ -57,6 +57,7 @@ class Profile:
     threads: int = 1  # a CPU's intra-op threads: the rates above are what a large kernel reaches on all of them
     parallel_flops_half: float = 0.0  # a kernel of this many FLOPs keeps half of the extra threads busy
     copy_call_ns: float = 0.0  # one small memcpy in a CPU kernel's copy loop (OpDef.copies); 0: not costed
+    block_group_ratio: float = 0.0  # a grouped conv of one nchwc_block per group, as a share of dense; 0: unknown
     source: str = ""
 
     def parallel_slowdown(self, flops: float) -> float:
@@ -142,7 +143,7 @@ def load_profile(name_or_path: str) -> Profile:
         raise ConfigError(f"{path}: cannot read: {exc.strerror or exc}") from None
     known = {"name", "kind", "launch_overhead_us", "run_overhead_us", "dense_k_half", "dense_m_half", "peak_flops",
              "memory", "efficiency", "fusion", "nchwc_block", "dense_launch_overhead_us", "tf32_convs", "nhwc_convs",
-             "threads", "parallel_flops_half", "copy_call_ns"}
+             "threads", "parallel_flops_half", "copy_call_ns", "block_group_ratio"}
     for key in data:
         if key not in known:
             raise ConfigError(f"{path}: unknown key '{key}' (known: {', '.join(sorted(known))})")
@@ -198,8 +199,16 @@ def load_profile(name_or_path: str) -> Profile:
         tf32_convs=_flag(data, "tf32_convs", str(path), default=False),
         nhwc_convs=_paths(data, "nhwc_convs", str(path)), threads=_threads(data, str(path)),
         parallel_flops_half=_number(data, "parallel_flops_half", str(path), False),
-        copy_call_ns=_number(data, "copy_call_ns", str(path), False), source=str(path),
+        copy_call_ns=_number(data, "copy_call_ns", str(path), False),
+        block_group_ratio=_ratio(data, "block_group_ratio", str(path)), source=str(path),
     )
+
+
+def _ratio(table: dict[str, Any], key: str, where: str) -> float:
+    value = _number(table, key, where, False)
+    if value > 1:
+        raise ConfigError(f"{where}: '{key}' must be a share from 0 to 1, got {value!r}")
+    return value
 
 
 def _threads(table: dict[str, Any], where: str) -> int:
@@ -244,7 +253,8 @@ def to_toml(profile: Profile, comments: list[str] | None = None) -> str:
               *([f"nhwc_convs = {json.dumps(list(profile.nhwc_convs))}"] if profile.nhwc_convs else []),
               *([f"threads = {profile.threads}", f"parallel_flops_half = {profile.parallel_flops_half:.6g}"]
                 if profile.threads > 1 else []),
-              *([f"copy_call_ns = {profile.copy_call_ns:.6g}"] if profile.copy_call_ns else []), "",
+              *([f"copy_call_ns = {profile.copy_call_ns:.6g}"] if profile.copy_call_ns else []),
+              *([f"block_group_ratio = {profile.block_group_ratio:.6g}"] if profile.block_group_ratio else []), "",
               "[peak_flops]", *(f"{k} = {v:.6g}" for k, v in profile.peak_flops.items()), "",
               "[memory]", f"bandwidth = {profile.bandwidth:.6g}"]
     if profile.cache_bytes:

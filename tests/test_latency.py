@@ -187,11 +187,11 @@ def test_calibrate_writes_a_loadable_profile(tmp_path: Path, capsys: pytest.Capt
 
 
 def test_calibrate_on_two_threads_times_kernels_on_one_too(tmp_path: Path) -> None:
-    from onnxcost.calibrate import PARALLEL_KINDS, calibrate, cases
+    from onnxcost.calibrate import PARALLEL_KINDS, calibrate, cases, nchwc_block
 
     text, results = calibrate(threads=2, per_case_s=0.05, rounds=1)
     # each result is per node of its own case's model (a chain of CHAIN convs, or one node)
-    assert [(m.name, m.nodes) for m in results] == [(name, nodes) for name, _, _, nodes in cases()]
+    assert [(m.name, m.nodes) for m in results] == [(name, nodes) for name, _, _, nodes in cases(nchwc_block(2))]
     parallel = [m for m in results if m.kind in PARALLEL_KINDS]
     assert parallel and all(m.one_thread_s > 0 for m in parallel)
     assert all(m.one_thread_s == 0 for m in results if m.kind not in PARALLEL_KINDS)
@@ -642,3 +642,35 @@ def test_calibrate_fits_the_cold_weight_rate() -> None:
     cold = replace(warm, name="distinct", kind="cold weights", seconds=652e-6)
     assert fit([*_measured(1e-6), warm, cold])["weight_bandwidth"] == pytest.approx(9_437_184 / 172e-6)
     assert fit([*_measured(1e-6), warm, replace(cold, seconds=470e-6)])["weight_bandwidth"] == 0.0
+
+
+def test_groups_of_whole_channel_blocks_run_the_blocked_kernel(tmp_path: Path) -> None:
+    """With 16-channel blocks, a conv of 16 channels per group runs at block_group_ratio of the dense rate and one
+    of 32 at 1 - (1 - ratio) / 2^2; 24 per group is not whole blocks and keeps the grouped-dense interpolation."""
+    p = tmp_path / "p.toml"
+    p.write_text("launch_overhead_us = 0\nnchwc_block = 16\nblock_group_ratio = 0.64\n[peak_flops]\nfp32 = 1e9\n"
+                 "[memory]\nbandwidth = 1e15\n[efficiency]\ndense = 1.0\ngrouped = 0.25\n")
+
+    def latency_over_dense(channels: int, per_group: int) -> float:
+        model = one_node("Conv", {"x": [1, channels, 14, 14], "w": w(channels, per_group, 3, 3)}, pads=[1, 1, 1, 1],
+                         group=channels // per_group)
+        flops = 2 * channels * 14 * 14 * per_group * 9
+        return known(onnxcost.analyze(model, profile=str(p)).nodes[0].latency_us) / (flops / 1e9 * 1e6)
+
+    assert latency_over_dense(64, 16) == pytest.approx(1 / 0.64, rel=1e-4)
+    assert latency_over_dense(64, 32) == pytest.approx(1 / (1 - 0.36 / 4), rel=1e-4)
+    # 24 per group: c_half = 8 x (1.0 / 0.25 - 1) = 24, so (24 + 24) / 24 = 2
+    assert latency_over_dense(96, 24) == pytest.approx(2.0, rel=1e-4)
+    p.write_text(p.read_text().replace("block_group_ratio = 0.64", "block_group_ratio = 1.5"))
+    with pytest.raises(ConfigError, match="block_group_ratio"):
+        load_profile(str(p))
+
+
+def test_calibrate_fits_the_blocked_group_ratio() -> None:
+    from onnxcost.calibrate import fit
+
+    # dense: 1e9 FLOP/s at K = 1024 (k_half 0); a 16-per-group conv (K = 144, M = 196) of 1e6 FLOPs in 2.5 ms
+    # + 1 µs launch runs at 0.4e9 FLOP/s: 0.4 of dense
+    blocked = Measurement("grouped 16/group", "blocked grouped", 10**6, 0, 2.5e-3 + 1e-6, 144, (), 196)
+    assert fit([*_measured(1e-6), blocked])["block_group_ratio"] == pytest.approx(0.4, rel=1e-6)
+    assert fit(_measured(1e-6))["block_group_ratio"] == 0.0
