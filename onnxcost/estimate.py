@@ -227,9 +227,9 @@ def stream_bandwidth(profile: Profile, moved: int) -> float:
 
 
 def estimate_node(node: NodeInfo, cost: NodeCost, graph: Graph, profile: Profile,
-                  fused_into: str | None = None, fused_bias: bool = False, cold_weights: bool = False) -> NodeEstimate:
+                  fused_into: str | None = None, fused_bias: bool = False) -> NodeEstimate:
     """One node's time; `fused_into` names the kernel it runs inside, `fused_bias` says an Add of a constant is
-    folded into it, `cold_weights` that the model's weights do not stay in cache from one run to the next."""
+    folded into it."""
     cls = op_class(node, graph)
     if node.folded:
         return NodeEstimate(cls, "overhead", None, 0.0)
@@ -273,8 +273,9 @@ def estimate_node(node: NodeInfo, cost: NodeCost, graph: Graph, profile: Profile
     if cls in PARALLEL_CLASSES:
         slowdown = profile.parallel_slowdown(cost.flops)
         t_compute, t_memory = t_compute * slowdown, t_memory * slowdown
-    if cold_weights and profile.weight_bandwidth and traits.nchwc == "conv":
-        # a CPU conv kernel fetches each filter block as it needs it: a read from main memory the math waits for
+    if profile.weight_bandwidth and traits.nchwc == "conv":
+        # a CPU conv kernel fetches each filter block as it needs it, from beyond its core's own cache in a model
+        # (every other layer's weights pass through in between): a read the math waits for
         t_compute += cost.param_bytes / profile.weight_bandwidth * 1e6
     intensity = cost.flops / moved if moved else None
     bound = "compute" if t_compute >= t_memory else "memory"
@@ -291,12 +292,10 @@ def estimate(graph: Graph, costs: list[NodeCost], profile: Profile) -> list[Node
         costs = _chain_costs(graph, costs, chains)
     with_bias = {head for name, head in fused.items() if graph.node(name).op_type == "Add" and sum(
         not graph.tensors[t].is_constant for t in graph.node(name).inputs if t) == 1}
-    # weights that do not fit in the last-level cache come from main memory on every run
-    cold = bool(profile.cache_bytes) and sum(c.param_bytes for c in costs) > profile.cache_bytes
     out = []
     for n, c in zip(graph.nodes, costs, strict=True):
         into = fused.get(n.name) or (chains[n.name] if chains.get(n.name, n.name) != n.name else None)
-        out.append(estimate_node(n, c, graph, profile, into, n.name in with_bias, cold))
+        out.append(estimate_node(n, c, graph, profile, into, n.name in with_bias))
     return out
 
 
