@@ -309,6 +309,14 @@ def parallel_half(ms: list[Measurement], threads: int, overhead_s: float) -> flo
     return math.exp(minimize_scalar(loss, bounds=(math.log(1e3), math.log(1e11)), method="bounded").x)
 
 
+def added_rate(ms: list[Measurement], base: str, kind: str, size: Callable[[Measurement], int]) -> float:
+    """Bytes per second of the work a `kind` case adds to the `base` case of the same size (its bias pass, its
+    weights read from memory): the median over pairs; 0 without a pair or when it adds no time."""
+    before = {size(m): m.seconds for m in ms if m.kind == base}
+    added = [(size(m), m.seconds - before[size(m)]) for m in ms if m.kind == kind and size(m) in before]
+    return statistics.median(b / s for b, s in added) if added and all(s > 0 for _, s in added) else 0.0
+
+
 def fit(ms: list[Measurement], threads: int = 1) -> dict[str, float]:
     """Profile numbers from measurements. Launch overhead first; rates are computed net of it, and a kernel's
     rate as it would run with every thread busy (its parallel slowdown taken out)."""
@@ -358,19 +366,13 @@ def fit(ms: list[Measurement], threads: int = 1) -> dict[str, float]:
     blocked = [rate(m, "flops") / dense_rate * (m.reduction + k_half) / m.reduction * (m.rows + m_half) / m.rows
                for m in ms if m.kind == "blocked grouped" and m.reduction and m.rows]
     block_ratio = min(1.0, max(0.01, statistics.median(blocked))) if blocked else 0.0
-    # The bias pass: the time a bias adds to the same GEMM, per byte of its (float32) output; 0 when it adds none.
-    plain = {(m.rows, m.columns): m.seconds for m in ms if m.kind == "gemm"}
-    extra = [(4 * m.rows * m.columns, m.seconds - plain[m.rows, m.columns]) for m in ms
-             if m.kind == "bias" and (m.rows, m.columns) in plain]
-    bias_bw = statistics.median(b / s for b, s in extra) if extra and all(s > 0 for _, s in extra) else 0.0
+    # The bias pass: the time a bias adds to the same GEMM, per byte of its (float32) output.
+    bias_bw = added_rate(ms, "gemm", "bias", lambda m: 4 * m.rows * m.columns)
     # A copy loop's memcpy calls: the time of each, net of the launch (0 when not measured).
     calls = [net(m) / m.copies * 1e9 for m in ms if m.kind == "copy" and m.copies]
     copy_ns = statistics.median(calls) if calls else 0.0
-    # Weights from main memory: what they add to the same conv chain, per byte; 0 when they add nothing.
-    warm = {m.weight_bytes: m.seconds for m in ms if m.kind == "warm weights"}
-    added = [(m.weight_bytes, m.seconds - warm[m.weight_bytes]) for m in ms
-             if m.kind == "cold weights" and m.weight_bytes in warm]
-    weight_bw = statistics.median(b / s for b, s in added) if added and all(s > 0 for _, s in added) else 0.0
+    # Weights from main memory: what they add to the same conv chain, per weight byte.
+    weight_bw = added_rate(ms, "warm weights", "cold weights", lambda m: m.weight_bytes)
     return {"overhead_us": overhead * 1e6, "run_us": run * 1e6, "bandwidth": bandwidth, "cache_bandwidth": cache_bw,
             "peak": peak,
             "dense": eff("dense"), "grouped": eff("grouped"), "depthwise": eff("depthwise"),
@@ -405,7 +407,6 @@ def to_toml(p: dict[str, float], threads: int) -> str:
         "block_group_ratio: a grouped conv of one channel block per group, as a share of a dense conv's rate.",
         "bias_bandwidth: a GEMM's bias, copied into its output before the product accumulates onto it.",
         "copy_call_ns: one memcpy of a kernel that copies in small pieces (Expand of a trailing 1).",
-        "weight_bandwidth: a conv's weights read from main memory (a model too big for the cache), on top of",
-        "its math.",
+        "weight_bandwidth: a conv's weights, read from beyond its core's cache in a model, on top of its math.",
         "peak_flops.fp32: the best dense kernel measured; onnxruntime's CPU provider computes fp16 no faster.",
     ])

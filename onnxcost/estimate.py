@@ -208,9 +208,9 @@ def layout_transform_us(node: NodeInfo, cost: NodeCost, graph: Graph, profile: P
 
 def bias_pass_us(node: NodeInfo, cost: NodeCost, profile: Profile, fused_bias: bool) -> float:
     """A GEMM that copies its bias into the output before accumulating onto it (Traits.bias_pass: onnxruntime's
-    Gemm, which MatMul + Add also become): one pass over the output at the profile's bias_bandwidth (far below
-    streaming on several threads: the copy is single-threaded and the other threads then read its lines). 0 without
-    a bias, or on a profile whose runtime adds the bias in the kernel's epilogue (no bias_bandwidth)."""
+    Gemm, which MatMul + Add also become): one pass over the output at the profile's bias_bandwidth (12-70 GB/s on
+    the 2-core CI machine, far below a streaming pass). 0 without a bias, or on a profile whose runtime adds the
+    bias in the kernel's epilogue (no bias_bandwidth)."""
     if not profile.bias_bandwidth or not ops.traits(node.domain, node.op_type).bias_pass or cost.output_bytes is None:
         return 0.0
     has_c = len(node.inputs) > 2 and bool(node.inputs[2]) and float(node.attrs.get("beta", 1.0)) != 0.0
