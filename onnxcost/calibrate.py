@@ -45,6 +45,7 @@ class Measurement:
     columns: int = 0  # dense kernels: columns of the output matrix (N)
     copies: int = 0  # memcpy calls of its kernels' copy loops, per node (OpDef.copies)
     weight_bytes: int = 0  # weights each node reads (the warm and cold weight cases)
+    spread: float = 1.0  # its slowest round over its fastest: how steady the machine was while it ran
 
 
 #: The opset of the microbenchmark models: old enough for every onnxruntime onnxcost supports.
@@ -275,10 +276,22 @@ def calibrate(threads: int | None = None, per_case_s: float = 5.0, rounds: int =
         results.append(Measurement(name, kind, flops, moved, statistics.median(seen[name]), int(dims.get("K", 0)),
                                    reorders, int(dims.get("M", 0)), nodes,
                                    statistics.median(alone[name]) if alone.get(name) else 0.0, int(dims.get("N", 0)),
-                                   copies(build()) // nodes if kind == "copy" else 0, int(dims.get("W", 0))))
+                                   copies(build()) // nodes if kind == "copy" else 0, int(dims.get("W", 0)),
+                                   max(seen[name]) / max(min(seen[name]), 1e-12)))
     fitted = fit(results, threads)
     fitted["nchwc_block"] = block
     return to_toml(fitted, threads), results
+
+
+#: A median spread between rounds above this says the machine changed speed while calibrating.
+UNSTEADY_SPREAD = 1.25
+
+
+def unsteady(results: list[Measurement]) -> float:
+    """The median over cases of slowest-over-fastest round, when above UNSTEADY_SPREAD (else 0): a shared
+    machine that changed speed during calibration (one noisy case does not count; a slow spell slows most)."""
+    spread = statistics.median(m.spread for m in results) if results else 1.0
+    return spread if spread > UNSTEADY_SPREAD else 0.0
 
 
 def copies(model: onnx.ModelProto) -> int:

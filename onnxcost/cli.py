@@ -463,6 +463,7 @@ def calibrate(
     from rich.progress import Progress
 
     from .calibrate import calibrate as run_calibrate
+    from .calibrate import unsteady
 
     with Progress(console=Console(stderr=True), transient=True, disable=not sys.stderr.isatty()) as bar:
         task = bar.add_task("calibrating", total=1)
@@ -470,7 +471,7 @@ def calibrate(
         def step(name: str, k: int, total: int) -> None:
             bar.update(task, total=total, completed=k, description=f"calibrating: {name}")
 
-        text, _ = run_calibrate(threads, seconds, progress=step)
+        text, results = run_calibrate(threads, seconds, progress=step)
     try:
         if output is None:
             from .profiles import user_dir
@@ -481,6 +482,11 @@ def calibrate(
     except OSError as exc:
         raise ConfigError(f"cannot write {output}: {exc.strerror or exc}") from None
     print(f"wrote {output}; use it with --profile {output.stem if output.parent.name == 'hwprofiles' else output}")
+    spread = unsteady(results)
+    if spread:
+        print(f"warning: this machine's speed changed while calibrating (a typical case's slowest round took "
+              f"{spread:.2f}x its fastest); the profile holds each case's median. On a shared machine, calibrate "
+              "again when it is quiet, or compare with `onnxcost bench`.", file=sys.stderr)
 
 
 @app.command()

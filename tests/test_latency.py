@@ -194,6 +194,7 @@ def test_calibrate_on_two_threads_times_kernels_on_one_too(tmp_path: Path) -> No
     assert [(m.name, m.nodes) for m in results] == [(name, nodes) for name, _, _, nodes in cases(nchwc_block(2))]
     parallel = [m for m in results if m.kind in PARALLEL_KINDS]
     assert parallel and all(m.one_thread_s > 0 for m in parallel)
+    assert all(m.spread == 1.0 for m in results)  # one round: nothing to compare
     assert all(m.one_thread_s == 0 for m in results if m.kind not in PARALLEL_KINDS)
     p = tmp_path / "local.toml"
     p.write_text(text)
@@ -676,3 +677,18 @@ def test_calibrate_fits_the_blocked_group_ratio() -> None:
     blocked = Measurement("grouped 16/group", "blocked grouped", 10**6, 0, 2.5e-3 + 1e-6, 144, (), 196)
     assert fit([*_measured(1e-6), blocked])["block_group_ratio"] == pytest.approx(0.4, rel=1e-6)
     assert fit(_measured(1e-6))["block_group_ratio"] == 0.0
+
+
+def test_calibrate_says_when_the_machine_changed_speed() -> None:
+    from dataclasses import replace
+
+    from onnxcost.calibrate import UNSTEADY_SPREAD, unsteady
+
+    steady = [replace(m, spread=1.05) for m in _measured(1e-6)]
+    assert unsteady(steady) == 0.0
+    # one noisy case is not a slow spell; most cases 1.5x slower in some round is
+    assert unsteady([replace(steady[0], spread=3.0), *steady[1:]]) == 0.0
+    slow = [replace(m, spread=1.5) for m in steady]
+    assert unsteady(slow) == pytest.approx(1.5)
+    # the threshold sits between the two: 1.05 steady, 1.5 the VM's slow state against its calm one
+    assert unsteady([replace(m, spread=UNSTEADY_SPREAD) for m in steady]) == 0.0
