@@ -38,7 +38,7 @@ sys.path.insert(0, str(ROOT))
 from onnxcost import analyze  # noqa: E402
 from onnxcost.bench import bench  # noqa: E402
 from onnxcost.calibrate import Measurement, calibrate, cases, measure  # noqa: E402
-from onnxcost.profiles import load_profile  # noqa: E402
+from onnxcost.profiles import Profile, load_profile  # noqa: E402
 
 SHARED = ROOT / "tests" / "data"
 DIMS = {"batch": 1, "steps": 20}
@@ -64,6 +64,11 @@ def calibrated_s(results: list[Measurement]) -> tuple[float, ...]:
 def moved(now: tuple[float, ...], calibrated: tuple[float, ...], drift: float) -> bool:
     """Either reference runs more than `drift` slower or faster than in the calibration."""
     return any(abs(t / c - 1) > drift for t, c in zip(now, calibrated, strict=True))
+
+
+def flat_rate(profile: Profile) -> float:
+    """The flat baseline's one number: the calibrated dense FLOP/s."""
+    return profile.peak_flops["fp32"] * profile.efficiency.get("dense", 1.0)
 
 
 def p90(xs: list[float]) -> float:
@@ -126,8 +131,7 @@ def main() -> int:
         for r in range(args.rounds):
             profile_path, calibrated_ref = profile_for(r, 0)
             profile = load_profile(str(profile_path))
-            flat = profile.peak_flops["fp32"] * profile.efficiency.get("dense", 1.0)
-            print(f"round {r + 1}: {profile.name}, dense {flat / 1e9:.1f} GFLOP/s", flush=True)
+            print(f"round {r + 1}: {profile.name}, dense {flat_rate(profile) / 1e9:.1f} GFLOP/s", flush=True)
             shift = r * len(names) // max(1, args.rounds)  # each round starts elsewhere in the list
             fresh, limit = 0, args.recalibrations if args.profile is None else 0
             for name in names[shift:] + names[:shift]:
@@ -140,7 +144,6 @@ def main() -> int:
                         recalibrated += 1
                         profile_path, calibrated_ref = profile_for(r, fresh)
                         profile = load_profile(str(profile_path))
-                        flat = profile.peak_flops["fp32"] * profile.efficiency.get("dense", 1.0)
                         before = reference_s(args.threads)
                     result = bench(tmp / f"{name}.onnx", dims=DIMS, threads=args.threads, warmup=3, runs=runs,
                                    profile=str(profile_path))
@@ -156,7 +159,7 @@ def main() -> int:
                 measured[name].append(p50)
                 estimated[name].append(est)
                 errors[name].append(est / p50 - 1)
-                flat_errors[name].append(flops[name] / flat * 1000 / p50 - 1)
+                flat_errors[name].append(flops[name] / flat_rate(profile) * 1000 / p50 - 1)
     print(f"{'model':20s} {'p50 ms':>9s} {'estimate':>9s} {'error':>8s} {'flat err':>8s}   per-round errors")
     med_err, med_flat = [], []
     for name in truth:

@@ -74,6 +74,9 @@ COLD_CHAIN = 16
 #: Kinds also timed on one thread, for how a kernel's work spreads over the thread pool (parallel_flops_half):
 #: the classes the estimate slows by it.
 PARALLEL_KINDS = PARALLEL_CLASSES
+#: Kinds whose rates fit() takes the parallel slowdown out of: the ones the estimate slows by it (a blocked
+#: grouped conv is costed as a dense kernel, but is not timed on one thread).
+SPREAD_KINDS = (*PARALLEL_KINDS, "blocked grouped")
 
 
 def _w(*shape: int) -> np.ndarray:
@@ -270,13 +273,13 @@ def calibrate(threads: int | None = None, per_case_s: float = 5.0, rounds: int =
     if progress is not None:
         progress("done", total, total)
     results = []
-    for name, kind, build, nodes in todo:
+    for name, kind, model, nodes in models:
         dims = dict(re.findall(r"\b([KMNW])=(\d+)", name))
         flops, moved, reorders = counts[name]
         results.append(Measurement(name, kind, flops, moved, statistics.median(seen[name]), int(dims.get("K", 0)),
                                    reorders, int(dims.get("M", 0)), nodes,
                                    statistics.median(alone[name]) if alone.get(name) else 0.0, int(dims.get("N", 0)),
-                                   copies(build()) // nodes if kind == "copy" else 0, int(dims.get("W", 0)),
+                                   copies(model) // nodes if kind == "copy" else 0, int(dims.get("W", 0)),
                                    max(seen[name]) / max(min(seen[name]), 1e-12)))
     fitted = fit(results, threads)
     fitted["nchwc_block"] = block
@@ -348,8 +351,7 @@ def fit(ms: list[Measurement], threads: int = 1) -> dict[str, float]:
     def rate(m: Measurement, of: str) -> float:
         # net of the launch and of the reorders around a lone conv (costed as the estimate costs them)
         reorders = sum(2 * b / (cache_bw if 2 * b <= cache else bandwidth) + overhead for b in m.reorders) / m.nodes
-        spread = m.kind in PARALLEL_KINDS or m.kind == "blocked grouped"  # kernels the estimate slows by it
-        slowdown = threads / busy_threads(threads, m.flops, half) if half and spread else 1.0
+        slowdown = threads / busy_threads(threads, m.flops, half) if half and m.kind in SPREAD_KINDS else 1.0
         return (m.flops if of == "flops" else m.bytes) / net(m, reorders) * slowdown
 
     dense = [rate(m, "flops") for m in ms if m.kind == "dense"]

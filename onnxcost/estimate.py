@@ -39,6 +39,13 @@ def _scalar_constant_operand(node: NodeInfo, graph: Graph) -> bool:
     return bool(others) and all(t is not None and t.is_constant and (t.elements or 0) == 1 for t in others)
 
 
+def _data_inputs(node: NodeInfo, graph: Graph) -> list[str]:
+    """The node's inputs that are not constants (none when an input's tensor is unknown)."""
+    if not all(t in graph.tensors for t in node.inputs if t):
+        return []
+    return [t for t in node.inputs if t and not graph.tensors[t].is_constant]
+
+
 def fused_nodes(graph: Graph) -> dict[str, str]:
     """Node -> the dense node it is fused into: it reads that kernel's output (possibly through nodes already
     fused into it) as the only consumer. At most one Add per kernel; MatMul only takes a constant bias."""
@@ -47,8 +54,7 @@ def fused_nodes(graph: Graph) -> dict[str, str]:
     for n in graph.nodes:
         if n.folded or not n.inputs:
             continue
-        data = [t for t in n.inputs if t and not graph.tensors[t].is_constant] if all(
-            t in graph.tensors for t in n.inputs if t) else []
+        data = _data_inputs(n, graph)
         for t in data:
             producer = graph.producers.get(t)
             if producer is None or len(graph.consumers.get(t, [])) != 1:
@@ -290,8 +296,8 @@ def estimate(graph: Graph, costs: list[NodeCost], profile: Profile) -> list[Node
     chains = elementwise_groups(graph, fused) if profile.fusion else {}
     if chains:  # a chain's last node carries the chain's FLOPs and only the bytes that cross its boundary
         costs = _chain_costs(graph, costs, chains)
-    with_bias = {head for name, head in fused.items() if graph.node(name).op_type == "Add" and sum(
-        not graph.tensors[t].is_constant for t in graph.node(name).inputs if t) == 1}
+    with_bias = {head for name, head in fused.items()  # a folded Add of a constant: the kernel's bias
+                 if graph.node(name).op_type == "Add" and len(_data_inputs(graph.node(name), graph)) == 1}
     out = []
     for n, c in zip(graph.nodes, costs, strict=True):
         into = fused.get(n.name) or (chains[n.name] if chains.get(n.name, n.name) != n.name else None)
