@@ -50,8 +50,9 @@ class WeightRoots:
         self.memo: dict[str, frozenset[str]] = {}
 
     def _is_weight(self, t: TensorInfo) -> bool:
-        return (dtypes.is_param_type(t.dtype) and t.shape is not None and (t.elements or 0) > 1
-                and not t.from_shape)
+        # A tensor whose size is a formula is computed from an input's shape (a mask), never a learned weight.
+        return (dtypes.is_param_type(t.dtype) and t.shape is not None and isinstance(t.elements, int)
+                and t.elements > 1 and not t.from_shape)
 
     def roots(self, name: str) -> frozenset[str]:
         """The weights behind `name`, traced back through folded nodes (iteratively: folded chains of any
@@ -238,10 +239,13 @@ def control_flow_work(node: NodeInfo, tensors: dict[str, TensorInfo], opsets: di
         both = [subgraph_work(g, {}, tensors, opsets, f"{node.name}/{k}_branch") for k, g in branches.items()]
         if any(w is None for w in both):
             return None
-        larger = max((w for w in both if w is not None), key=lambda w: (w.macs, w.flops))
+        then, other = (w for w in both if w is not None)
         warnings.append(f"node '{node.name}' (If): its condition is run-time data; the larger branch is counted, "
                         "so the totals are an upper bound")
-        return FlowWork(larger.macs, larger.flops, True, "max", larger.inner)
+        # With unbound dims the larger branch may depend on them: then each total is the Max of the two.
+        larger = then if symbolic.truth(then.flops >= other.flops) is not False else other
+        return FlowWork(symbolic.smax(then.macs, other.macs), symbolic.smax(then.flops, other.flops), True, "max",
+                        larger.inner)
     if node.op_type == "Loop":
         trips, loop_body = value(0), body("body")
         has_cond = len(node.inputs) > 1 and node.inputs[1] != ""

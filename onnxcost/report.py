@@ -299,7 +299,10 @@ def analyze(
             else round(e.arithmetic_intensity, 3),
             latency_us=None if e is None or e.latency_us is None else round(e.latency_us, 3),
             upper_bound=c.upper_bound, branch=c.branch,
-            subgraph=[{"path": i.path, "op_type": i.op_type, "macs": i.macs, "flops": i.flops} for i in c.inner],
+            subgraph=[{"path": i.path, "op_type": i.op_type, "macs": _plain(i.macs), "flops": _plain(i.flops),
+                       **({"macs_expr": _formula(i.macs), "flops_expr": _formula(i.flops)}
+                          if symbolic.is_symbolic(i.macs) or symbolic.is_symbolic(i.flops) else {})}
+                      for i in c.inner],
         ))
         key = n.op_type if n.domain == "ai.onnx" else f"{n.domain}.{n.op_type}"
         agg = by_op.setdefault(key, OpTypeTotals(0, 0, 0, 0))

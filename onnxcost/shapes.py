@@ -290,7 +290,13 @@ def _infer_node(
 
 
 def _evaluate(definition: ops.OpDef, view: NodeView) -> list[np.ndarray] | None:
-    """The op's value function on known small inputs; None when a value it needs is unknown, or too large."""
+    """The op's value function on known small inputs; None when a value it needs is unknown, or too large,
+    or holds a symbolic dim in a slot the op does not compute symbols in (it would cast the symbol)."""
+    for i in view.inputs():
+        if i not in definition.symbolic_inputs:
+            v = view.value(i)
+            if v is not None and v.dtype == object and symbolic.any_symbolic(v):
+                return None
     try:
         with np.errstate(all="ignore"):
             values = [np.asarray(v) for v in definition.value(view)]  # type: ignore[misc]

@@ -80,14 +80,31 @@ def _compare_huge(a: Dim, b: Dim) -> bool | None:
     return None
 
 
-def differ(a: Dim, b: Dim) -> bool | None:
-    """a != b for dims: settled for ints, and for expressions only when their values could never be equal
-    (Python's != on sympy objects compares their form, which says nothing about their values)."""
+def equal(a: Dim, b: Dim) -> bool | None:
+    """a == b for dims, the one tri-state equality every rule uses: True or False when settled (always, for
+    ints), None when it depends on the values of unbound dims. Python's == on sympy objects compares their
+    form, which says nothing about their values: floor((h+1)/2) and floor(h/2 + 1/2) are the same dim."""
     if not is_symbolic(a) and not is_symbolic(b):
-        return bool(a != b)
+        return bool(a == b)
     import sympy
 
-    return decide(sympy.Ne(a, b))
+    if sympy.simplify(a - b) == 0:
+        return True
+    return decide(sympy.Eq(a, b))
+
+
+def differ(a: Dim, b: Dim) -> bool | None:
+    """a != b for dims: the negation of `equal`, None when unsettled."""
+    same = equal(a, b)
+    return None if same is None else not same
+
+
+def truth(cond: object) -> bool | None:
+    """A comparison of dims or sizes (a >= b, n > 1) as a tri-state: decide() for a relation sympy may leave
+    open, bool() for plain numbers."""
+    if isinstance(cond, (bool, np.bool_)):
+        return bool(cond)
+    return decide(cond)
 
 
 def divides(d: Dim, by: int) -> bool | None:
@@ -98,6 +115,32 @@ def divides(d: Dim, by: int) -> bool | None:
 
     rest = sympy.Mod(d, by)
     return True if rest == 0 else None
+
+
+def exact(x: Any) -> Any:
+    """A number for exact arithmetic with symbols: a float becomes the rational it equals (0.5 -> 1/2), so a
+    dim cast to float and back stays an integer expression."""
+    if isinstance(x, (float, np.floating)):
+        import sympy
+
+        return sympy.Rational(float(x))
+    return x.item() if isinstance(x, np.generic) else x
+
+
+def quotient(total: Dim, by: Dim) -> Dim:
+    """total / by for a reshape's -1 dim: the exact quotient when the form divides (1024·(h+1) / (h+1) is
+    1024), else floor(total / by), which equals it wherever the model is valid."""
+    if not is_symbolic(total) and not is_symbolic(by):
+        return total // by
+    import sympy
+
+    exact = sympy.cancel(sympy.Integer(1) * total / by)
+    if exact.is_Integer:
+        return int(exact)
+    symbols = sorted(exact.free_symbols, key=str)
+    if exact.is_polynomial(*symbols) and all(c.is_Integer for c in sympy.Poly(exact, *symbols).coeffs()):
+        return exact
+    return normal(total // by)
 
 
 def smax(a: Dim, b: Dim) -> Dim:

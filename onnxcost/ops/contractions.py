@@ -101,8 +101,9 @@ def conv_shape(n: NodeView) -> list[Spec]:
 def _conv_transpose_shape(n: NodeView) -> list[Spec]:
     x, w = n.input_shape(0), n.input_shape(1)
     group = int(n.attr("group", 1))
-    if len(x) < 3 or len(w) != len(x) or x[1] != w[0]:
-        raise n.fail(f"input {list(x)} does not fit weight {list(w)} (channels must equal weight dim 0)")
+    if len(x) < 3 or len(w) != len(x):
+        raise n.fail(f"input rank {len(x)} and weight rank {len(w)} differ or are below 3")
+    n.require_equal(x[1], w[0], f"input {list(x)} does not fit weight {list(w)} (channels must equal weight dim 0)")
     rank = len(x) - 2
     kernel = list(n.attr("kernel_shape", w[2:]))
     strides = list(n.attr("strides", [1] * rank))
@@ -123,15 +124,19 @@ def _conv_transpose_shape(n: NodeView) -> list[Spec]:
     return [((x[0], w[1] * group) + spatial, n.dtype(0))]
 
 
-def matmul_shape(a: Shape, b: Shape) -> Shape:
-    """numpy.matmul's output shape (1-D operands promoted then squeezed)."""
+def matmul_shape(a: Shape, b: Shape, conditions: list[str] | None = None) -> Shape:
+    """numpy.matmul's output shape (1-D operands promoted then squeezed). Inner dims that only the unbound
+    dims' values decide are a condition in `conditions` (an error without it)."""
     if not a or not b:
         raise ModelError(f"MatMul operands must have rank ≥ 1: {list(a)} x {list(b)}")
     a2 = (1,) + a if len(a) == 1 else a
     b2 = b + (1,) if len(b) == 1 else b
-    if a2[-1] != b2[-2]:
+    same = differ(a2[-1], b2[-2])
+    if same is True or (same is None and conditions is None):
         raise ModelError(f"MatMul inner dims differ: {list(a)} x {list(b)}")
-    out = broadcast([a2[:-2], b2[:-2]]) + (a2[-2], b2[-1])
+    if same is None and conditions is not None:
+        conditions.append(f"{a2[-1]} = {b2[-2]}")
+    out = broadcast([a2[:-2], b2[:-2]], conditions) + (a2[-2], b2[-1])
     if len(a) == 1:
         out = out[:-2] + out[-1:]
     if len(b) == 1:
@@ -142,7 +147,7 @@ def matmul_shape(a: Shape, b: Shape) -> Shape:
 def matmul_spec(n: NodeView, a: int, b: int, out_type: int) -> list[Spec]:
     """MatMul of inputs a and b, the node named in a shape error."""
     try:
-        return [(matmul_shape(n.input_shape(a), n.input_shape(b)), out_type)]
+        return [(matmul_shape(n.input_shape(a), n.input_shape(b), n.conditions), out_type)]
     except ModelError as exc:
         raise n.fail(str(exc)) from None
 
@@ -155,8 +160,7 @@ def gemm_shape(n: NodeView) -> list[Spec]:
     ka = a[0] if n.attr("transA", 0) else a[1]
     kb = b[1] if n.attr("transB", 0) else b[0]
     cols = b[0] if n.attr("transB", 0) else b[1]
-    if ka != kb:
-        raise n.fail(f"inner dims differ: A {list(a)} and B {list(b)} (transA/transB applied)")
+    n.require_equal(ka, kb, f"inner dims differ: A {list(a)} and B {list(b)} (transA/transB applied)")
     return [((m, cols), n.dtype(0))]
 
 

@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 import onnx
 
+from .. import symbolic
 from ..errors import ModelError
 from ..symbolic import is_symbolic, normal
 
@@ -54,6 +55,15 @@ class NodeView:
     #: where symbolic dims make a check undecidable, the condition the model needs ("height >= 7"); the
     #: shapes stage reports them as warnings
     conditions: list[str] = field(default_factory=list, repr=False, compare=False)
+
+    def require_equal(self, a: Any, b: Any, what: str) -> None:
+        """Dims the op needs equal: a ModelError when they provably differ; when only the unbound dims'
+        values decide, the equality becomes a stated condition (a warning), never an error."""
+        same = symbolic.equal(a, b)
+        if same is False:
+            raise self.fail(what)
+        if same is None:
+            self.conditions.append(f"{a} = {b}")
 
     def has_input(self, i: int) -> bool:
         return i < len(self.present) and self.present[i]
@@ -181,6 +191,10 @@ class Traits:
     kv_cache_inputs: tuple[int, ...] = ()
 
 
+#: OpDef.symbolic_inputs for value functions that compute on symbols in any input.
+ALL_INPUTS = frozenset(range(64))
+
+
 @dataclass(frozen=True)
 class OpDef:
     """Everything onnxcost knows about one op in one opset range.
@@ -194,7 +208,10 @@ class OpDef:
       for the estimate's per-call term.
     params: for packed weight formats, the logical parameter count of the constants in given input slots.
     attr_types: for ops without an onnx schema (com.microsoft), the AttributeProto type of each attribute the
-      rules read; the load stage rejects a file whose attribute has another type."""
+      rules read; the load stage rejects a file whose attribute has another type.
+    symbolic_inputs: the input slots whose value may hold symbolic dims (an object array) for `value` to
+      compute on; the shapes stage drops the value, rather than cast a symbol, when another slot holds one.
+      ALL_INPUTS: every slot."""
 
     op_type: str
     domain: str
@@ -210,6 +227,7 @@ class OpDef:
     copies: CopiesFn | None = None
     params: ParamsFn | None = None
     attr_types: Mapping[str, int] | None = None
+    symbolic_inputs: frozenset[int] = frozenset()
     note: str = ""
 
     def covers(self, opset: int) -> bool:

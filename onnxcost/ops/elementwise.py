@@ -6,11 +6,13 @@ the figure says how much arithmetic, not how many instructions a given library i
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 
 from .. import dtypes, symbolic
 from .core import (
+    ALL_INPUTS,
     DEFAULT,
     Cost,
     NodeView,
@@ -140,9 +142,21 @@ def _mod(n: NodeView) -> list[np.ndarray]:
     return [out.astype(a.dtype)]
 
 
+_SYMBOLIC_VARIADIC: dict[Callable[..., Any], Callable[[Any, Any], Any]] = {
+    np.maximum: symbolic.smax, np.minimum: symbolic.smin, np.add: lambda x, y: x + y}
+
+
 def _variadic_value(fn: Callable[[np.ndarray, np.ndarray], np.ndarray], mean: bool = False) -> ValueFn:
     def value(n: NodeView) -> list[np.ndarray]:
         arrays = [n.array(i) for i in n.inputs()]
+        if any(a.dtype == object for a in arrays):
+            if mean:
+                raise UnknownShape("Mean of symbolic dims")
+            pair = np.frompyfunc(_SYMBOLIC_VARIADIC[fn], 2, 1)
+            out = arrays[0].astype(object)
+            for other in arrays[1:]:
+                out = pair(out, other.astype(object))
+            return [np.asarray(out, dtype=object)]
         out = arrays[0]
         for other in arrays[1:]:
             out = fn(out, other)
@@ -154,8 +168,10 @@ def _variadic_value(fn: Callable[[np.ndarray, np.ndarray], np.ndarray], mean: bo
 
 
 def _where_value(n: NodeView) -> list[np.ndarray]:
-    a = n.array(1)
-    return [np.asarray(np.where(n.array(0), a, n.array(2))).astype(a.dtype)]
+    a, b = n.array(1), n.array(2)
+    if a.dtype == object or b.dtype == object:  # a select of symbolic dims keeps them as they are
+        return [np.asarray(np.where(n.array(0).astype(bool), a.astype(object), b.astype(object)), dtype=object)]
+    return [np.asarray(np.where(n.array(0), a, b)).astype(a.dtype)]
 
 
 def _clip_value(n: NodeView) -> list[np.ndarray]:
@@ -198,9 +214,14 @@ def _traits(op: str) -> Traits:
     return Traits("elementwise", inplace=op in INPLACE, chainable=op in CHAINABLE, nchwc=role)
 
 
+#: Value functions that compute on symbolic dims (shape arithmetic: sums, products, comparisons).
+SYMBOLIC = frozenset({"Add", "Sub", "Mul", "Div", "Equal", "Less", "Greater", "LessOrEqual", "GreaterOrEqual",
+                      "Max", "Min", "Sum"})
+
+
 def _entry(op: str, flops: int, shape: Callable[[NodeView], list[Spec]], values: dict[str, ValueFn]) -> OpDef:
     return OpDef(op, DEFAULT, FAMILY, shape=shape, value=values.get(op), cost=per_output_element(flops),
-                 traits=_traits(op))
+                 traits=_traits(op), symbolic_inputs=ALL_INPUTS if op in SYMBOLIC else frozenset())
 
 
 OPS: list[OpDef] = [
@@ -208,11 +229,12 @@ OPS: list[OpDef] = [
     *(_entry(op, f, _same_bool, UNARY_VALUES) for op, f in PREDICATES.items()),
     *(_entry(op, f, _broadcast, BINARY_VALUES) for op, f in BINARY.items()),
     *(_entry(op, f, _compare, BINARY_VALUES) for op, f in COMPARE.items()),
-    *(OpDef(op, DEFAULT, FAMILY, shape=_broadcast, value=BINARY_VALUES[op], cost=_variadic_cost, traits=_traits(op))
+    *(OpDef(op, DEFAULT, FAMILY, shape=_broadcast, value=BINARY_VALUES[op], cost=_variadic_cost, traits=_traits(op),
+            symbolic_inputs=ALL_INPUTS if op in SYMBOLIC else frozenset())
       for op in VARIADIC),
     # A select: a copy of bytes, classed with data movement, but it chains with the arithmetic around it.
     OpDef("Where", DEFAULT, FAMILY, shape=_where, value=_where_value, cost=no_work,
-          traits=Traits("movement", chainable=True)),
+          traits=Traits("movement", chainable=True), symbolic_inputs=frozenset({1, 2})),
     OpDef("SwiGLU", DEFAULT, FAMILY, cost=per_output_element(6, "Swish(A)·B: sigmoid 4, two multiplies"),
           note="output shape from ONNX inference"),
 ]

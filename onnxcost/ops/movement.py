@@ -12,6 +12,7 @@ from onnx import numpy_helper
 
 from .. import dtypes, symbolic
 from .core import (
+    ALL_INPUTS,
     DEFAULT,
     CopiesFn,
     Cost,
@@ -78,7 +79,9 @@ def reshape_target(n: NodeView, x: Shape, target: list[int]) -> Shape:
     if symbolic.any_symbolic([*out, total]):
         if -1 in out:  # the model is valid only where the division is exact: sympy keeps floor() otherwise
             known = math.prod(d for d in out if d != -1)
-            out[out.index(-1)] = symbolic.normal(total // known)
+            if not symbolic.is_symbolic(known) and known == 0:
+                raise n.fail(f"cannot reshape {list(x)} into {target}")
+            out[out.index(-1)] = symbolic.quotient(total, known)
         return tuple(symbolic.normal(d) for d in out)
     if -1 in out:
         known = math.prod(d for d in out if d != -1)
@@ -177,7 +180,8 @@ def _concat(n: NodeView) -> list[Spec]:
         dims = {s[k] for s in shapes}
         if k == axis or len(dims) == 1:
             continue
-        if not any(symbolic.is_symbolic(d) for d in dims):
+        if not any(symbolic.is_symbolic(d) for d in dims) or any(
+                symbolic.differ(d, e) for d in dims for e in dims):
             raise n.fail(f"inputs {[list(s) for s in shapes]} differ outside axis {axis}")
         out[k] = unify(dims, n.conditions)  # symbolic: valid where they are equal, a stated condition
     out[axis] = sum(s[axis] for s in shapes)
@@ -385,6 +389,7 @@ def _range(n: NodeView) -> list[Spec]:
     if delta == 0:
         raise n.fail("delta is zero")
     if symbolic.any_symbolic((start, limit, delta)):  # ceil((limit - start) / delta) as floor arithmetic
+        start, limit, delta = (symbolic.exact(v) for v in (start, limit, delta))
         return [((symbolic.smax(-((start - limit) // delta), 0),), n.dtype(0))]
     return [((max(math.ceil((limit - start) / delta), 0),), n.dtype(0))]
 
@@ -414,9 +419,9 @@ def _cast_value(n: NodeView) -> list[np.ndarray]:
     target = dtypes.to_numpy(int(n.attrs["to"]))
     data = n.array(0)
     if data.dtype == object and symbolic.any_symbolic(data):
-        if target.kind in "iu":
-            return [data]  # symbolic dims cast between integer types stay the same expressions
-        raise UnknownShape("a symbolic dim cast to a non-integer type")
+        if target.kind in "iuf":
+            return [data]  # a dim cast to another integer or a float type keeps its value: the same expression
+        raise UnknownShape("a symbolic dim cast to a non-numeric type")
     return [data.astype(target)]
 
 
@@ -524,11 +529,20 @@ def _constant_value(n: NodeView) -> list[np.ndarray]:
     return [dtypes.decode(t, f"node '{n.name}' (Constant)", shape)]
 
 
+#: The input slots whose value may hold symbolic dims for each op's value function: the data an op moves
+#: (never an index, axis or target shape, which must be ints to compute with).
+DATA = frozenset({0})
+_SYMBOLIC_SLOTS = {"Reshape": DATA, "Flatten": DATA, "Squeeze": DATA, "Unsqueeze": DATA, "Identity": DATA,
+                   "Transpose": DATA, "Concat": ALL_INPUTS, "Slice": DATA, "Gather": DATA, "Expand": DATA,
+                   "Tile": DATA, "Cast": DATA}
+
+
 def _move(op: str, shape: ShapeFn | None = None, value: ValueFn | None = None, traits: Traits = MOVE,
           cost: CostFn = no_work, value_from_shapes: bool = False, note: str = "",
           copies: CopiesFn | None = None) -> OpDef:
     return OpDef(op, DEFAULT, FAMILY, shape=shape, value=value, cost=cost, traits=traits,
-                 value_from_shapes=value_from_shapes, note=note, copies=copies)
+                 value_from_shapes=value_from_shapes, note=note, copies=copies,
+                 symbolic_inputs=_SYMBOLIC_SLOTS.get(op, frozenset()))
 
 
 OPS: list[OpDef] = [

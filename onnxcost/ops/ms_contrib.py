@@ -95,7 +95,7 @@ def _transposed(s: Shape, flag: object) -> Shape:
 def _fused_matmul_shape(n: NodeView) -> list[Spec]:
     a, b = _transposed(n.input_shape(0), n.attr("transA", 0)), _transposed(n.input_shape(1), n.attr("transB", 0))
     try:
-        return [(matmul_shape(a, b), n.dtype(0))]
+        return [(matmul_shape(a, b, n.conditions), n.dtype(0))]
     except ModelError as exc:
         raise n.fail(str(exc)) from None
 
@@ -123,8 +123,9 @@ def _matmul_nbits_shape(n: NodeView) -> list[Spec]:
     """A [..., K] x block-quantised B (N, k_blocks, blob) -> [..., N]."""
     _nbits_sizes(n)
     a = n.input_shape(0)
-    if not a or a[-1] != int(n.attrs["K"]):
-        raise n.fail(f"input's last dim {a[-1] if a else None} differs from attribute K={n.attrs['K']}")
+    if not a:
+        raise n.fail("input has rank 0")
+    n.require_equal(a[-1], int(n.attrs["K"]), f"input's last dim {a[-1]} differs from attribute K={n.attrs['K']}")
     return [(a[:-1] + (int(n.attrs["N"]),), n.dtype(0))]
 
 
