@@ -102,6 +102,12 @@ def _valued_input(name: str, elem_type: int, rank: int | None, values: Sequence[
     return info
 
 
+def _is_dim_name(name: str) -> bool:
+    """A dim_param that names a dim shared by the axes that carry it. Exporters write '?', '-1', 'None',
+    'unk__7' or 'p2o.DynamicDimension.0' for "unknown": those are anonymous, one symbol per (input, axis)."""
+    return bool(name) and name.isidentifier() and name != "None" and not name.startswith("unk__")
+
+
 def _symbol_name(label: str, taken: set[str]) -> str:
     """A dim's label as a symbol name sympy parses back: letters, digits and _, not starting with a digit."""
     name = re.sub(r"\W", "_", label) or "dim"
@@ -150,16 +156,19 @@ def bind_inputs(
         elif tt.HasField("shape"):
             out: list[Any] = []
             for k, d in enumerate(tt.shape.dim):
-                label = d.dim_param or f"{vi.name}_{k}"
+                named = d.dim_param if _is_dim_name(d.dim_param) else None
+                label = named or f"{vi.name}_{k}"
+                if label not in names:
+                    names[label] = _symbol_name(label, set(names.values()))
+                # --dim takes the symbol's name, and the file's own spelling of the dim ('?' excepted)
+                given = next((key for key in (names[label], label, d.dim_param) if key and key in dims), None)
                 if d.HasField("dim_value") and d.dim_value > 0:
                     out.append(int(d.dim_value))
-                elif label in dims:
-                    used_dims.add(label)
-                    out.append(int(dims[label]))
+                elif given is not None:
+                    used_dims.add(given)
+                    out.append(int(dims[given]))
                 else:
-                    if label not in names:
-                        names[label] = _symbol_name(label, set(names.values()))
-                        symbols[names[label]] = SymbolInfo(d.dim_param or None, vi.name, k)
+                    symbols.setdefault(names[label], SymbolInfo(d.dim_param or None, vi.name, k))
                     out.append(symbolic.symbol(names[label]))
             shape = tuple(out)
         else:
@@ -175,11 +184,11 @@ def bind_inputs(
     unknown = sorted(set(dims) - used_dims)
     if unknown and symbols:  # a dim left unbound beside a name that matches nothing: most likely a typo
         raise ConfigError(f"--dim {unknown[0]}: the model has no dim of that name; its unbound dims: "
-                          f"{', '.join(names)}" + (f" (bound: {', '.join(sorted(used_dims))})" if used_dims else ""))
+                          f"{', '.join(symbols)}" + (f" (bound: {', '.join(sorted(used_dims))})" if used_dims else ""))
     warnings += [f"--dim {name} matches no dim of this model's inputs" for name in unknown]
     if symbols:
         warnings.append(f"dim(s) {', '.join(symbols)} left unbound: shapes and costs that depend on them are "
-                        f"formulas (bind them with --dim {next(iter(names))}=N)")
+                        f"formulas (bind them with --dim {next(iter(symbols))}=N)")
     for t in g.initializer:
         declared = check_shape(tuple(int(d) for d in t.dims), f"initializer '{t.name}'")
         tensors[t.name] = TensorInfo(t.name, "initializer", t.data_type, declared, proto=t)
@@ -292,7 +301,7 @@ def _infer_node(
 def _evaluate(definition: ops.OpDef, view: NodeView) -> list[np.ndarray] | None:
     """The op's value function on known small inputs; None when a value it needs is unknown, or too large,
     or holds a symbolic dim in a slot the op does not compute symbols in (it would cast the symbol)."""
-    for i in view.inputs():
+    for i in [] if definition.value_from_shapes else view.inputs():  # Shape and Size read no input value
         if i not in definition.symbolic_inputs:
             v = view.value(i)
             if v is not None and v.dtype == object and symbolic.any_symbolic(v):
