@@ -7,6 +7,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from . import symbolic
 from .errors import ModelError
 
 
@@ -52,9 +53,10 @@ def parse_einsum(equation: str, shapes: Sequence[tuple[int, ...]]) -> EinsumPlan
                 if dim != 1:
                     ell_dims[pos] = dim
                 continue
-            if letter in sizes and dim != sizes[letter] and 1 not in (dim, sizes[letter]):
+            # dims equal, or equal wherever the model is valid (symbols): the first form stands for both
+            if letter in sizes and 1 not in (dim, sizes[letter]) and symbolic.differ(dim, sizes[letter]):
                 raise ModelError(f"einsum '{equation}': index '{letter}' is {sizes[letter]} and {dim}")
-            sizes[letter] = max(sizes.get(letter, 1), dim)
+            sizes[letter] = dim if sizes.get(letter, 1) == 1 else sizes[letter]
             counts[letter] = counts.get(letter, 0) + 1
     if arrow:
         out_letters = [ch for ch in rhs.replace("...", "") if ch.isalpha()]

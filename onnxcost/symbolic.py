@@ -183,7 +183,7 @@ def parse(text: str) -> Dim:
 
     import sympy
 
-    names = set(re.findall(r"[A-Za-z_][A-Za-z0-9_]*", text)) - {"floor", "ceiling", "Max", "Min", "Mod"}
+    names = set(re.findall(r"[A-Za-z_][A-Za-z0-9_]*", text)) - {"floor", "ceiling", "Max", "Min", "Mod", "log"}
     return sympy.sympify(text, locals={name: sympy.Symbol(name) for name in names})
 
 

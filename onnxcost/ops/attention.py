@@ -57,8 +57,11 @@ def _split_heads(n: NodeView, x: Shape, heads_attr: str) -> tuple[int, int, int,
     if len(x) != 3:
         raise n.fail(f"expected a 3-D or 4-D tensor, got {list(x)}")
     heads = _heads(n, heads_attr)
-    if x[2] % heads:
+    fits = symbolic.divides(x[2], heads)
+    if fits is False:
         raise n.fail(f"hidden size {x[2]} is not a multiple of {heads_attr}={heads}")
+    if fits is None:
+        n.conditions.append(f"{heads} divides {x[2]}")
     return x[0], heads, x[1], x[2] // heads
 
 

@@ -86,10 +86,10 @@ def conv_out(n: NodeView, x: Shape, w: Shape) -> Shape:
     if group < 1 or divides(x[1], group) is False or differ(x[1] // group, w[1]):
         raise n.fail(f"group={group} does not fit {x[1]} input channels and weight shape {list(w)} "
                      f"(needs C_in / group == weight dim 1)")
-    if w[0] % group:
+    if divides(w[0], group) is False:
         raise n.fail(f"group={group} does not divide {w[0]} output channels")
     kernel = list(n.attr("kernel_shape", w[2:]))
-    if tuple(kernel) != tuple(w[2:]):
+    if len(kernel) != len(w) - 2 or any(differ(k, d) for k, d in zip(kernel, w[2:], strict=False)):
         raise n.fail(f"kernel_shape {kernel} differs from the weight's spatial dims {list(w[2:])}")
     return (x[0], w[0]) + window_out(n, x[2:], kernel)
 

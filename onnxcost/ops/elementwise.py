@@ -138,6 +138,12 @@ def _div(n: NodeView) -> list[np.ndarray]:
 
 def _mod(n: NodeView) -> list[np.ndarray]:
     a, b = n.array(0), n.array(1)
+    if a.dtype == object or b.dtype == object:  # Python's (and sympy's) % takes the divisor's sign, as fmod=0
+        if n.attr("fmod", 0):
+            raise UnknownShape("fmod of symbolic dims")
+        out = np.asarray(a.astype(object) % b.astype(object), dtype=object)
+        out.reshape(-1)[:] = [symbolic.normal(v) for v in out.reshape(-1)]
+        return [out]
     out = np.fmod(a, b) if n.attr("fmod", 0) else np.mod(a, b)
     return [out.astype(a.dtype)]
 
@@ -215,7 +221,7 @@ def _traits(op: str) -> Traits:
 
 
 #: Value functions that compute on symbolic dims (shape arithmetic: sums, products, comparisons).
-SYMBOLIC = frozenset({"Add", "Sub", "Mul", "Div", "Equal", "Less", "Greater", "LessOrEqual", "GreaterOrEqual",
+SYMBOLIC = frozenset({"Add", "Sub", "Mul", "Div", "Mod", "Equal", "Less", "Greater", "LessOrEqual", "GreaterOrEqual",
                       "Max", "Min", "Sum"})
 
 

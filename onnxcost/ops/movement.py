@@ -233,21 +233,30 @@ def _slice_params(n: NodeView) -> list[tuple[int, int, int, int]]:
     return list(zip(starts, ends, axes, steps, strict=False))
 
 
-def slice_length(start: Any, end: Any, step: int, dim: Any) -> Any:
-    """The length of ONNX Slice's range along one axis, for ints or symbolic dims (positive steps)."""
+def slice_length(start: Any, end: Any, step: int, dim: Any, conditions: list[str] | None = None) -> Any:
+    """The length of ONNX Slice's range along one axis, for ints or symbolic dims. A symbolic start or end
+    whose sign the dims do not settle is taken as counted from the front, with `v >= 0` in `conditions`."""
     if not symbolic.any_symbolic((start, end, step, dim)):
         return len(range(*slice(*clamp_slice(start, end, step, dim)).indices(dim)))
-    if symbolic.is_symbolic(step) or step < 0:
-        raise UnknownShape("a slice of a symbolic dim with a negative or symbolic step")
+    if symbolic.is_symbolic(step):
+        raise UnknownShape("a slice of a symbolic dim with a symbolic step")
 
-    def bound(v: Any) -> Any:
+    def bound(v: Any, lo: Any, hi: Any) -> Any:
+        """ONNX's clamp of a start or end: negative counts from the end, then into [lo, hi]; an int beyond
+        ±2^48 (INT64_MIN/MAX: "to the end") is beyond every dim."""
+        if not symbolic.is_symbolic(v) and abs(v) >= symbolic.HUGE:
+            return lo if v < 0 else hi
         negative = symbolic.decide(v < 0)
         if negative is None:
-            raise UnknownShape("a slice bound of unknown sign")
-        return symbolic.smax(0, symbolic.smin(v + dim if negative else v, dim))
+            if conditions is None:
+                raise UnknownShape("a slice bound of unknown sign")
+            conditions.append(f"{v} >= 0")
+        return symbolic.smax(lo, symbolic.smin(v + dim if negative else v, hi))
 
-    lo, hi = bound(start), bound(end)
-    return symbolic.smax(0, -((lo - hi) // step))
+    if step > 0:
+        return symbolic.smax(0, -((bound(start, 0, dim) - bound(end, 0, dim)) // step))
+    # a negative step runs from start down to end: start in [0, dim - 1], end in [-1, dim - 1]
+    return symbolic.smax(0, -((bound(end, -1, dim - 1) - bound(start, 0, dim - 1)) // -step))
 
 
 def _slice(n: NodeView) -> list[Spec]:
@@ -257,7 +266,7 @@ def _slice(n: NodeView) -> list[Spec]:
         if not -len(x) <= a < len(x):
             raise n.fail(f"axis {a} is out of range for rank {len(x)}")
         ax = a % len(x)
-        out[ax] = slice_length(s, e, st, x[ax])
+        out[ax] = slice_length(s, e, st, x[ax], n.conditions)
     return [(tuple(out), n.dtype(0))]
 
 
