@@ -46,12 +46,25 @@ def load(model: str | os.PathLike[str] | onnx.ModelProto) -> LoadedModel:
     warnings = _check_external_data(proto, None if path is None else Path(path).parent)
     if not proto.HasField("graph"):
         raise ModelError(f"{path or 'model'}: not an ONNX model: it has no graph")
+    if len(proto.functions):
+        proto = _inline(proto, path or "model")
     opsets = {(o.domain or "ai.onnx"): int(o.version) for o in proto.opset_import}
     # Models from before opset_import existed (IR < 3) imply opset 1.
     opsets.setdefault("ai.onnx", 1 if proto.ir_version < 3 else onnx.defs.onnx_opset_version())
     reads = [node_inputs(n) for n in proto.graph.node]
     order = topological_order(proto.graph, path or "model", reads)
     return LoadedModel(proto, path, opsets, order, reads, warnings)
+
+
+def _inline(proto: onnx.ModelProto, where: str) -> onnx.ModelProto:
+    """Model-local functions (onnxscript, the dynamo exporter) replaced by their bodies with onnx's own
+    inliner, so each op inside is costed as any other (external data stays unread: only references move)."""
+    import onnx.inliner
+
+    try:
+        return onnx.inliner.inline_local_functions(proto)
+    except (RuntimeError, ValueError) as exc:  # onnx's C++ inliner reports a malformed function this way
+        raise ModelError(f"{_short(where)}: its model-local functions cannot be inlined: {exc}") from None
 
 
 def _parse(path: Path) -> onnx.ModelProto:
