@@ -1,0 +1,48 @@
+"""Symbolic dims against concrete ones: every input dim a fresh symbol, each node's formula evaluated at the
+original dims must equal the concrete analysis (tests/metamorphic.py), over all 1,884 ONNX backend node
+cases and the exporter-made corpus.
+
+The symbolic analysis may raise nothing but a ModelError, and only where the concrete one does: that holds
+for every case. Where a formula is still unknown or differs, the case is in
+tests/data/metamorphic_known_gaps.txt; the test fails on any case outside that list (a regression) and on
+any listed case that now agrees (so the list only shrinks). `python -m benchmarks.bench_metamorphic` prints
+the counts.
+"""
+
+from __future__ import annotations
+
+import warnings
+from pathlib import Path
+
+import onnx
+import pytest
+
+from tests.corpus import EXPORTS, cases
+from tests.helpers import known
+from tests.metamorphic import check
+
+KNOWN_GAPS = set((Path(__file__).parent / "data" / "metamorphic_known_gaps.txt").read_text().split())
+
+
+def node_cases() -> list[tuple[str, onnx.ModelProto, dict[str, list[int]]]]:
+    from tests.test_backend_node_cases import CASES, _input_shapes
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return [(c.name, known(c.model), _input_shapes(c)) for c in CASES]
+
+
+@pytest.mark.slow
+def test_every_backend_node_case_agrees_or_is_a_known_gap() -> None:
+    cases_ = node_cases()
+    disagree = {name for name, model, shapes in cases_ if check(model, shapes)}
+    assert len(cases_) >= 1884
+    assert sorted(disagree - KNOWN_GAPS) == []  # new disagreements
+    assert sorted(KNOWN_GAPS & {n for n, _, _ in cases_} - disagree) == []  # fixed: take them off the list
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("case", [c for c in cases() if c.path.parent == EXPORTS], ids=lambda c: c.id)
+def test_exports_agree(case: object) -> None:
+    model = onnx.load(case.require())  # type: ignore[attr-defined]
+    assert check(model, case.bound_shapes(model)) == []  # type: ignore[attr-defined]
