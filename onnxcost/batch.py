@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .errors import ConfigError, OnnxcostError
+from .errors import ConfigError, OnnxcostError, internal_error
 
 
 @dataclass(frozen=True)
@@ -56,6 +56,8 @@ def _one(path: Path, kwargs: dict[str, Any], top: int | None) -> ModelResult:
         rep = analyze(path, **kwargs)
     except OnnxcostError as exc:
         return ModelResult(str(path), None, "", str(exc))
+    except Exception as exc:  # noqa: BLE001 - a bug in one model is its error row, named; the others still run
+        return ModelResult(str(path), None, "", f"{path}: {internal_error(exc)}")
     buffer = Console(width=160, file=io.StringIO(), color_system=None)
     buffer.print(formats.table(rep, top))
     return ModelResult(str(path), rep.to_dict(), buffer.file.getvalue())  # type: ignore[attr-defined]

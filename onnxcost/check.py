@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from .budgets import Budget, Config
-from .errors import ConfigError, ModelError
+from .errors import ConfigError, ModelError, internal_error
 from .report import SCHEMA, Report, analyze
 
 EXIT_PASS, EXIT_FAIL, EXIT_BAD_INPUT = 0, 1, 2
@@ -171,6 +171,9 @@ def check(config: Config, models: list[Path] | None = None, max_increase: float 
             report = analyze_for(model, budget)
         except ModelError as exc:  # one bad model is one error row: the others are still checked
             results.append(ModelCheck(shown, False, [], str(exc), round(time.perf_counter() - start, 3)))
+            continue
+        except Exception as exc:  # noqa: BLE001 - a bug hit by one model is its error row, named, not the run's end
+            results.append(ModelCheck(shown, False, [], internal_error(exc), round(time.perf_counter() - start, 3)))
             continue
         lines = evaluate(report, budget, load_baseline(config.baseline_path(model)), max_increase)
         results.append(ModelCheck(shown, all(line.passed for line in lines), lines, None,

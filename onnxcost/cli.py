@@ -15,7 +15,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from .errors import ConfigError, OnnxcostError, printable
+from .errors import ConfigError, OnnxcostError, internal_error, printable
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
                   help="What will this exported model cost? MACs, FLOPs, params, memory, latency.")
@@ -671,8 +671,7 @@ def main(argv: list[str] | None = None) -> int:
             return EXIT_BAD_INPUT
         if type(exc).__name__ == "Abort":
             return 1
-        print(f"onnxcost: internal error: {type(exc).__name__}: {printable(str(exc))[:300]} (a bug in onnxcost, "
-              "not in your model: please report it with the command line)", file=sys.stderr)
+        print(f"onnxcost: {internal_error(exc)}", file=sys.stderr)
         return EXIT_BAD_INPUT
     return 0
 

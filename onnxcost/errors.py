@@ -11,6 +11,13 @@ def printable(text: str) -> str:
     return "".join(c if c.isprintable() else c.encode("unicode_escape").decode("ascii") for c in text)
 
 
+def internal_error(exc: BaseException) -> str:
+    """The one line that names a bug of onnxcost's (an exception it did not raise on purpose): reported, never
+    hidden, as the CLI's last word or as the error row of the one model it hit in a run over many."""
+    return (f"internal error: {type(exc).__name__}: {printable(str(exc))[:300]} (a bug in onnxcost, not in your "
+            "model: please report it with the command line)")
+
+
 class OnnxcostError(Exception):
     """Base of every error onnxcost raises on purpose; its message is one printable line a user can act on."""
 
