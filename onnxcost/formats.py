@@ -52,8 +52,11 @@ def _totals_rows(report: Report) -> list[tuple[str, str]]:
 
     def count(value: int | None, key: str, unit: str) -> str:
         if value is None and formulas.get(key):
-            return f"{symbolic.readable(formulas[key])} {unit}"
-        return "?" if value is None else f"{si(value, unit)} ({value:,})"
+            text = f"{symbolic.readable(formulas[key])} {unit}"
+        else:
+            text = "?" if value is None else f"{si(value, unit)} ({value:,})"
+        # with nodes of unknown cost the sum is a lower bound, and says so
+        return f"≥ {text} ({t.unknown_cost_nodes} nodes unknown)" if t.lower_bound and text != "?" else text
 
     rows = [
         ("nodes", str(t.nodes)),

@@ -61,7 +61,12 @@ def page(report: Report, profile: Profile | None = None) -> str:
 
 def _totals(report: Report) -> str:
     t = report.totals
-    rows = [("nodes", str(t.nodes)), ("MACs", si(t.macs, "MAC")), ("FLOPs", si(t.flops, "FLOP")),
+    bound = f" ({t.unknown_cost_nodes} nodes unknown)" if t.lower_bound else ""
+
+    def total(value: int | None, unit: str) -> str:
+        return f"≥ {si(value, unit)}{bound}" if bound and value is not None else si(value, unit)
+
+    rows = [("nodes", str(t.nodes)), ("MACs", total(t.macs, "MAC")), ("FLOPs", total(t.flops, "FLOP")),
             ("params", si(t.params)), ("param bytes", binary_bytes(t.param_bytes)),
             ("activation bytes", binary_bytes(t.activation_bytes)),
             ("peak memory", binary_bytes(t.peak_memory_bytes))]

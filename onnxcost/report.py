@@ -60,6 +60,7 @@ class Totals:
     layout_reorder_bytes: int | None = None  # bytes those copies read (each also writes as many)
     layout_reorder_ms: float | None = None  # their estimated time, part of latency_ms
     upper_bound: bool = False  # some node's MACs/FLOPs are an upper bound (they depend on run-time data)
+    lower_bound: bool = False  # some node's cost is unknown: macs and flops count the known nodes only
 
 
 @dataclass
@@ -326,6 +327,7 @@ def analyze(
         peak_memory_elements=None if mem is None else mem.timeline.peak_elements,
         peak_memory_bytes_file_order=None if mem is None else mem.file_peak_bytes,
         upper_bound=any(c.upper_bound for c in node_costs),
+        lower_bound=any(not c.known for c in node_costs),
     )
     if hw is not None:
         run_us = hw.run_overhead_us

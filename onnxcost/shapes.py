@@ -161,12 +161,12 @@ def bind_inputs(
                 if label not in names:
                     names[label] = _symbol_name(label, set(names.values()))
                 # --dim takes the symbol's name, and the file's own spelling of the dim ('?' excepted)
-                given = next((key for key in (names[label], label, d.dim_param) if key and key in dims), None)
+                key = next((k for k in (names[label], label, d.dim_param) if k and k in dims), None)
                 if d.HasField("dim_value") and d.dim_value > 0:
                     out.append(int(d.dim_value))
-                elif given is not None:
-                    used_dims.add(given)
-                    out.append(int(dims[given]))
+                elif key is not None:
+                    used_dims.add(key)
+                    out.append(int(dims[key]))
                 else:
                     symbols.setdefault(names[label], SymbolInfo(d.dim_param or None, vi.name, k))
                     out.append(symbolic.symbol(names[label]))
