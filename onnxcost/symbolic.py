@@ -88,7 +88,7 @@ def equal(a: Dim, b: Dim) -> bool | None:
         return bool(a == b)
     import sympy
 
-    if sympy.simplify(a - b) == 0:
+    if sympy.expand(a - b) == 0:  # expand, not simplify: this runs on every Concat and MatMul of symbols
         return True
     return decide(sympy.Eq(a, b))
 

@@ -180,8 +180,8 @@ def _concat(n: NodeView) -> list[Spec]:
         dims = {s[k] for s in shapes}
         if k == axis or len(dims) == 1:
             continue
-        if not any(symbolic.is_symbolic(d) for d in dims) or any(
-                symbolic.differ(d, e) for d in dims for e in dims):
+        first, *others = dims
+        if not any(symbolic.is_symbolic(d) for d in dims) or any(symbolic.differ(first, d) for d in others):
             raise n.fail(f"inputs {[list(s) for s in shapes]} differ outside axis {axis}")
         out[k] = unify(dims, n.conditions)  # symbolic: valid where they are equal, a stated condition
     out[axis] = sum(s[axis] for s in shapes)
