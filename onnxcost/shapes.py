@@ -302,7 +302,7 @@ def _evaluate(definition: ops.OpDef, view: NodeView) -> list[np.ndarray] | None:
     """The op's value function on known small inputs; None when a value it needs is unknown, or too large,
     or holds a symbolic dim in a slot the op does not compute symbols in (it would cast the symbol)."""
     for i in [] if definition.value_from_shapes else view.inputs():  # Shape and Size read no input value
-        if i not in definition.symbolic_inputs:
+        if not definition.computes_symbols(i):
             v = view.value(i)
             if v is not None and v.dtype == object and symbolic.any_symbolic(v):
                 return None

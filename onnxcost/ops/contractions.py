@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from ..einsum import parse_einsum
 from ..errors import ModelError
 from ..symbolic import decide, differ, divides
-from .core import DEFAULT, Cost, NodeView, OpDef, Shape, Spec, Traits, UnknownShape, broadcast
+from .core import DEFAULT, Cost, NodeView, OpDef, Shape, Spec, Traits, UnknownShape, broadcast, dims_agree
 
 FAMILY = "contractions"
 
@@ -131,11 +131,8 @@ def matmul_shape(a: Shape, b: Shape, conditions: list[str] | None = None) -> Sha
         raise ModelError(f"MatMul operands must have rank ≥ 1: {list(a)} x {list(b)}")
     a2 = (1,) + a if len(a) == 1 else a
     b2 = b + (1,) if len(b) == 1 else b
-    same = differ(a2[-1], b2[-2])
-    if same is True or (same is None and conditions is None):
+    if not dims_agree(a2[-1], b2[-2], conditions):
         raise ModelError(f"MatMul inner dims differ: {list(a)} x {list(b)}")
-    if same is None and conditions is not None:
-        conditions.append(f"{a2[-1]} = {b2[-2]}")
     out = broadcast([a2[:-2], b2[:-2]], conditions) + (a2[-2], b2[-1])
     if len(a) == 1:
         out = out[:-2] + out[-1:]

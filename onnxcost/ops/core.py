@@ -57,13 +57,10 @@ class NodeView:
     conditions: list[str] = field(default_factory=list, repr=False, compare=False)
 
     def require_equal(self, a: Any, b: Any, what: str) -> None:
-        """Dims the op needs equal: a ModelError when they provably differ; when only the unbound dims'
-        values decide, the equality becomes a stated condition (a warning), never an error."""
-        same = symbolic.equal(a, b)
-        if same is False:
+        """Dims the op needs equal: `what` as this node's ModelError when they provably differ; when only the
+        unbound dims' values decide, the equality becomes a stated condition (a warning)."""
+        if not dims_agree(a, b, self.conditions):
             raise self.fail(what)
-        if same is None:
-            self.conditions.append(f"{a} = {b}")
 
     def has_input(self, i: int) -> bool:
         return i < len(self.present) and self.present[i]
@@ -191,8 +188,18 @@ class Traits:
     kv_cache_inputs: tuple[int, ...] = ()
 
 
+def dims_agree(a: Any, b: Any, conditions: list[str] | None) -> bool:
+    """False when dims a and b provably differ; True when they are equal or may be, with `a = b` added to
+    `conditions` in the second case (without a list to record it in, only a proof counts)."""
+    same = symbolic.equal(a, b)
+    if same is None and conditions is not None:
+        conditions.append(f"{a} = {b}")
+        return True
+    return bool(same)
+
+
 #: OpDef.symbolic_inputs for value functions that compute on symbols in any input.
-ALL_INPUTS = frozenset(range(64))
+ALL_INPUTS = "all"
 
 
 @dataclass(frozen=True)
@@ -227,11 +234,15 @@ class OpDef:
     copies: CopiesFn | None = None
     params: ParamsFn | None = None
     attr_types: Mapping[str, int] | None = None
-    symbolic_inputs: frozenset[int] = frozenset()
+    symbolic_inputs: frozenset[int] | str = frozenset()
     note: str = ""
 
     def covers(self, opset: int) -> bool:
         return self.since <= opset and (self.until is None or opset < self.until)
+
+    def computes_symbols(self, slot: int) -> bool:
+        """Whether `value` computes on symbolic dims held in input `slot` (see symbolic_inputs)."""
+        return self.symbolic_inputs == ALL_INPUTS or slot in self.symbolic_inputs
 
 
 # --- attribute types of ops without an onnx schema -------------------------------------------------------

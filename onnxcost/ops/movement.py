@@ -541,9 +541,9 @@ def _constant_value(n: NodeView) -> list[np.ndarray]:
 #: The input slots whose value may hold symbolic dims for each op's value function: the data an op moves
 #: (never an index, axis or target shape, which must be ints to compute with).
 DATA = frozenset({0})
-_SYMBOLIC_SLOTS = {"Reshape": DATA, "Flatten": DATA, "Squeeze": DATA, "Unsqueeze": DATA, "Identity": DATA,
-                   "Transpose": DATA, "Concat": ALL_INPUTS, "Slice": DATA, "Gather": DATA, "Expand": DATA,
-                   "Tile": DATA, "Cast": DATA}
+_SYMBOLIC_SLOTS: dict[str, frozenset[int] | str] = {
+    "Reshape": DATA, "Flatten": DATA, "Squeeze": DATA, "Unsqueeze": DATA, "Identity": DATA, "Transpose": DATA,
+    "Concat": ALL_INPUTS, "Slice": DATA, "Gather": DATA, "Expand": DATA, "Tile": DATA, "Cast": DATA}
 
 
 def _move(op: str, shape: ShapeFn | None = None, value: ValueFn | None = None, traits: Traits = MOVE,
