@@ -69,6 +69,8 @@ class ShapeResult:
     folded: list[bool]  # node computes only from constants (runtimes fold it at load time)
     warnings: list[str]
     symbols: dict[str, SymbolInfo] = field(default_factory=dict)  # unbound dims, by symbol name
+    #: unbound dims the graph ties to the others (an attention mask's total = past + seq): symbol -> formula
+    ties: dict[str, str] = field(default_factory=dict)
 
 
 #: More elements than any tensor can have (256 Ti): a dim or a size beyond it is a hostile or broken file.
@@ -204,6 +206,7 @@ def infer(
 ) -> ShapeResult:
     """Propagate shapes, dtypes and small values through the graph in topological order."""
     tensors, warnings, symbols = bind_inputs(loaded, dims or {}, input_shapes or {}, input_values)
+    ties: dict[Any, Any] = {}  # a symbol the graph ties to an expression of the others
     nodes = loaded.graph.node
     attrs: list[dict[str, Any]] = [{} for _ in nodes]
     folded = [False] * len(nodes)
@@ -220,7 +223,16 @@ def infer(
         reads = [tensors.get(n) for n in loaded.reads[idx]] if loaded.reads else ins
         foldable = domain == DEFAULT and not ops.traits(domain, node.op_type).nondeterministic
         is_const = foldable and all(t is None or t.is_constant for t in reads)
-        outs = _infer_node(node, name, attrs[idx], ins, opset, domain, warnings, declared, loaded.opsets)
+        equalities: list[symbolic.Equal] = []
+        outs = _infer_node(node, name, attrs[idx], ins, opset, domain, warnings, declared, loaded.opsets,
+                           equalities)
+        for eq in equalities:
+            found = symbolic.tie(eq, ties)
+            if found is not None:
+                ties = {k: symbolic.substitute(v, {found[0]: found[1]}) for k, v in ties.items()}
+                ties[found[0]] = found[1]
+        if ties:
+            outs = [(_tied_shape(shape, ties), dtype, _tied_value(value, ties)) for shape, dtype, value in outs]
         from_shape = any(t is not None and t.from_shape for t in ins)
         if not is_const and foldable and outs and all(v is not None for _, _, v in outs):
             # Known values computed from static shapes (Shape, Size and what follows): runtimes fold them too.
@@ -236,7 +248,27 @@ def infer(
                               from_shape=from_shape and is_const)
             info._value = value
             tensors[out_name] = info
-    return ShapeResult(tensors, attrs, folded, warnings, symbols)
+    if ties:  # tensors made before a tie was found (the mask input itself) take it too
+        for t in tensors.values():
+            t.shape, t._value = _tied_shape(t.shape, ties), _tied_value(t._value, ties)
+        for sym, expr in ties.items():
+            symbols.pop(sym.name, None)
+            warnings.append(f"dim {sym.name} is {expr} wherever the model is valid (they meet on one axis); "
+                            f"formulas use {expr}")
+    return ShapeResult(tensors, attrs, folded, warnings, symbols,
+                       {sym.name: symbolic.text(expr) for sym, expr in ties.items()})
+
+
+def _tied_shape(shape: Shape | None, ties: dict[Any, Any]) -> Shape | None:
+    return None if shape is None else tuple(symbolic.substitute(d, ties) for d in shape)
+
+
+def _tied_value(value: np.ndarray | None, ties: dict[Any, Any]) -> np.ndarray | None:
+    if value is None or value.dtype != object:
+        return value
+    out = np.empty(value.shape, dtype=object)
+    out.reshape(-1)[:] = [symbolic.substitute(v, ties) for v in value.reshape(-1)]
+    return out
 
 
 Out = tuple[Shape | None, int, np.ndarray | None]
@@ -257,6 +289,7 @@ def node_view(name: str, node: onnx.NodeProto, domain: str, opset: int, attrs: d
 def _infer_node(
     node: onnx.NodeProto, name: str, attrs: dict[str, Any], ins: list[TensorInfo | None], opset: int,
     domain: str, warnings: list[str], declared: dict[str, tuple[Shape, int]], opsets: dict[str, int],
+    equalities: list[symbolic.Equal],
 ) -> list[Out]:
     op = node.op_type
     n_out = len(node.output)
@@ -269,6 +302,7 @@ def _infer_node(
         except UnknownShape:
             specs = None
         warnings += [f"node '{name}' ({op}): valid only when {c}" for c in dict.fromkeys(view.conditions)]
+        equalities += [c for c in view.conditions if isinstance(c, symbolic.Equal)]
     values: list[np.ndarray] | None = None
     if definition is not None and definition.value is not None and _small(specs) and (
             definition.value_from_shapes or _values_known(ins)):

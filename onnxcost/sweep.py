@@ -43,6 +43,7 @@ def sweep(model: str | os.PathLike[str] | onnx.ModelProto, grid: Mapping[str, Se
     if not grid or any(not values for values in grid.values()):
         raise ConfigError("sweep needs at least one --dim NAME=V1,V2,… with values")
     base = analyze(model, dims=dims, schedule="file")
+    grid = _by_symbol(grid, base.symbolic["symbols"] if base.symbolic else {})
     formulas = base.symbolic["totals"] if base.symbolic else {}
     unknown = set(grid) - set(base.symbolic["symbols"] if base.symbolic else ())
     if unknown:
@@ -66,6 +67,17 @@ def sweep(model: str | os.PathLike[str] | onnx.ModelProto, grid: Mapping[str, Se
                 totals["latency_ms"] = rep.totals.latency_ms
         points.append(SweepPoint({**point, **(dims or {})}, totals))
     return points
+
+
+def _by_symbol(grid: Mapping[str, Sequence[int]], symbols: Mapping[str, Any]) -> dict[str, Sequence[int]]:
+    """The grid keyed by symbol names: a key in the file's own spelling of a dim (p2o.DynamicDimension.0)
+    stands for every symbol made from that dim."""
+    out: dict[str, Sequence[int]] = {}
+    for key, values in grid.items():
+        named = [name for name, info in symbols.items() if info.get("dim") == key and name != key]
+        for name in named if key not in symbols and named else [key]:
+            out[name] = values
+    return out
 
 
 def _parse(expr: Any) -> Any:

@@ -99,6 +99,33 @@ def differ(a: Dim, b: Dim) -> bool | None:
     return None if same is None else not same
 
 
+@dataclass(frozen=True)
+class Equal:
+    """A condition of validity that two dims be equal (their values alone decide it): a warning as text,
+    and a tie the shapes stage can use (a lone unbound dim equal to an expression of the others)."""
+
+    a: Dim
+    b: Dim
+
+    def __str__(self) -> str:
+        return f"{self.a} = {self.b}"
+
+
+def tie(eq: Equal, bound: dict[Any, Any]) -> tuple[Any, Any] | None:
+    """(symbol, value) when one side of `eq` is a lone symbol and the other a number or an expression of other
+    symbols, after the ties already `bound` are applied; None otherwise (the condition stays a condition)."""
+    a, b = (substitute(x, bound) for x in (eq.a, eq.b))
+    for lone, other in ((a, b), (b, a)):
+        if getattr(lone, "is_Symbol", False) and not (is_symbolic(other) and lone in other.free_symbols):
+            return lone, other
+    return None
+
+
+def substitute(x: Any, bound: dict[Any, Any]) -> Any:
+    """x with the tied symbols replaced (ints and numbers pass through)."""
+    return normal(x.xreplace(bound)) if bound and is_symbolic(x) else x
+
+
 def truth(cond: object) -> bool | None:
     """A comparison of dims or sizes (a >= b, n > 1) as a tri-state: decide() for a relation sympy may leave
     open, bool() for plain numbers."""

@@ -9,7 +9,7 @@ from collections.abc import Sequence
 
 from ..einsum import parse_einsum
 from ..errors import ModelError
-from ..symbolic import decide, differ, divides
+from ..symbolic import Equal, decide, differ, divides
 from .core import DEFAULT, Cost, NodeView, OpDef, Shape, Spec, Traits, UnknownShape, broadcast, dims_agree
 
 FAMILY = "contractions"
@@ -82,7 +82,7 @@ def conv_out(n: NodeView, x: Shape, w: Shape) -> Shape:
     if len(x) != len(w) or len(x) < 3:
         raise n.fail(f"input rank {len(x)} and weight rank {len(w)} differ or are below 3")
     if group >= 1 and differ(x[1] // group, w[1]) is None:  # symbolic channels: valid where they fit the weight
-        n.conditions.append(f"{x[1]} = {w[1] * group}")
+        n.conditions.append(Equal(x[1], w[1] * group))
     if group < 1 or divides(x[1], group) is False or differ(x[1] // group, w[1]):
         raise n.fail(f"group={group} does not fit {x[1]} input channels and weight shape {list(w)} "
                      f"(needs C_in / group == weight dim 1)")
@@ -124,7 +124,7 @@ def _conv_transpose_shape(n: NodeView) -> list[Spec]:
     return [((x[0], w[1] * group) + spatial, n.dtype(0))]
 
 
-def matmul_shape(a: Shape, b: Shape, conditions: list[str] | None = None) -> Shape:
+def matmul_shape(a: Shape, b: Shape, conditions: list[object] | None = None) -> Shape:
     """numpy.matmul's output shape (1-D operands promoted then squeezed). Inner dims that only the unbound
     dims' values decide are a condition in `conditions` (an error without it)."""
     if not a or not b:

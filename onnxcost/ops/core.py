@@ -54,7 +54,7 @@ class NodeView:
     value_of: Callable[[int], np.ndarray | None] = field(default=lambda i: None, repr=False, compare=False)
     #: where symbolic dims make a check undecidable, the condition the model needs ("height >= 7"); the
     #: shapes stage reports them as warnings
-    conditions: list[str] = field(default_factory=list, repr=False, compare=False)
+    conditions: list[object] = field(default_factory=list, repr=False, compare=False)
 
     def require_equal(self, a: Any, b: Any, what: str) -> None:
         """Dims the op needs equal: `what` as this node's ModelError when they provably differ; when only the
@@ -188,12 +188,12 @@ class Traits:
     kv_cache_inputs: tuple[int, ...] = ()
 
 
-def dims_agree(a: Any, b: Any, conditions: list[str] | None) -> bool:
+def dims_agree(a: Any, b: Any, conditions: list[object] | None) -> bool:
     """False when dims a and b provably differ; True when they are equal or may be, with `a = b` added to
     `conditions` in the second case (without a list to record it in, only a proof counts)."""
     same = symbolic.equal(a, b)
     if same is None and conditions is not None:
-        conditions.append(f"{a} = {b}")
+        conditions.append(symbolic.Equal(a, b))
         return True
     return bool(same)
 
@@ -260,14 +260,14 @@ HEAD_ATTRS = {"num_heads": INT, "kv_num_heads": INT, "qkv_hidden_sizes": INTS, "
 # --- helpers the family modules share --------------------------------------------------------------------
 
 
-def unify(dims: set[Any], conditions: list[str]) -> Any:
+def unify(dims: set[Any], conditions: list[object]) -> Any:
     """One dim for dims that must be equal: with symbols, the simplest, and the equalities as conditions."""
     ordered = sorted(dims, key=lambda d: (is_symbolic(d), d.count_ops() if is_symbolic(d) else 0, str(d)))
-    conditions.extend(f"{d} = {ordered[0]}" for d in ordered[1:])
+    conditions.extend(symbolic.Equal(d, ordered[0]) for d in ordered[1:])
     return ordered[0]
 
 
-def broadcast(shapes: Sequence[Shape], conditions: list[str] | None = None) -> Shape:
+def broadcast(shapes: Sequence[Shape], conditions: list[object] | None = None) -> Shape:
     """Numpy-style multidirectional broadcasting, as ONNX defines it. Two different symbolic dims broadcast
     only if they are equal: the simpler one is taken and the equality is added to `conditions`."""
     rank = max((len(s) for s in shapes), default=0)

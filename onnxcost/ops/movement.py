@@ -233,7 +233,7 @@ def _slice_params(n: NodeView) -> list[tuple[int, int, int, int]]:
     return list(zip(starts, ends, axes, steps, strict=False))
 
 
-def slice_length(start: Any, end: Any, step: int, dim: Any, conditions: list[str] | None = None) -> Any:
+def slice_length(start: Any, end: Any, step: int, dim: Any, conditions: list[object] | None = None) -> Any:
     """The length of ONNX Slice's range along one axis, for ints or symbolic dims. A symbolic start or end
     whose sign the dims do not settle is taken as counted from the front, with `v >= 0` in `conditions`."""
     if not symbolic.any_symbolic((start, end, step, dim)):
