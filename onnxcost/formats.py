@@ -118,6 +118,16 @@ def llm_rows(report: Report) -> list[tuple[str, str]]:
     if v.prefill_macs is not None and v.decode_macs is not None:
         rows += [("prefill: n prompt tokens", f"{symbolic.readable(v.prefill_macs)} MAC"),
                  ("decode: 1 token after n", f"{symbolic.readable(v.decode_macs)} MAC")]
+    if v.bound is not None:
+        b = v.bound
+
+        def cache(nbytes: int | None, verb: str) -> str:
+            return "" if nbytes is None else f", {verb} {binary_bytes(nbytes)} of cache"
+
+        rows += [(f"prefill: {b.seq} tokens, batch {b.batch}",
+                  f"{si(b.prefill_macs, 'MAC')} ({b.prefill_macs:,})" + cache(b.prefill_cache_bytes, "writes")),
+                 (f"decode: 1 token after {b.past}",
+                  f"{si(b.decode_macs, 'MAC')} ({b.decode_macs:,})" + cache(b.decode_cache_bytes, "reads"))]
     return rows
 
 

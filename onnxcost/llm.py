@@ -18,12 +18,73 @@ _PAST_NAME = re.compile(r"(^|[./_])past", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
+class BoundPhases:
+    """Prefill and decode at the bound dims: the prompt is `seq` tokens, the cache holds `past` of them."""
+
+    batch: int
+    seq: int
+    past: int
+    prefill_macs: int  # a prompt of `seq` tokens over an empty cache
+    decode_macs: int  # one new token over `past` cached ones
+    prefill_cache_bytes: int | None  # the cache the prompt writes: bytes per token x seq x batch
+    decode_cache_bytes: int | None  # the cache one decode step reads: bytes per token x past x batch
+
+
+@dataclass(frozen=True)
 class LlmView:
     kv_cache_inputs: list[str]
     kv_cache_bytes_per_token: int | None  # per sequence, every layer, at the cache's dtype
     kv_cache_bytes: int | None  # at the bound past length and batch
     prefill_macs: str | None  # formulas in n: a prompt of n tokens over an empty cache, batch 1
     decode_macs: str | None  # one new token over n cached ones, batch 1
+    bound: BoundPhases | None = None  # with every dim bound: the two phases at the bound seq and past
+
+
+@dataclass(frozen=True)
+class PhaseDims:
+    """Which input dims are the cache length, the new tokens and the batch (their names in the file, and
+    their bound values)."""
+
+    past: str
+    seq: str
+    totals: tuple[str, ...]  # other lengths along axis 1 (an attention mask's past + seq)
+    batch: int
+    seq_len: int
+    past_len: int
+
+
+def phase_dims(graph: Graph, model_graph: Any, caches: list[str]) -> PhaseDims | None:
+    """The names the file gives the past, seq and total dims, with their values in the bound `graph`; None
+    when one of them has no name (it was bound through a fixed shape, so it cannot be released)."""
+    declared = {vi.name: [d.dim_param for d in vi.type.tensor_type.shape.dim] for vi in model_graph.input}
+    others = [n for n in graph.inputs if n not in caches and _rank(graph, n) >= 2]
+    if not others or not caches or len(declared.get(caches[0], [])) < 3 or len(declared.get(others[0], [])) < 2:
+        return None
+    past, seq = declared[caches[0]][-2], declared[others[0]][1]
+    totals = tuple(declared[n][1] for n in others[1:] if len(declared.get(n, [])) >= 2 and declared[n][1])
+    cache_shape, seq_shape = graph.tensors[caches[0]].shape, graph.tensors[others[0]].shape
+    if not past or not seq or cache_shape is None or seq_shape is None:
+        return None
+    return PhaseDims(past, seq, tuple(t for t in totals if t not in (past, seq)), int(seq_shape[0]),
+                     int(seq_shape[1]), int(cache_shape[-2]))
+
+
+def bound_phases(free_macs: Any, dims: PhaseDims, per_token: int | None) -> BoundPhases | None:
+    """Prefill and decode at the bound lengths, from the MACs formula of the model with past, seq and the
+    totals released (any total is past + seq)."""
+    if not symbolic.is_symbolic(free_macs):
+        return None
+
+    def at(past: int, seq: int) -> int:
+        lengths = {dims.past: past, dims.seq: seq, **{t: past + seq for t in dims.totals}}
+        return symbolic.evaluate(free_macs, lengths)
+
+    if {s.name for s in free_macs.free_symbols} - {dims.past, dims.seq, *dims.totals}:
+        return None  # another dim is free too: no single number per phase
+    written, read = ((None, None) if per_token is None else
+                     (per_token * dims.batch * dims.seq_len, per_token * dims.batch * dims.past_len))
+    return BoundPhases(dims.batch, dims.seq_len, dims.past_len, at(0, dims.seq_len), at(dims.past_len, 1),
+                       written, read)
 
 
 def cache_inputs(graph: Graph) -> list[str]:

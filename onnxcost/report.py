@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Mapping, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 import onnx
@@ -371,12 +371,34 @@ def analyze(
         outputs=[_spec(o, g.tensors) for o in g.outputs],
         totals=totals, by_op_type=dict(sorted(by_op.items(), key=lambda kv: -(kv[1].macs or 0))),
         nodes=nodes, warnings=warnings, graph=g, symbolic=symbolic_section,
-        llm=llm_mod.view(g, macs, shaped.symbols),
+        llm=_llm(loaded, g, macs, shaped, dims or {}, input_values),
         schedule=mem.names if mem is not None else [n.name for n in g.nodes],
         schedule_method=mem.method if mem is not None else "file",
         schedule_optimal=mem is not None and mem.optimal,
         memory=None if mem is None else mem.info, training=train,
     )
+
+
+def _llm(loaded: load.LoadedModel, g: graph.Graph, macs: Any, shaped: shapes.ShapeResult,
+         dims: Mapping[str, int], input_values: Mapping[str, Sequence[float]] | None) -> llm_mod.LlmView | None:
+    """The LLM view; with every dim bound, prefill and decode at the bound seq and past too, from one more
+    shapes-and-costs pass with those two dims (and the mask's total) left free."""
+    view = llm_mod.view(g, macs, shaped.symbols)
+    if view is None or shaped.symbols:
+        return view
+    names = llm_mod.phase_dims(g, loaded.graph, view.kv_cache_inputs)
+    if names is None:
+        return view
+    released = {names.past, names.seq, *names.totals}
+    bound = {d.dim_param: int(g.tensors[vi.name].shape[k])  # type: ignore[index]
+             for vi in loaded.graph.input if vi.name in g.tensors and g.tensors[vi.name].shape is not None
+             for k, d in enumerate(vi.type.tensor_type.shape.dim) if d.dim_param and d.dim_param not in released}
+    free = shapes.infer(loaded, {**bound, **{k: v for k, v in dims.items() if k not in released}}, {}, input_values)
+    free_costs, _, _ = costs_mod.graph_costs(graph.build(loaded, free))
+    if any(not c.known for c in free_costs):
+        return view
+    phases = llm_mod.bound_phases(sum(c.macs or 0 for c in free_costs), names, view.kv_cache_bytes_per_token)
+    return replace(view, bound=phases)
 
 
 @dataclass

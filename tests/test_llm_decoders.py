@@ -68,3 +68,37 @@ def test_tiny_standard_decoder_shapes_match_onnxruntime() -> None:
     model = llama_standard(TINY)
     report = onnxcost.analyze(model, dims={"batch": 2, "seq": 3, "past": 5, "total": 8})
     assert [o.shape for o in report.outputs] == [list(x) for x in _ort_shapes(model, TINY, 2, 3, 5)]
+
+
+def test_llm_view_with_dims_bound(decoder: onnx.ModelProto) -> None:
+    """Prefill and decode at the bound seq and past, by hand: prefill of 128 tokens over an empty cache is
+    128 x 6,607,077,376 (projections, MLP, head per token) + 262,144 x 128 x 128 (attention) = 850,000,871,424
+    MACs; decode of one token over 1,024 is 6,607,077,376 + 262,144 x 1,025 = 6,875,774,976. The fp32 cache
+    holds 1 MiB per token: prefill writes 128 MiB, a decode step reads 1 GiB."""
+    report = onnxcost.analyze(decoder, dims={"batch": 1, "seq": 128, "past": 1024, "total": 1152}, schedule="file")
+    assert report.llm is not None and report.llm.bound is not None
+    bound = report.llm.bound
+    assert (bound.batch, bound.seq, bound.past) == (1, 128, 1024)
+    assert bound.prefill_macs == 850_000_871_424 == closed_form(1, 128, 0)
+    assert bound.decode_macs == 6_875_774_976 == closed_form(1, 1, 1024)
+    assert (bound.prefill_cache_bytes, bound.decode_cache_bytes) == (128 << 20, 1 << 30)
+    assert report.totals.macs == closed_form(1, 128, 1024)  # the step as bound: 128 new tokens over 1,024
+
+
+@pytest.mark.parametrize("name", ["gpt2_past_legacy", "gpt2_past_dynamo", "gpt2_past_ortopt"])
+def test_llm_view_bound_on_real_gpt2_exports(name: str) -> None:
+    """corpus/exports' GPT-2 (hidden 64, 2 layers, MLP 256, vocabulary 1,000) at batch 2, 4 new tokens over 8
+    cached. Per token: 2 layers x 12·64² (QKV 3h², output h², MLP 8h²) + 64 x 1,000 (head) = 162,304 MACs.
+    Prefill: 2 x 4 tokens x 162,304 + attention 2 layers x 2·64 x 4 x 4 x batch 2 = 1,306,624; decode: 2 x
+    162,304 + 2 x 2·64 x 9 x 2 = 329,216. The cache: 2 layers x K, V x 4 heads x 16 x 4 bytes = 1 KiB per
+    token: prefill writes 8 tokens' worth, a decode step reads 16."""
+    from tests.corpus import EXPORTS
+
+    model = onnx.load(EXPORTS / f"{name}.onnx")
+    shapes = {i.name: [2, 4] if i.name == "input_ids" else [2, 12] if i.name == "attention_mask" else [2, 4, 8, 16]
+              for i in model.graph.input}
+    report = onnxcost.analyze(model, input_shapes=shapes, schedule="file")
+    assert report.llm is not None and report.llm.bound is not None
+    bound = report.llm.bound
+    assert (bound.prefill_macs, bound.decode_macs) == (1_306_624, 329_216)
+    assert (bound.prefill_cache_bytes, bound.decode_cache_bytes) == (8 << 10, 16 << 10)

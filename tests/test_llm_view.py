@@ -49,7 +49,8 @@ def test_kv_cache_bytes_at_a_bound_length() -> None:
     rep = onnxcost.analyze(llama(TINY), dims={"batch": 2, "seq": 1, "past": 9, "total": 10})
     # 2 layers x (K, V) x batch 2 x 4 heads x 9 positions x 16 x 4 bytes
     assert rep.llm is not None and rep.llm.kv_cache_bytes == 2 * 2 * 2 * 4 * 9 * 16 * 4
-    assert rep.llm.prefill_macs is None  # every dim bound: no formula to split
+    assert rep.llm.prefill_macs is None  # every dim bound: no formula to split, but the bound phases
+    assert rep.llm.bound is not None and (rep.llm.bound.seq, rep.llm.bound.past) == (1, 9)
 
 
 def test_sweep_points_equal_single_reports_on_the_decoder(decoder: tuple[onnx.ModelProto, onnxcost.Report]) -> None:
