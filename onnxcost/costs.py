@@ -6,7 +6,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 import onnx
-from onnx import helper, numpy_helper
+from onnx import numpy_helper
 
 from . import dtypes, ops, symbolic
 from .errors import ModelError, OnnxcostError
@@ -218,10 +218,14 @@ def control_flow_work(node: NodeInfo, tensors: dict[str, TensorInfo], opsets: di
                       warnings: list[str]) -> FlowWork | None:
     """An If (the branch its condition takes, else the larger branch), a Loop with a known trip count and no
     data-dependent exit, or a Scan (its body times the sequence length). None when that cannot be known."""
-    def value(i: int) -> int | float | bool | str | None:
+    def value(i: int) -> Any:
+        """The input's one value: a number, a string, a sympy relation of dims (an open condition), or None."""
         t = tensors.get(node.inputs[i]) if i < len(node.inputs) and node.inputs[i] else None
         v = t.value() if t is not None else None
-        return None if v is None or v.size != 1 else v.reshape(-1)[0].item()
+        if v is None or v.size != 1:
+            return None
+        x = v.reshape(-1)[0]
+        return x if symbolic.is_symbolic(x) else x.item()
 
     def body(key: str) -> onnx.GraphProto:
         g = node.attrs.get(key)
@@ -232,6 +236,14 @@ def control_flow_work(node: NodeInfo, tensors: dict[str, TensorInfo], opsets: di
     if node.op_type == "If":
         branches = {"then": body("then_branch"), "else": body("else_branch")}
         cond = value(0)
+        if symbolic.is_symbolic(cond):  # a relation of unbound dims (batch == 1): each total is a Piecewise
+            both = [subgraph_work(g, {}, tensors, opsets, f"{node.name}/{k}_branch") for k, g in branches.items()]
+            if any(w is None for w in both):
+                return None
+            then, other = (w for w in both if w is not None)
+            return FlowWork(symbolic.piecewise(cond, then.macs, other.macs),
+                            symbolic.piecewise(cond, then.flops, other.flops), then.upper_bound or other.upper_bound,
+                            "piecewise", then.inner + other.inner)
         if cond is not None:
             taken = "then" if cond else "else"
             work = subgraph_work(branches[taken], {}, tensors, opsets, f"{node.name}/{taken}_branch")
@@ -328,44 +340,11 @@ def subgraph_work(body: onnx.GraphProto, given: dict[str, TensorInfo], outer: di
     from . import graph as graph_mod
     from . import load, shapes
 
-    defined = {i.name for i in body.input} | {i.name for i in body.initializer}
-    inputs: list[onnx.ValueInfoProto] = []
-    inits: list[onnx.TensorProto] = []
-
-    def dims(shape: tuple[Any, ...]) -> list[Any] | None:
-        """A symbol goes in as a dim_param of its name, which the inner analysis turns into the same symbol;
-        a compound expression cannot, and leaves the subgraph unknown."""
-        if any(symbolic.is_symbolic(d) and not getattr(d, "is_Symbol", False) for d in shape):
-            return None
-        return [str(d) if symbolic.is_symbolic(d) else int(d) for d in shape]
-
-    for vi in body.input:
-        t = given.get(vi.name)
-        if t is None or t.shape is None or t.dtype == 0 or dims(t.shape) is None:
-            return None
-        inputs.append(helper.make_tensor_value_info(vi.name, t.dtype, dims(t.shape)))
-    for inner in body.node:
-        for name in load.node_inputs(inner):
-            if not name or name in defined:
-                continue
-            defined.add(name)
-            t = outer.get(name)
-            if t is None or t.shape is None or t.dtype == 0 or dims(t.shape) is None:
-                return None
-            v = t.value()
-            if v is not None and not symbolic.any_symbolic(v):
-                inits.append(numpy_helper.from_array(v, name))
-            elif t.is_constant and not symbolic.any_symbolic(t.shape):
-                inits.append(onnx.TensorProto(name=name, data_type=t.dtype, dims=list(t.shape)))
-            else:
-                inputs.append(helper.make_tensor_value_info(name, t.dtype, dims(t.shape)))
-        defined.update(inner.output)
-    graph = helper.make_graph(list(body.node), "subgraph", inputs, list(body.output),
-                              initializer=list(body.initializer) + inits)
-    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("" if d == DEFAULT else d, v)
-                                                    for d, v in opsets.items()])
+    sub = shapes.subgraph_model(body, given, outer, opsets)
+    if sub is None:
+        return None
     try:
-        loaded = load.load(model)
+        loaded = load.load(sub.model)
         g = graph_mod.build(loaded, shapes.infer(loaded))
     except OnnxcostError:
         return None
@@ -374,7 +353,8 @@ def subgraph_work(body: onnx.GraphProto, given: dict[str, TensorInfo], outer: di
         return None
     nodes: list[InnerNode] = []
     for n, c in zip(g.nodes, inner_costs, strict=True):
-        nodes.append(InnerNode(f"{path}/{n.name}", n.op_type, c.macs or 0, c.flops or 0))
-        nodes += [replace(i, path=f"{path}/{i.path}") for i in c.inner]
-    return FlowWork(sum(c.macs or 0 for c in inner_costs), sum(c.flops or 0 for c in inner_costs),
+        nodes.append(InnerNode(f"{path}/{n.name}", n.op_type, sub.outer(c.macs or 0), sub.outer(c.flops or 0)))
+        nodes += [replace(i, path=f"{path}/{i.path}", macs=sub.outer(i.macs), flops=sub.outer(i.flops))
+                  for i in c.inner]
+    return FlowWork(sub.outer(sum(c.macs or 0 for c in inner_costs)), sub.outer(sum(c.flops or 0 for c in inner_costs)),
                     any(c.upper_bound for c in inner_costs), None, tuple(nodes))

@@ -15,8 +15,8 @@ import onnx
 from onnx import helper, numpy_helper
 
 from . import attributes, dtypes, ops, symbolic
-from .errors import ConfigError, ModelError
-from .load import SMALL_TENSOR_ELEMENTS, LoadedModel
+from .errors import ConfigError, ModelError, OnnxcostError
+from .load import SMALL_TENSOR_ELEMENTS, LoadedModel, node_inputs
 from .ops import DEFAULT, NodeView, Shape, UnknownShape
 from .symbolic import SymbolInfo
 
@@ -225,7 +225,7 @@ def infer(
         is_const = foldable and all(t is None or t.is_constant for t in reads)
         equalities: list[symbolic.Equal] = []
         outs = _infer_node(node, name, attrs[idx], ins, opset, domain, warnings, declared, loaded.opsets,
-                           equalities)
+                           equalities, tensors)
         for eq in equalities:
             found = symbolic.tie(eq, ties)
             if found is not None:
@@ -271,31 +271,122 @@ def _tied_value(value: np.ndarray | None, ties: dict[Any, Any]) -> np.ndarray | 
     return out
 
 
+@dataclass(frozen=True)
+class Subgraph:
+    """A subgraph as a model of its own, and the outer expressions its placeholder dims stand for."""
+
+    model: onnx.ModelProto
+    placeholders: dict[Any, Any]  # symbol of the inner analysis -> the outer dim expression
+
+    def outer(self, x: Any) -> Any:
+        """An inner dim, count or formula in the enclosing graph's symbols."""
+        return symbolic.substitute(x, self.placeholders)
+
+
+def subgraph_model(body: onnx.GraphProto, given: Mapping[str, TensorInfo], outer: Mapping[str, TensorInfo],
+                   opsets: Mapping[str, int]) -> Subgraph | None:
+    """A subgraph (an If branch, a Loop body) as a model of its own: its inputs from `given`, and the names it
+    reads from the enclosing graph as inputs of their known shapes (small known values as initializers).
+    A lone symbol goes in as a dim_param of its name (the inner analysis makes the same symbol); a compound
+    expression (floor(h/2) + 1) as a placeholder dim that `Subgraph.outer` turns back into it. None when an
+    input has no shape."""
+    defined = {i.name for i in body.input} | {i.name for i in body.initializer}
+    inputs: list[onnx.ValueInfoProto] = []
+    inits: list[onnx.TensorProto] = []
+    placeholders: dict[Any, Any] = {}
+    names: dict[Any, str] = {}
+
+    def dims(shape: tuple[Any, ...]) -> list[Any]:
+        out: list[Any] = []
+        for d in shape:
+            if not symbolic.is_symbolic(d):
+                out.append(int(d))
+            elif getattr(d, "is_Symbol", False):
+                out.append(str(d))
+            else:
+                if d not in names:
+                    names[d] = f"outer_dim_{len(names)}"
+                    placeholders[symbolic.symbol(names[d])] = d
+                out.append(names[d])
+        return out
+
+    for vi in body.input:
+        t = given.get(vi.name)
+        if t is None or t.shape is None or t.dtype == 0:
+            return None
+        inputs.append(helper.make_tensor_value_info(vi.name, t.dtype, dims(t.shape)))
+    for inner in body.node:
+        for name in node_inputs(inner):
+            if not name or name in defined:
+                continue
+            defined.add(name)
+            t = outer.get(name)
+            if t is None or t.shape is None or t.dtype == 0:
+                return None
+            v = t.value()
+            if v is not None and not symbolic.any_symbolic(v):
+                inits.append(numpy_helper.from_array(v, name))
+            elif t.is_constant and not symbolic.any_symbolic(t.shape):
+                inits.append(onnx.TensorProto(name=name, data_type=t.dtype, dims=list(t.shape)))
+            else:
+                inputs.append(helper.make_tensor_value_info(name, t.dtype, dims(t.shape)))
+        defined.update(inner.output)
+    graph = helper.make_graph(list(body.node), "subgraph", inputs, list(body.output),
+                              initializer=list(body.initializer) + inits)
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("" if d == DEFAULT else d, v)
+                                                    for d, v in opsets.items()])
+    return Subgraph(model, placeholders)
+
+
+def subgraph_outputs(body: onnx.GraphProto, outer: Mapping[str, TensorInfo],
+                     opsets: Mapping[str, int]) -> list[tuple[Shape | None, int]] | None:
+    """The (shape, dtype) of each output of a subgraph that takes no inputs of its own (an If branch), from
+    the shapes of the enclosing graph's tensors it reads; None when it cannot be analysed."""
+    from . import load  # the module, for load.load (this one imports names from it)
+
+    sub = subgraph_model(body, {}, outer, opsets)
+    if sub is None:
+        return None
+    try:
+        inner = infer(load.load(sub.model))
+    except OnnxcostError:
+        return None
+    out = [inner.tensors.get(o.name) for o in body.output]
+    return [(None, 0) if t is None or t.shape is None else (tuple(sub.outer(d) for d in t.shape), t.dtype)
+            for t in out]
+
+
 Out = tuple[Shape | None, int, np.ndarray | None]
 
 
 def node_view(name: str, node: onnx.NodeProto, domain: str, opset: int, attrs: dict[str, Any],
-              ins: list[TensorInfo | None]) -> NodeView:
-    """The read-only view the op's rules see (no output shapes yet)."""
+              ins: list[TensorInfo | None], outer: Mapping[str, TensorInfo] | None = None,
+              opsets: Mapping[str, int] | None = None) -> NodeView:
+    """The read-only view the op's rules see (no output shapes yet); with the enclosing graph's tensors,
+    control flow can ask for a subgraph's output shapes."""
+    def subgraph(body: onnx.GraphProto) -> list[tuple[Shape | None, int]] | None:
+        return None if outer is None or opsets is None else subgraph_outputs(body, outer, opsets)
+
     return NodeView(
         name=name, op_type=node.op_type, domain=domain, opset=opset, attrs=attrs,
         input_shapes=tuple(t.shape if t is not None else None for t in ins),
         input_types=tuple(t.dtype if t is not None else 0 for t in ins),
         present=tuple(t is not None for t in ins), n_out=len(node.output),
         value_of=lambda i: ins[i].value() if ins[i] is not None else None,  # type: ignore[union-attr]
+        subgraph_of=subgraph,
     )
 
 
 def _infer_node(
     node: onnx.NodeProto, name: str, attrs: dict[str, Any], ins: list[TensorInfo | None], opset: int,
     domain: str, warnings: list[str], declared: dict[str, tuple[Shape, int]], opsets: dict[str, int],
-    equalities: list[symbolic.Equal],
+    equalities: list[symbolic.Equal], outer: Mapping[str, TensorInfo],
 ) -> list[Out]:
     op = node.op_type
     n_out = len(node.output)
     specs: list[tuple[Shape | None, int]] | None = None
     definition = ops.lookup(domain, op, opset)
-    view = node_view(name, node, domain, opset, attrs, ins)
+    view = node_view(name, node, domain, opset, attrs, ins, outer, opsets)
     if definition is not None and definition.shape is not None:
         try:
             specs = definition.shape(view)

@@ -126,6 +126,13 @@ def substitute(x: Any, bound: dict[Any, Any]) -> Any:
     return normal(x.xreplace(bound)) if bound and is_symbolic(x) else x
 
 
+def piecewise(cond: Any, then: Dim, other: Dim) -> Dim:
+    """`then` where the relation of dims holds, else `other` (an If whose condition the unbound dims decide)."""
+    import sympy
+
+    return then if then == other else sympy.Piecewise((then, cond), (other, True))
+
+
 def truth(cond: object) -> bool | None:
     """A comparison of dims or sizes (a >= b, n > 1) as a tri-state: decide() for a relation sympy may leave
     open, bool() for plain numbers."""
@@ -210,7 +217,9 @@ def parse(text: str) -> Dim:
 
     import sympy
 
-    names = set(re.findall(r"[A-Za-z_][A-Za-z0-9_]*", text)) - {"floor", "ceiling", "Max", "Min", "Mod", "log"}
+    names = set(re.findall(r"[A-Za-z_][A-Za-z0-9_]*", text)) - {
+        "floor", "ceiling", "Max", "Min", "Mod", "log", "Piecewise", "Eq", "Ne", "Lt", "Gt", "Le", "Ge", "True",
+        "False", "And", "Or", "Not"}
     return sympy.sympify(text, locals={name: sympy.Symbol(name) for name in names})
 
 
@@ -230,21 +239,22 @@ def int_array(values: list[Dim] | tuple[Dim, ...]) -> np.ndarray:
     return np.array(values, dtype=np.int64)
 
 
-def compare(op: str, a: np.ndarray, b: np.ndarray) -> np.ndarray | None:
-    """An element-wise comparison of shape values with symbols: booleans where every element is settled by
-    the symbols' positivity, else None (the value depends on the unbound dims)."""
+def compare(op: str, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """An element-wise comparison of shape values with symbols: a bool array where the symbols' positivity
+    settles every element; else an object array whose open elements are the sympy relations themselves
+    (batch == 1), which an If turns into a Piecewise cost and every other op drops as a symbolic value."""
     import sympy
 
     relation = {"Equal": sympy.Eq, "Less": sympy.Lt, "Greater": sympy.Gt, "LessOrEqual": sympy.Le,
                 "GreaterOrEqual": sympy.Ge}[op]
     a, b = np.broadcast_arrays(a, b)
-    out = np.empty(a.shape, dtype=bool)
-    for k, (x, y) in enumerate(zip(a.reshape(-1), b.reshape(-1), strict=True)):
-        verdict = decide(relation(x, y))
-        if verdict is None:
-            return None
-        out.reshape(-1)[k] = verdict
-    return out
+    cells = [relation(x, y) for x, y in zip(a.reshape(-1), b.reshape(-1), strict=True)]
+    verdicts = [decide(c) for c in cells]
+    if all(v is not None for v in verdicts):
+        return np.array(verdicts, dtype=bool).reshape(a.shape)
+    out = np.empty(len(cells), dtype=object)
+    out[:] = [c if v is None else v for c, v in zip(cells, verdicts, strict=True)]
+    return out.reshape(a.shape)
 
 
 def readable(expr: Dim, limit: int = 4) -> str:

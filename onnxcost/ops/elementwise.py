@@ -105,10 +105,7 @@ def _symbolic_binary(op: str, fn: Callable[[np.ndarray, np.ndarray], np.ndarray]
     """Shape arithmetic on symbolic dims: sums and products stay expressions; a comparison is known only
     where the symbols' positivity settles it."""
     if op in ("Equal", "Less", "Greater", "LessOrEqual", "GreaterOrEqual"):
-        out = symbolic.compare(op, a, b)
-        if out is None:
-            raise UnknownShape(f"{op} of symbolic dims")
-        return out
+        return symbolic.compare(op, a, b)
     if op not in ("Add", "Sub", "Mul"):
         raise UnknownShape(f"{op} of symbolic dims")
     result = np.asarray(fn(a.astype(object), b.astype(object)), dtype=object)

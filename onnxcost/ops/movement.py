@@ -430,6 +430,9 @@ def _cast_value(n: NodeView) -> list[np.ndarray]:
     if data.dtype == object and symbolic.any_symbolic(data):
         if target.kind in "iuf":
             return [data]  # a dim cast to another integer or a float type keeps its value: the same expression
+        if target.kind == "b":  # a dim is a positive integer: as a bool, true
+            return [np.array([True if symbolic.is_symbolic(v) else bool(v) for v in data.reshape(-1)],
+                             dtype=np.bool_).reshape(data.shape)]
         raise UnknownShape("a symbolic dim cast to a non-numeric type")
     return [data.astype(target)]
 
