@@ -21,8 +21,7 @@ CASES = cases()
 
 #: Corpus models whose bound analysis still leaves a node unknown, each with the open issue that covers it.
 #: strict: a case that starts passing fails until it is taken off this list.
-KNOWN_GAPS = {c.id: "#20: ai.onnx.ml shapes (Scaler, LinearClassifier, TreeEnsemble*, SVM, ZipMap, ...)"
-              for c in CASES if c.id.startswith("exports/skl_")}
+KNOWN_GAPS: dict[str, str] = {}
 NO_OPTION_GAPS = {
     "onnx-asr/wespeaker.onnx": "#20: Scan output shapes over a symbolic number of iterations",
     # `if batch == 1` squeezes the batch axis in one branch only: the rank after it depends on the value
