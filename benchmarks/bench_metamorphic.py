@@ -34,8 +34,13 @@ def node_cases() -> Iterator[tuple[str, onnx.ModelProto, dict[str, list[int]]]]:
 
 
 def data_cases() -> Iterator[tuple[str, onnx.ModelProto, dict[str, list[int]]]]:
+    """tests/data's exports at their declared shapes, a dynamic dim (gru_bidir's seq and batch) bound to 4."""
     for path in sorted((ROOT / "tests" / "data").glob("*.onnx")):
-        yield path.name, onnx.load(path, load_external_data=False), {}
+        model = onnx.load(path, load_external_data=False)
+        inits = {t.name for t in model.graph.initializer}
+        shapes = {vi.name: [d.dim_value if d.HasField("dim_value") else 4 for d in vi.type.tensor_type.shape.dim]
+                  for vi in model.graph.input if vi.name not in inits}
+        yield path.name, model, shapes
 
 
 def corpus_cases() -> Iterator[tuple[str, onnx.ModelProto, dict[str, list[int]]]]:
