@@ -44,12 +44,12 @@ def annotate(model: str | os.PathLike[str], output: str | os.PathLike[str], **kw
     if rep.symbolic:
         totals.update({k: v for k, v in rep.symbolic["totals"].items() if v is not None})
     _set(proto.metadata_props, totals)
-    _copy_external_data(proto, src.parent, dst.parent)
     try:
         dst.parent.mkdir(parents=True, exist_ok=True)
+        _copy_external_data(proto, src.parent, dst.parent)
         onnx.save_model(proto, str(dst))
     except (OSError, ValueError) as exc:
-        raise ConfigError(f"cannot write {dst}: {exc}") from None
+        raise ConfigError(f"cannot write {dst}: {exc.strerror if isinstance(exc, OSError) else exc}") from None
     return rep
 
 
@@ -75,6 +75,9 @@ def _copy_external_data(proto: onnx.ModelProto, src: Path, dst: Path) -> None:
             raise ModelError(f"external data location '{location}' points outside the model's folder; "
                              "annotate copies only a model's own weights")
         source = src / location
+        if source.exists() and not source.resolve().is_relative_to(src.resolve()):  # a symlink out of the folder
+            raise ModelError(f"external data file '{location}' resolves outside the model's folder; "
+                             "annotate copies only a model's own weights")
         if source.is_file():
             (dst / location).parent.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(source, dst / location)

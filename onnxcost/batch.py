@@ -3,7 +3,6 @@ with several jobs), a failure kept as an error row while the others still run.""
 
 from __future__ import annotations
 
-import glob
 import io
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
@@ -24,6 +23,18 @@ class ModelResult:
     error: str | None = None
 
 
+def _glob(pattern: str) -> list[Path]:
+    """Matches of a glob, ** included, by pathlib from its fixed leading folders: a ** never follows a
+    symlinked folder (`up -> ..` would loop), unlike glob.glob's."""
+    parts = Path(pattern).parts
+    fixed = next((k for k, part in enumerate(parts) if any(c in part for c in "*?[")), len(parts))
+    root = Path(*parts[:fixed]) if fixed else Path(".")
+    rest = "/".join(parts[fixed:])
+    if any("**" in part and part != "**" for part in parts[fixed:]):
+        raise ConfigError(f"{pattern!r}: '**' can only be a whole path component")
+    return [p for p in root.glob(rest) if p.is_file()]
+
+
 def expand(items: Sequence[str]) -> list[Path]:
     """Files as given, folders as every *.onnx below them, globs (** included) as their matches; sorted within
     each item, duplicates dropped. An item that matches nothing is kept, so it reports as missing."""
@@ -37,7 +48,7 @@ def expand(items: Sequence[str]) -> list[Path]:
         if folder:
             found = sorted(path.rglob("*.onnx"))
         elif any(c in item for c in "*?["):
-            found = sorted(Path(p) for p in glob.glob(item, recursive=True) if p.endswith(".onnx"))
+            found = sorted(p for p in _glob(item) if p.name.endswith(".onnx"))
             if not found:
                 raise ConfigError(f"{item!r} matches no .onnx file")
         else:

@@ -19,18 +19,13 @@ Unknown keys and malformed values are errors that name the key."""
 from __future__ import annotations
 
 import fnmatch
-import sys
 from dataclasses import dataclass, field
 from pathlib import Path, PureWindowsPath
 from typing import Any
 
+from . import readers
 from .errors import ConfigError
 from .units import parse_duration_ms, parse_percent, parse_quantity
-
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover
-    import tomli as tomllib
 
 #: Limits on report totals, and how each is written.
 COUNT_LIMITS = ("macs", "flops", "params", "param_bytes", "peak_memory_bytes", "activation_bytes",
@@ -104,10 +99,14 @@ class Config:
         """Existing files matched by the budgets' patterns."""
         out: dict[Path, None] = {}
         for b in self.budgets:
-            for p in sorted(self.root.glob(b.pattern)):
+            for p in sorted(self.root.glob(b.pattern)):  # pathlib's ** follows no symlinked folder
                 if p.is_file():
                     out[p] = None
         return list(out)
+
+    def inside(self, model: Path) -> bool:
+        """Whether the model file, symlinks resolved, lies in the config's folder."""
+        return model.resolve().is_relative_to(self.root.resolve())
 
     def display_path(self, model: Path) -> str:
         return _relative(model, self.root)
@@ -137,12 +136,7 @@ def find_config(start: Path | None = None) -> Path:
 
 
 def _read(path: Path) -> dict[str, Any]:
-    try:
-        return tomllib.loads(path.read_text())
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{path}: not valid TOML: {exc}") from None
-    except OSError as exc:
-        raise ConfigError(f"{path}: cannot read: {exc.strerror or exc}") from None
+    return readers.load_toml(path, "the budget file")
 
 
 def load_config(path: Path | None = None) -> Config:
@@ -168,12 +162,17 @@ def load_config(path: Path | None = None) -> Config:
             raise ConfigError(f"{key}: must be a table of limits, e.g. {{ macs = \"2 GMAC\" }}, got {spec!r:.60}")
         if not pattern.strip() or Path(pattern).is_absolute() or PureWindowsPath(pattern).is_absolute():
             raise ConfigError(f"{key}: the model pattern must be a non-empty path or glob relative to {path.name}")
+        parts = PureWindowsPath(pattern).parts  # splits on / and \ alike
+        if ".." in parts:
+            raise ConfigError(f"{key}: the model pattern may not leave the folder of {path.name} ('..')")
+        if any("**" in part and part != "**" for part in parts):
+            raise ConfigError(f"{key}: '**' can only be a whole path component")
         budgets.append(_budget(pattern, {**defaults, **spec}, key))
     baseline_dir = section.get("baseline_dir", ".onnxcost")
     if not isinstance(baseline_dir, str):
         raise ConfigError(f"{where}: 'baseline_dir' must be a string")
     exclude = [_string(v, f"{where} exclude") for v in _list(section.get("exclude", []), f"{where} exclude")]
-    lines = path.read_text(errors="replace").splitlines()
+    lines = readers.read_text(path, "the budget file").splitlines()
     for b in budgets:  # the line of its table header, for annotations in CI
         b.line = next((k + 1 for k, text in enumerate(lines) if "budgets" in text and f'"{b.pattern}"' in text), None)
     return Config(path, path.parent, budgets, path.parent / baseline_dir, exclude)

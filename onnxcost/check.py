@@ -3,12 +3,12 @@ holds, 1 some budget is exceeded, 2 bad input or bad configuration (raised as On
 
 from __future__ import annotations
 
-import json
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from . import readers
 from .budgets import Budget, Config
 from .errors import ConfigError, ModelError, internal_error
 from .report import SCHEMA, Report, analyze
@@ -134,12 +134,15 @@ def _baseline_lines(report: Report, baseline: dict[str, Any] | None, increase: f
 def load_baseline(path: Path) -> dict[str, Any] | None:
     if not path.is_file():
         return None
-    try:
-        data = json.loads(path.read_text())
-    except (OSError, json.JSONDecodeError) as exc:
-        raise ConfigError(f"baseline {path} is not a readable onnxcost report: {exc}") from None
+    data = readers.load_json(path, "the stored baseline")
     if not isinstance(data, dict) or data.get("schema") != SCHEMA:
         raise ConfigError(f"baseline {path} is not an {SCHEMA} report")
+    totals = data.get("totals")
+    if not isinstance(totals, dict) or not all(
+            v is None or (isinstance(v, (int, float)) and not isinstance(v, bool) and 0 <= v < float("inf"))
+            for k, v in totals.items() if k in BASELINE_METRICS):
+        raise ConfigError(f"baseline {path}: its totals ({', '.join(BASELINE_METRICS)}) must be non-negative "
+                          "numbers or null")
     return data
 
 
@@ -161,6 +164,10 @@ def check(config: Config, models: list[Path] | None = None, max_increase: float 
         shown = config.display_path(model)
         if not model.is_file():
             results.append(ModelCheck(shown, False, [], f"{model}: no such file (a missing model is not a pass)"))
+            continue
+        if not config.inside(model):
+            results.append(ModelCheck(shown, False, [], f"{model}: resolves outside {config.root}; a budget checks "
+                                      "only the models in its folder"))
             continue
         budget = config.budget_for(model)
         if budget is None:

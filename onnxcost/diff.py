@@ -3,11 +3,11 @@ nodes that appeared, vanished or changed most (matched by name, then by position
 
 from __future__ import annotations
 
-import json
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from . import readers
 from .errors import ConfigError
 from .report import SCHEMA, analyze
 
@@ -58,12 +58,9 @@ def load_report(path: Path, dims: dict[str, int] | None = None,
                 input_shapes: dict[str, list[int]] | None = None) -> dict[str, Any]:
     """A model (.onnx: analysed now, with these dims and input shapes) or a stored report (.json)."""
     if path.suffix == ".json":
-        try:
-            data = json.loads(path.read_text())
-        except FileNotFoundError:
-            raise ConfigError(f"{path}: no such file") from None
-        except (OSError, json.JSONDecodeError) as exc:
-            raise ConfigError(f"{path}: not a readable JSON report: {exc}") from None
+        if not path.is_file():
+            raise ConfigError(f"{path}: no such file")
+        data = readers.load_json(path, "the stored report")
         if not isinstance(data, dict) or data.get("schema") != SCHEMA:
             raise ConfigError(f"{path}: not an {SCHEMA} report")
         problem = _malformed(data)

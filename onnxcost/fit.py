@@ -8,7 +8,6 @@ the fit predicts a model it has not seen."""
 
 from __future__ import annotations
 
-import csv
 import math
 import statistics
 from dataclasses import dataclass, replace
@@ -16,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from . import costs as costs_mod
+from . import readers
 from .errors import ConfigError
 from .estimate import estimate, total_latency_us
 from .graph import Graph
@@ -84,11 +84,7 @@ def read_csv(path: Path, latency_column: str = "latency_ms") -> list[Measurement
     """Rows of `model` (a path relative to the CSV), the latency column, and optional `dims` ("batch=32
     seq=128"), `input_shapes` ("input=32x3x224x224; mask=32x128") and `group` (rows of one architecture, e.g.
     its float32 and float16 exports, which leave-one-model-out leaves out together)."""
-    try:
-        with open(path, newline="") as f:
-            rows = list(csv.DictReader(f))
-    except OSError as exc:
-        raise ConfigError(f"{path}: cannot read: {exc.strerror or exc}") from None
+    rows = readers.read_csv(path, "the timings CSV")
     if not rows or "model" not in rows[0] or latency_column not in rows[0]:
         raise ConfigError(f"{path}: needs the columns model and {latency_column}")
     out = []
@@ -103,7 +99,7 @@ def read_csv(path: Path, latency_column: str = "latency_ms") -> list[Measurement
         dims = {}
         for item in (row.get("dims") or "").split():
             name, _, value = item.partition("=")
-            if not value.isdigit():
+            if not (value.isascii() and value.isdigit()):  # isdigit alone takes '²'
                 raise ConfigError(f"{where}: dims expects NAME=N, got {item!r}")
             dims[name] = int(value)
         shapes = {}
@@ -111,9 +107,11 @@ def read_csv(path: Path, latency_column: str = "latency_ms") -> list[Measurement
             if item.strip():
                 name, _, value = item.strip().partition("=")
                 parts = value.split("x")
-                if not all(p.isdigit() for p in parts):
+                if not all(p.isascii() and p.isdigit() for p in parts):
                     raise ConfigError(f"{where}: input_shapes expects NAME=1x3x224x224, got {item!r}")
                 shapes[name] = [int(p) for p in parts]
+        if not row["model"]:
+            raise ConfigError(f"{where}: the model cell is empty")
         out.append(Measurement(path.parent / row["model"], latency, dims, shapes, (row.get("group") or "").strip()))
     return out
 

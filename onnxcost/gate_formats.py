@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from xml.etree import ElementTree as ET
 
 from rich.console import Group
@@ -11,7 +12,8 @@ from rich.table import Table
 from .bench import BenchResult
 from .check import CheckLine, CheckResult, ModelCheck
 from .diff import Change, ReportDiff
-from .formats import add_row
+from .errors import printable
+from .formats import add_row, md
 from .units import binary_bytes
 
 
@@ -56,7 +58,7 @@ def check_json(result: CheckResult) -> str:
 
 def _classname(path: str) -> str:
     """A JUnit classname readers do not split: they take dots as package separators (models/a.onnx)."""
-    return path.replace(".", "_")
+    return _xml(path.replace(".", "_"))
 
 
 def check_junit(result: CheckResult) -> str:
@@ -70,26 +72,43 @@ def check_junit(result: CheckResult) -> str:
                         errors=str(sum(bool(m.error) for m in result.models)),
                         time=f"{sum(m.seconds for m in result.models):.3f}")
     for k, m in enumerate(result.models):
-        suite = ET.SubElement(suites, "testsuite", name=m.path, id=str(k), tests=str(cases(m)),
+        suite = ET.SubElement(suites, "testsuite", name=_xml(m.path), id=str(k), tests=str(cases(m)),
                               failures=str(sum(not line.passed for line in m.lines)), errors=str(int(bool(m.error))),
                               skipped="0", time=f"{m.seconds:.3f}")
         if m.error:
             case = ET.SubElement(suite, "testcase", classname=_classname(m.path), name="analysis",
                                  time=f"{m.seconds:.3f}")
-            ET.SubElement(case, "error", message=m.error, type="ModelError").text = m.error
+            ET.SubElement(case, "error", message=_xml(m.error), type="ModelError").text = _xml(m.error)
             continue
         for line in m.lines:
-            case = ET.SubElement(suite, "testcase", classname=_classname(m.path), name=line.metric, time="0")
+            case = ET.SubElement(suite, "testcase", classname=_classname(m.path), name=_xml(line.metric), time="0")
             detail = f"value {_fmt(line.value, line.metric)}, limit {_fmt(line.limit, line.metric)}"
             if not line.passed:
-                ET.SubElement(case, "failure", message=line.message or detail, type="BudgetExceeded").text = detail
+                ET.SubElement(case, "failure", message=_xml(line.message or detail),
+                              type="BudgetExceeded").text = _xml(detail)
             else:
                 ET.SubElement(case, "system-out").text = detail
     return ET.tostring(suites, encoding="unicode", xml_declaration=True) + "\n"
 
 
 def _gh_escape(text: str) -> str:
-    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+    """A workflow command's message: one line (GitHub's %-escapes), no other control characters."""
+    return printable(text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A"))
+
+
+def _gh_property(text: str) -> str:
+    """A workflow command's property value (file=…): the message escapes, and ',' and ':' too, which would
+    end the property or the command's properties."""
+    return _gh_escape(text).replace(":", "%3A").replace(",", "%2C")
+
+
+#: Characters XML 1.0 cannot hold at all (not even escaped): C0 controls but tab, newline and return.
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+
+
+def _xml(text: str) -> str:
+    """Text for an XML attribute or element, with the characters XML 1.0 forbids written as \\xNN."""
+    return _NOT_XML.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
 
 
 def check_github(result: CheckResult) -> str:
@@ -97,15 +116,16 @@ def check_github(result: CheckResult) -> str:
     out = []
     for m in result.models:
         if m.error:
-            out.append(f"::error file={m.path},title=onnxcost cannot analyse::{_gh_escape(m.error)}")
+            out.append(f"::error file={_gh_property(m.path)},title=onnxcost cannot analyse::{_gh_escape(m.error)}")
         for line in m.lines:
             if not line.passed:
-                out.append(f"::error file={m.path},title=onnxcost {line.metric}::{_gh_escape(line.message)}")
+                out.append(f"::error file={_gh_property(m.path)},title=onnxcost {_gh_property(line.metric)}::"
+                           f"{_gh_escape(line.message)}")
                 if m.budget_file and m.budget_line:  # and on the budget itself, in the config file
-                    out.append(f"::error file={m.budget_file},line={m.budget_line},title=onnxcost budget of "
-                               f"{m.path}::{_gh_escape(line.message)}")
+                    out.append(f"::error file={_gh_property(m.budget_file)},line={m.budget_line},title=onnxcost "
+                               f"budget of {_gh_property(m.path)}::{_gh_escape(line.message)}")
         if m.passed:
-            out.append(f"::notice file={m.path},title=onnxcost::all {len(m.lines)} budget checks pass")
+            out.append(f"::notice file={_gh_property(m.path)},title=onnxcost::all {len(m.lines)} budget checks pass")
     return "\n".join(out) + "\n"
 
 
@@ -113,13 +133,14 @@ def check_markdown(result: CheckResult) -> str:
     out = ["## onnxcost budget check: " + ("✅ pass" if result.passed else "❌ fail"), ""]
     for m in result.models:
         if m.error:
-            out += [f"### ⚠️ `{m.path}`", "", f"cannot be analysed: {m.error}", ""]
+            out += [f"### ⚠️ `{md(m.path)}`", "", f"cannot be analysed: {md(m.error)}", ""]
             continue
-        out += [f"### {'✅' if m.passed else '❌'} `{m.path}`", "", "| metric | value | limit | headroom | |",
+        out += [f"### {'✅' if m.passed else '❌'} `{md(m.path)}`", "", "| metric | value | limit | headroom | |",
                 "|---|---:|---:|---:|---|"]
         for line in m.lines:
-            out.append(f"| {line.metric} | {_fmt(line.value, line.metric)} | {_fmt(line.limit, line.metric)} | "
-                       f"{_headroom(line)} | {'✅' if line.passed else '❌ ' + line.message} |")
+            out.append(f"| {md(line.metric)} | {md(_fmt(line.value, line.metric))} | "
+                       f"{md(_fmt(line.limit, line.metric))} | {_headroom(line)} | "
+                       f"{'✅' if line.passed else '❌ ' + md(line.message)} |")
         out.append("")
     return "\n".join(out)
 

@@ -6,17 +6,12 @@ from __future__ import annotations
 
 import json
 import os
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from . import readers
 from .errors import ConfigError
-
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover
-    import tomli as tomllib
 
 SHIPPED = Path(__file__).parent / "hwprofiles"
 OP_CLASSES = ("dense", "grouped", "depthwise", "elementwise", "movement", "einsum")
@@ -135,12 +130,7 @@ def _number(table: dict[str, Any], key: str, where: str, required: bool = True, 
 
 def load_profile(name_or_path: str) -> Profile:
     path = resolve(name_or_path)
-    try:
-        data = tomllib.loads(path.read_text())
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{path}: not valid TOML: {exc}") from None
-    except OSError as exc:
-        raise ConfigError(f"{path}: cannot read: {exc.strerror or exc}") from None
+    data = readers.load_toml(path, "the profile")
     known = {"name", "kind", "launch_overhead_us", "run_overhead_us", "dense_k_half", "dense_m_half", "peak_flops",
              "memory", "efficiency", "fusion", "nchwc_block", "dense_launch_overhead_us", "tf32_convs", "nhwc_convs",
              "threads", "parallel_flops_half", "copy_call_ns", "block_group_ratio"}
