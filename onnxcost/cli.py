@@ -666,8 +666,8 @@ def main(argv: list[str] | None = None) -> int:
         # typer's click (vendored or not) signals usage errors and explicit exits with exceptions.
         if type(exc).__name__ == "Exit":
             return int(getattr(exc, "exit_code", 0))
-        if hasattr(exc, "show") and hasattr(exc, "exit_code"):
-            exc.show()
+        if hasattr(exc, "format_message") and hasattr(exc, "exit_code"):  # a usage error: one line, not click's block
+            print(f"onnxcost: error: {printable(exc.format_message())}", file=sys.stderr)
             return EXIT_BAD_INPUT
         if type(exc).__name__ == "Abort":
             return 1

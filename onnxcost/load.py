@@ -35,6 +35,10 @@ class LoadedModel:
         return self.model.graph
 
 
+#: Far above any opset ONNX will define (28 in 2026); a larger version is a broken or hostile file.
+MAX_OPSET = 10_000
+
+
 def load(model: str | os.PathLike[str] | onnx.ModelProto) -> LoadedModel:
     """Parse `model` (a path or a ModelProto) without reading external data, then validate and order it."""
     if isinstance(model, onnx.ModelProto):
@@ -49,6 +53,9 @@ def load(model: str | os.PathLike[str] | onnx.ModelProto) -> LoadedModel:
     if len(proto.functions):
         proto = _inline(proto, path or "model")
     opsets = {(o.domain or "ai.onnx"): int(o.version) for o in proto.opset_import}
+    for domain, version in opsets.items():
+        if not 0 <= version <= MAX_OPSET:
+            raise ModelError(f"{path or 'model'}: opset import {domain} {version} is not an opset version")
     # Models from before opset_import existed (IR < 3) imply opset 1.
     opsets.setdefault("ai.onnx", 1 if proto.ir_version < 3 else onnx.defs.onnx_opset_version())
     reads = [node_inputs(n) for n in proto.graph.node]

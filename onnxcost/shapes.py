@@ -82,6 +82,9 @@ def check_shape(shape: Shape, what: str, verb: str = "has") -> Shape:
     on the concrete dims; a symbolic dim is a positive integer by construction)."""
     if any(symbolic.is_symbolic(d) for d in shape):
         shape = tuple(symbolic.normal(d) for d in shape)
+        if any(symbolic.undefined(d) for d in shape):
+            raise ModelError(f"{what} {verb} an undefined dim {list(shape)} (a division by zero: a dim bound "
+                             "to 0 where the model divides by it)")
         if any(symbolic.decide(d < 0) for d in shape):
             raise ModelError(f"{what} {verb} negative dims {list(shape)}")
         return shape

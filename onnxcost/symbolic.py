@@ -28,6 +28,15 @@ class SymbolInfo:
     axis: int
 
 
+def undefined(x: Any) -> bool:
+    """A dim sympy made nan or infinite: 0/0 or n/0 of dims (a dim bound to 0 that the model divides by)."""
+    if not is_symbolic(x):
+        return False
+    import sympy
+
+    return bool(x.has(sympy.nan, sympy.zoo, sympy.oo, -sympy.oo))
+
+
 def symbol(name: str) -> sympy.Symbol:
     import sympy
 

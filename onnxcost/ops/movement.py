@@ -471,15 +471,21 @@ def _resize(n: NodeView) -> list[Spec]:
     if n.op_type == "Upsample" or n.opset < 11:
         raw = n.attrs["scales"] if "scales" in n.attrs else n.array(1).reshape(-1)
         factors = [float(s) for s in raw]
+        if len(factors) != len(x):
+            raise n.fail(f"{len(factors)} scales for an input of rank {len(x)}")
         return [(tuple(_scaled(d, s) for d, s in zip(x, factors, strict=True)), n.dtype(0))]
     if "axes" in n.attrs or n.attr("keep_aspect_ratio_policy", "stretch") != "stretch":
         raise UnknownShape("Resize axes / aspect policy: ONNX inference")
     sizes = n.value(3)
     if sizes is not None and np.asarray(sizes).size:
+        if np.asarray(sizes).size != len(x):
+            raise n.fail(f"{np.asarray(sizes).size} sizes for an input of rank {len(x)}")
         return [(tuple(int(v) for v in np.asarray(sizes).reshape(-1)), n.dtype(0))]
     scales = n.array(2).reshape(-1)
     if not scales.size:
         raise UnknownShape("Resize scales unknown")
+    if scales.size != len(x):
+        raise n.fail(f"{scales.size} scales for an input of rank {len(x)}")
     return [(tuple(_scaled(d, float(s)) for d, s in zip(x, scales, strict=True)), n.dtype(0))]
 
 
