@@ -32,7 +32,11 @@ def _glob(pattern: str) -> list[Path]:
     rest = "/".join(parts[fixed:])
     if any("**" in part and part != "**" for part in parts[fixed:]):
         raise ConfigError(f"{pattern!r}: '**' can only be a whole path component")
-    return [p for p in root.glob(rest) if p.is_file()]
+    found = [p for p in root.glob(rest) if p.is_file()]
+    for p in found:  # a match through a symlinked folder (d/out -> ../secrets) leaves the glob's folder
+        if not p.resolve().is_relative_to(root.resolve()):
+            raise ConfigError(f"{str(p)!r}, matched by {pattern!r}, resolves outside {str(root)!r}")
+    return found
 
 
 def expand(items: Sequence[str]) -> list[Path]:

@@ -112,7 +112,10 @@ def read_csv(path: Path, latency_column: str = "latency_ms") -> list[Measurement
                 shapes[name] = [int(p) for p in parts]
         if not row["model"]:
             raise ConfigError(f"{where}: the model cell is empty")
-        out.append(Measurement(path.parent / row["model"], latency, dims, shapes, (row.get("group") or "").strip()))
+        model = path.parent / row["model"]
+        if not model.resolve().is_relative_to(path.parent.resolve()):  # '..', an absolute path or a symlink out
+            raise ConfigError(f"{where}: model {row['model'][:80]!r} resolves outside the CSV's folder")
+        out.append(Measurement(model, latency, dims, shapes, (row.get("group") or "").strip()))
     return out
 
 
