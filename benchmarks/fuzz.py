@@ -1,5 +1,9 @@
-"""The longer fuzz campaign: `python -m benchmarks.fuzz [--cases 5000] [--seed 1]`. Prints the counts per
-outcome and per mutation kind, and every failure (crash, hang over 10 s, allocation over 2 GB)."""
+"""The longer fuzz campaigns: `python -m benchmarks.fuzz [--cases 5000] [--seed 1] [--entry]`. Without
+--entry, mutated models through analyze (tests/fuzzing.py); with it, every other entry point (budgets,
+baselines, stored reports, fit CSVs, profiles, annotate, report globs, options, check formats:
+tests/fuzzing_entry.py) with an audit hook on open and copy. Prints the counts per outcome and per kind, and
+every finding (crash, hang over the case limit, allocation over 2 GB, a file outside the case folder, an
+output that does not parse)."""
 
 from __future__ import annotations
 
@@ -11,16 +15,22 @@ from collections import Counter
 from pathlib import Path
 
 from tests.fuzzing import run
+from tests.fuzzing_entry import entry_case
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--cases", type=int, default=5000)
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--entry", action="store_true", help="fuzz the entry points, not analyze")
     args = parser.parse_args()
     t0 = time.perf_counter()
     with tempfile.TemporaryDirectory() as tmp:
-        results = run(args.seed, args.cases, Path(tmp))
+        if args.entry:
+            results = run(args.seed, args.cases, Path(tmp), case_seconds=20.0, module="tests.fuzzing_entry",
+                          kind_of=lambda seed, index: entry_case(seed, index).kind)
+        else:
+            results = run(args.seed, args.cases, Path(tmp))
     outcomes = Counter(r.outcome.split(":")[0] for r in results)
     kinds = Counter(re.sub(r"[0-9_]+(folded)?$", "", r.kind.split(":")[-1].split("+")[0]) for r in results)
     slowest = max(results, key=lambda r: r.seconds)

@@ -366,13 +366,17 @@ class Result:
     seconds: float
 
 
-def run(seed: int, count: int, folder: Path, case_seconds: float = CASE_SECONDS) -> list[Result]:
-    """Run `count` cases of campaign `seed` in worker processes; a hung or killed worker marks its case."""
+def run(seed: int, count: int, folder: Path, case_seconds: float = CASE_SECONDS, module: str = "tests.fuzzing",
+        kind_of: Callable[[int, int], str] | None = None) -> list[Result]:
+    """Run `count` cases of campaign `seed` in worker processes (`module`'s worker: this one's model cases,
+    or tests.fuzzing_entry's entry-point cases, whose kind `kind_of(seed, index)` names); a hung or killed
+    worker marks its case."""
+    kind = kind_of or (lambda s, i: case(s, i).kind)
     results: list[Result] = []
     index = 0
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     while index < count:
-        proc = subprocess.Popen([sys.executable, "-m", "tests.fuzzing", "worker", str(seed), str(index),
+        proc = subprocess.Popen([sys.executable, "-m", module, "worker", str(seed), str(index),
                                  str(count - index), str(folder)], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
                                 cwd=ROOT, env=env, text=True)
         assert proc.stdout is not None
@@ -397,7 +401,7 @@ def run(seed: int, count: int, folder: Path, case_seconds: float = CASE_SECONDS)
         proc.kill()
         proc.wait()
         if index < count and (not results or results[-1].index != current):
-            results.append(Result(current, case(seed, current).kind, verdict, time.perf_counter() - started))
+            results.append(Result(current, kind(seed, current), verdict, time.perf_counter() - started))
             index = current + 1
     return results
 
