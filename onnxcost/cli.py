@@ -345,14 +345,15 @@ def diff(
     input_shape: ShapeOpt = None,
     config: ConfigOpt = None,
 ) -> None:
-    """What changed between two models: totals, op types, nodes added, removed and changed most. A model is
-    bound as its budget says (dims, input shapes), then as a stored report it is compared with was, then as
-    --dim/--input-shape say."""
+    """What changed between two models: totals, op types, nodes added, removed and changed most. A model's
+    unbound dims are bound as its budget says, then as the stored report it is compared with had them, then
+    as --dim/--input-shape say; a dim the model fixes is never rebound. A stored report's profile is used for
+    the model it is compared with."""
     import json
 
     from .budgets import find_config, load_config
     from .diff import diff as run_diff
-    from .diff import load_report, stored_input_shapes
+    from .diff import load_report, stored_dims
     from .gate_formats import diff_markdown, diff_text
 
     try:
@@ -362,12 +363,14 @@ def diff(
             raise
         cfg = None
 
-    def binding(path: Path, other: dict[str, object] | None) -> tuple[dict[str, int], dict[str, list[int]]]:
+    def binding(path: Path, other: dict[str, object] | None) -> tuple[dict[str, int], dict[str, list[int]],
+                                                                      str | None]:
         budget = cfg.budget_for(path) if cfg is not None else None
-        dims = {**(budget.dims if budget else {}), **parse_dims(dim)}
-        shapes = {**(budget.input_shapes if budget else {}), **(stored_input_shapes(other) if other else {}),
-                  **parse_input_shapes(input_shape)}
-        return dims, shapes
+        dims = {**(stored_dims(other, path) if other else {}), **(budget.dims if budget else {}), **parse_dims(dim)}
+        shapes = {**(budget.input_shapes if budget else {}), **parse_input_shapes(input_shape)}
+        totals = (other or {}).get("totals")
+        profile = totals.get("profile") if isinstance(totals, dict) else None
+        return dims, shapes, profile if isinstance(profile, str) else None
 
     stored = {p: load_report(p) for p in (old, new) if p.suffix == ".json"}
     reports = []

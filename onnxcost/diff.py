@@ -43,6 +43,7 @@ class ReportDiff:
     added: list[str] = field(default_factory=list)
     removed: list[str] = field(default_factory=list)
     changed: list[Change] = field(default_factory=list)  # matched nodes whose MACs or FLOPs changed, largest first
+    notes: list[str] = field(default_factory=list)  # what a reader must know: different input shapes
 
     def to_dict(self) -> dict[str, Any]:
         def ch(c: Change) -> dict[str, Any]:
@@ -51,12 +52,12 @@ class ReportDiff:
         return {"schema": "onnxcost.diff/1", "old": self.old, "new": self.new,
                 "totals": [ch(c) for c in self.totals], "op_types": [ch(c) for c in self.op_types],
                 "added_nodes": self.added, "removed_nodes": self.removed,
-                "changed_nodes": [ch(c) for c in self.changed]}
+                "changed_nodes": [ch(c) for c in self.changed], "notes": self.notes}
 
 
 def load_report(path: Path, dims: dict[str, int] | None = None,
-                input_shapes: dict[str, list[int]] | None = None) -> dict[str, Any]:
-    """A model (.onnx: analysed now, with these dims and input shapes) or a stored report (.json)."""
+                input_shapes: dict[str, list[int]] | None = None, profile: str | None = None) -> dict[str, Any]:
+    """A model (.onnx: analysed now, with these dims, input shapes and profile) or a stored report (.json)."""
     if path.suffix == ".json":
         if not path.is_file():
             raise ConfigError(f"{path}: no such file")
@@ -67,17 +68,45 @@ def load_report(path: Path, dims: dict[str, int] | None = None,
         if problem:
             raise ConfigError(f"{path}: a malformed {SCHEMA} report: {problem}")
         return data
-    return analyze(path, dims=dims, input_shapes=input_shapes).to_dict()
+    return analyze(path, dims=dims, input_shapes=input_shapes, profile=profile).to_dict()
 
 
-def stored_input_shapes(report: dict[str, Any]) -> dict[str, list[int]]:
-    """The concrete input shapes a stored report was made with: a model diffed against it is bound the same."""
-    out = {}
+def stored_dims(report: dict[str, Any], model: Path) -> dict[str, int]:
+    """The dims a model leaves unbound, bound as the stored report it is compared with had them (same input,
+    same axis). A dim the model fixes keeps its own value: a model whose input grew from 224 to 256 is
+    compared at 256, never rebound to the stored 224."""
+    import onnx
+
+    stored = {}
     for spec in report.get("inputs", []):
         shape = spec.get("shape") if isinstance(spec, dict) else None
         if isinstance(shape, list) and all(isinstance(d, int) and not isinstance(d, bool) for d in shape):
-            out[str(spec.get("name"))] = shape
+            stored[str(spec.get("name"))] = shape
+    try:
+        proto = onnx.load_model(str(model), load_external_data=False)
+    except Exception:  # noqa: BLE001 - any parse failure: the analysis of this model reports it, in one line
+        return {}
+    out: dict[str, int] = {}
+    for vi in proto.graph.input:
+        if vi.name not in stored or not vi.type.tensor_type.HasField("shape"):
+            continue
+        dims = vi.type.tensor_type.shape.dim
+        if len(dims) != len(stored[vi.name]):
+            continue
+        for k, (d, value) in enumerate(zip(dims, stored[vi.name], strict=True)):
+            if not (d.HasField("dim_value") and d.dim_value > 0):
+                out[d.dim_param or f"{vi.name}_{k}"] = value
     return out
+
+
+def input_note(old: dict[str, Any], new: dict[str, Any]) -> str | None:
+    """A line saying the two sides were analysed at different input shapes, or None."""
+    def shapes(r: dict[str, Any]) -> dict[str, Any]:
+        return {str(i.get("name")): i.get("shape") for i in r.get("inputs", []) if isinstance(i, dict)}
+
+    a, b = shapes(old), shapes(new)
+    differ = [f"{k}: {a.get(k)} -> {b.get(k)}" for k in sorted(set(a) | set(b)) if a.get(k) != b.get(k)]
+    return f"analysed at different input shapes ({'; '.join(differ)})" if differ else None
 
 
 def _number(v: object) -> bool:
@@ -148,5 +177,6 @@ def diff(old: dict[str, Any], new: dict[str, Any], old_name: str = "old", new_na
     pairs, removed, added = _match(on, nn)
     changed = [Change(nn[j]["name"], _work(on[i]), _work(nn[j])) for i, j in pairs if _work(on[i]) != _work(nn[j])]
     changed.sort(key=lambda c: -abs(c.delta or 0))
+    note = input_note(old, new)
     return ReportDiff(old_name, new_name, totals, op_changes, [nn[j]["name"] for j in added],
-                      [on[i]["name"] for i in removed], changed)
+                      [on[i]["name"] for i in removed], changed, [note] if note else [])

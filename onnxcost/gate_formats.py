@@ -157,7 +157,7 @@ def _change(c: Change) -> str:
 
 
 def diff_text(d: ReportDiff, top: int = 10) -> str:
-    out = [f"onnxcost diff: {d.old} -> {d.new}", "", "totals:"]
+    out = [f"onnxcost diff: {d.old} -> {d.new}", *(f"note: {n}" for n in d.notes), "", "totals:"]
     out += [f"  {c.key:<20} {_change(c)}" for c in d.totals]
     if d.op_types:
         out += ["", "op types (MACs, or FLOPs for ops without MACs):"]
