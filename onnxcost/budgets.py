@@ -193,7 +193,7 @@ def _budget(pattern: str, spec: Any, where: str) -> Budget:
         elif key == "dims":
             b.dims = {k: _int(v, f"{name}.{k}") for k, v in _table(value, name).items()}
         elif key == "input_shapes":
-            b.input_shapes = {k: [_int(d, f"{name}.{k}") for d in _list(v, f"{name}.{k}")]
+            b.input_shapes = {k: _shape(v, f"{name}.{k}")
                               for k, v in _table(value, name).items()}
         elif key == "input_values":
             b.input_values = {k: [_number(x, f"{name}.{k}") for x in (v if isinstance(v, list) else [v])]
@@ -228,6 +228,16 @@ def _budget(pattern: str, spec: Any, where: str) -> Budget:
     if "latency_ms" in b.limits and not b.profile:
         raise ConfigError(f"{where}: latency_ms needs a hardware 'profile'")
     return b
+
+
+def _shape(value: Any, name: str) -> list[int]:
+    """An input shape as a list [1, 3, 224, 224] or in the CLI's spelling "1x3x224x224"."""
+    if isinstance(value, str):
+        parts = value.lower().split("x")
+        if not all(p.isascii() and p.isdigit() for p in parts):
+            raise ConfigError(f"{name}: expected a shape like \"1x3x224x224\" or [1, 3, 224, 224], got {value!r:.60}")
+        return [int(p) for p in parts]
+    return [_int(d, name) for d in _list(value, name)]
 
 
 def _number(value: Any, name: str) -> float:

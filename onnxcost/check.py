@@ -67,9 +67,9 @@ def _count(x: float | None) -> float | int | None:
     return int(x) if isinstance(x, float) and x.is_integer() else x
 
 
-def _limit_line(metric: str, value: float | None, limit: float) -> CheckLine:
+def _limit_line(metric: str, value: float | None, limit: float, why: str = "") -> CheckLine:
     if value is None:
-        return CheckLine(metric, None, _count(limit), None, False, f"{metric} is unknown for this model")
+        return CheckLine(metric, None, _count(limit), None, False, f"{metric} is unknown for this model{why}")
     headroom = 100.0 * (limit - value) / limit if limit else (0.0 if value == 0 else -100.0)
     ok = value <= limit
     return CheckLine(metric, _count(value), _count(limit), round(headroom, 2), ok,
@@ -80,13 +80,25 @@ def _num(x: float) -> str:
     return f"{x:,.0f}" if float(x).is_integer() else f"{x:,.4g}"
 
 
+def _unknown_why(report: Report, budget: Budget) -> str:
+    """Why a total is unknown, and the fix: the dims left unbound and the budget line that binds them."""
+    if report.symbolic:
+        names = list(report.symbolic["symbols"])
+        where = f" (line {budget.line})" if budget.line else ""
+        return (f": dim(s) {', '.join(names)} are unbound; bind them in the budget of '{budget.pattern}'{where}, "
+                f"e.g. dims = {{ {names[0]} = 1 }}")
+    if report.totals.unknown_cost_nodes:
+        return f": {report.totals.unknown_cost_nodes} node(s) have an unknown cost"
+    return ""
+
+
 def evaluate(report: Report, budget: Budget, baseline: dict[str, Any] | None,
              max_increase: float | None) -> list[CheckLine]:
     t = report.totals
     lines: list[CheckLine] = []
     for metric, limit in budget.limits.items():
         value = getattr(t, metric)
-        lines.append(_limit_line(metric, None if value is None else float(value), limit))
+        lines.append(_limit_line(metric, None if value is None else float(value), limit, _unknown_why(report, budget)))
     if t.unknown_cost_nodes and not budget.allow_unknown and "unknown_cost_nodes" not in budget.limits:
         names = [n.name for n in report.nodes if n.macs is None or n.flops is None][:5]
         lines.append(CheckLine("complete analysis", t.unknown_cost_nodes, 0, None, False,

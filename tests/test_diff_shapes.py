@@ -47,3 +47,20 @@ def test_a_dynamic_dim_takes_the_stored_value(tmp_path: Path, capsys: pytest.Cap
     d = json.loads(capsys.readouterr().out)
     macs = next(c for c in d["totals"] if c["key"] == "macs")
     assert macs["old"] == macs["new"] is not None and d["notes"] == []
+
+
+def test_check_explains_an_unknown_total_and_takes_cli_shapes(tmp_path: Path,
+                                                              capsys: pytest.CaptureFixture[str]) -> None:
+    model = tmp_path / "m.onnx"
+    proto = zoo.lenet_1989()
+    proto.graph.input[0].type.tensor_type.shape.dim[0].dim_param = "batch"
+    onnx.save_model(proto, str(model))
+    config = tmp_path / "onnxcost.toml"
+    config.write_text('[budgets."*.onnx"]\nmacs = "1 GMAC"\n')
+    assert main(["check", "--config", str(config)]) == 1
+    out = capsys.readouterr().out
+    assert "dim(s) batch are unbound" in out and "dims = { batch = 1 }" in out and "(line 1)" in out
+    name = proto.graph.input[0].name
+    shape = "x".join(str(d.dim_value or 1) for d in proto.graph.input[0].type.tensor_type.shape.dim)
+    config.write_text(f'[budgets."*.onnx"]\nmacs = "1 GMAC"\ninput_shapes = {{ "{name}" = "{shape}" }}\n')
+    assert main(["check", "--config", str(config)]) == 0, capsys.readouterr()
