@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import Any
 
+import numpy as np
 import onnx
 from onnx import numpy_helper
 
@@ -225,7 +226,7 @@ def control_flow_work(node: NodeInfo, tensors: dict[str, TensorInfo], opsets: di
         if v is None or v.size != 1:
             return None
         x = v.reshape(-1)[0]
-        return x if symbolic.is_symbolic(x) else x.item()
+        return x.item() if isinstance(x, np.generic) else x  # a numpy scalar, or an object: a string, a relation
 
     def body(key: str) -> onnx.GraphProto:
         g = node.attrs.get(key)

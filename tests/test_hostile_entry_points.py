@@ -217,3 +217,20 @@ def test_a_dim_bound_to_zero_that_the_model_divides_by(capsys: pytest.CaptureFix
     code, _, err = _run(["report", str(Path(__file__).parent / "data" / "gru_bidir.onnx"), "--dim", "batch=0"], capsys)
     _one_line_error(code, err)
     assert "division by zero" in err
+
+
+def test_a_loop_with_a_string_trip_count(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    body = helper.make_graph(
+        [helper.make_node("Identity", ["c_in"], ["c_out"]), helper.make_node("Relu", ["x"], ["y"])], "b",
+        [helper.make_tensor_value_info("i", TensorProto.INT64, []),
+         helper.make_tensor_value_info("c_in", TensorProto.BOOL, [])],
+        [helper.make_tensor_value_info("c_out", TensorProto.BOOL, []),
+         helper.make_tensor_value_info("y", TensorProto.FLOAT, [4])])
+    trip = helper.make_tensor("trip", TensorProto.STRING, [1], [b"abc"])  # type: ignore[list-item]
+    g = helper.make_graph([helper.make_node("Loop", ["trip", ""], ["ys"], body=body)], "g",
+                          [helper.make_tensor_value_info("x", TensorProto.FLOAT, [4])],
+                          [helper.make_tensor_value_info("ys", TensorProto.FLOAT, None)], [trip])
+    path = _save(helper.make_model(g, opset_imports=[helper.make_opsetid("", 17)]), tmp_path / "loop.onnx")
+    code, _, err = _run(["report", str(path)], capsys)
+    _one_line_error(code, err)
+    assert "trip count" in err
