@@ -22,6 +22,7 @@ from .errors import ConfigError, ModelError
 from .estimate import reorder_estimates
 from .profiles import load_profile
 from .report import Report, analyze
+from .trace import estimated_events, measured_events
 
 # onnxruntime names a fused kernel after a node plus a suffix: "relu1_out_nchwc", "…/Mul/QuickGeluFusion/".
 _SUFFIXES = re.compile(r"(_bn_nchwc|_nchwc|_token_\d+|_fence_(before|after)|_kernel_time|/\w*Fusion/?)$")
@@ -52,6 +53,8 @@ class BenchResult:
     planned_peak_bytes: int | None = None  # the report's peak of live activations (minimum-peak schedule)
     run_rss_growth_bytes: int | None = None  # a fresh process's resident memory growth over the first run
     session_rss_bytes: int | None = None  # ... and over creating the session (weights, kernels, the runtime)
+    #: with per_node: the estimated and the measured per-node timelines, as Chrome trace events (trace.py)
+    trace_events: list[dict[str, Any]] = field(default_factory=list, repr=False)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -238,6 +241,7 @@ def bench(model: str | os.PathLike[str], dims: Mapping[str, int] | None = None,
     times = time_runs(lambda: sess.run(None, feeds), warmup, runs, progress)
     nodes: list[NodeTiming] = []
     unmatched: dict[str, float] = {}
+    timeline: list[dict[str, Any]] = []
     if per_node:
         with tempfile.TemporaryDirectory() as tmp:
             prof = _session(path, provider, threads, str(Path(tmp) / "ort"))
@@ -247,6 +251,7 @@ def bench(model: str | os.PathLike[str], dims: Mapping[str, int] | None = None,
             events = json.loads(Path(trace).read_text())
         # the warm-up run is profiled too: scale by all runs made in the session
         measured, fused, unmatched = join_profile(events, report, profiled + 1)
+        timeline = estimated_events(report.nodes, report.schedule, report.totals.profile) + measured_events(events)
         for n in report.nodes:
             if n.folded:
                 continue
@@ -259,4 +264,5 @@ def bench(model: str | os.PathLike[str], dims: Mapping[str, int] | None = None,
                 predicted[kernel] = predicted.get(kernel, 0.0) + us
     return BenchResult(stats(times), runs, threads, provider, report.totals.latency_ms, report.totals.profile,
                        nodes, unmatched, predicted, report.totals.peak_memory_bytes,
-                       None if memory is None else memory[1], None if memory is None else memory[0])
+                       None if memory is None else memory[1], None if memory is None else memory[0],
+                       timeline if per_node else [])

@@ -181,6 +181,9 @@ def report(
         "--input-value", help="NAME=V[,V…]: the value of a scalar or 1-D input (sample rate, length, flag)")]
     = None,
     jobs: Annotated[int, typer.Option("--jobs", "-j", min=1, help="Models analysed in parallel")] = 1,
+    trace: Annotated[Path | None, typer.Option(
+        "--trace", help="With --profile: write the estimated per-node timeline (Chrome trace JSON, for Perfetto)")]
+    = None,
 ) -> None:
     """Per-node and total MACs, FLOPs, parameters, bytes and peak memory of each model."""
     from . import formats
@@ -192,9 +195,11 @@ def report(
         raise ConfigError(f"no .onnx file in {', '.join(models)}")
     if len(paths) > 1 and fmt is Format.html:
         raise ConfigError("--format html takes one model")
+    if trace is not None and profile is None:
+        raise ConfigError("--trace needs --profile: the timeline is of estimated latencies")
     if len(paths) > 1:
-        if plot is not None or plot_roofline is not None:
-            raise ConfigError("--plot and --plot-roofline take one model")
+        if plot is not None or plot_roofline is not None or trace is not None:
+            raise ConfigError("--plot, --plot-roofline and --trace take one model")
         _report_many(paths, fmt, output, top, jobs, dict(
             dims=parse_dims(dim), input_shapes=parse_input_shapes(input_shape), schedule=schedule.value,
             schedule_budget=schedule_budget, inplace=inplace, arena=arena, profile=profile, strict=strict,
@@ -220,6 +225,10 @@ def report(
         from .profiles import load_profile
 
         roofline_png(rep, load_profile(profile), plot_roofline)
+    if trace is not None:
+        from .trace import estimated_events, trace_json
+
+        emit(trace_json(estimated_events(rep.nodes, rep.schedule, rep.totals.profile)), trace)
     if fmt is Format.table:
         if output is None:
             Console(width=None if sys.stdout.isatty() else 160).print(formats.table(rep, top))
@@ -413,6 +422,9 @@ def bench(
     = None,
     sort: Annotated[str, typer.Option("--sort", help="Per-node order: measured, estimated, ratio or graph")]
     = "measured",
+    trace: Annotated[Path | None, typer.Option(
+        "--trace", help="Write onnxruntime's measured per-node timeline beside the estimated one (Chrome trace "
+                        "JSON, for Perfetto); implies --per-node")] = None,
 ) -> None:
     """Run MODEL with onnxruntime: measured latency beside the roofline estimate, per model and per node."""
     import json
@@ -440,7 +452,12 @@ def bench(
     with Progress(console=Console(stderr=True), transient=True, disable=quiet) as bar:
         task = bar.add_task("running", total=runs)
         result = run_bench(model, parse_dims(dim), parse_input_shapes(input_shape), provider, threads, warmup, runs,
-                           per_node, profile, progress=lambda k: bar.update(task, completed=k), inputs=given)
+                           per_node or trace is not None, profile, progress=lambda k: bar.update(task, completed=k),
+                           inputs=given)
+    if trace is not None:
+        from .trace import trace_json
+
+        emit(trace_json(result.trace_events), trace)
     if profile is None:
         print("onnxcost: hint: give --profile NAME (or run `onnxcost calibrate` once) to see the estimate beside "
               "the measurement", file=sys.stderr)
