@@ -5,13 +5,16 @@ and the input file is never modified."""
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 from pathlib import Path
 from typing import Any
 
 import onnx
+from onnx import helper
 
+from . import symbolic
 from .errors import ConfigError, ModelError
 from .load import inside_folder
 from .report import Report, analyze
@@ -43,7 +46,9 @@ def annotate(model: str | os.PathLike[str], output: str | os.PathLike[str], **kw
     totals = {k: v for k, v in vars(rep.totals).items() if v is not None and not isinstance(v, bool)}
     if rep.symbolic:
         totals.update({k: v for k, v in rep.symbolic["totals"].items() if v is not None})
+    totals["inputs"] = json.dumps({i.name: i.shape for i in rep.inputs})  # the shapes the costs are at
     _set(proto.metadata_props, totals)
+    _value_info(proto, rep)
     try:
         dst.parent.mkdir(parents=True, exist_ok=True)
         _copy_external_data(proto, src.parent, dst.parent)
@@ -51,6 +56,20 @@ def annotate(model: str | os.PathLike[str], output: str | os.PathLike[str], **kw
     except (OSError, ValueError) as exc:
         raise ConfigError(f"cannot write {dst}: {exc.strerror if isinstance(exc, OSError) else exc}") from None
     return rep
+
+
+def _value_info(proto: onnx.ModelProto, rep: Report) -> None:
+    """value_info for every inner tensor of a known shape, so Netron shows shapes on every edge: dims as
+    analysed, a symbolic dim as a dim_param of its formula. Inputs, outputs and weights keep their own."""
+    assert rep.graph is not None
+    declared = {vi.name for vi in (*proto.graph.input, *proto.graph.output)} | {
+        t.name for t in proto.graph.initializer}
+    del proto.graph.value_info[:]
+    for name, t in rep.graph.tensors.items():
+        if name in declared or t.shape is None or not t.dtype or t.kind == "initializer":
+            continue
+        dims = [str(d) if symbolic.is_symbolic(d) else int(d) for d in t.shape]
+        proto.graph.value_info.append(helper.make_tensor_value_info(name, t.dtype, dims))
 
 
 def _set(props: Any, values: dict[str, Any]) -> None:
