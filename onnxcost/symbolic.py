@@ -135,6 +135,23 @@ def substitute(x: Any, bound: dict[Any, Any]) -> Any:
     return normal(x.xreplace(bound)) if bound and is_symbolic(x) else x
 
 
+def logic(op: str, a: np.ndarray, b: np.ndarray | None = None) -> np.ndarray:
+    """Not, And, Or of booleans and relations of dims, element-wise: a bool array when every element is
+    settled, else an object array holding the open sympy conditions."""
+    import sympy
+
+    fn = {"Not": sympy.Not, "And": sympy.And, "Or": sympy.Or}[op]
+    args = [a] if b is None else list(np.broadcast_arrays(a, b))
+    cells = [fn(*(sympy.true if x is True or x is np.True_ else sympy.false if x is False or x is np.False_ else x
+                  for x in xs)) for xs in zip(*(v.reshape(-1) for v in args), strict=True)]
+    shape = args[0].shape
+    if all(c in (sympy.true, sympy.false) for c in cells):
+        return np.array([c == sympy.true for c in cells], dtype=bool).reshape(shape)
+    out = np.empty(len(cells), dtype=object)
+    out[:] = [True if c == sympy.true else False if c == sympy.false else c for c in cells]
+    return out.reshape(shape)
+
+
 def piecewise(cond: Any, then: Dim, other: Dim) -> Dim:
     """`then` where the relation of dims holds, else `other` (an If whose condition the unbound dims decide)."""
     import sympy

@@ -103,9 +103,11 @@ def _numpy_binary(fn: Callable[[np.ndarray, np.ndarray], np.ndarray]) -> ValueFn
 def _symbolic_binary(op: str, fn: Callable[[np.ndarray, np.ndarray], np.ndarray], a: np.ndarray,
                      b: np.ndarray) -> np.ndarray:
     """Shape arithmetic on symbolic dims: sums and products stay expressions; a comparison is known only
-    where the symbols' positivity settles it."""
+    where the symbols' positivity settles it, else it is the relation itself (and And/Or combine them)."""
     if op in ("Equal", "Less", "Greater", "LessOrEqual", "GreaterOrEqual"):
         return symbolic.compare(op, a, b)
+    if op in ("And", "Or"):
+        return symbolic.logic(op, a, b)
     if op not in ("Add", "Sub", "Mul"):
         raise UnknownShape(f"{op} of symbolic dims")
     result = np.asarray(fn(a.astype(object), b.astype(object)), dtype=object)
@@ -171,10 +173,23 @@ def _variadic_value(fn: Callable[[np.ndarray, np.ndarray], np.ndarray], mean: bo
 
 
 def _where_value(n: NodeView) -> list[np.ndarray]:
-    a, b = n.array(1), n.array(2)
+    cond, a, b = n.array(0), n.array(1), n.array(2)
+    if cond.dtype == object:  # a relation of dims: each element is the Piecewise of the two it selects from
+        cond, a, b = np.broadcast_arrays(cond, a.astype(object), b.astype(object))
+        out = np.empty(cond.shape, dtype=object)
+        out.reshape(-1)[:] = [symbolic.piecewise(c, x, y) if symbolic.is_symbolic(c) else (x if c else y)
+                              for c, x, y in zip(cond.reshape(-1), a.reshape(-1), b.reshape(-1), strict=True)]
+        return [out]
     if a.dtype == object or b.dtype == object:  # a select of symbolic dims keeps them as they are
-        return [np.asarray(np.where(n.array(0).astype(bool), a.astype(object), b.astype(object)), dtype=object)]
-    return [np.asarray(np.where(n.array(0), a, b)).astype(a.dtype)]
+        return [np.asarray(np.where(cond.astype(bool), a.astype(object), b.astype(object)), dtype=object)]
+    return [np.asarray(np.where(cond, a, b)).astype(a.dtype)]
+
+
+def _not_value(n: NodeView) -> list[np.ndarray]:
+    a = n.array(0)
+    if a.dtype == object:
+        return [symbolic.logic("Not", a)]
+    return [np.logical_not(a)]
 
 
 def _clip_value(n: NodeView) -> list[np.ndarray]:
@@ -196,11 +211,11 @@ BINARY_VALUES: dict[str, ValueFn] = {
 }
 _UNARY_NUMPY: dict[str, Callable[[np.ndarray], np.ndarray]] = {
     "Neg": np.negative, "Abs": np.abs, "Floor": np.floor, "Ceil": np.ceil, "Sqrt": np.sqrt,
-    "Not": np.logical_not, "Sign": np.sign, "Reciprocal": np.reciprocal, "Round": np.round,
+    "Sign": np.sign, "Reciprocal": np.reciprocal, "Round": np.round,
     "Exp": np.exp, "Log": np.log}
 UNARY_VALUES: dict[str, ValueFn] = {
     **{op: _numpy_unary(fn) for op, fn in _UNARY_NUMPY.items()},
-    "Clip": _clip_value,
+    "Clip": _clip_value, "Not": _not_value,
 }
 
 # --- costs ------------------------------------------------------------------------------------------------
@@ -217,9 +232,10 @@ def _traits(op: str) -> Traits:
     return Traits("elementwise", inplace=op in INPLACE, chainable=op in CHAINABLE, nchwc=role)
 
 
-#: Value functions that compute on symbolic dims (shape arithmetic: sums, products, comparisons).
+#: Value functions that compute on symbolic dims (shape arithmetic: sums, products, comparisons, and the
+#: logic of relations between dims).
 SYMBOLIC = frozenset({"Add", "Sub", "Mul", "Div", "Mod", "Equal", "Less", "Greater", "LessOrEqual", "GreaterOrEqual",
-                      "Max", "Min", "Sum"})
+                      "And", "Or", "Not", "Max", "Min", "Sum"})
 
 
 def _entry(op: str, flops: int, shape: Callable[[NodeView], list[Spec]], values: dict[str, ValueFn]) -> OpDef:
@@ -237,7 +253,7 @@ OPS: list[OpDef] = [
       for op in VARIADIC),
     # A select: a copy of bytes, classed with data movement, but it chains with the arithmetic around it.
     OpDef("Where", DEFAULT, FAMILY, shape=_where, value=_where_value, cost=no_work,
-          traits=Traits("movement", chainable=True), symbolic_inputs=frozenset({1, 2})),
+          traits=Traits("movement", chainable=True), symbolic_inputs=ALL_INPUTS),
     OpDef("SwiGLU", DEFAULT, FAMILY, cost=per_output_element(6, "Swish(A)·B: sigmoid 4, two multiplies"),
           note="output shape from ONNX inference"),
 ]
