@@ -341,13 +341,16 @@ def subgraph_model(body: onnx.GraphProto, given: Mapping[str, TensorInfo], outer
     return Subgraph(model, placeholders)
 
 
-def subgraph_outputs(body: onnx.GraphProto, outer: Mapping[str, TensorInfo],
-                     opsets: Mapping[str, int]) -> list[tuple[Shape | None, int]] | None:
-    """The (shape, dtype) of each output of a subgraph that takes no inputs of its own (an If branch), from
-    the shapes of the enclosing graph's tensors it reads; None when it cannot be analysed."""
+def subgraph_outputs(body: onnx.GraphProto, outer: Mapping[str, TensorInfo], opsets: Mapping[str, int],
+                     given: Sequence[tuple[Shape, int]] = ()) -> list[tuple[Shape | None, int]] | None:
+    """The (shape, dtype) of each output of a subgraph, from the shapes of the enclosing graph's tensors it
+    reads and of its own inputs (`given`, in order: a Scan body's state and slices; none for an If branch);
+    None when it cannot be analysed."""
     from . import load  # the module, for load.load (this one imports names from it)
 
-    sub = subgraph_model(body, {}, outer, opsets)
+    inputs = {vi.name: TensorInfo(vi.name, "input", dtype, tuple(shape))
+              for vi, (shape, dtype) in zip(body.input, given, strict=False)}
+    sub = subgraph_model(body, inputs, outer, opsets)
     if sub is None:
         return None
     try:
@@ -367,8 +370,9 @@ def node_view(name: str, node: onnx.NodeProto, domain: str, opset: int, attrs: d
               opsets: Mapping[str, int] | None = None) -> NodeView:
     """The read-only view the op's rules see (no output shapes yet); with the enclosing graph's tensors,
     control flow can ask for a subgraph's output shapes."""
-    def subgraph(body: onnx.GraphProto) -> list[tuple[Shape | None, int]] | None:
-        return None if outer is None or opsets is None else subgraph_outputs(body, outer, opsets)
+    def subgraph(body: onnx.GraphProto,
+                 given: Sequence[tuple[Shape, int]] = ()) -> list[tuple[Shape | None, int]] | None:
+        return None if outer is None or opsets is None else subgraph_outputs(body, outer, opsets, given)
 
     return NodeView(
         name=name, op_type=node.op_type, domain=domain, opset=opset, attrs=attrs,

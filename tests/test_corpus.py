@@ -23,7 +23,6 @@ CASES = cases()
 #: strict: a case that starts passing fails until it is taken off this list.
 KNOWN_GAPS: dict[str, str] = {}
 NO_OPTION_GAPS = {
-    "onnx-asr/wespeaker.onnx": "#20: Scan output shapes over a symbolic number of iterations",
     # `if batch == 1` squeezes the batch axis in one branch only: the rank after it depends on the value
     **{f"silero-vad/silero_vad_{v}.onnx": "an If on batch == 1 changes the rank: no single formula downstream"
        for v in ("16k_op15", "half")},

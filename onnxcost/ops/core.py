@@ -55,9 +55,10 @@ class NodeView:
     #: where symbolic dims make a check undecidable, the condition the model needs ("height >= 7"); the
     #: shapes stage reports them as warnings
     conditions: list[object] = field(default_factory=list, repr=False, compare=False)
-    #: control flow: the (shape, dtype) of each output of a subgraph that reads the enclosing graph
-    subgraph_of: Callable[[onnx.GraphProto], list[tuple[Shape | None, int]] | None] = field(
-        default=lambda body: None, repr=False, compare=False)
+    #: control flow: the (shape, dtype) of each output of a subgraph that reads the enclosing graph, given the
+    #: (shape, dtype) of its own inputs (none for an If branch)
+    subgraph_of: Callable[..., list[tuple[Shape | None, int]] | None] = field(
+        default=lambda body, given=(): None, repr=False, compare=False)
 
     def require_equal(self, a: Any, b: Any, what: str) -> None:
         """Dims the op needs equal: `what` as this node's ModelError when they provably differ; when only the
