@@ -10,7 +10,7 @@ import sys
 from dataclasses import replace
 from enum import Enum
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, TypeVar
 
 import typer
 from rich.console import Console
@@ -29,7 +29,22 @@ class Format(str, Enum):
     json = "json"
     csv = "csv"
     markdown = "markdown"
+    md = "md"  # markdown's short name, in every command
     html = "html"
+
+
+E = TypeVar("E", bound=Enum)
+
+
+def _markdown(fmt: E) -> E:
+    """md is markdown: one enum member for the renderers to test."""
+    return type(fmt)["markdown"] if fmt.value == "md" else fmt
+
+
+def _only(fmt: Enum, command: str, supported: tuple[str, ...]) -> None:
+    """A format the command cannot write is an error, never a silent table."""
+    if fmt.value not in supported:
+        raise ConfigError(f"{command} cannot write --format {fmt.value}; it writes {', '.join(supported)}")
 
 
 class Schedule(str, Enum):
@@ -147,6 +162,8 @@ def _root(
 
 ModelArg = Annotated[Path, typer.Argument(help="ONNX model file", show_default=False)]
 DimOpt = Annotated[list[str] | None, typer.Option("--dim", help="Bind a symbolic dim: NAME=INT (repeatable)")]
+ValueOpt = Annotated[list[str] | None, typer.Option(
+    "--input-value", help="NAME=V[,V…]: the value of a scalar or 1-D input (sample rate, length, flag)")]
 ShapeOpt = Annotated[list[str] | None, typer.Option(
     "--input-shape", help="Fix an input's shape: NAME=1x3x224x224 (repeatable)")]
 
@@ -177,9 +194,7 @@ def report(
     plot_roofline: Annotated[Path | None, typer.Option(
         "--plot-roofline", help="With --profile: write each node on the device's roofline as a PNG")] = None,
     strict: Annotated[bool, typer.Option("--strict", help="Any node of unknown cost is an error (exit 2)")] = False,
-    input_value: Annotated[list[str] | None, typer.Option(
-        "--input-value", help="NAME=V[,V…]: the value of a scalar or 1-D input (sample rate, length, flag)")]
-    = None,
+    input_value: ValueOpt = None,
     jobs: Annotated[int, typer.Option("--jobs", "-j", min=1, help="Models analysed in parallel")] = 1,
     trace: Annotated[Path | None, typer.Option(
         "--trace", help="With --profile: write the estimated per-node timeline (Chrome trace JSON, for Perfetto)")]
@@ -189,6 +204,8 @@ def report(
     from . import formats
     from .batch import expand
     from .report import analyze
+
+    fmt = _markdown(fmt)
 
     paths = expand(models)
     if not paths:
@@ -285,12 +302,14 @@ class CheckFormat(str, Enum):
     junit = "junit"
     github = "github"
     markdown = "markdown"
+    md = "md"
 
 
 class DiffFormat(str, Enum):
     text = "text"
     json = "json"
     markdown = "markdown"
+    md = "md"
 
 
 ConfigOpt = Annotated[Path | None, typer.Option(
@@ -315,6 +334,7 @@ def check(
     from .gate_formats import render_check
     from .units import parse_percent
 
+    fmt = _markdown(fmt)
     cfg = load_config(config)
     increase = None if max_increase is None else parse_percent(max_increase, "--max-increase")
     result = run_check(cfg, list(models or []), increase, skip_unmatched)
@@ -349,6 +369,7 @@ def diff(
     old: Annotated[Path, typer.Argument(help="Old model (.onnx) or stored report (.json)", show_default=False)],
     new: Annotated[Path, typer.Argument(help="New model (.onnx) or stored report (.json)", show_default=False)],
     fmt: Annotated[DiffFormat, typer.Option("--format", "-f", help="Output format")] = DiffFormat.text,
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="Write to FILE")] = None,
     top: Annotated[int, typer.Option("--top", min=1, help="How many nodes to list")] = 10,
     dim: DimOpt = None,
     input_shape: ShapeOpt = None,
@@ -364,6 +385,8 @@ def diff(
     from .diff import diff as run_diff
     from .diff import load_report, stored_dims
     from .gate_formats import diff_markdown, diff_text
+
+    fmt = _markdown(fmt)
 
     try:
         cfg = load_config(config if config is not None else find_config())
@@ -388,7 +411,7 @@ def diff(
     d = run_diff(reports[0], reports[1], str(old), str(new))
     text = {DiffFormat.text: lambda: diff_text(d, top), DiffFormat.markdown: lambda: diff_markdown(d, top),
             DiffFormat.json: lambda: json.dumps(d.to_dict(), indent=1) + "\n"}[fmt]()
-    emit(text, None)
+    emit(text, output)
 
 
 class BenchFormat(str, Enum):
@@ -414,8 +437,7 @@ def bench(
     output: Annotated[Path | None, typer.Option("--output", "-o", help="Write to FILE")] = None,
     dim: DimOpt = None,
     input_shape: ShapeOpt = None,
-    input_value: Annotated[list[str] | None, typer.Option(
-        "--input-value", help="NAME=V[,V…]: a real value for a scalar or 1-D input (sample rate, length)")] = None,
+    input_value: ValueOpt = None,
     inputs: Annotated[Path | None, typer.Option("--inputs", help="An .npz file of input arrays, by input name")]
     = None,
     top: Annotated[int | None, typer.Option("--top", min=1, help="Only the N first nodes of the per-node table")]
@@ -466,6 +488,11 @@ def bench(
         return
     from . import gate_formats
 
+    if output is not None:
+        buffer = Console(width=160, file=io.StringIO(), color_system=None)
+        buffer.print(gate_formats.bench_table(result, top, sort))
+        emit(buffer.file.getvalue(), output)  # type: ignore[attr-defined]
+        return
     console = Console(width=None if sys.stdout.isatty() else 160)
     console.print(gate_formats.bench_table(result, top, sort))
 
@@ -533,12 +560,13 @@ def annotate(
     dim: DimOpt = None,
     input_shape: ShapeOpt = None,
     profile: Annotated[str | None, typer.Option("--profile", help="Add each node's estimated latency")] = None,
+    input_value: ValueOpt = None,
 ) -> None:
     """Write a copy of MODEL whose nodes carry their costs where Netron shows them."""
     from .annotate import annotate as run_annotate
 
     rep = run_annotate(model, output, dims=parse_dims(dim), input_shapes=parse_input_shapes(input_shape),
-                       profile=profile)
+                       profile=profile, input_values=parse_input_values(input_value) or None)
     warn(rep.warnings)
     print(f"wrote {output}: {len(rep.nodes)} nodes annotated; open it in Netron")
 
@@ -596,6 +624,8 @@ def sweep_cmd(
     dim: Annotated[list[str], typer.Option("--dim", help="NAME=V1,V2,… to sweep (repeatable), or NAME=V to bind")],
     input_shape: ShapeOpt = None,
     fmt: Annotated[Format, typer.Option("--format", "-f", help="table, json, csv or markdown")] = Format.table,
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="Write to FILE")] = None,
+    input_value: ValueOpt = None,
     profile: Annotated[str | None, typer.Option("--profile", help="Add a latency estimate per point")] = None,
     plot: Annotated[Path | None, typer.Option("--plot", help="Draw MACs, peak memory, latency against a dim")]
     = None,
@@ -618,16 +648,17 @@ def sweep_cmd(
             fixed[name.strip()] = int(parts[0])
         else:
             grid[name.strip()] = [int(v) for v in parts]
-    if input_shape:
-        raise ConfigError("sweep varies dims: bind other inputs with --dim, not --input-shape")
-    points = sweep(model, grid or {k: [v] for k, v in fixed.items()}, {} if not grid else fixed, profile, memory)
+    fmt = _markdown(fmt)
+    _only(fmt, "sweep", ("table", "json", "csv", "markdown", "md"))
+    points = sweep(model, grid or {k: [v] for k, v in fixed.items()}, {} if not grid else fixed, profile, memory,
+                   input_shapes=parse_input_shapes(input_shape), input_values=parse_input_values(input_value))
     if plot is not None:
         from .plots import sweep_png
 
         sweep_png(points, plot)
     if fmt is Format.json:
-        sys.stdout.write(json.dumps({"points": [{"dims": p.dims, "totals": p.totals} for p in points]}, indent=1)
-                         + "\n")
+        emit(json.dumps({"points": [{"dims": p.dims, "totals": p.totals} for p in points]}, indent=1) + "\n",
+             output)
         return
     from .units import binary_bytes, si
 
@@ -637,7 +668,7 @@ def sweep_cmd(
     shown = [[str(v) for v in p.dims.values()] + [
         binary_bytes(v) if key.endswith("bytes") else "?" if v is None else f"{v:,.3f}" if key == "latency_ms"
         else si(v) for key, v in p.totals.items()] for p in points]
-    emit_rows(header, rows, fmt, title=f"{len(points)} points", shown=shown, right=frozenset(header))
+    emit_rows(header, rows, fmt, output, title=f"{len(points)} points", shown=shown, right=frozenset(header))
 
 
 @app.command("ops")
@@ -645,6 +676,7 @@ def ops_table(
     domain: Annotated[str | None, typer.Option("--domain", help="Only this domain (ai.onnx, ai.onnx.ml, "
                                                                 "com.microsoft)")] = None,
     fmt: Annotated[Format, typer.Option("--format", "-f", help="table, json, csv or markdown")] = Format.table,
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="Write to FILE")] = None,
 ) -> None:
     """The op coverage table: each op's opsets, and whether onnxcost has its shape, value and cost rules."""
     import dataclasses
@@ -652,15 +684,17 @@ def ops_table(
 
     from .ops import coverage
 
+    fmt = _markdown(fmt)
+    _only(fmt, "ops", ("table", "json", "csv", "markdown", "md"))
     rows = [dataclasses.asdict(r) for r in coverage(domain)]
     if not rows:
         raise ConfigError(f"no ops in domain {domain!r}")
     if fmt is Format.json:
-        sys.stdout.write(json.dumps(rows, indent=1) + "\n")
+        emit(json.dumps(rows, indent=1) + "\n", output)
         return
     header = list(rows[0])
     cells = [[str(r[k]) if not isinstance(r[k], bool) else ("yes" if r[k] else "-") for k in header] for r in rows]
-    emit_rows(header, cells, fmt, title=f"{len(rows)} op definitions")
+    emit_rows(header, cells, fmt, output, title=f"{len(rows)} op definitions")
 
 
 def main(argv: list[str] | None = None) -> int:

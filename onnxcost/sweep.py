@@ -29,12 +29,14 @@ class SweepPoint:
 
 def sweep(model: str | os.PathLike[str] | onnx.ModelProto, grid: Mapping[str, Sequence[int]],
           dims: Mapping[str, int] | None = None, profile: str | Profile | None = None,
-          memory: bool = True, schedule_budget: float = 1.0) -> list[SweepPoint]:
+          memory: bool = True, schedule_budget: float = 1.0, input_shapes: Mapping[str, Sequence[int]] | None = None,
+          input_values: Mapping[str, Sequence[float]] | None = None) -> list[SweepPoint]:
     """Totals of `model` at every combination of the values in `grid` (dim name -> values).
 
     Parameters
     ----------
-    grid: the dims to vary and their values; `dims` binds others once for every point.
+    grid: the dims to vary and their values; `dims` (and `input_shapes`, `input_values`) bind others once
+      for every point.
     profile: adds latency_ms per point. memory: adds peak_memory_bytes per point (a schedule each).
 
     Returns
@@ -42,7 +44,8 @@ def sweep(model: str | os.PathLike[str] | onnx.ModelProto, grid: Mapping[str, Se
     One SweepPoint per combination, in grid order."""
     if not grid or any(not values for values in grid.values()):
         raise ConfigError("sweep needs at least one --dim NAME=V1,V2,… with values")
-    base = analyze(model, dims=dims, schedule="file")
+    base = analyze(model, dims=dims, schedule="file", input_shapes=input_shapes or None,
+                   input_values=input_values or None)
     grid = _by_symbol(grid, base.symbolic["symbols"] if base.symbolic else {})
     formulas = base.symbolic["totals"] if base.symbolic else {}
     unknown = set(grid) - set(base.symbolic["symbols"] if base.symbolic else ())
@@ -61,7 +64,8 @@ def sweep(model: str | os.PathLike[str] | onnx.ModelProto, grid: Mapping[str, Se
             totals[key] = None if expr is None else symbolic.evaluate(_parse(expr), point)
         totals["params"] = base.totals.params
         if memory or profile is not None:
-            rep = analyze(model, dims={**(dims or {}), **point}, profile=profile, schedule_budget=schedule_budget)
+            rep = analyze(model, dims={**(dims or {}), **point}, profile=profile, schedule_budget=schedule_budget,
+                          input_shapes=input_shapes or None, input_values=input_values or None)
             totals["peak_memory_bytes"] = rep.totals.peak_memory_bytes
             if profile is not None:
                 totals["latency_ms"] = rep.totals.latency_ms

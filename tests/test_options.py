@@ -1,0 +1,60 @@
+"""One set of options across the commands, read from the typer app itself: a model command binds dims,
+input shapes and values the same way; a command that writes text takes --format (with md for markdown) and
+--output; a format a command cannot write is an error, never a silent table."""
+
+from __future__ import annotations
+
+from enum import Enum
+from pathlib import Path
+from typing import Any
+
+import onnx
+import pytest
+from typer.main import get_command
+
+from models import zoo
+from onnxcost.cli import app, main
+
+MODEL_COMMANDS = ("report", "sweep", "annotate", "bench", "diff")
+TEXT_COMMANDS = ("report", "sweep", "check", "bench", "ops", "diff")
+
+
+def _options(name: str) -> dict[str, Any]:
+    command = get_command(app).commands[name]  # type: ignore[attr-defined]
+    return {opt: p for p in command.params for opt in getattr(p, "opts", [])}
+
+
+def _choices(option: Any) -> list[str]:
+    annotation = option.type_descriptor.annotation
+    return [m.value for m in annotation] if isinstance(annotation, type) and issubclass(annotation, Enum) else []
+
+
+@pytest.mark.parametrize("name", MODEL_COMMANDS)
+def test_model_commands_bind_inputs_alike(name: str) -> None:
+    options = _options(name)
+    wanted = {"--dim", "--input-shape"} | ({"--input-value"} if name != "diff" else set())
+    assert wanted <= set(options), sorted(wanted - set(options))
+    for opt in wanted - ({"--dim"} if name == "sweep" else set()):  # sweep's --dim also takes V1,V2,…
+        assert options[opt].help == _options("report")[opt].help  # one definition of each option
+
+
+@pytest.mark.parametrize("name", TEXT_COMMANDS)
+def test_text_commands_take_format_with_md_and_output(name: str) -> None:
+    options = _options(name)
+    assert {"--format", "-f", "--output", "-o"} <= set(options)
+    choices = _choices(options["--format"])
+    assert "json" in choices
+    if "markdown" in choices:
+        assert "md" in choices
+
+
+def test_md_alias_and_refused_formats(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    model = tmp_path / "m.onnx"
+    onnx.save_model(zoo.lenet_1989(), str(model))
+    assert main(["report", str(model), "-f", "md", "-o", str(tmp_path / "r.md")]) == 0
+    assert (tmp_path / "r.md").read_text().startswith("#")
+    assert main(["ops", "-f", "md", "-o", str(tmp_path / "ops.md")]) == 0
+    assert "| op_type |" in (tmp_path / "ops.md").read_text()
+    capsys.readouterr()
+    assert main(["ops", "-f", "html"]) == 2
+    assert "cannot write --format html" in capsys.readouterr().err
