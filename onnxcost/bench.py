@@ -82,7 +82,8 @@ def random_inputs(report: Report, seed: int = 0, skip: set[str] | None = None) -
             continue
         t = report.graph.tensors[spec.name]
         if t.shape is None or t.dtype == 0:
-            raise ModelError(f"input '{spec.name}' has no known shape or type; bind it with --input-shape")
+            raise ModelError(f"input '{spec.name}' has no known shape or type; bind it with "
+                             f"input_shapes={{'{spec.name}': [...]}}")
         np_type = dtypes.to_numpy(t.dtype)
         if np_type.kind == "f":
             feeds[spec.name] = rng.standard_normal(t.shape).astype(np_type)
@@ -228,7 +229,7 @@ def bench(model: str | os.PathLike[str], dims: Mapping[str, int] | None = None,
         raise ModelError(f"{path}: bench runs the model and needs its weights, but {missing[0].split(';')[0]}")
     if report.symbolic is not None:
         names = list(report.symbolic["symbols"])
-        raise ConfigError(f"bench runs concrete inputs: bind {', '.join(names)} with --dim {names[0]}=N")
+        raise ConfigError(f"bench runs concrete inputs: bind {', '.join(names)} with dims={{'{names[0]}': N}}")
     threads = threads or (os.cpu_count() or 1)
     assert report.graph is not None
     for name, value in given.items():  # as the input is declared: its type, and a scalar for one value

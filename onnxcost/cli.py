@@ -125,10 +125,26 @@ def emit_rows(header: list[str], rows: list[list[str]], fmt: Format, output: Pat
             emit(before + buffer.file.getvalue(), output)  # type: ignore[attr-defined]
 
 
+#: The Python API names its parameters in messages; the command line says its flags instead.
+_FLAGS = [(re.compile(r"dims=\{'([^']*)': N\}"), r"--dim \1=N"), (re.compile(r"dims\['([^']*)'\]"), r"--dim \1"),
+          (re.compile(r"dims=\{\.\.\.\}"), "--dim NAME=N"),
+          (re.compile(r"input_shapes=\{'([^']*)': \[[^]]*\]\}"), r"--input-shape \1=1x3x224x224"),
+          (re.compile(r"input_shapes\['([^']*)'\]"), r"--input-shape \1"),
+          (re.compile(r"input_values\['([^']*)'\]"), r"--input-value \1"),
+          (re.compile(r"strict=True"), "--strict"), (re.compile(r"schedule_budget=(\S+)"), r"--schedule-budget \1")]
+
+
+def flags(message: str) -> str:
+    """An API message in the command line's words: dims={'seq': N} becomes --dim seq=N."""
+    for pattern, replacement in _FLAGS:
+        message = pattern.sub(replacement, message)
+    return message
+
+
 def warn(messages: list[str]) -> None:
     err = Console(stderr=True, highlight=False, soft_wrap=True)
     for m in messages[:MAX_WARNINGS_SHOWN]:
-        err.print(f"onnxcost: warning: {printable(m)}", markup=False, highlight=False)
+        err.print(f"onnxcost: warning: {printable(flags(m))}", markup=False, highlight=False)
     if len(messages) > MAX_WARNINGS_SHOWN:
         err.print(f"onnxcost: warning: … and {len(messages) - MAX_WARNINGS_SHOWN} more "
                   "(all are in --format json under \"warnings\")", markup=False)
@@ -280,7 +296,7 @@ def _report_many(paths: list[Path], fmt: Format, output: Path | None, top: int |
         results = analyze_many(paths, jobs, top, progress=lambda k: bar.update(task, completed=k), **kwargs)
     failed = [r for r in results if r.error]
     for r in failed:
-        print(f"onnxcost: error: {r.error}", file=sys.stderr)
+        print(f"onnxcost: error: {flags(r.error or '')}", file=sys.stderr)
     if fmt is Format.json:
         emit(json.dumps([r.report if r.report is not None else {"path": r.path, "error": r.error}
                          for r in results], indent=1) + "\n", output)
@@ -341,7 +357,7 @@ def check(
     emit(render_check(result, fmt.value), output)
     for m in result.models:
         if m.error:
-            print(f"onnxcost: error: {m.error}", file=sys.stderr)
+            print(f"onnxcost: error: {flags(m.error)}", file=sys.stderr)
     raise typer.Exit(result.exit_code)
 
 
@@ -709,7 +725,7 @@ def main(argv: list[str] | None = None) -> int:
         if isinstance(rc, int):  # click returns an Exit's code instead of raising it here
             return rc
     except OnnxcostError as exc:
-        print(f"onnxcost: error: {exc}", file=sys.stderr)
+        print(f"onnxcost: error: {flags(str(exc))}", file=sys.stderr)
         return EXIT_BAD_INPUT
     except SystemExit as exc:  # typer raises it for --help and exits inside commands
         return int(exc.code or 0) if not isinstance(exc.code, str) else EXIT_BAD_INPUT

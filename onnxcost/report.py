@@ -225,7 +225,7 @@ def _require_known(g: graph.Graph, node_costs: list[costs_mod.NodeCost], warning
     if unknown:
         why = next((w for w in warnings if f"'{unknown[0]}'" in w), f"node '{unknown[0]}': cost unknown")
         more = f" (and {len(unknown) - 1} more)" if len(unknown) > 1 else ""
-        raise ModelError(f"--strict: {len(unknown)} node(s) of unknown cost{more}; first: {why}")
+        raise ModelError(f"strict=True: {len(unknown)} node(s) of unknown cost{more}; first: {why}")
 
 
 def analyze(
@@ -275,13 +275,13 @@ def analyze(
         warnings.append("some activation shapes are unknown: activation and peak memory are unknown")
     elif schedule == "optimal" and not mem.optimal:
         why = (f"its search stopped at {schedule_mod.MAX_STATES:,} states in one segment"
-               if mem.stop == "states" else f"--schedule-budget {schedule_budget:g} s ran out")
+               if mem.stop == "states" else f"schedule_budget={schedule_budget:g} s ran out")
         warnings.append(f"the minimum-peak schedule was not proven optimal ({why}); the peak is that of the best "
                         "order found (never above the file order's)")
 
     hw = load_profile(profile) if isinstance(profile, str) else profile
     if hw is not None and any(symbolic.any_symbolic((c.flops, c.input_bytes, c.output_bytes)) for c in node_costs):
-        warnings.append("a latency estimate needs every dim bound; bind them with --dim")
+        warnings.append("a latency estimate needs every dim bound; bind them with dims={...}")
         hw = None
     estimates = estimate_latency(g, node_costs, hw) if hw is not None else [None] * len(g.nodes)
     nodes: list[NodeReport] = []

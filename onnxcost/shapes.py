@@ -99,7 +99,7 @@ def _valued_input(name: str, elem_type: int, rank: int | None, values: Sequence[
     """A graph input whose value the user gave (a sample rate, a length, a flag): a constant that folds, as
     its value would at run time."""
     if rank not in (None, 0, 1) or (rank == 0 and len(values) != 1):
-        raise ConfigError(f"--input-value {name}: the input has rank {rank}; give one value for a scalar, "
+        raise ConfigError(f"input_values['{name}']: the input has rank {rank}; give one value for a scalar, "
                           "several for a 1-D input")
     array = np.array(values if rank != 0 else values[0], dtype=dtypes.to_numpy(elem_type))
     info = TensorInfo(name, "constant", elem_type, tuple(int(d) for d in array.shape))
@@ -134,10 +134,10 @@ def bind_inputs(
     tensors: dict[str, TensorInfo] = {}
     warnings: list[str] = []
     known_inputs = {i.name for i in g.input if i.name not in init_names}
-    for flag, given in (("--input-shape", input_shapes), ("--input-value", input_values or {})):
+    for flag, given in (("input_shapes", input_shapes), ("input_values", input_values or {})):
         for name in given:
             if name not in known_inputs:
-                raise ConfigError(f"{flag} names '{name}', which is not a graph input "
+                raise ConfigError(f"{flag}['{name}'] is not a graph input "
                                   f"(inputs: {', '.join(sorted(known_inputs)) or 'none'})")
     used_dims: set[str] = set()
     symbols: dict[str, SymbolInfo] = {}
@@ -156,7 +156,7 @@ def bind_inputs(
         if vi.name in input_shapes:
             shape: Shape = tuple(int(d) for d in input_shapes[vi.name])
             if declared_rank is not None and len(shape) != declared_rank:
-                raise ConfigError(f"--input-shape {vi.name} has rank {len(shape)}; input '{vi.name}' has rank "
+                raise ConfigError(f"input_shapes['{vi.name}'] has rank {len(shape)}; input '{vi.name}' has rank "
                                   f"{declared_rank}")
         elif tt.HasField("shape"):
             out: list[Any] = []
@@ -178,7 +178,7 @@ def bind_inputs(
             shape = tuple(out)
         else:
             warnings.append(f"graph input '{vi.name}' declares no shape; costs that depend on it are "
-                            f"unknown (give one with --input-shape {vi.name}=1x3x224x224)")
+                            f"unknown (give one with input_shapes={{'{vi.name}': [1, 3, 224, 224]}})")
             tensors[vi.name] = TensorInfo(vi.name, "input", tt.elem_type)
             continue
         check_shape(shape, f"graph input '{vi.name}'")
@@ -188,12 +188,12 @@ def bind_inputs(
         tensors[vi.name] = TensorInfo(vi.name, "input", tt.elem_type, shape)
     unknown = sorted(set(dims) - used_dims)
     if unknown and symbols:  # a dim left unbound beside a name that matches nothing: most likely a typo
-        raise ConfigError(f"--dim {unknown[0]}: the model has no dim of that name; its unbound dims: "
+        raise ConfigError(f"dims['{unknown[0]}']: the model has no dim of that name; its unbound dims: "
                           f"{', '.join(symbols)}" + (f" (bound: {', '.join(sorted(used_dims))})" if used_dims else ""))
-    warnings += [f"--dim {name} matches no dim of this model's inputs" for name in unknown]
+    warnings += [f"dims['{name}'] matches no dim of this model's inputs" for name in unknown]
     if symbols:
         warnings.append(f"dim(s) {', '.join(symbols)} left unbound: shapes and costs that depend on them are "
-                        f"formulas (bind them with --dim {next(iter(symbols))}=N)")
+                        f"formulas (bind them with dims={{'{next(iter(symbols))}': N}})")
     for t in g.initializer:
         declared = check_shape(tuple(int(d) for d in t.dims), f"initializer '{t.name}'")
         tensors[t.name] = TensorInfo(t.name, "initializer", t.data_type, declared, proto=t)

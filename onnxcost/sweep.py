@@ -43,18 +43,18 @@ def sweep(model: str | os.PathLike[str] | onnx.ModelProto, grid: Mapping[str, Se
     -------
     One SweepPoint per combination, in grid order."""
     if not grid or any(not values for values in grid.values()):
-        raise ConfigError("sweep needs at least one --dim NAME=V1,V2,… with values")
+        raise ConfigError("sweep needs a grid: at least one dim with values")
     base = analyze(model, dims=dims, schedule="file", input_shapes=input_shapes or None,
                    input_values=input_values or None)
     grid = _by_symbol(grid, base.symbolic["symbols"] if base.symbolic else {})
     formulas = base.symbolic["totals"] if base.symbolic else {}
     unknown = set(grid) - set(base.symbolic["symbols"] if base.symbolic else ())
     if unknown:
-        raise ConfigError(f"--dim {sorted(unknown)[0]}: not an unbound dim of the model (its unbound dims: "
+        raise ConfigError(f"dims['{sorted(unknown)[0]}']: not an unbound dim of the model (its unbound dims: "
                           f"{', '.join(base.symbolic['symbols']) if base.symbolic else 'none'})")
     left = sorted(set(base.symbolic["symbols"] if base.symbolic else ()) - set(grid))
     if left:
-        raise ConfigError(f"dim {left[0]} is neither swept nor bound: add --dim {left[0]}=N (or N1,N2,…)")
+        raise ConfigError(f"dim {left[0]} is neither swept nor bound: add dims={{'{left[0]}': N}} (or sweep it)")
     points = []
     for values in itertools.product(*grid.values()):
         point = dict(zip(grid, values, strict=True))

@@ -58,3 +58,21 @@ def test_md_alias_and_refused_formats(tmp_path: Path, capsys: pytest.CaptureFixt
     capsys.readouterr()
     assert main(["ops", "-f", "html"]) == 2
     assert "cannot write --format html" in capsys.readouterr().err
+
+
+def test_api_errors_name_parameters_and_the_cli_its_flags(tmp_path: Path,
+                                                          capsys: pytest.CaptureFixture[str]) -> None:
+    import onnxcost
+
+    proto = zoo.lenet_1989()
+    proto.graph.input[0].type.tensor_type.shape.dim[0].dim_param = "batch"
+    path = tmp_path / "m.onnx"
+    onnx.save_model(proto, str(path))
+    with pytest.raises(onnxcost.ConfigError, match=r"dims\['heigth'\]: the model has no dim"):
+        onnxcost.analyze(path, dims={"heigth": 320})
+    report = onnxcost.analyze(path)
+    assert any("dims={'batch': N}" in w for w in report.warnings) and not any("--" in w for w in report.warnings)
+    assert main(["report", str(path), "--dim", "heigth=320"]) == 2
+    assert "--dim heigth: the model has no dim" in capsys.readouterr().err
+    assert main(["report", str(path), "--format", "json"]) == 0
+    assert "bind them with --dim batch=N" in capsys.readouterr().err

@@ -211,7 +211,7 @@ def test_detector_and_ocr_exports_analyse_with_no_options(make: object, point: d
 def test_a_dim_for_other_models_is_a_warning_when_nothing_is_left_unbound() -> None:
     # a budget's dims cover a glob of models: one with every dim fixed just says the name matched nothing
     rep = onnxcost.analyze(zoo.lenet_1989(), dims={"batch": 1})
-    assert any("--dim batch matches no dim" in w for w in rep.warnings)
+    assert any("dims['batch'] matches no dim" in w for w in rep.warnings)
 
 
 def test_readable_formulas_put_the_highest_degree_first() -> None:
