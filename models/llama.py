@@ -33,6 +33,22 @@ TINY = LlamaSize(layers=2, hidden=64, heads=4, kv_heads=4, ffn=128, vocab=96)
 LLAMA2_7B = LlamaSize(layers=32, hidden=4096, heads=32, kv_heads=32, ffn=11008, vocab=32000)
 
 
+def _decoder_io(logits: str, layers: int, kv_heads: int, head_size: int,
+                vocab: int) -> tuple[list[onnx.ValueInfoProto], list[onnx.ValueInfoProto]]:
+    """A decoder step's inputs and outputs: ids [batch, seq], the mask [batch, total], a key and a value cache
+    per layer [batch, kv_heads, past, head_size] in, [.., total, ..] out, and the logits."""
+    inputs = [helper.make_tensor_value_info("input_ids", TensorProto.INT64, ["batch", "seq"]),
+              helper.make_tensor_value_info("attention_mask", TensorProto.INT64, ["batch", "total"])]
+    outputs = [helper.make_tensor_value_info(logits, TensorProto.FLOAT, ["batch", "seq", vocab])]
+    for i in range(layers):
+        for t in ("key", "value"):
+            inputs.append(helper.make_tensor_value_info(f"past_key_values.{i}.{t}", TensorProto.FLOAT,
+                                                        ["batch", kv_heads, "past", head_size]))
+            outputs.append(helper.make_tensor_value_info(f"present.{i}.{t}", TensorProto.FLOAT,
+                                                         ["batch", kv_heads, "total", head_size]))
+    return inputs, outputs
+
+
 class _Builder:
     """Nodes and initializers of one decoder graph; weights random (runnable) or external references to an
     absent file (graph only: a 7B model is then a few hundred KB on disk)."""
@@ -119,15 +135,7 @@ def llama(size: LlamaSize = TINY, weights: str = "random") -> onnx.ModelProto:
     final, _, _, _ = node("SkipSimplifiedLayerNormalization", [x, skip, init("norm", np.ones(H, np.float32))],
                           ["final_norm", "", "", "final_res"], MS, epsilon=1e-5)
     logits = nbits(final, H, V, "lm_head")
-    inputs = [helper.make_tensor_value_info("input_ids", TensorProto.INT64, ["batch", "seq"]),
-              helper.make_tensor_value_info("attention_mask", TensorProto.INT64, ["batch", "total"])]
-    outputs = [helper.make_tensor_value_info(logits, TensorProto.FLOAT, ["batch", "seq", V])]
-    for i in range(layers):
-        for t in ("key", "value"):
-            inputs.append(helper.make_tensor_value_info(f"past_key_values.{i}.{t}", TensorProto.FLOAT,
-                                                        ["batch", KV, "past", HD]))
-            outputs.append(helper.make_tensor_value_info(f"present.{i}.{t}", TensorProto.FLOAT,
-                                                         ["batch", KV, "total", HD]))
+    inputs, outputs = _decoder_io(logits, layers, KV, HD, V)
     g = helper.make_graph(nodes, "llama_int4", inputs, outputs, initializer=inits)
     return helper.make_model(g, opset_imports=[helper.make_opsetid("", 21), helper.make_opsetid(MS, 1)])
 
@@ -191,14 +199,6 @@ def llama_standard(size: LlamaSize = TINY, weights: str = "random") -> onnx.Mode
         x = node("Add", [x, dense(node("Mul", [act, up], [f"{p}.gated"])[0], F, H, f"{p}.down_proj")],
                  [f"{p}.res2"])[0]
     logits = dense(rms_norm(x, "final_norm"), H, V, "lm_head")
-    inputs = [helper.make_tensor_value_info("input_ids", TensorProto.INT64, ["batch", "seq"]),
-              helper.make_tensor_value_info("attention_mask", TensorProto.INT64, ["batch", "total"])]
-    outputs = [helper.make_tensor_value_info(logits, TensorProto.FLOAT, ["batch", "seq", V])]
-    for i in range(layers):
-        for t in ("key", "value"):
-            inputs.append(helper.make_tensor_value_info(f"past_key_values.{i}.{t}", TensorProto.FLOAT,
-                                                        ["batch", HEADS, "past", HD]))
-            outputs.append(helper.make_tensor_value_info(f"present.{i}.{t}", TensorProto.FLOAT,
-                                                         ["batch", HEADS, "total", HD]))
+    inputs, outputs = _decoder_io(logits, layers, HEADS, HD, V)
     g = helper.make_graph(b.nodes, "llama_standard", inputs, outputs, initializer=b.inits)
     return helper.make_model(g, opset_imports=[helper.make_opsetid("", 18)])
