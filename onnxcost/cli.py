@@ -295,6 +295,8 @@ def _report_many(paths: list[Path], fmt: Format, output: Path | None, top: int |
         task = bar.add_task("analysing", total=len(paths))
         results = analyze_many(paths, jobs, top, progress=lambda k: bar.update(task, completed=k), **kwargs)
     failed = [r for r in results if r.error]
+    for r in results:  # each model's warnings, named: a missing weights file or an unbound dim is news
+        warn([f"{r.path}: {w}" for w in (r.report or {}).get("warnings", [])])
     for r in failed:
         print(f"onnxcost: error: {flags(r.error or '')}", file=sys.stderr)
     if fmt is Format.json:
@@ -305,7 +307,9 @@ def _report_many(paths: list[Path], fmt: Format, output: Path | None, top: int |
         rows = []
         for r in results:
             t = (r.report or {}).get("totals", {})
-            rows.append([r.path, *("" if t.get(k) is None else str(t.get(k)) for k in header[1:-1]), r.error or ""])
+            formulas = ((r.report or {}).get("symbolic") or {}).get("totals") or {}
+            cells = [str(t[k]) if t.get(k) is not None else str(formulas.get(k) or "") for k in header[1:-1]]
+            rows.append([r.path, *cells, r.error or ""])  # a total left a formula by unbound dims shows it
         emit_rows(header, rows, fmt, output, title=f"{len(results)} models", right=frozenset(header[1:-1]),
                   before="".join(r.table for r in results if r.report is not None) if fmt is Format.table else "")
     if failed:

@@ -76,3 +76,16 @@ def test_api_errors_name_parameters_and_the_cli_its_flags(tmp_path: Path,
     assert "--dim heigth: the model has no dim" in capsys.readouterr().err
     assert main(["report", str(path), "--format", "json"]) == 0
     assert "bind them with --dim batch=N" in capsys.readouterr().err
+
+
+def test_a_report_over_many_models_keeps_warnings_and_formulas(tmp_path: Path,
+                                                               capsys: pytest.CaptureFixture[str]) -> None:
+    proto = zoo.lenet_1989()
+    proto.graph.input[0].type.tensor_type.shape.dim[0].dim_param = "batch"
+    onnx.save_model(proto, str(tmp_path / "a.onnx"))
+    onnx.save_model(zoo.lenet_1989(), str(tmp_path / "b.onnx"))  # graph-only: its weights file is absent
+    assert main(["report", str(tmp_path), "--format", "csv", "--schedule", "file"]) == 0
+    out, err = capsys.readouterr()
+    assert "a.onnx: dim(s) batch left unbound" in err and "b.onnx: external data file" in err
+    row = next(line for line in out.splitlines() if line.startswith(str(tmp_path / "a.onnx")))
+    assert "batch" in row  # the MACs cell holds the formula, not a blank
