@@ -219,6 +219,19 @@ def _check_arguments(model: object, dims: object, input_shapes: object, schedule
         raise fail("profile", profile, "a profile name, a .toml path or a Profile")
 
 
+def _batch_dim(loaded: load.LoadedModel, batch: int) -> dict[str, int]:
+    """A training estimate at `batch`: the first input's leading dim, when the model leaves it free, is that
+    batch (by the name --dim would take: its dim_param, or <input>_0)."""
+    inits = {t.name for t in loaded.graph.initializer}
+    first = next((vi for vi in loaded.graph.input if vi.name not in inits), None)
+    if first is None or not first.type.tensor_type.HasField("shape") or not first.type.tensor_type.shape.dim:
+        return {}
+    d = first.type.tensor_type.shape.dim[0]
+    if d.HasField("dim_value") and d.dim_value > 0:
+        return {}
+    return {d.dim_param or f"{first.name}_0": batch}
+
+
 def _require_known(g: graph.Graph, node_costs: list[costs_mod.NodeCost], warnings: list[str]) -> None:
     """--strict: every cost known, or one error naming the first unknown node and why."""
     unknown = [n.name for n, c in zip(g.nodes, node_costs, strict=True) if not c.known]
@@ -259,6 +272,8 @@ def analyze(
                 isinstance(x, (int, float)) and not isinstance(x, bool) for x in v) for v in input_values.values())):
         raise ConfigError(f"analyze(): input_values={input_values!r:.80} is not a mapping of names to numbers")
     loaded = load.load(model)
+    if training is not None and batch is not None:
+        dims = {**_batch_dim(loaded, batch), **(dims or {})}
     shaped = shapes.infer(loaded, dims, {k: tuple(v) for k, v in (input_shapes or {}).items()}, input_values)
     g = graph.build(loaded, shaped)
     node_costs, weights, cost_warnings = costs_mod.graph_costs(g)
@@ -344,6 +359,10 @@ def analyze(
             totals.layout_reorder_ms = round(reorder_us / 1000, 6)
     train = None
     if training is not None:
+        if shaped.symbols:
+            names = list(shaped.symbols)
+            raise ConfigError(f"training memory needs every dim bound: {', '.join(names)} left free; bind them with "
+                              f"dims={{'{names[0]}': N}}")
         if totals.activation_bytes is None:
             raise ConfigError("training memory needs every activation size; some shapes are unknown")
         first = g.tensors.get(g.inputs[0]) if g.inputs else None

@@ -89,3 +89,20 @@ def test_a_report_over_many_models_keeps_warnings_and_formulas(tmp_path: Path,
     assert "a.onnx: dim(s) batch left unbound" in err and "b.onnx: external data file" in err
     row = next(line for line in out.splitlines() if line.startswith(str(tmp_path / "a.onnx")))
     assert "batch" in row  # the MACs cell holds the formula, not a blank
+
+
+def test_training_binds_a_free_batch_and_names_other_free_dims() -> None:
+    """The README's training example on a model whose batch is free: the training batch binds it, and the
+    estimate equals the fixed-batch model's (6,111,360 training MACs for LeNet at batch 32); a dim still free
+    is named, not 'some shapes are unknown'."""
+    import onnxcost
+
+    free = zoo.lenet_1989()
+    free.graph.input[0].type.tensor_type.shape.dim[0].dim_param = "batch"
+    fixed = onnxcost.analyze(zoo.lenet_1989(), training="adam", batch=32)
+    bound = onnxcost.analyze(free, training="adam", batch=32)
+    assert fixed.training is not None and bound.training is not None
+    assert bound.training.training_macs == fixed.training.training_macs == 3 * 32 * (fixed.totals.macs or 0)
+    free.graph.input[0].type.tensor_type.shape.dim[2].dim_param = "height"
+    with pytest.raises(onnxcost.ConfigError, match="height left free"):
+        onnxcost.analyze(free, training="adam", batch=32)
