@@ -189,7 +189,23 @@ def graph_costs(graph: Graph) -> tuple[list[NodeCost], dict[str, int], list[str]
     for w_set, lg in zip(per_node, logical, strict=True):
         for w in w_set:
             weights[w] = lg.get(w, graph.tensors[w].elements or 0)
+    for k, n in enumerate(graph.nodes):  # learned values held in attributes (classical ML), float32 each
+        definition = ops.lookup(n.domain, n.op_type, graph.opsets.get(n.domain))
+        if definition is not None and definition.attribute_params is not None and not n.folded:
+            held = definition.attribute_params(view(n, graph.tensors, graph.opsets))
+            weights[n.name + ATTRIBUTES] = held
+            costs[k] = replace(costs[k], params=costs[k].params + held, param_bytes=costs[k].param_bytes + 4 * held)
     return costs, weights, warnings
+
+
+#: The key under which a node's attribute-held parameters enter the weights of graph_costs.
+ATTRIBUTES = "#attributes"
+
+
+def weight_bytes(graph: Graph, weights: dict[str, int]) -> int:
+    """Bytes of the distinct weights: each tensor's, and 4 per attribute-held parameter."""
+    return sum(4 * n if w.endswith(ATTRIBUTES) and w not in graph.tensors else graph.tensors[w].nbytes or 0
+               for w, n in weights.items())
 
 
 @dataclass(frozen=True)

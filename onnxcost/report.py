@@ -334,7 +334,7 @@ def analyze(
         macs=_plain(macs),
         flops=_plain(flops),
         params=sum(weights.values()),
-        param_bytes=sum(g.tensors[w].nbytes or 0 for w in weights),
+        param_bytes=costs_mod.weight_bytes(g, weights),
         activation_bytes=None if mem is None else mem.timeline.total_bytes,
         peak_memory_bytes=None if mem is None else mem.timeline.peak_bytes,
         unknown_cost_nodes=sum(1 for c in node_costs if not c.known),

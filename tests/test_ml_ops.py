@@ -43,3 +43,9 @@ def test_tree_ensemble_cost_and_shape() -> None:
     sess = ort.InferenceSession(model.SerializeToString(), providers=["CPUExecutionProvider"])  # type: ignore
     (y,) = sess.run(None, {"X": np.zeros((5, 3), np.float32)})
     assert node.output_shapes == [list(y.shape)] == [[5, 1]]
+
+
+def test_learned_values_in_attributes_are_params() -> None:
+    """The forest above holds 8 thresholds (nodes_values) and 5 leaf weights: 13 params, 52 bytes."""
+    report = onnxcost.analyze(_forest())  # type: ignore[arg-type]
+    assert (report.nodes[0].params, report.totals.params, report.totals.param_bytes) == (13, 13, 52)

@@ -237,6 +237,9 @@ class OpDef:
     geometry: GeometryFn | None = None
     copies: CopiesFn | None = None
     params: ParamsFn | None = None
+    #: learned values an op holds in its attributes rather than in tensors (a tree's thresholds and leaf
+    #: weights, a linear model's coefficients): how many, all float32
+    attribute_params: Callable[[NodeView], int] | None = None
     attr_types: Mapping[str, int] | None = None
     symbolic_inputs: frozenset[int] | str = frozenset()
     note: str = ""

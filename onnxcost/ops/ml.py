@@ -137,6 +137,25 @@ def _zipmap(n: NodeView) -> list[Spec]:
     return [(None, 0)]
 
 
+# --- parameters held in attributes ------------------------------------------------------------------------
+
+#: The attributes that hold learned float values, per op (node ids, modes and feature indices are structure).
+_LEARNED = {
+    "LinearClassifier": ("coefficients", "intercepts"), "LinearRegressor": ("coefficients", "intercepts"),
+    "SVMClassifier": ("coefficients", "support_vectors", "rho", "prob_a", "prob_b", "kernel_params"),
+    "SVMRegressor": ("coefficients", "support_vectors", "rho", "kernel_params"),
+    "Scaler": ("offset", "scale"), "Normalizer": (), "Imputer": ("imputed_value_floats",),
+    "TreeEnsembleClassifier": ("nodes_values", "class_weights", "base_values"),
+    "TreeEnsembleRegressor": ("nodes_values", "target_weights", "base_values"),
+}
+
+
+def _learned(n: NodeView) -> int:
+    """The learned values in the op's attributes: coefficients, intercepts, support vectors, thresholds, leaf
+    weights (README: classical ML parameters)."""
+    return sum(len(n.attr(key, None) or []) for key in _LEARNED.get(n.op_type, ()))
+
+
 # --- costs ------------------------------------------------------------------------------------------------
 
 
@@ -216,26 +235,31 @@ def _tree_cost(n: NodeView) -> Cost:
 _MOVEMENT = {"ArrayFeatureExtractor": _array_feature_extractor, "CategoryMapper": _category_mapper,
              "LabelEncoder": _label_encoder, "OneHotEncoder": _one_hot_encoder,
              "FeatureVectorizer": _feature_vectorizer, "ZipMap": _zipmap, "CastMap": None, "DictVectorizer": None}
+TREE = Traits("elementwise")
+TREE_NOTE = "comparisons on each tree's longest path: an upper bound"
 OPS: list[OpDef] = [
     OpDef("LinearClassifier", ML, FAMILY, shape=_linear_classifier_shape, cost=_linear_classifier_cost,
-          traits=DENSE),
+          traits=DENSE, attribute_params=_learned),
     OpDef("LinearRegressor", ML, FAMILY, shape=_targets_shape("targets"), cost=_linear_regressor_cost,
-          traits=DENSE),
-    OpDef("SVMClassifier", ML, FAMILY, shape=_svm_classifier_shape, cost=_svm_cost, traits=DENSE),
-    OpDef("SVMRegressor", ML, FAMILY, shape=_targets_shape("n_targets"), cost=_svm_cost, traits=DENSE),
+          traits=DENSE, attribute_params=_learned),
+    OpDef("SVMClassifier", ML, FAMILY, shape=_svm_classifier_shape, cost=_svm_cost, traits=DENSE,
+          attribute_params=_learned),
+    OpDef("SVMRegressor", ML, FAMILY, shape=_targets_shape("n_targets"), cost=_svm_cost, traits=DENSE,
+          attribute_params=_learned),
     OpDef("Normalizer", ML, FAMILY, shape=_float_same,
           cost=per_input_element(3, "square and sum, divide: 3 per element")),
-    OpDef("Scaler", ML, FAMILY, shape=_float_same, cost=per_input_element(2, "(x − offset)·scale: 2 per element")),
+    OpDef("Scaler", ML, FAMILY, shape=_float_same, cost=per_input_element(2, "(x − offset)·scale: 2 per element"),
+          attribute_params=_learned),
     OpDef("Binarizer", ML, FAMILY, shape=same_shape, cost=per_input_element(1, "one comparison per element")),
-    OpDef("Imputer", ML, FAMILY, shape=same_shape,
+    OpDef("Imputer", ML, FAMILY, shape=same_shape, attribute_params=_learned,
           cost=per_input_element(1, "one comparison (and select) per element")),
     *(OpDef(op, ML, FAMILY, shape=shape, cost=no_work, traits=MOVE,
             note="" if shape else "output shape from ONNX inference (a map input)")
       for op, shape in _MOVEMENT.items()),
-    OpDef("TreeEnsembleClassifier", ML, FAMILY, shape=_tree_classifier_shape, cost=_tree_cost,
-          traits=Traits("elementwise"), note="comparisons on each tree's longest path: an upper bound"),
-    OpDef("TreeEnsembleRegressor", ML, FAMILY, shape=_targets_shape("n_targets"), cost=_tree_cost,
-          traits=Traits("elementwise"), note="comparisons on each tree's longest path: an upper bound"),
-    OpDef("TreeEnsemble", ML, FAMILY, shape=_targets_shape("n_targets"), cost=_tree_cost,
-          traits=Traits("elementwise"), note="comparisons on each tree's longest path: an upper bound"),
+    OpDef("TreeEnsembleClassifier", ML, FAMILY, shape=_tree_classifier_shape, cost=_tree_cost, traits=TREE,
+          note=TREE_NOTE, attribute_params=_learned),
+    OpDef("TreeEnsembleRegressor", ML, FAMILY, shape=_targets_shape("n_targets"), cost=_tree_cost, traits=TREE,
+          note=TREE_NOTE, attribute_params=_learned),
+    OpDef("TreeEnsemble", ML, FAMILY, shape=_targets_shape("n_targets"), cost=_tree_cost, traits=TREE,
+          note=TREE_NOTE),
 ]
