@@ -256,13 +256,25 @@ def _packed_attention_cost(n: NodeView) -> Cost:
     return Cost(proj + att.macs, 2 * proj + tokens * w[-1] + att.flops, bound)
 
 
-def _linear_attention_cost(n: NodeView) -> Cost:
-    """Per token and head, a recurrent state [d_k, d_v]: read out q·S, and update S with k^T v (the delta rule
-    also reads k·S first): 2 (linear) or 3 (delta, gated_delta) d_k·d_v MACs; a gate scales S (1 FLOP each)."""
+def _linear_attention_dims(n: NodeView) -> tuple[int, int, int, int, int, int]:
+    """(batch, tokens, query heads, kv heads, d_k, d_v) from the packed [B, T, H·D] inputs."""
     b, qh, s, dk = _split_heads(n, n.input_shape(0), "q_num_heads")
     _, kvh, _, _ = _split_heads(n, n.input_shape(1), "kv_num_heads")
     v = n.input_shape(2)
     dv = v[3] if len(v) == 4 else v[2] // kvh
+    return b, s, qh, kvh, dk, dv
+
+
+def _linear_attention_shape(n: NodeView) -> list[Spec]:
+    """output [B, T, H_q·d_v] and present_state [B, H_kv, d_k, d_v]."""
+    b, s, qh, kvh, dk, dv = _linear_attention_dims(n)
+    return [((b, s, qh * dv), n.dtype(0)), ((b, kvh, dk, dv), n.dtype(0))]
+
+
+def _linear_attention_cost(n: NodeView) -> Cost:
+    """Per token and head, a recurrent state [d_k, d_v]: read out q·S, and update S with k^T v (the delta rule
+    also reads k·S first): 2 (linear) or 3 (delta, gated_delta) d_k·d_v MACs; a gate scales S (1 FLOP each)."""
+    b, s, qh, _, dk, dv = _linear_attention_dims(n)
     rule = str(n.attr("update_rule", "gated_delta"))
     per_token = (3 if "delta" in rule else 2) * dk * dv
     macs = b * s * qh * per_token
@@ -285,8 +297,8 @@ OPS: list[OpDef] = [
           traits=cached(4, 5)),
     OpDef("RotaryEmbedding", DEFAULT, FAMILY, since=23, shape=lambda n: [(n.input_shape(0), n.dtype(0))],
           cost=per_output_element(3, "x·cos ± rotate(x)·sin: 3 FLOPs per element"), traits=Traits("elementwise")),
-    OpDef("LinearAttention", DEFAULT, FAMILY, since=27, cost=_linear_attention_cost, traits=ATTENTION,
-          note="output shapes from ONNX inference"),
+    OpDef("LinearAttention", DEFAULT, FAMILY, since=27, shape=_linear_attention_shape,
+          cost=_linear_attention_cost, traits=ATTENTION),
     OpDef("Attention", MS, FAMILY, shape=_projected_attention_shape(1, 4), cost=_projected_attention_cost(1, 4, 3),
           traits=cached(4), attr_types=HEAD_ATTRS),
     OpDef("QAttention", MS, FAMILY, shape=_projected_attention_shape(1, 8, dtypes.FLOAT),

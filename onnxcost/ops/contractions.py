@@ -230,6 +230,12 @@ def _det_cost(n: NodeView) -> Cost:
     return Cost(macs, 2 * macs + batch * size)
 
 
+def _causal_conv_shape(n: NodeView) -> list[Spec]:
+    """output as the input; present_state [batch, channels, k - 1]: the last k - 1 positions seen."""
+    x, w = n.input_shape(0), n.input_shape(1)
+    return [(x, n.dtype(0)), ((x[0], x[1], w[-1] - 1), n.dtype(0))]
+
+
 def _causal_conv_cost(n: NodeView) -> Cost:
     """A depthwise causal conv over the sequence: every output element is a kernel-long dot product."""
     w = n.input_shape(1)  # [channels, 1, kernel]
@@ -284,6 +290,6 @@ OPS: list[OpDef] = [
           traits=dense(weight_input=1), note="output shape from ONNX inference"),
     OpDef("Det", DEFAULT, FAMILY, cost=_det_cost, traits=Traits("elementwise"),
           note="output shape from ONNX inference"),
-    OpDef("CausalConvWithState", DEFAULT, FAMILY, cost=_causal_conv_cost, traits=dense(weight_input=1),
-          note="output shapes from ONNX inference"),
+    OpDef("CausalConvWithState", DEFAULT, FAMILY, shape=_causal_conv_shape, cost=_causal_conv_cost,
+          traits=dense(weight_input=1)),
 ]
