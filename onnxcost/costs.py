@@ -362,7 +362,7 @@ def subgraph_work(body: onnx.GraphProto, given: dict[str, TensorInfo], outer: di
         return None
     try:
         loaded = load.load(sub.model)
-        g = graph_mod.build(loaded, shapes.infer(loaded))
+        g = graph_mod.build(loaded, shapes.infer(loaded, known_values=sub.values))
     except OnnxcostError:
         return None
     inner_costs, _, _ = graph_costs(g)

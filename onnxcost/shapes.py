@@ -7,7 +7,7 @@ import contextlib
 import math
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -206,9 +206,14 @@ def bind_inputs(
 def infer(
     loaded: LoadedModel, dims: Mapping[str, int] | None = None,
     input_shapes: Mapping[str, Shape] | None = None, input_values: Mapping[str, Sequence[float]] | None = None,
+    known_values: Mapping[str, np.ndarray] | None = None,
 ) -> ShapeResult:
-    """Propagate shapes, dtypes and small values through the graph in topological order."""
+    """Propagate shapes, dtypes and small values through the graph in topological order. `known_values` are
+    values of inputs already computed, symbols and all (a subgraph reading its outer graph's shape vectors)."""
     tensors, warnings, symbols = bind_inputs(loaded, dims or {}, input_shapes or {}, input_values)
+    for name, known in (known_values or {}).items():
+        if name in tensors:
+            tensors[name] = replace(tensors[name], _value=known)
     ties: dict[Any, Any] = {}  # a symbol the graph ties to an expression of the others
     nodes = loaded.graph.node
     attrs: list[dict[str, Any]] = [{} for _ in nodes]
@@ -280,6 +285,13 @@ class Subgraph:
 
     model: onnx.ModelProto
     placeholders: dict[Any, Any]  # symbol of the inner analysis -> the outer dim expression
+    values: dict[str, np.ndarray] = field(default_factory=dict)  # outer values holding symbols, in inner symbols
+
+    def infer(self) -> ShapeResult:
+        """The inner analysis, with the outer values that hold symbols (a shape vector) known inside too."""
+        from . import load  # the module, for load.load (this one imports names from it)
+
+        return infer(load.load(self.model), known_values=self.values)
 
     def outer(self, x: Any) -> Any:
         """An inner dim, count or formula in the enclosing graph's symbols."""
@@ -298,19 +310,26 @@ def subgraph_model(body: onnx.GraphProto, given: Mapping[str, TensorInfo], outer
     inits: list[onnx.TensorProto] = []
     placeholders: dict[Any, Any] = {}
     names: dict[Any, str] = {}
+    values: dict[str, np.ndarray] = {}
+
+    def dim(d: Any) -> int | str:
+        if not symbolic.is_symbolic(d):
+            return int(d)
+        if getattr(d, "is_Symbol", False):
+            return str(d)
+        if d not in names:
+            names[d] = symbolic.placeholder(len(names))
+            placeholders[symbolic.symbol(names[d])] = d
+        return names[d]
 
     def dims(shape: tuple[Any, ...]) -> list[Any]:
-        out: list[Any] = []
-        for d in shape:
-            if not symbolic.is_symbolic(d):
-                out.append(int(d))
-            elif getattr(d, "is_Symbol", False):
-                out.append(str(d))
-            else:
-                if d not in names:
-                    names[d] = f"outer_dim_{len(names)}"
-                    placeholders[symbolic.symbol(names[d])] = d
-                out.append(names[d])
+        return [dim(d) for d in shape]
+
+    def inner_value(v: np.ndarray) -> np.ndarray:
+        out = np.empty(v.shape, dtype=object)
+        for k, d in np.ndenumerate(v):
+            x = dim(d) if symbolic.is_symbolic(d) else d
+            out[k] = symbolic.symbol(x) if isinstance(x, str) else x
         return out
 
     for vi in body.input:
@@ -329,16 +348,18 @@ def subgraph_model(body: onnx.GraphProto, given: Mapping[str, TensorInfo], outer
             v = t.value()
             if v is not None and not symbolic.any_symbolic(v):
                 inits.append(numpy_helper.from_array(v, name))
-            elif t.is_constant and not symbolic.any_symbolic(t.shape):
+            elif v is None and t.is_constant and not symbolic.any_symbolic(t.shape):
                 inits.append(onnx.TensorProto(name=name, data_type=t.dtype, dims=list(t.shape)))
             else:
                 inputs.append(helper.make_tensor_value_info(name, t.dtype, dims(t.shape)))
+                if v is not None:
+                    values[name] = inner_value(v)
         defined.update(inner.output)
     graph = helper.make_graph(list(body.node), "subgraph", inputs, list(body.output),
                               initializer=list(body.initializer) + inits)
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("" if d == DEFAULT else d, v)
                                                     for d, v in opsets.items()])
-    return Subgraph(model, placeholders)
+    return Subgraph(model, placeholders, values)
 
 
 def subgraph_outputs(body: onnx.GraphProto, outer: Mapping[str, TensorInfo], opsets: Mapping[str, int],
@@ -346,15 +367,13 @@ def subgraph_outputs(body: onnx.GraphProto, outer: Mapping[str, TensorInfo], ops
     """The (shape, dtype) of each output of a subgraph, from the shapes of the enclosing graph's tensors it
     reads and of its own inputs (`given`, in order: a Scan body's state and slices; none for an If branch);
     None when it cannot be analysed."""
-    from . import load  # the module, for load.load (this one imports names from it)
-
     inputs = {vi.name: TensorInfo(vi.name, "input", dtype, tuple(shape))
               for vi, (shape, dtype) in zip(body.input, given, strict=False)}
     sub = subgraph_model(body, inputs, outer, opsets)
     if sub is None:
         return None
     try:
-        inner = infer(load.load(sub.model))
+        inner = sub.infer()
     except OnnxcostError:
         return None
     out = [inner.tensors.get(o.name) for o in body.output]

@@ -43,6 +43,19 @@ def symbol(name: str) -> sympy.Symbol:
     return sympy.Symbol(name, integer=True, positive=True)
 
 
+PLACEHOLDER = "outer_dim_"  # a subgraph's stand-in for an expression of its enclosing graph's dims
+
+
+def placeholder(k: int) -> str:
+    """The name of the k-th stand-in dim of a subgraph."""
+    return f"{PLACEHOLDER}{k}"
+
+
+def is_model_dim(d: object) -> bool:
+    """A dim that is one of the model's own free dims: a lone symbol, not an expression or a stand-in for one."""
+    return bool(getattr(d, "is_Symbol", False)) and not str(d).startswith(PLACEHOLDER)
+
+
 def is_symbolic(x: object) -> bool:
     """A sympy expression (with free symbols or not): anything that is neither an int nor a numpy integer."""
     return not isinstance(x, (int, np.integer)) and hasattr(x, "free_symbols")

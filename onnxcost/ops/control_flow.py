@@ -18,7 +18,8 @@ CONTROL = Traits("control")
 
 
 def _if_shape(n: NodeView) -> list[Spec]:
-    """The taken branch's outputs when the condition is known; else both branches', where they agree."""
+    """The taken branch's outputs when the condition is known; else both branches', where they agree, or
+    piecewise in the dims the condition compares."""
     cond = n.value(0)
     keys = ["then_branch", "else_branch"]
     if cond is not None and cond.size == 1 and not symbolic.any_symbolic(cond):
@@ -31,15 +32,24 @@ def _if_shape(n: NodeView) -> list[Spec]:
         raise UnknownShape(f"the branches of If '{n.name}'")
     first = outs[0]
     assert first is not None
-    for other in outs[1:]:
-        assert other is not None
-        for (s1, t1), (s2, t2) in zip(first, other, strict=True):
-            if s1 is None or s2 is None or t1 != t2 or len(s1) != len(s2) or any(
-                    symbolic.equal(a, b) is not True for a, b in zip(s1, s2, strict=True)):
+    if len(outs) == 1:
+        if any(s is None for s, _ in first):
+            raise UnknownShape(f"an output of If '{n.name}'")
+        return list(first)
+    other = outs[1]
+    assert other is not None
+    # A condition on dims (a sympy relation) picks each differing dim piecewise; any other picks nothing.
+    relation = cond.reshape(-1)[0] if cond is not None and cond.size == 1 else None
+    specs: list[Spec] = []
+    for (s1, t1), (s2, t2) in zip(first, other, strict=True):
+        if s1 is None or s2 is None or t1 != t2 or len(s1) != len(s2):
+            raise UnknownShape(f"the branches of If '{n.name}' differ")
+        if any(symbolic.equal(a, b) is not True for a, b in zip(s1, s2, strict=True)):
+            if relation is None:
                 raise UnknownShape(f"the branches of If '{n.name}' differ")
-    if any(s is None for s, _ in first):
-        raise UnknownShape(f"an output of If '{n.name}'")
-    return list(first)
+            s1 = tuple(symbolic.piecewise(relation, a, b) for a, b in zip(s1, s2, strict=True))
+        specs.append((s1, t1))
+    return specs
 
 
 def _scan_shape(n: NodeView) -> list[Spec]:

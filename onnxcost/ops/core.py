@@ -3,6 +3,7 @@ definition itself. Family modules build `OpDef`s from these; `ops/__init__.py` c
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -276,14 +277,18 @@ def unify(dims: set[Any], conditions: list[object]) -> Any:
 
 def broadcast(shapes: Sequence[Shape], conditions: list[object] | None = None) -> Shape:
     """Numpy-style multidirectional broadcasting, as ONNX defines it. Two different symbolic dims broadcast
-    only if they are equal: the simpler one is taken and the equality is added to `conditions`."""
+    only if they are equal: the simpler one is taken and the equality is added to `conditions`; dims that are
+    all expressions broadcast to their maximum."""
     rank = max((len(s) for s in shapes), default=0)
     out = []
     for i in range(rank):
         dims = {s[len(s) - rank + i] for s in shapes if len(s) - rank + i >= 0}
         dims.discard(1)
         if len(dims) > 1 and conditions is not None and any(is_symbolic(d) for d in dims):
-            dims = {unify(dims, conditions)}
+            # A lone symbol is a dim of the model's own: it broadcasts only where equal. Expressions alone (a
+            # Reshape's -1) may be 1, and for any valid broadcast the larger is exactly the result.
+            lone = any(symbolic.is_model_dim(d) for d in dims)
+            dims = {unify(dims, conditions) if lone else functools.reduce(symbolic.smax, dims)}
         if len(dims) > 1:
             raise ModelError(f"shapes {' and '.join(str(list(s)) for s in shapes)} do not broadcast")
         out.append(dims.pop() if dims else 1)
