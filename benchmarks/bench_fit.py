@@ -13,8 +13,8 @@ from __future__ import annotations
 from dataclasses import replace
 from pathlib import Path
 
-from onnxcost.fit import fit, read_csv, summary
-from onnxcost.profiles import load_profile
+from onnxcost.latency.profiles import load_profile
+from onnxcost.measure.fit import fit, read_csv, summary
 
 DATA = Path(__file__).resolve().parent / "data" / "measured"
 #: The H100's GPU terms: TF32 convs, fp16 tensor cores, CUDA-core fp32 GEMMs, a dense kernel's own fixed cost.

@@ -36,9 +36,9 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from onnxcost import analyze  # noqa: E402
-from onnxcost.bench import bench  # noqa: E402
-from onnxcost.calibrate import Measurement, calibrate, cases, measure  # noqa: E402
-from onnxcost.profiles import Profile, load_profile  # noqa: E402
+from onnxcost.latency.profiles import Profile, load_profile  # noqa: E402
+from onnxcost.measure.bench import bench  # noqa: E402
+from onnxcost.measure.calibrate import Measurement, calibrate, cases, measure  # noqa: E402
 
 SHARED = ROOT / "tests" / "data"
 DIMS = {"batch": 1, "steps": 20}

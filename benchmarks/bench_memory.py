@@ -19,9 +19,13 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from models import zoo  # noqa: E402
-from onnxcost import arena, graph, load, memory, shapes  # noqa: E402
-from onnxcost import schedule as sch  # noqa: E402
-from onnxcost.schedule import lower_bound  # noqa: E402
+from onnxcost.load import model as load  # noqa: E402
+from onnxcost.memory import arena  # noqa: E402
+from onnxcost.memory import liveness as memory  # noqa: E402
+from onnxcost.memory import schedule as sch  # noqa: E402
+from onnxcost.memory.schedule import lower_bound  # noqa: E402
+from onnxcost.shapes import graph  # noqa: E402
+from onnxcost.shapes import inference as shapes  # noqa: E402
 
 LIGHT = Path(os.path.dirname(onnx.__file__)) / "backend" / "test" / "data" / "light"
 SHARED = ROOT / "tests" / "data"

@@ -6,10 +6,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from .errors import ConfigError, ModelError, OnnxcostError
+from .base.errors import ConfigError, ModelError, OnnxcostError
 
 if TYPE_CHECKING:
-    from .report import Report, analyze
+    from .pipeline import Report, analyze
 
 __all__ = ["ConfigError", "ModelError", "OnnxcostError", "Report", "analyze"]
 __version__ = "0.1.0"
@@ -21,7 +21,7 @@ def __dir__() -> list[str]:
 
 def __getattr__(name: str) -> Any:
     if name in ("analyze", "Report"):
-        from . import report
+        from . import pipeline
 
-        return getattr(report, name)
+        return getattr(pipeline, name)
     raise AttributeError(f"module 'onnxcost' has no attribute {name!r}")

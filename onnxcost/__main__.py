@@ -2,7 +2,7 @@
 
 import sys
 
-from .cli import main
+from .cli.app import main
 
 
 def run() -> None:

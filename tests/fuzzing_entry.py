@@ -233,7 +233,7 @@ def _injection(argv: list[str], out: str) -> str | None:
 
 def run_case(c: EntryCase, folder: Path) -> str:
     """The outcome of one case, run in this process with its folder as the working directory."""
-    from onnxcost.cli import main
+    from onnxcost.cli.app import main
 
     case_dir = folder / f"case{c.index}"
     for name, data in c.files.items():

@@ -14,7 +14,7 @@ from collections.abc import Mapping, Sequence
 import onnx
 
 import onnxcost
-from onnxcost import symbolic
+from onnxcost.base import symbolic
 
 
 def symbolised(model: onnx.ModelProto, shapes: Mapping[str, Sequence[int]]) -> onnx.ModelProto:

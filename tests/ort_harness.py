@@ -10,7 +10,7 @@ import onnx
 from onnx import helper
 
 import onnxcost
-from onnxcost import dtypes
+from onnxcost.base import dtypes
 
 
 def with_weights(src: Path, weights_bytes: int, tmp: Path) -> Path:

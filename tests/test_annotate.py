@@ -12,7 +12,7 @@ from onnx import numpy_helper
 
 import onnxcost
 from models import zoo
-from onnxcost.cli import main
+from onnxcost.cli.app import main
 
 
 def _digest(path: Path) -> str:

@@ -77,7 +77,7 @@ def test_every_case_estimates_on_a_blocked_layout_profile() -> None:
     """The estimate stage, layout reorders included, never raises on any case (errors are OnnxcostError)."""
     from dataclasses import replace
 
-    from onnxcost.profiles import load_profile
+    from onnxcost.latency.profiles import load_profile
 
     profile = replace(load_profile("xeon-8480"), nchwc_block=8)
     crashed = []

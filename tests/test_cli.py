@@ -16,7 +16,7 @@ import pytest
 from onnx import TensorProto, helper
 
 from models import zoo
-from onnxcost.cli import main
+from onnxcost.cli.app import main
 from tests.helpers import one_node, w
 
 ROOT = Path(__file__).resolve().parents[1]

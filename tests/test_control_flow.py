@@ -141,7 +141,7 @@ def _vad_like() -> onnx.ModelProto:
 
 
 def test_input_value_resolves_a_data_dependent_if(tmp_path: object, capsys: pytest.CaptureFixture[str]) -> None:
-    from onnxcost.cli import main
+    from onnxcost.cli.app import main
 
     model = _vad_like()
     rep = onnxcost.analyze(model)
@@ -158,7 +158,7 @@ def test_input_value_resolves_a_data_dependent_if(tmp_path: object, capsys: pyte
 
 
 def test_bench_takes_input_values_and_an_npz(tmp_path: object, capsys: pytest.CaptureFixture[str]) -> None:
-    from onnxcost.cli import main
+    from onnxcost.cli.app import main
 
     path = tmp_path / "vad.onnx"  # type: ignore[operator]
     onnx.save_model(_vad_like(), str(path))

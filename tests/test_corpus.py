@@ -13,8 +13,8 @@ import onnx
 import pytest
 
 import onnxcost
-from onnxcost import symbolic
-from onnxcost.cli import main
+from onnxcost.base import symbolic
+from onnxcost.cli.app import main
 from tests.corpus import Case, cases, reference_macs, run_onnxruntime
 
 CASES = cases()

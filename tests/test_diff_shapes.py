@@ -9,7 +9,7 @@ import onnx
 import pytest
 
 from models import zoo
-from onnxcost.cli import main
+from onnxcost.cli.app import main
 
 
 def test_a_resolution_change_shows_in_diff(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

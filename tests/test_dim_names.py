@@ -11,9 +11,9 @@ import pytest
 from onnx import TensorProto, helper
 
 import onnxcost
-from onnxcost import symbolic
-from onnxcost.cli import main
-from onnxcost.sweep import sweep
+from onnxcost.base import symbolic
+from onnxcost.cli.app import main
+from onnxcost.measure.sweep import sweep
 from tests.corpus import cases
 
 

@@ -12,9 +12,9 @@ import pytest
 
 import onnxcost
 from models import zoo
-from onnxcost.cli import main
-from onnxcost.fit import Measurement, fit, predict_ms, prepare, summary
-from onnxcost.profiles import load_profile
+from onnxcost.cli.app import main
+from onnxcost.latency.profiles import load_profile
+from onnxcost.measure.fit import Measurement, fit, predict_ms, prepare, summary
 
 PARAMS = ["efficiency.dense", "efficiency.depthwise", "efficiency.elementwise", "launch_overhead_us"]
 
@@ -79,7 +79,7 @@ def test_fit_refuses_fewer_models_than_parameters(timed: tuple[Path, list[Measur
 
 def test_per_dtype_efficiency_round_trips_and_is_fitted(timed: tuple[Path, list[Measurement]],
                                                           tmp_path: Path) -> None:
-    from onnxcost.profiles import to_toml
+    from onnxcost.latency.profiles import to_toml
 
     base = load_profile("nvidia-h100")
     profile = replace(base, efficiency={**base.efficiency, "fp16.dense": 0.1})
@@ -95,7 +95,7 @@ def test_per_dtype_efficiency_round_trips_and_is_fitted(timed: tuple[Path, list[
 def test_a_group_is_left_out_together(timed: tuple[Path, list[Measurement]], monkeypatch: pytest.MonkeyPatch) -> None:
     """Rows of one architecture (here the two MobileNets) are left out together: no fold trains on one of them
     while predicting the other."""
-    import onnxcost.fit as fit_mod
+    import onnxcost.measure.fit as fit_mod
 
     _, measurements = timed
     grouped = [replace(m, group="mobilenet") if m.model.stem.startswith("mobilenet") else m for m in measurements]
@@ -127,7 +127,7 @@ def test_fit_recovers_the_parallel_term(timed: tuple[Path, list[Measurement]], t
     with pytest.raises(onnxcost.ConfigError, match="threads"):
         fit(retimed, load_profile("xeon-8480"), ["parallel_flops_half", "efficiency.dense"])
     # the default parameters include it only when the base has threads
-    from onnxcost.fit import free_parameters
+    from onnxcost.measure.fit import free_parameters
 
     assert "parallel_flops_half" in free_parameters(prepare(retimed), base)
     assert "parallel_flops_half" not in free_parameters(prepare(retimed), load_profile("xeon-8480"))

@@ -16,9 +16,9 @@ import pytest
 
 from models import zoo
 from onnxcost import ConfigError
-from onnxcost.budgets import load_config
-from onnxcost.cli import main
-from onnxcost.units import parse_duration_ms, parse_percent, parse_quantity
+from onnxcost.base.units import parse_duration_ms, parse_percent, parse_quantity
+from onnxcost.cli.app import main
+from onnxcost.gate.budgets import load_config
 from tests.helpers import one_node
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -13,7 +13,7 @@ import pytest
 from onnx import TensorProto, helper, numpy_helper
 
 import onnxcost
-from onnxcost.cli import main
+from onnxcost.cli.app import main
 from tests.helpers import one_node, w
 
 

@@ -15,9 +15,9 @@ import pytest
 from onnx import TensorProto, helper, numpy_helper
 
 from models import zoo
-from onnxcost import check as check_mod
-from onnxcost.budgets import load_config
-from onnxcost.cli import main
+from onnxcost.cli.app import main
+from onnxcost.gate import check as check_mod
+from onnxcost.gate.budgets import load_config
 from tests.helpers import one_node
 
 
@@ -104,7 +104,7 @@ def _check_result(name: str, message: str = "x") -> check_mod.CheckResult:
 
 @pytest.mark.parametrize("name", ["x\n::warning::y.onnx", "a,b.onnx", "a:b\r.onnx", "ctl\x01\x1b[31m.onnx"])
 def test_github_commands_stay_one_per_line(name: str) -> None:
-    from onnxcost.gate_formats import check_github
+    from onnxcost.gate.formats import check_github
 
     text = check_github(_check_result(name, "op `X|Y`\n::error::z"))
     lines = text.splitlines()
@@ -116,13 +116,13 @@ def test_github_commands_stay_one_per_line(name: str) -> None:
 
 
 def test_junit_with_control_characters_parses(tmp_path: Path) -> None:
-    from onnxcost.gate_formats import check_junit
+    from onnxcost.gate.formats import check_junit
 
     ET.fromstring(check_junit(_check_result("bad\x01name\x1f.onnx", "op \x02 forbidden")).split("?>", 1)[1])
 
 
 def test_markdown_escapes_op_names_and_paths() -> None:
-    from onnxcost.gate_formats import check_markdown
+    from onnxcost.gate.formats import check_markdown
 
     text = check_markdown(_check_result("a|`b`.onnx", "forbidden op 'A|B`C'\nnext"))
     row = next(line for line in text.splitlines() if line.startswith("| forbidden ops"))

@@ -11,14 +11,14 @@ import pytest
 
 import onnxcost
 from models import zoo
-from onnxcost.cli import main
+from onnxcost.cli.app import main
 
 CHROMIUM, DRIVER = shutil.which("chromium"), shutil.which("chromedriver")
 
 
 def test_page_is_self_contained_and_escapes_names(tmp_path: Path) -> None:
-    from onnxcost.html import page
-    from onnxcost.profiles import load_profile
+    from onnxcost.latency.profiles import load_profile
+    from onnxcost.report.html import page
 
     model = zoo.mobilenet_v1()
     model.graph.node[0].name = "<script>alert(1)</script>"

@@ -11,7 +11,7 @@ from onnx import numpy_helper
 import onnxcost
 from benchmarks.gpt2_like import build
 from models import zoo
-from onnxcost.wire import parse_without_weights
+from onnxcost.load.wire import parse_without_weights
 
 
 def test_wire_parser_drops_only_big_tensor_data(tmp_path: Path) -> None:

@@ -13,9 +13,9 @@ from onnx import TensorProto, helper, numpy_helper
 import onnxcost
 from models import zoo
 from onnxcost import ConfigError
-from onnxcost.calibrate import Measurement
-from onnxcost.cli import main
-from onnxcost.profiles import available, load_profile
+from onnxcost.cli.app import main
+from onnxcost.latency.profiles import available, load_profile
+from onnxcost.measure.calibrate import Measurement
 from tests.helpers import known, one_node, w
 
 PROFILE = """name = "unit"
@@ -159,7 +159,7 @@ def test_bench_without_weights_is_a_clear_error(tmp_path: Path, capsys: pytest.C
 
 
 def test_bench_inputs_follow_bound_dims(tmp_path: Path) -> None:
-    from onnxcost.bench import bench
+    from onnxcost.measure.bench import bench
 
     x = helper.make_tensor_value_info("x", TensorProto.FLOAT, ["batch", 8])
     g = helper.make_graph([helper.make_node("MatMul", ["x", "w"], ["y"])], "g", [x],
@@ -187,7 +187,7 @@ def test_calibrate_writes_a_loadable_profile(tmp_path: Path, capsys: pytest.Capt
 
 
 def test_calibrate_on_two_threads_times_kernels_on_one_too(tmp_path: Path) -> None:
-    from onnxcost.calibrate import PARALLEL_KINDS, calibrate, cases, nchwc_block
+    from onnxcost.measure.calibrate import PARALLEL_KINDS, calibrate, cases, nchwc_block
 
     text, results = calibrate(threads=2, per_case_s=0.05, rounds=1)
     # each result is per node of its own case's model (a chain of CHAIN convs, or one node)
@@ -204,7 +204,7 @@ def test_calibrate_on_two_threads_times_kernels_on_one_too(tmp_path: Path) -> No
 
 def test_profile_join_handles_fused_kernel_names() -> None:
     """onnxruntime's kernel names: a node's own, '<output>_nchwc' after layout fusion, '<node>/…Fusion/'."""
-    from onnxcost.bench import join_profile
+    from onnxcost.measure.bench import join_profile
 
     rep = onnxcost.analyze(zoo.resnet18())
     events = [
@@ -239,7 +239,7 @@ def test_grouped_conv_class_and_its_fallback(tmp_path: Path) -> None:
 
 
 def test_fit_takes_layout_reorders_out_of_a_lone_conv() -> None:
-    from onnxcost.calibrate import fit
+    from onnxcost.measure.calibrate import fit
 
     def base(depthwise_reorders: tuple[int, ...]) -> list[Measurement]:
         # launch 1 µs; 8 MB streams at 1 GB/s (+1 µs); dense 1 GFLOP in 1 s (+1 µs): peak 1e9 FLOP/s
@@ -302,7 +302,7 @@ def test_critical_path_of_parallel_branches() -> None:
 
 def test_calibration_models_use_an_ir_version_older_runtimes_accept() -> None:
     # the newest onnx writes IR 13 by default, which an older onnxruntime refuses; opset 17 needs only IR 8
-    from onnxcost.calibrate import _model
+    from onnxcost.measure.calibrate import _model
 
     model = _model([helper.make_node("Relu", ["x"], ["y"])], {"x": [2]}, "y")
     assert model.ir_version == 8 < onnx.IR_VERSION
@@ -315,7 +315,7 @@ def test_unknown_profile_says_where_it_looked(tmp_path: Path, monkeypatch: pytes
 
 
 def test_roofline_plot_data_has_knees_and_every_node_under_its_roof(tmp_path: Path) -> None:
-    from onnxcost.plots import roofline_data, roofline_png
+    from onnxcost.report.plots import roofline_data, roofline_png
 
     profile = load_profile("xeon-8480")
     rep = onnxcost.analyze(zoo.mobilenet_v1(), profile=profile)
@@ -334,7 +334,7 @@ def test_roofline_plot_data_has_knees_and_every_node_under_its_roof(tmp_path: Pa
 
 
 def test_bench_reports_planned_and_measured_memory(tmp_path: Path) -> None:
-    from onnxcost.bench import bench
+    from onnxcost.measure.bench import bench
 
     path = tmp_path / "lenet.onnx"
     onnx.save_model(zoo.lenet_1989("random"), str(path))
@@ -406,7 +406,7 @@ def test_gpu_profile_keys_are_checked(text: str, needle: str, tmp_path: Path) ->
 def test_gpu_profile_keys_round_trip(tmp_path: Path) -> None:
     from dataclasses import replace
 
-    from onnxcost.profiles import to_toml
+    from onnxcost.latency.profiles import to_toml
 
     base = load_profile("nvidia-h100")
     profile = replace(base, dense_launch_overhead_us=12.5, tf32_convs=True, nhwc_convs=("fp16", "tf32"))
@@ -438,7 +438,7 @@ def test_calibrate_fits_how_kernels_spread_over_threads() -> None:
     """Dense kernels timed on 1 and 4 threads on a device where a kernel of W FLOPs keeps
     1 + 3 W / (W + 1e7) threads busy and one thread computes 0.25e9 FLOP/s: calibrate recovers the half-work
     point, and every kernel's rate, its parallel slowdown taken out, is the same 1e9 FLOP/s peak."""
-    from onnxcost.calibrate import fit
+    from onnxcost.measure.calibrate import fit
 
     launch, threads, half, peak = 1e-6, 4, 1e7, 1e9
     other = [m for m in _measured(launch) if m.kind != "dense"]
@@ -500,7 +500,7 @@ def test_wide_groups_interpolate_between_grouped_and_dense(tmp_path: Path) -> No
     assert latency(8) == pytest.approx(flops(8) / 0.2e9 * 1e6, abs=1e-3)  # 8 per group: the grouped class itself
     assert latency(1) == pytest.approx(flops(1) / 1e9 * 1e6, abs=1e-3)  # ungrouped: dense
     # the interpolation meets the grouped class at 8 channels per group: (8 + 32) / 8 = 1 / 0.2
-    from onnxcost.estimate import narrow_group_slowdown
+    from onnxcost.latency.estimate import narrow_group_slowdown
 
     assert narrow_group_slowdown(8, load_profile(str(p))) == pytest.approx(5.0)
     # a profile without a grouped efficiency leaves wide groups as dense kernels
@@ -545,7 +545,7 @@ def test_a_gemm_bias_costs_a_pass_over_the_output(tmp_path: Path) -> None:
 def test_calibrate_fits_the_bias_pass_from_a_gemm_with_and_without_bias(tmp_path: Path) -> None:
     from dataclasses import replace
 
-    from onnxcost.calibrate import BIAS_CASE, fit, to_toml
+    from onnxcost.measure.calibrate import BIAS_CASE, fit, to_toml
 
     other = _measured(1e-6)
     rows, cols = BIAS_CASE
@@ -574,8 +574,8 @@ def test_calibrate_fits_the_bias_pass_from_a_gemm_with_and_without_bias(tmp_path
     ([3, 1], [1, 0], 0),  # an empty output copies nothing
 ])
 def test_expand_copy_calls_follow_onnxruntimes_copy_loop(shape: list[int], to: list[int], calls: int) -> None:
-    from onnxcost.calibrate import _expand
-    from onnxcost.estimate import copy_calls
+    from onnxcost.latency.estimate import copy_calls
+    from onnxcost.measure.calibrate import _expand
 
     rep = onnxcost.analyze(_expand(shape, to))
     graph = known(rep.graph)
@@ -583,7 +583,7 @@ def test_expand_copy_calls_follow_onnxruntimes_copy_loop(shape: list[int], to: l
 
 
 def test_a_copy_loop_is_bound_by_its_calls(tmp_path: Path) -> None:
-    from onnxcost.calibrate import _expand
+    from onnxcost.measure.calibrate import _expand
 
     p = tmp_path / "p.toml"
     p.write_text("launch_overhead_us = 1\ncopy_call_ns = 4\n[peak_flops]\nfp32 = 1e9\n[memory]\nbandwidth = 1e11\n"
@@ -602,7 +602,7 @@ def test_a_copy_loop_is_bound_by_its_calls(tmp_path: Path) -> None:
 def test_calibrate_fits_the_cost_of_a_copy_call() -> None:
     from dataclasses import replace
 
-    from onnxcost.calibrate import fit
+    from onnxcost.measure.calibrate import fit
 
     # 56,448 calls in 225.792 µs after a 1 µs launch: 4 ns each
     expand = Measurement("expand", "copy", 0, 1_241_856, 225.792e-6 + 1e-6, copies=56_448)
@@ -614,7 +614,7 @@ def test_calibrate_fits_the_cost_of_a_copy_call() -> None:
 def test_a_conv_pays_for_reading_its_weights(tmp_path: Path) -> None:
     """A CPU conv in a model fetches its filter blocks from beyond its core's cache (the other layers' weights
     passed through since its last run) and waits for them: their bytes at weight_bandwidth add to its math."""
-    from onnxcost.calibrate import _conv_chain
+    from onnxcost.measure.calibrate import _conv_chain
 
     p = tmp_path / "p.toml"
     p.write_text("launch_overhead_us = 0\n[peak_flops]\nfp32 = 1e12\n[memory]\nbandwidth = 1e15\n"
@@ -638,7 +638,7 @@ def test_a_conv_pays_for_reading_its_weights(tmp_path: Path) -> None:
 def test_calibrate_fits_the_cold_weight_rate() -> None:
     from dataclasses import replace
 
-    from onnxcost.calibrate import fit
+    from onnxcost.measure.calibrate import fit
 
     # 9,437,184 weight bytes a node, 172 µs more each when they come from main memory: 54.9 GB/s
     warm = Measurement("shared", "warm weights", 10**8, 0, 480e-6, weight_bytes=9_437_184)
@@ -670,7 +670,7 @@ def test_groups_of_whole_channel_blocks_run_the_blocked_kernel(tmp_path: Path) -
 
 
 def test_calibrate_fits_the_blocked_group_ratio() -> None:
-    from onnxcost.calibrate import fit
+    from onnxcost.measure.calibrate import fit
 
     # dense: 1e9 FLOP/s at K = 1024 (k_half 0); a 16-per-group conv (K = 144, M = 196) of 1e6 FLOPs in 2.5 ms
     # + 1 µs launch runs at 0.4e9 FLOP/s: 0.4 of dense
@@ -682,7 +682,7 @@ def test_calibrate_fits_the_blocked_group_ratio() -> None:
 def test_calibrate_says_when_the_machine_changed_speed() -> None:
     from dataclasses import replace
 
-    from onnxcost.calibrate import UNSTEADY_SPREAD, unsteady
+    from onnxcost.measure.calibrate import UNSTEADY_SPREAD, unsteady
 
     steady = [replace(m, spread=1.05) for m in _measured(1e-6)]
     assert unsteady(steady) == 0.0

@@ -14,9 +14,9 @@ from onnx import TensorProto, helper, numpy_helper
 
 import onnxcost
 from onnxcost import ConfigError
-from onnxcost.calibrate import nchwc_block
-from onnxcost.layout import nchwc_reorders
-from onnxcost.profiles import load_profile
+from onnxcost.latency.layout import nchwc_reorders
+from onnxcost.latency.profiles import load_profile
+from onnxcost.measure.calibrate import nchwc_block
 from tests.helpers import known
 from tests.ort_harness import with_weights
 
@@ -125,7 +125,7 @@ def test_predicted_reorders_equal_onnxruntimes(name: str, shared_models: Path, t
 
 
 def test_a_calibration_conv_chain_reorders_only_at_its_ends() -> None:
-    from onnxcost.calibrate import CHAIN, _conv_chain
+    from onnxcost.measure.calibrate import CHAIN, _conv_chain
 
     # the premise of timing cheap convs as chains: CHAIN convs, one reorder in, one out, whatever CHAIN is
     assert _kinds(_conv_chain(16, 8, 3, 16, CHAIN), 8) == {"input": 1, "output": 1}

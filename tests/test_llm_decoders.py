@@ -15,8 +15,8 @@ import sympy
 
 import onnxcost
 from models.llama import LLAMA2_7B, TINY, LlamaSize, llama, llama_standard
-from onnxcost import symbolic
-from onnxcost.sweep import sweep
+from onnxcost.base import symbolic
+from onnxcost.measure.sweep import sweep
 
 Builder = Callable[..., onnx.ModelProto]
 L, H, F, V = LLAMA2_7B.layers, LLAMA2_7B.hidden, LLAMA2_7B.ffn, LLAMA2_7B.vocab

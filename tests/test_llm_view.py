@@ -9,8 +9,8 @@ import sympy
 
 import onnxcost
 from models.llama import LLAMA2_7B, TINY, llama
-from onnxcost import symbolic
-from onnxcost.sweep import sweep
+from onnxcost.base import symbolic
+from onnxcost.measure.sweep import sweep
 from tests.helpers import known
 
 L, H, F, V, HEADS = LLAMA2_7B.layers, LLAMA2_7B.hidden, LLAMA2_7B.ffn, LLAMA2_7B.vocab, LLAMA2_7B.heads

@@ -5,7 +5,8 @@ from __future__ import annotations
 from onnx import TensorProto, helper
 
 import onnxcost
-from onnxcost import formats, html
+from onnxcost.report import html
+from onnxcost.report import render as formats
 
 
 def _matmuls_after_an_unknown_op() -> object:

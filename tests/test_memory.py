@@ -15,8 +15,11 @@ from onnx import TensorProto, helper
 
 import onnxcost
 from models import zoo
-from onnxcost import graph, load, memory, shapes
-from onnxcost import schedule as sch
+from onnxcost.load import model as load
+from onnxcost.memory import liveness as memory
+from onnxcost.memory import schedule as sch
+from onnxcost.shapes import graph
+from onnxcost.shapes import inference as shapes
 
 LIGHT = Path(os.path.dirname(onnx.__file__)) / "backend" / "test" / "data" / "light"
 
@@ -183,7 +186,7 @@ def test_arena_plan_is_valid_and_tight(make: Callable[[], onnx.ModelProto], inpl
     assert rep.totals.peak_memory_bytes <= mem.arena_bytes <= 1.05 * rep.totals.peak_memory_bytes
     m = _model_of(make(), inplace)
     timeline = memory.simulate(m, sch.schedule(m, "optimal").order)
-    from onnxcost.arena import plan
+    from onnxcost.memory.arena import plan
 
     placements = plan([(s, e, b) for s, e, b, _ in timeline.lifetimes], timeline.peak_bytes).placements
     for p, q in itertools.combinations(placements, 2):
@@ -209,7 +212,7 @@ def test_training_memory_by_hand() -> None:
 
 
 def test_schedules_cli(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    from onnxcost.cli import main
+    from onnxcost.cli.app import main
 
     p = tmp_path / "b.onnx"
     onnx.save_model(_branchy(), str(p))

@@ -10,7 +10,7 @@ import onnx
 import pytest
 
 from onnxcost import ops
-from onnxcost.cli import main
+from onnxcost.cli.app import main
 from onnxcost.ops.core import OP_CLASSES
 
 

@@ -13,7 +13,7 @@ import pytest
 from typer.main import get_command
 
 from models import zoo
-from onnxcost.cli import app, main
+from onnxcost.cli.app import app, main
 
 MODEL_COMMANDS = ("report", "sweep", "annotate", "bench", "diff")
 TEXT_COMMANDS = ("report", "sweep", "check", "bench", "ops", "diff")

@@ -8,10 +8,10 @@ from typing import Any
 import onnx
 import pytest
 
-import onnxcost.report
+import onnxcost.pipeline
 from models import zoo
-from onnxcost import batch
-from onnxcost.cli import main
+from onnxcost.cli.app import main
+from onnxcost.report import batch
 
 
 def _buggy_for(name: str, real: Any) -> Any:
@@ -33,7 +33,7 @@ def two_models(tmp_path: Path) -> list[Path]:
 
 def test_report_over_many_names_the_model_and_the_bug(two_models: list[Path], monkeypatch: pytest.MonkeyPatch,
                                                        capsys: pytest.CaptureFixture[str]) -> None:
-    monkeypatch.setattr(onnxcost.report, "analyze", _buggy_for("a.onnx", onnxcost.report.analyze))
+    monkeypatch.setattr(onnxcost.pipeline, "analyze", _buggy_for("a.onnx", onnxcost.pipeline.analyze))
     results = batch.analyze_many(two_models)
     assert results[0].report is None and "internal error: TypeError" in (results[0].error or "")
     assert results[1].report is not None and results[1].error is None
@@ -46,7 +46,7 @@ def test_check_over_many_names_the_model_and_the_bug(two_models: list[Path], mon
                                                       capsys: pytest.CaptureFixture[str]) -> None:
     folder = two_models[0].parent
     (folder / "onnxcost.toml").write_text('[budgets."*.onnx"]\nmacs = "1 GMAC"\n')
-    import onnxcost.check as check
+    import onnxcost.gate.check as check
 
     monkeypatch.setattr(check, "analyze_for", _buggy_for("a.onnx", check.analyze_for))
     monkeypatch.chdir(folder)

@@ -8,7 +8,7 @@ import pytest
 import sympy
 
 import onnxcost
-from onnxcost import symbolic
+from onnxcost.base import symbolic
 
 CLASSIFIERS = ["resnet34", "mobilenet_v3_small", "shufflenet_v2_x0_5", "efficientnet_b1", "vit_b_32",
                "swin_s", "densenet161", "regnet_x_400mf", "mnasnet0_5", "squeezenet1_0", "vgg11_bn",

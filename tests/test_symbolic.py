@@ -15,7 +15,7 @@ import onnxcost
 from benchmarks.gpt2_like import Dims
 from benchmarks.gpt2_like import build as gpt2
 from models import zoo
-from onnxcost import symbolic
+from onnxcost.base import symbolic
 from tests.test_llm_int4 import F as FFN
 from tests.test_llm_int4 import H, L, V, _llama
 
@@ -110,7 +110,7 @@ def test_unnamed_dims_get_input_axis_names_and_bind() -> None:
 
 
 def test_sweep_points_equal_single_reports(tmp_path: object) -> None:
-    from onnxcost.sweep import sweep
+    from onnxcost.measure.sweep import sweep
 
     model, _ = _symbolic("gpt2")
     points = sweep(model, {"seq": [8, 33, 64]}, dims={"batch": 2}, profile="xeon-8480")

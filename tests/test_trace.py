@@ -10,7 +10,7 @@ import onnx
 import pytest
 
 from models import zoo
-from onnxcost.cli import main
+from onnxcost.cli.app import main
 
 
 @pytest.fixture()

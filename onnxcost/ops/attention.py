@@ -7,7 +7,7 @@ Around them: the scale (1 FLOP per score), an optional mask or bias (1), and sof
 
 from __future__ import annotations
 
-from .. import dtypes, symbolic
+from ..base import dtypes, symbolic
 from .core import (
     DEFAULT,
     HEAD_ATTRS,

@@ -7,10 +7,10 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 
-from ..einsum import parse_einsum
-from ..errors import ModelError
-from ..symbolic import Equal, decide, differ, divides
+from ..base.errors import ModelError
+from ..base.symbolic import Equal, decide, differ, divides
 from .core import DEFAULT, Cost, NodeView, OpDef, Shape, Spec, Traits, UnknownShape, broadcast, dims_agree
+from .einsum import parse_einsum
 
 FAMILY = "contractions"
 

@@ -9,7 +9,7 @@ from typing import Any
 
 import onnx
 
-from .. import symbolic
+from ..base import symbolic
 from .core import DEFAULT, NodeView, OpDef, Spec, Traits, UnknownShape
 
 FAMILY = "control_flow"

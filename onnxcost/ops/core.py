@@ -12,9 +12,9 @@ from typing import Any
 import numpy as np
 import onnx
 
-from .. import symbolic
-from ..errors import ModelError
-from ..symbolic import is_symbolic, normal
+from ..base import symbolic
+from ..base.errors import ModelError
+from ..base.symbolic import is_symbolic, normal
 
 Shape = tuple[int, ...]
 Spec = tuple[Shape | None, int]  # (shape, ONNX element type)

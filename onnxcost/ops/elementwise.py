@@ -10,7 +10,7 @@ from typing import Any
 
 import numpy as np
 
-from .. import dtypes, symbolic
+from ..base import dtypes, symbolic
 from .core import (
     ALL_INPUTS,
     DEFAULT,

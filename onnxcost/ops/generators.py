@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import math
 
-from .. import dtypes
+from ..base import dtypes
 from .core import DEFAULT, Cost, NodeView, OpDef, Spec, Traits, per_output_element, same_shape
 
 FAMILY = "generators"

@@ -11,7 +11,7 @@ from typing import Any
 
 import onnx
 
-from .. import dtypes, symbolic
+from ..base import dtypes, symbolic
 from .core import (
     ML,
     Cost,

@@ -10,7 +10,7 @@ import numpy as np
 import onnx
 from onnx import numpy_helper
 
-from .. import dtypes, symbolic
+from ..base import dtypes, symbolic
 from .core import (
     ALL_INPUTS,
     DEFAULT,

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import math
 
-from .. import dtypes
-from ..errors import ModelError
+from ..base import dtypes
+from ..base.errors import ModelError
 from .contractions import (
     CONV_FUSES,
     GEMM_FUSES,

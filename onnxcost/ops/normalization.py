@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .. import dtypes
+from ..base import dtypes
 from .core import DEFAULT, Cost, CostFn, NodeView, OpDef, ShapeFn, Spec, Traits, per_input_element, same_shape
 
 FAMILY = "normalization"

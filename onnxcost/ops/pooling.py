@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 
-from .. import dtypes
+from ..base import dtypes
 from .contractions import window_out
 from .core import DEFAULT, Cost, NodeView, OpDef, Spec, Traits, per_input_element
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 
-from .. import dtypes
+from ..base import dtypes
 from .contractions import conv_geometry, conv_macs, conv_out, dense, matmul_geometry, matmul_spec
 from .core import (
     DEFAULT,

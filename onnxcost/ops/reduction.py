@@ -6,8 +6,8 @@ from collections.abc import Callable
 
 import numpy as np
 
-from .. import dtypes
-from ..symbolic import decide
+from ..base import dtypes
+from ..base.symbolic import decide
 from .core import DEFAULT, Cost, CostFn, NodeView, OpDef, Spec, Traits, ValueFn, per_input_element, same_shape
 
 FAMILY = "reduction"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from .. import symbolic
+from ..base import symbolic
 from .core import DEFAULT, Cost, NodeView, OpDef, Spec, Traits, UnknownShape, per_output_element
 
 FAMILY = "spectral"

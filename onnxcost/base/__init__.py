@@ -1,0 +1,1 @@
+"""Building blocks every stage uses: errors, symbolic dims, dtypes, units, capped readers."""

@@ -1,0 +1,1 @@
+"""The CI gate: budgets, check, diff and their output formats."""

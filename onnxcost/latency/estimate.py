@@ -1,0 +1,362 @@
+"""Estimate stage: a roofline latency per node on a hardware profile (seed 003's roofline, seed 004's
+memory access cost): time = max(FLOPs / (peak x efficiency of the op's class), bytes / bandwidth) +
+launch overhead. Op classes differ a lot in the share of peak they reach — dense contractions reuse every
+byte many times, depthwise convs and element-wise ops do not — which is why one flat FLOP/s figure
+mispredicts MobileNet, ShuffleNet and EfficientNet."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TypeVar
+
+from onnx import TensorProto
+
+from .. import ops
+from ..cost.nodes import NodeCost, view
+from ..ops import NodeView, UnknownShape
+from ..shapes.graph import Graph, NodeInfo
+from .layout import Reorder, nchwc_reorders
+from .profiles import Profile
+
+#: The shortest dot product `onnxcost calibrate` measures (its 16-channel 1x1 conv).
+MIN_CALIBRATED_K = 16
+#: The fewest output rows it measures (a 7x7 feature map, a 49-token window).
+MIN_CALIBRATED_M = 49
+#: A grouped conv whose groups see at most this many input channels each (RegNetY's 8) is its own class,
+#: "grouped": far below a dense conv's efficiency, well above a depthwise one's (one channel per group).
+DEPTHWISE_MAX_CHANNELS_PER_GROUP = 8
+#: Classes whose kernels a CPU runtime splits over its thread pool by their work (GEMM and conv partitions):
+#: the ones calibrate times on 1 and N threads and corrects (its einsum rate keeps its parallel slowdown in).
+PARALLEL_CLASSES = ("dense", "grouped", "depthwise")
+_FP16 = {TensorProto.FLOAT16, TensorProto.BFLOAT16}
+_INT8 = {TensorProto.INT8, TensorProto.UINT8}
+T = TypeVar("T")
+
+
+def _scalar_constant_operand(node: NodeInfo, graph: Graph) -> bool:
+    others = [graph.tensors.get(t) for t in node.inputs[1:] if t]
+    return bool(others) and all(t is not None and t.is_constant and (t.elements or 0) == 1 for t in others)
+
+
+def _data_inputs(node: NodeInfo, graph: Graph) -> list[str]:
+    """The node's inputs that are not constants (none when an input's tensor is unknown)."""
+    if not all(t in graph.tensors for t in node.inputs if t):
+        return []
+    return [t for t in node.inputs if t and not graph.tensors[t].is_constant]
+
+
+def fused_nodes(graph: Graph) -> dict[str, str]:
+    """Node -> the dense node it is fused into: it reads that kernel's output (possibly through nodes already
+    fused into it) as the only consumer. At most one Add per kernel; MatMul only takes a constant bias."""
+    fused: dict[str, str] = {}
+    adds: set[str] = set()
+    for n in graph.nodes:
+        if n.folded or not n.inputs:
+            continue
+        data = _data_inputs(n, graph)
+        for t in data:
+            producer = graph.producers.get(t)
+            if producer is None or len(graph.consumers.get(t, [])) != 1:
+                continue
+            head = fused.get(producer, producer)
+            head_node = graph.node(head)
+            head_op = head_node.op_type
+            if n.op_type not in ops.traits(head_node.domain, head_op).fuses or n.domain != ops.DEFAULT:
+                continue
+            if n.op_type in ("Mul", "Div") and not _scalar_constant_operand(n, graph):
+                continue
+            if n.op_type == "Add":
+                if head in adds or (head_op == "MatMul" and len(data) != 1):
+                    continue
+                adds.add(head)
+            fused[n.name] = head
+            break
+    return fused
+
+
+def elementwise_groups(graph: Graph, dense_fused: dict[str, str]) -> dict[str, str]:
+    """Node -> the last node of its element-wise chain (the one whose output leaves the chain). A node joins
+    the chain of an element-wise producer whose output only it reads."""
+    head: dict[str, str] = {}  # node -> current root of its group
+    members: dict[str, list[str]] = {}
+    for n in graph.nodes:
+        if n.folded or not ops.traits(n.domain, n.op_type).chainable or n.name in dense_fused:
+            continue
+        root = None
+        for t in n.inputs:
+            producer = graph.producers.get(t) if t else None
+            if producer is None or producer in dense_fused or len(graph.consumers.get(t, [])) != 1:
+                continue
+            p = graph.node(producer)
+            if ops.traits(p.domain, p.op_type).chainable and not p.folded:
+                root = head.get(producer, producer)
+                break
+        if root is None:
+            head[n.name] = n.name
+            members[n.name] = [n.name]
+        else:
+            head[n.name] = root
+            members[root].append(n.name)
+    last: dict[str, str] = {}
+    for group in members.values():
+        if len(group) > 1:
+            for name in group:
+                last[name] = group[-1]
+    return last
+
+
+@dataclass(frozen=True)
+class NodeEstimate:
+    op_class: str  # dense, grouped, depthwise, einsum, elementwise, movement, view
+    bound: str  # "compute" | "memory" | "overhead" | "fused" (into the dense kernel before it) | "unknown"
+    arithmetic_intensity: float | None  # FLOPs per byte moved
+    latency_us: float | None  # None when the node's FLOPs are unknown
+
+
+def op_class(node: NodeInfo, graph: Graph) -> str:
+    """The op's class (its traits); a grouped conv with few channels per group is "grouped", one per group
+    "depthwise"."""
+    per_group = channels_per_group(node, graph)
+    if per_group == 1:
+        return "depthwise"
+    if 0 < per_group <= DEPTHWISE_MAX_CHANNELS_PER_GROUP:
+        return "grouped"
+    t = ops.traits(node.domain, node.op_type)
+    return "elementwise" if t.op_class in ("metadata", "control") else t.op_class
+
+
+def channels_per_group(node: NodeInfo, graph: Graph) -> int:
+    """Input channels each group of a grouped conv sees; 0 for an ungrouped node or an unknown weight shape."""
+    t = ops.traits(node.domain, node.op_type)
+    if t.weight_input is None or int(node.attrs.get("group", 1)) <= 1 or t.weight_input >= len(node.inputs):
+        return 0
+    w = graph.tensors.get(node.inputs[t.weight_input])
+    return w.shape[1] if w is not None and w.shape is not None and len(w.shape) > 1 and isinstance(
+        w.shape[1], int) else 0
+
+
+def narrow_group_slowdown(channels: int, profile: Profile) -> float:
+    """How much slower than a dense kernel a grouped conv with more channels per group than the grouped class
+    holds runs. onnxruntime runs groups of whole channel blocks (n = channels / nchwc_block) with its blocked
+    kernel: 1 - (1 - r) / n^2 of the dense rate, r the calibrated block_group_ratio (measured here at 0.65, 0.90,
+    0.96, 0.99 of dense for 1-4 blocks of 16). Other wide groups (RegNet's 24, ResNeXt's 4-32) run narrow
+    per-group GEMMs: dense x c / (c + c_half), c_half placing the grouped class's efficiency at 8 channels.
+    1 when the profile lacks the numbers."""
+    dense, grouped = profile.efficiency.get("dense"), profile.efficiency.get("grouped")
+    block, ratio = profile.nchwc_block, profile.block_group_ratio
+    if channels and block and ratio and channels % block == 0:
+        return 1 / (1 - (1 - ratio) / (channels // block) ** 2)
+    if not channels or dense is None or grouped is None or grouped >= dense:
+        return 1.0
+    c_half = DEPTHWISE_MAX_CHANNELS_PER_GROUP * (dense / grouped - 1)
+    return (channels + c_half) / channels
+
+
+def _ask(node: NodeInfo, graph: Graph, rule: Callable[[ops.OpDef], Callable[[NodeView], T] | None], unknown: T) -> T:
+    """What one of the op's optional rules says about this node; `unknown` without the rule or a needed shape."""
+    definition = ops.lookup(node.domain, node.op_type, graph.opsets.get(node.domain))
+    fn = rule(definition) if definition is not None else None
+    if fn is None:
+        return unknown
+    try:
+        return fn(view(node, graph.tensors, graph.opsets))
+    except UnknownShape:
+        return unknown
+
+
+def geometry(node: NodeInfo, graph: Graph) -> tuple[int, int]:
+    """(M, K) of a contraction: rows of each output matrix and the length of each dot product; 0 when unknown."""
+    return _ask(node, graph, lambda d: d.geometry, (0, 0))
+
+
+def copy_calls(node: NodeInfo, graph: Graph) -> int:
+    """memcpy calls the runtime's kernel makes for an op that copies in small pieces (OpDef.copies); 0 for other
+    ops and unknown shapes."""
+    return _ask(node, graph, lambda d: d.copies, 0)
+
+
+def recurrent_steps(node: NodeInfo, graph: Graph) -> int:
+    x = graph.tensors.get(node.inputs[0])
+    if x is None or x.shape is None:
+        return 1
+    seq = x.shape[1] if node.attrs.get("layout", 0) else x.shape[0]
+    dirs = 2 if node.attrs.get("direction", "forward") == "bidirectional" else 1
+    return max(1, seq * dirs)
+
+
+def dtype_class(node: NodeInfo, graph: Graph) -> str:
+    t = graph.tensors.get(node.inputs[0]) if node.inputs and node.inputs[0] else None
+    if t is not None and t.dtype in _INT8:
+        return "int8"
+    if t is not None and t.dtype in _FP16:
+        return "fp16"
+    return "fp32"
+
+
+def compute_path(node: NodeInfo, graph: Graph, profile: Profile) -> str:
+    """The peak a node's math runs at: its dtype's, or "tf32" for a float32 convolution on a GPU that runs those
+    on tensor cores (cuDNN's default under PyTorch; float32 GEMMs stay on the CUDA cores)."""
+    dtype = dtype_class(node, graph)
+    if dtype == "fp32" and profile.tf32_convs and ops.traits(node.domain, node.op_type).nchwc == "conv":
+        return "tf32"
+    return dtype
+
+
+def layout_transform_us(node: NodeInfo, cost: NodeCost, graph: Graph, profile: Profile, path: str) -> float:
+    """A conv whose path converts NCHW activations to NHWC and back (tensor-core kernels want channels last):
+    two more kernels, each reading and writing one activation tensor. 0 for other nodes and profiles."""
+    if path not in profile.nhwc_convs or ops.traits(node.domain, node.op_type).nchwc != "conv":
+        return 0.0
+    activations = (cost.input_bytes or 0) + (cost.output_bytes or 0) - cost.param_bytes
+    return 2 * activations / stream_bandwidth(profile, 2 * activations) * 1e6 + 2 * profile.launch_overhead_us
+
+
+def bias_pass_us(node: NodeInfo, cost: NodeCost, profile: Profile, fused_bias: bool) -> float:
+    """A GEMM that copies its bias into the output before accumulating onto it (Traits.bias_pass: onnxruntime's
+    Gemm, which MatMul + Add also become): one pass over the output at the profile's bias_bandwidth (12-70 GB/s on
+    the 2-core CI machine, far below a streaming pass). 0 without a bias, or on a profile whose runtime adds the
+    bias in the kernel's epilogue (no bias_bandwidth)."""
+    if not profile.bias_bandwidth or not ops.traits(node.domain, node.op_type).bias_pass or cost.output_bytes is None:
+        return 0.0
+    has_c = len(node.inputs) > 2 and bool(node.inputs[2]) and float(node.attrs.get("beta", 1.0)) != 0.0
+    if not (fused_bias or has_c):
+        return 0.0
+    return cost.output_bytes / profile.bias_bandwidth * 1e6
+
+
+def stream_bandwidth(profile: Profile, moved: int) -> float:
+    """Bytes/s for a pass over `moved` bytes: the cache's rate when they fit in the last-level cache."""
+    if profile.cache_bytes and profile.cache_bandwidth and moved <= profile.cache_bytes:
+        return profile.cache_bandwidth
+    return profile.bandwidth
+
+
+def estimate_node(node: NodeInfo, cost: NodeCost, graph: Graph, profile: Profile,
+                  fused_into: str | None = None, fused_bias: bool = False) -> NodeEstimate:
+    """One node's time; `fused_into` names the kernel it runs inside, `fused_bias` says an Add of a constant is
+    folded into it."""
+    cls = op_class(node, graph)
+    if node.folded:
+        return NodeEstimate(cls, "overhead", None, 0.0)
+    if fused_into is not None:  # done inside the dense kernel's epilogue: no launch, no extra pass over memory
+        return NodeEstimate(cls, "fused", None, 0.0)
+    overhead = profile.dense_overhead_us if cls == "dense" else profile.launch_overhead_us
+    if cls == "view":  # runtimes alias the input: no data moves
+        return NodeEstimate(cls, "overhead", None, overhead)
+    if cost.flops is None or cost.input_bytes is None or cost.output_bytes is None:
+        return NodeEstimate(cls, "unknown", None, None)
+    moved = cost.input_bytes + cost.output_bytes
+    traits = ops.traits(node.domain, node.op_type)
+    if traits.selecting:
+        data = graph.tensors.get(node.inputs[0])
+        moved -= (data.nbytes or 0) if data is not None else 0
+        moved += cost.output_bytes
+    bandwidth = stream_bandwidth(profile, moved)
+    if cls == "movement":
+        bandwidth *= profile.efficiency.get("movement", 1.0)
+    path = compute_path(node, graph, profile)
+    t_compute = cost.flops / profile.flops_per_s(path, cls) * 1e6
+    m, k = geometry(node, graph) if cls == "dense" and cost.macs else (0, 0)
+    if cls == "dense":
+        t_compute *= narrow_group_slowdown(channels_per_group(node, graph), profile)
+    if profile.dense_k_half and k:
+        # held at the shortest dot product calibration measures, not extrapolated below it
+        k = max(k, MIN_CALIBRATED_K)
+        t_compute *= (k + profile.dense_k_half) / k
+    if profile.dense_m_half and m:
+        m = max(m, MIN_CALIBRATED_M)
+        t_compute *= (m + profile.dense_m_half) / m
+    t_memory = moved / bandwidth * 1e6
+    if profile.copy_call_ns:  # a copy loop of many small memcpys: bound by the calls, not the bytes
+        t_memory = max(t_memory, copy_calls(node, graph) * profile.copy_call_ns / 1e3)
+    if traits.recurrent:
+        # One small matmul per step and direction, each a kernel of its own, and each re-reads the weights.
+        steps = recurrent_steps(node, graph)
+        overhead *= steps
+        dirs = 2 if node.attrs.get("direction", "forward") == "bidirectional" else 1
+        t_memory += (steps // dirs - 1) * cost.param_bytes / bandwidth * 1e6
+    if cls in PARALLEL_CLASSES:
+        slowdown = profile.parallel_slowdown(cost.flops)
+        t_compute, t_memory = t_compute * slowdown, t_memory * slowdown
+    if profile.weight_bandwidth and traits.nchwc == "conv":
+        # a CPU conv kernel fetches each filter block as it needs it, from beyond its core's own cache in a model
+        # (every other layer's weights pass through in between): a read the math waits for
+        t_compute += cost.param_bytes / profile.weight_bandwidth * 1e6
+    intensity = cost.flops / moved if moved else None
+    bound = "compute" if t_compute >= t_memory else "memory"
+    if max(t_compute, t_memory) < overhead:
+        bound = "overhead"
+    overhead += layout_transform_us(node, cost, graph, profile, path) + bias_pass_us(node, cost, profile, fused_bias)
+    return NodeEstimate(cls, bound, intensity, max(t_compute, t_memory) + overhead)
+
+
+def estimate(graph: Graph, costs: list[NodeCost], profile: Profile) -> list[NodeEstimate]:
+    fused = fused_nodes(graph) if profile.fusion else {}
+    chains = elementwise_groups(graph, fused) if profile.fusion else {}
+    if chains:  # a chain's last node carries the chain's FLOPs and only the bytes that cross its boundary
+        costs = _chain_costs(graph, costs, chains)
+    with_bias = {head for name, head in fused.items()  # a folded Add of a constant: the kernel's bias
+                 if graph.node(name).op_type == "Add" and len(_data_inputs(graph.node(name), graph)) == 1}
+    out = []
+    for n, c in zip(graph.nodes, costs, strict=True):
+        into = fused.get(n.name) or (chains[n.name] if chains.get(n.name, n.name) != n.name else None)
+        out.append(estimate_node(n, c, graph, profile, into, n.name in with_bias))
+    return out
+
+
+def _chain_costs(graph: Graph, costs: list[NodeCost], chains: dict[str, str]) -> list[NodeCost]:
+    from dataclasses import replace
+
+    index = {n.name: k for k, n in enumerate(graph.nodes)}
+    groups: dict[str, list[int]] = {}
+    for name, last in chains.items():
+        groups.setdefault(last, []).append(index[name])
+    costs = list(costs)
+    for last, ks in groups.items():
+        inside = {t for k in ks for t in graph.nodes[k].outputs}
+        reads = {t for k in ks for t in graph.nodes[k].inputs if t and t not in inside}
+        flops = [costs[k].flops for k in ks]
+        writes = [t for t in graph.nodes[index[last]].outputs if t]
+        sizes = [graph.tensors[t].nbytes for t in [*reads, *writes]]
+        total_flops = None if any(f is None for f in flops) else sum(f or 0 for f in flops)
+        moved = None if any(b is None for b in sizes) else sum(b or 0 for b in sizes)
+        k_last = index[last]
+        costs[k_last] = replace(costs[k_last], flops=total_flops, input_bytes=moved,
+                                output_bytes=0 if moved is not None else None)
+    return costs
+
+
+def reorder_estimates(graph: Graph, profile: Profile) -> list[tuple[Reorder, float]]:
+    """Each layout reorder the profile's runtime inserts (layout.py) with its time in µs: one read and one write
+    of the tensor at streaming bandwidth (a reorder is a blocked copy, near memcpy speed: 55-63 GB/s moved on the
+    2-core CI machine, where a general Transpose reaches a quarter of that), plus a launch. Channels-last
+    Transposes run as reorders are already costed as their Transpose node: they are listed with 0 µs."""
+    out = []
+    for r in nchwc_reorders(graph, profile.nchwc_block):
+        if r.kind == "transpose":
+            out.append((r, 0.0))
+            continue
+        moved = 2 * r.nbytes
+        out.append((r, moved / stream_bandwidth(profile, moved) * 1e6 + profile.launch_overhead_us))
+    return out
+
+
+def critical_path_us(graph: Graph, estimates: list[NodeEstimate]) -> float | None:
+    """The longest chain of dependent nodes, in µs: the latency floor of a runtime that runs independent
+    branches in parallel (inter-op parallelism), against the sum a sequential one pays. None when unknown."""
+    finish: dict[str, float] = {}
+    for n, e in zip(graph.nodes, estimates, strict=True):
+        if e.latency_us is None:
+            return None
+        finish[n.name] = e.latency_us + max((finish[p] for p in graph.dag.predecessors(n.name)), default=0.0)
+    return max(finish.values(), default=0.0)
+
+
+def total_latency_us(graph: Graph, estimates: list[NodeEstimate], profile: Profile) -> float | None:
+    """A run's time: every node, the layout reorders the runtime inserts, and the per-run overhead."""
+    times = [e.latency_us for e in estimates]
+    if any(t is None for t in times):
+        return None
+    reorders = sum(us for r, us in reorder_estimates(graph, profile) if r.kind != "transpose")
+    return sum(t or 0.0 for t in times) + reorders + profile.run_overhead_us

@@ -1,0 +1,1 @@
+"""Stage 1, load: parse a model's graph without its weights."""

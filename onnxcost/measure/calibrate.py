@@ -1,0 +1,427 @@
+"""Fit a hardware profile of this machine from onnxruntime microbenchmarks (a couple of minutes at most):
+per-node launch overhead (a chain of tiny ops), main-memory and cache bandwidth (large and small element-wise
+streams), dense peak and efficiency (GEMM and conv shapes), depthwise conv, transcendental element-wise ops and
+data movement (Transpose). Each measurement is analysed by onnxcost itself, so FLOPs and bytes are counted
+by the same rules the estimate uses."""
+
+from __future__ import annotations
+
+import os
+import re
+import statistics
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import partial
+from pathlib import Path
+
+import numpy as np
+import onnx
+from onnx import TensorProto, helper, numpy_helper
+
+from ..latency.estimate import PARALLEL_CLASSES, copy_calls
+from ..latency.layout import nchwc_reorders
+from ..latency.profiles import Profile, busy_threads
+from ..latency.profiles import to_toml as profiles_to_toml
+from ..pipeline import analyze
+from .bench import random_inputs
+
+Shape = list[int]
+
+
+@dataclass(frozen=True)
+class Measurement:
+    name: str
+    kind: str  # overhead, run, bandwidth, cache, dense, grouped, depthwise, einsum, elementwise, movement, gemm,
+    # bias, copy, warm weights, cold weights, blocked grouped
+    flops: int
+    bytes: int
+    seconds: float  # per node
+    reduction: int = 0  # dense kernels: the length of each dot product (K)
+    reorders: tuple[int, ...] = ()  # bytes of each layout reorder onnxruntime adds around the node (layout.py)
+    rows: int = 0  # dense kernels: rows of the output matrix (M: output pixels of a conv)
+    nodes: int = 1  # a chain of this many same nodes: seconds, FLOPs and bytes are per node, reorders are not
+    one_thread_s: float = 0.0  # the same node on one thread (0: not measured): how well it spreads over the pool
+    columns: int = 0  # dense kernels: columns of the output matrix (N)
+    copies: int = 0  # memcpy calls of its kernels' copy loops, per node (OpDef.copies)
+    weight_bytes: int = 0  # weights each node reads (the warm and cold weight cases)
+    spread: float = 1.0  # its slowest round over its fastest: how steady the machine was while it ran
+
+
+#: The opset of the microbenchmark models: old enough for every onnxruntime onnxcost supports.
+CALIBRATION_OPSET = 17
+
+
+def _model(nodes: list[onnx.NodeProto], inputs: dict[str, Shape], output: str,
+           inits: dict[str, np.ndarray] | None = None) -> onnx.ModelProto:
+    vis = [helper.make_tensor_value_info(k, TensorProto.FLOAT, v) for k, v in inputs.items()]
+    init = [numpy_helper.from_array(v, k) for k, v in (inits or {}).items()]
+    g = helper.make_graph(nodes, "calibration", vis, [helper.make_empty_tensor_value_info(output)], initializer=init)
+    opsets = [helper.make_opsetid("", CALIBRATION_OPSET)]
+    # The oldest IR version that carries opset 17, not the installed onnx's newest: an older onnxruntime
+    # refuses an IR version newer than it knows ("Unsupported model IR version: 14").
+    return helper.make_model(g, opset_imports=opsets, ir_version=helper.find_min_ir_version_for(opsets))
+
+
+#: Cheap convs (depthwise, grouped) are timed as a chain of this many, so the two reorders at its ends weigh little.
+CHAIN = 4
+#: Dot products (K) or output rows (M) up to this length are "short": they set dense_k_half / dense_m_half.
+SHORT = 64
+#: (M, N) of the GEMM timed without and with a bias: a 56x56 token map at 384 channels (Swin's first MLP).
+BIAS_CASE = (3136, 384)
+#: Convs in the chain with a weight tensor each: 16 x 9.4 MB, more than a server CPU's last-level cache.
+COLD_CHAIN = 16
+#: Kinds also timed on one thread, for how a kernel's work spreads over the thread pool (parallel_flops_half):
+#: the classes the estimate slows by it.
+PARALLEL_KINDS = PARALLEL_CLASSES
+#: Kinds whose rates fit() takes the parallel slowdown out of: the ones the estimate slows by it (a blocked
+#: grouped conv is costed as a dense kernel, but is not timed on one thread).
+SPREAD_KINDS = (*PARALLEL_KINDS, "blocked grouped")
+
+
+def _w(*shape: int) -> np.ndarray:
+    return (np.random.default_rng(0).standard_normal(shape) * 0.01).astype(np.float32)
+
+
+def _matmul(m: int, k: int, n: int, bias: bool = False) -> onnx.ModelProto:
+    """An (m, k) x (k, n) GEMM of constant weights; with `bias`, an Add of a constant row after it (onnxruntime
+    runs the two as one Gemm that copies the bias into the output first)."""
+    if not bias:
+        return _model([helper.make_node("MatMul", ["a", "w"], ["y"])], {"a": [m, k]}, "y", {"w": _w(k, n)})
+    nodes = [helper.make_node("MatMul", ["a", "w"], ["p"]), helper.make_node("Add", ["p", "b"], ["y"])]
+    return _model(nodes, {"a": [m, k]}, "y", {"w": _w(k, n), "b": _w(n)})
+
+
+def _expand(shape: Shape, to: Shape) -> onnx.ModelProto:
+    return _model([helper.make_node("Expand", ["a", "shape"], ["y"])], {"a": shape}, "y",
+                  {"shape": np.array(to, dtype=np.int64)})
+
+
+def _conv_chain(c: int, hw: int, k: int, group: int, n: int, distinct: bool = False) -> onnx.ModelProto:
+    """n same-shape convs in a row: onnxruntime keeps the blocked layout between them, reordering only at the
+    ends. They share one weight tensor, or with `distinct` each has its own (together larger than any cache)."""
+    nodes = [helper.make_node("Conv", ["a" if i == 0 else f"t{i}", f"w{i if distinct else 0}"], [f"t{i + 1}"],
+                              pads=[k // 2] * 4, group=group) for i in range(n)]
+    weights = {f"w{i}": _w(c, c // group, k, k) + i * 1e-3 for i in range(n if distinct else 1)}
+    return _model(nodes, {"a": [1, c, hw, hw]}, f"t{n}", weights)
+
+
+def _conv(c_in: int, c_out: int, hw: int, k: int, group: int) -> onnx.ModelProto:
+    node = helper.make_node("Conv", ["a", "w"], ["y"], pads=[k // 2] * 4, group=group)
+    return _model([node], {"a": [1, c_in, hw, hw]}, "y", {"w": _w(c_out, c_in // group, k, k)})
+
+
+def cases(block: int = 0) -> list[tuple[str, str, Callable[[], onnx.ModelProto], int]]:
+    """(name, kind, model builder, nodes in the model) for every microbenchmark; with onnxruntime's channel
+    `block`, also a grouped conv of one block per group (its blocked grouped kernel)."""
+    chain = 64
+    tiny = [helper.make_node("Add", ["x" if i == 0 else f"t{i}", "x"], [f"t{i + 1}"]) for i in range(chain)]
+    out: list[tuple[str, str, Callable[[], onnx.ModelProto], int]] = [
+        ("tiny add chain", "overhead", lambda: _model(tiny, {"x": [1]}, f"t{chain}"), chain),
+        ("one tiny add", "run", lambda: _model(tiny[:1], {"x": [1]}, "t1"), 1),
+        ("add 8M", "bandwidth", lambda: _model([helper.make_node("Add", ["a", "b"], ["y"])],
+                                               {"a": [8 << 20], "b": [8 << 20]}, "y"), 1),
+        ("add 256K", "cache", lambda: _model([helper.make_node("Add", ["a", "b"], ["y"])],
+                                             {"a": [256 << 10], "b": [256 << 10]}, "y"), 1),
+        ("transpose 4M", "movement", lambda: _model([helper.make_node("Transpose", ["a"], ["y"], perm=[0, 2, 3, 1])],
+                                                    {"a": [1, 64, 256, 256]}, "y"), 1),
+        ("transpose 5-D windows", "movement", lambda: _model(
+            [helper.make_node("Transpose", ["a"], ["y"], perm=[0, 1, 3, 2, 4])], {"a": [1, 8, 7, 8, 7 * 64]}, "y"), 1),
+        ("transpose 6-D partition", "movement", lambda: _model(
+            [helper.make_node("Transpose", ["a"], ["y"], perm=[0, 2, 4, 3, 5, 1])], {"a": [1, 64, 8, 7, 8, 7]},
+            "y"), 1),
+        # one element per copy call (Swin V2's norm broadcast): onnxruntime's Expand then makes 6 memcpys an element
+        ("expand 9408x1 to 9408x32", "copy", lambda: _expand([9408, 1], [9408, 32]), 1),
+        ("einsum attention", "einsum", lambda: _model(
+            [helper.make_node("Einsum", ["a", "b"], ["y"], equation="bghid,bghjd->bghij")],
+            {"a": [1, 4, 8, 49, 32], "b": [1, 4, 8, 49, 32]}, "y"), 1),
+        ("tanh 1M", "elementwise", lambda: _model([helper.make_node("Tanh", ["a"], ["y"])], {"a": [1 << 20]}, "y"),
+         1),
+        ("erf 1M", "elementwise", lambda: _model([helper.make_node("Erf", ["a"], ["y"])], {"a": [1 << 20]}, "y"), 1),
+        ("sigmoid 1M", "elementwise", lambda: _model([helper.make_node("Sigmoid", ["a"], ["y"])],
+                                                     {"a": [1 << 20]}, "y"), 1),
+        ("softmax 256x1024", "elementwise", lambda: _model([helper.make_node("Softmax", ["a"], ["y"], axis=-1)],
+                                                           {"a": [256, 1024]}, "y"), 1),
+    ]
+    for m, k, n in ((256, 256, 256), (512, 512, 512), (1024, 1024, 1024), (64, 768, 3072), (196, 768, 768),
+                    (49, 768, 768)):
+        out.append((f"matmul {m}x{k}x{n} K={k} M={m}", "dense", partial(_matmul, m, k, n), 1))
+    # The same cheap GEMM (K = 16: the bias pass dominates) without and with a bias: the bias pass's rate.
+    out += [(f"gemm {BIAS_CASE[0]}x16x{BIAS_CASE[1]} M={BIAS_CASE[0]} N={BIAS_CASE[1]}", "gemm",
+             partial(_matmul, BIAS_CASE[0], 16, BIAS_CASE[1]), 1),
+            (f"gemm+bias {BIAS_CASE[0]}x16x{BIAS_CASE[1]} M={BIAS_CASE[0]} N={BIAS_CASE[1]}", "bias",
+             partial(_matmul, BIAS_CASE[0], 16, BIAS_CASE[1], True), 1)]
+    # The same chain of convs with one shared weight (it stays in cache) and with 16 of 9.4 MB: what reading a
+    # conv's weights from main memory adds to it.
+    w_bytes = 512 * 512 * 9 * 4
+    out += [(f"conv chain 512 3x3 @7 shared weights W={w_bytes}", "warm weights",
+             partial(_conv_chain, 512, 7, 3, 1, COLD_CHAIN), COLD_CHAIN),
+            (f"conv chain 512 3x3 @7 distinct weights W={w_bytes}", "cold weights",
+             partial(_conv_chain, 512, 7, 3, 1, COLD_CHAIN, True), COLD_CHAIN)]
+    for c_in, c_out, hw, k in ((64, 64, 56, 3), (128, 128, 28, 3), (256, 256, 14, 3), (256, 1024, 14, 1),
+                               (3, 64, 112, 7), (512, 512, 7, 3)):
+        out.append((f"conv {c_in}->{c_out} {k}x{k} @{hw} K={c_in * k * k} M={hw * hw}", "dense",
+                    partial(_conv, c_in, c_out, hw, k, 1), 1))
+    for c, hw in ((16, 56), (24, 56), (32, 28), (48, 28)):  # short dot products: cheap, so timed as chains
+        out.append((f"conv chain {c}->{c} 1x1 @{hw} K={c} M={hw * hw}", "dense",
+                    partial(_conv_chain, c, hw, 1, 1, CHAIN), CHAIN))
+    for c, hw in ((128, 56), (256, 28), (512, 14)):
+        out.append((f"depthwise {c} 3x3 @{hw}", "depthwise", partial(_conv_chain, c, hw, 3, c, CHAIN), CHAIN))
+    for c, hw in ((64, 56), (128, 28), (256, 14)):
+        out.append((f"grouped {c} 8/group 3x3 @{hw}", "grouped", partial(_conv_chain, c, hw, 3, c // 8, CHAIN),
+                    CHAIN))
+    if block:
+        c = 24 * block
+        out.append((f"grouped {c} {block}/group 3x3 @14 K={9 * block} M=196", "blocked grouped",
+                    partial(_conv_chain, c, 14, 3, 24, CHAIN), CHAIN))
+    return out
+
+
+def measure(model: onnx.ModelProto, nodes: int, threads: int, budget_s: float,
+            block: int = 0, optimize: bool = True) -> tuple[int, int, float, tuple[int, ...]]:
+    """(FLOPs, bytes moved, seconds per node, sizes of the layout reorders onnxruntime adds) of a one-kind model,
+    timed by the median of repeated runs. A lone conv is timed with a reorder on each side (its graph input and
+    output are plain): fit() takes them out, as they are not the conv's own time."""
+    import onnxruntime as ort
+
+    rep = analyze(model, schedule="file")
+    so = ort.SessionOptions()
+    so.intra_op_num_threads = threads
+    so.log_severity_level = 3
+    if not optimize:  # keep the chain as it is: the point is the cost of launching each node
+        so.graph_optimization_level = ort.GraphOptimizationLevel.ORT_DISABLE_ALL
+    sess = ort.InferenceSession(model.SerializeToString(), so, providers=["CPUExecutionProvider"])
+    feeds = random_inputs(rep)
+    sess.run(None, feeds)
+    times: list[float] = []
+    deadline = time.perf_counter() + budget_s
+    while len(times) < 5 or (time.perf_counter() < deadline and len(times) < 200):
+        start = time.perf_counter()
+        sess.run(None, feeds)
+        times.append(time.perf_counter() - start)
+    flops = rep.totals.flops
+    assert flops is not None  # its microbenchmarks have every dim fixed
+    moved = sum((n.input_bytes or 0) + (n.output_bytes or 0) for n in rep.nodes)
+    assert rep.graph is not None
+    reorders = tuple(r.nbytes for r in nchwc_reorders(rep.graph, block) if r.kind != "transpose") if optimize else ()
+    # The median run: what `onnxcost bench` reports as p50, the figure the estimate is compared with.
+    return flops // nodes, moved // nodes, statistics.median(times) / nodes, reorders
+
+
+def nchwc_block(threads: int = 1) -> int:
+    """Channels per block of onnxruntime's blocked conv layout on this CPU (8 with AVX2, 16 with AVX-512), 0 when
+    it does not block: the smallest channel count at which it runs a MaxPool blocked (pools need whole blocks)."""
+    import tempfile
+
+    import onnxruntime as ort
+
+    for channels in (4, 8, 16, 32):
+        model = _model([helper.make_node("MaxPool", ["a"], ["y"], kernel_shape=[2, 2])], {"a": [1, channels, 8, 8]},
+                       "y")
+        with tempfile.TemporaryDirectory() as tmp:
+            so = ort.SessionOptions()
+            so.intra_op_num_threads = threads
+            so.log_severity_level = 3
+            so.optimized_model_filepath = str(Path(tmp) / "optimized.onnx")
+            ort.InferenceSession(model.SerializeToString(), so, providers=["CPUExecutionProvider"])
+            optimized = onnx.load(so.optimized_model_filepath)
+        if any(n.op_type == "ReorderInput" for n in optimized.graph.node):
+            return channels
+    return 0
+
+
+def llc_bytes() -> int:
+    """Largest CPU cache the kernel reports (the last-level cache), or 8 MiB when it says nothing."""
+    sizes = []
+    for f in Path("/sys/devices/system/cpu/cpu0/cache").glob("index*/size"):
+        text = f.read_text().strip().upper()
+        mult = {"K": 1 << 10, "M": 1 << 20, "G": 1 << 30}.get(text[-1:], 1)
+        try:
+            sizes.append(int(text.rstrip("KMG")) * mult)
+        except ValueError:
+            continue
+    return max(sizes, default=8 << 20)
+
+
+def calibrate(threads: int | None = None, per_case_s: float = 5.0, rounds: int = 7,
+              progress: Callable[[str, int, int], None] | None = None) -> tuple[str, list[Measurement]]:
+    """Run every microbenchmark `rounds` times, round-robin so that a slow spell of a shared machine hits all
+    cases alike, and keep each case's median over rounds: the machine's typical speed, the same statistic as
+    the p50 `onnxcost bench` reports (a best-of-rounds figure would estimate every model too fast).
+    Return the fitted profile as TOML and the measurements."""
+    threads = threads or (os.cpu_count() or 1)
+    block = nchwc_block(threads)
+    todo = cases(block)
+    models = [(name, kind, build(), nodes) for name, kind, build, nodes in todo]
+    seen: dict[str, list[float]] = {name: [] for name, *_ in todo}
+    alone: dict[str, list[float]] = {name: [] for name, kind, *_ in todo if kind in PARALLEL_KINDS and threads > 1}
+    counts: dict[str, tuple[int, int, tuple[int, ...]]] = {}
+    total = (len(models) + len(alone)) * rounds
+    step = 0
+    for _ in range(rounds):
+        for name, kind, model, nodes in models:
+            for n_threads, into in ((threads, seen), (1, alone)):
+                if name not in into:
+                    continue
+                if progress is not None:
+                    progress(name if n_threads == threads else f"{name}, 1 thread", step, total)
+                step += 1
+                flops, moved, seconds, reorders = measure(model, nodes, n_threads, per_case_s / rounds, block,
+                                                          optimize=kind != "overhead")
+                into[name].append(seconds)
+                counts[name] = (flops, moved, reorders)
+    if progress is not None:
+        progress("done", total, total)
+    results = []
+    for name, kind, model, nodes in models:
+        dims = dict(re.findall(r"\b([KMNW])=(\d+)", name))
+        flops, moved, reorders = counts[name]
+        results.append(Measurement(name, kind, flops, moved, statistics.median(seen[name]), int(dims.get("K", 0)),
+                                   reorders, int(dims.get("M", 0)), nodes,
+                                   statistics.median(alone[name]) if alone.get(name) else 0.0, int(dims.get("N", 0)),
+                                   copies(model) // nodes if kind == "copy" else 0, int(dims.get("W", 0)),
+                                   max(seen[name]) / max(min(seen[name]), 1e-12)))
+    fitted = fit(results, threads)
+    fitted["nchwc_block"] = block
+    return to_toml(fitted, threads), results
+
+
+#: A median spread between rounds above this says the machine changed speed while calibrating.
+UNSTEADY_SPREAD = 1.25
+
+
+def unsteady(results: list[Measurement]) -> float:
+    """The median over cases of slowest-over-fastest round, when above UNSTEADY_SPREAD (else 0): a shared
+    machine that changed speed during calibration (one noisy case does not count; a slow spell slows most)."""
+    spread = statistics.median(m.spread for m in results) if results else 1.0
+    return spread if spread > UNSTEADY_SPREAD else 0.0
+
+
+def copies(model: onnx.ModelProto) -> int:
+    """memcpy calls the model's copy loops make (estimate.copy_calls over its nodes)."""
+    rep = analyze(model, schedule="file")
+    assert rep.graph is not None
+    return sum(copy_calls(n, rep.graph) for n in rep.graph.nodes)
+
+
+def parallel_half(ms: list[Measurement], threads: int, overhead_s: float) -> float:
+    """parallel_flops_half from kernels timed on 1 and on all threads: the work at which a kernel keeps half of
+    the extra threads busy, fitted to the speedups (busy threads = 1 + (N - 1) W / (W + half)); 0 when not
+    measured."""
+    import math
+
+    from scipy.optimize import minimize_scalar
+
+    pairs = [(m.flops, (m.one_thread_s - overhead_s) / max(m.seconds - overhead_s, 1e-12)) for m in ms
+             if m.one_thread_s > 0 and m.flops > 0 and m.one_thread_s > overhead_s]
+    if threads <= 1 or not pairs:
+        return 0.0
+
+    def loss(log_half: float) -> float:
+        half = math.exp(log_half)
+        return sum((math.log(busy_threads(threads, w, half)) - math.log(min(max(s, 1e-3), threads))) ** 2
+                   for w, s in pairs)
+
+    return math.exp(minimize_scalar(loss, bounds=(math.log(1e3), math.log(1e11)), method="bounded").x)
+
+
+def added_rate(ms: list[Measurement], base: str, kind: str, size: Callable[[Measurement], int]) -> float:
+    """Bytes per second of the work a `kind` case adds to the `base` case of the same size (its bias pass, its
+    weights read from memory): the median over pairs; 0 without a pair or when it adds no time."""
+    before = {size(m): m.seconds for m in ms if m.kind == base}
+    added = [(size(m), m.seconds - before[size(m)]) for m in ms if m.kind == kind and size(m) in before]
+    return statistics.median(b / s for b, s in added) if added and all(s > 0 for _, s in added) else 0.0
+
+
+def fit(ms: list[Measurement], threads: int = 1) -> dict[str, float]:
+    """Profile numbers from measurements. Launch overhead first; rates are computed net of it, and a kernel's
+    rate as it would run with every thread busy (its parallel slowdown taken out)."""
+    overhead = statistics.median(m.seconds for m in ms if m.kind == "overhead")
+    half = parallel_half(ms, threads, overhead)
+    run = max(0.0, statistics.median(m.seconds for m in ms if m.kind == "run") - overhead)
+
+    def net(m: Measurement, other_s: float = 0.0) -> float:
+        """Seconds of the node's own work: without its launch (and `other_s`), never below 5% of the total."""
+        return max(m.seconds - overhead - other_s, m.seconds * 0.05)
+
+    bandwidth = statistics.median(m.bytes / net(m) for m in ms if m.kind == "bandwidth")
+    cache_bw = max(bandwidth, statistics.median(m.bytes / net(m) for m in ms if m.kind == "cache"))
+    cache = llc_bytes()
+
+    def rate(m: Measurement, of: str) -> float:
+        # net of the launch and of the reorders around a lone conv (costed as the estimate costs them)
+        reorders = sum(2 * b / (cache_bw if 2 * b <= cache else bandwidth) + overhead for b in m.reorders) / m.nodes
+        slowdown = threads / busy_threads(threads, m.flops, half) if half and m.kind in SPREAD_KINDS else 1.0
+        return (m.flops if of == "flops" else m.bytes) / net(m, reorders) * slowdown
+
+    dense = [rate(m, "flops") for m in ms if m.kind == "dense"]
+    peak = max(dense)
+    # Short dot products reuse each loaded value less: efficiency(K) = dense x K / (K + k_half).
+    halves = [m.reduction * (peak / rate(m, "flops") - 1) for m in ms if m.kind == "dense" and m.reduction <= SHORT]
+    k_half = statistics.median(halves) if halves else 0.0
+
+    def long(m: Measurement) -> bool:  # long dot products and enough rows: the dense kernel at its best
+        return m.reduction > SHORT and (m.rows == 0 or m.rows > SHORT)
+
+    def eff(kind: str) -> float:
+        vals = [rate(m, "flops") / peak / (m.reduction / (m.reduction + k_half) if m.reduction else 1.0)
+                for m in ms if m.kind == kind and (kind != "dense" or long(m))]
+        return min(1.0, max(0.01, statistics.median(vals)))
+
+    # Few rows (a 7x7 feature map, a 49-token window) leave the kernel's tiles and threads part-empty:
+    # efficiency(M) = M / (M + m_half), from the long-K cases with at most SHORT rows.
+    dense_rate = peak * eff("dense")
+    m_halves = [m.rows * max(0.0, dense_rate * m.reduction / (m.reduction + k_half) / rate(m, "flops") - 1)
+                for m in ms if m.kind == "dense" and m.reduction > SHORT and 0 < m.rows <= SHORT]
+    m_half = statistics.median(m_halves) if m_halves else 0.0
+
+    movement = statistics.median(rate(m, "bytes") for m in ms if m.kind == "movement") / bandwidth
+    # A grouped conv of one channel block per group, against a dense conv of its K and M (estimate.py's
+    # narrow_group_slowdown scales it to more blocks per group).
+    blocked = [rate(m, "flops") / dense_rate * (m.reduction + k_half) / m.reduction * (m.rows + m_half) / m.rows
+               for m in ms if m.kind == "blocked grouped" and m.reduction and m.rows]
+    block_ratio = min(1.0, max(0.01, statistics.median(blocked))) if blocked else 0.0
+    # The bias pass: the time a bias adds to the same GEMM, per byte of its (float32) output.
+    bias_bw = added_rate(ms, "gemm", "bias", lambda m: 4 * m.rows * m.columns)
+    # A copy loop's memcpy calls: the time of each, net of the launch (0 when not measured).
+    calls = [net(m) / m.copies * 1e9 for m in ms if m.kind == "copy" and m.copies]
+    copy_ns = statistics.median(calls) if calls else 0.0
+    # Weights from main memory: what they add to the same conv chain, per weight byte.
+    weight_bw = added_rate(ms, "warm weights", "cold weights", lambda m: m.weight_bytes)
+    return {"overhead_us": overhead * 1e6, "run_us": run * 1e6, "bandwidth": bandwidth, "cache_bandwidth": cache_bw,
+            "peak": peak,
+            "dense": eff("dense"), "grouped": eff("grouped"), "depthwise": eff("depthwise"),
+            "elementwise": eff("elementwise"),
+            "einsum": eff("einsum"), "k_half": k_half, "m_half": m_half,
+            "movement": min(1.0, max(0.01, movement)), "threads": threads, "parallel_half": half,
+            "cache_bytes": cache, "bias_bandwidth": bias_bw, "copy_call_ns": copy_ns,
+            "weight_bandwidth": weight_bw, "block_group_ratio": block_ratio}
+
+
+def to_toml(p: dict[str, float], threads: int) -> str:
+    """The fitted numbers as an ordinary profile (profiles.to_toml), with what each one means in the header."""
+    classes = ("dense", "grouped", "depthwise", "elementwise", "movement", "einsum")
+    profile = Profile(
+        name=f"local ({os.uname().nodename}, {threads} threads)", kind="cpu",
+        peak_flops={"fp32": p["peak"], "fp16": p["peak"], "int8": 2 * p["peak"]}, bandwidth=p["bandwidth"],
+        launch_overhead_us=p["overhead_us"], efficiency={k: p[k] for k in classes},
+        cache_bytes=int(p["cache_bytes"]), cache_bandwidth=p["cache_bandwidth"],
+        bias_bandwidth=p.get("bias_bandwidth", 0.0), weight_bandwidth=p.get("weight_bandwidth", 0.0),
+        run_overhead_us=p["run_us"],
+        dense_k_half=p["k_half"], dense_m_half=p.get("m_half", 0.0), nchwc_block=int(p.get("nchwc_block", 0)),
+        threads=threads, parallel_flops_half=p.get("parallel_half", 0.0), copy_call_ns=p.get("copy_call_ns", 0.0),
+        block_group_ratio=p.get("block_group_ratio", 0.0))
+    return profiles_to_toml(profile, [
+        f"Fitted on this machine by `onnxcost calibrate` ({time.strftime('%Y-%m-%d %H:%M')}, {threads} threads,",
+        "onnxruntime CPUExecutionProvider). Rates are net of the per-node launch overhead.",
+        "run_overhead_us: once per inference (feeding inputs, fetching outputs).",
+        "A dense kernel with dot products of length K and M output rows (conv: pixels) runs at",
+        "K / (K + dense_k_half) x M / (M + dense_m_half) of the dense rate; one of W FLOPs keeps",
+        "1 + (threads - 1) W / (W + parallel_flops_half) threads busy.",
+        "nchwc_block: onnxruntime's blocked conv layout (0: none), for the layout reorders.",
+        "block_group_ratio: a grouped conv of one channel block per group, as a share of a dense conv's rate.",
+        "bias_bandwidth: a GEMM's bias, copied into its output before the product accumulates onto it.",
+        "copy_call_ns: one memcpy of a kernel that copies in small pieces (Expand of a trailing 1).",
+        "weight_bandwidth: a conv's weights, read from beyond its core's cache in a model, on top of its math.",
+        "peak_flops.fp32: the best dense kernel measured; onnxruntime's CPU provider computes fp16 no faster.",
+    ])

@@ -1,0 +1,246 @@
+"""`onnxcost fit`: a hardware profile fitted to end-to-end timings of a few models on the target device, for
+devices onnxcost cannot run microbenchmarks on (phones, GPUs behind TensorRT, someone else's server).
+
+Starting from a base profile, the physical parameters (the efficiency of each op class, the per-node launch
+overhead, the per-run overhead, the short-dot-product and few-rows terms) are fitted by bounded least squares
+(scipy) on log(estimate / measured), each kept in its physical range. Leave-one-model-out errors say how well
+the fit predicts a model it has not seen."""
+
+from __future__ import annotations
+
+import math
+import statistics
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+from ..base import readers
+from ..base.errors import ConfigError
+from ..cost import nodes as costs_mod
+from ..latency.estimate import estimate, total_latency_us
+from ..latency.profiles import Profile
+from ..pipeline import analyze
+from ..shapes.graph import Graph
+
+#: Scalar parameters and their physical bounds (efficiencies are per op class, in (0, 1]).
+SCALARS = {"launch_overhead_us": (0.0, 1000.0), "run_overhead_us": (0.0, 1e5), "dense_k_half": (0.0, 1e4),
+           "dense_m_half": (0.0, 1e5), "dense_launch_overhead_us": (0.0, 1000.0),
+           "parallel_flops_half": (0.0, 1e10)}
+#: A factor on every peak FLOP/s and the bandwidth at once: a base profile whose efficiencies are already 1
+#: (a calibrated one) can still describe a faster machine.
+SPEED_BOUNDS = (0.05, 20.0)
+EFFICIENCY_BOUNDS = (1e-4, 1.0)
+
+
+@dataclass(frozen=True)
+class Measurement:
+    model: Path
+    latency_ms: float
+    dims: dict[str, int]
+    input_shapes: dict[str, list[int]]
+    group: str = ""  # rows of one architecture (its float32 and float16 exports): left out together
+
+    @property
+    def held_out_as(self) -> str:
+        """What leave-one-model-out leaves out with this row: its group, else its model file."""
+        return self.group or str(self.model)
+
+    @property
+    def label(self) -> str:
+        bound = " ".join(f"{k}={v}" for k, v in self.dims.items())
+        return f"{self.model.stem}{' ' + bound if bound else ''}"
+
+
+@dataclass(frozen=True)
+class Case:
+    """One measurement, analysed once: its graph and costs, re-estimated for every candidate profile."""
+
+    measurement: Measurement
+    graph: Graph
+    costs: list[costs_mod.NodeCost]
+
+
+@dataclass(frozen=True)
+class Prediction:
+    label: str
+    model: str
+    measured_ms: float
+    predicted_ms: float
+
+    @property
+    def error(self) -> float:
+        return self.predicted_ms / self.measured_ms - 1
+
+
+@dataclass(frozen=True)
+class FitResult:
+    profile: Profile
+    parameters: dict[str, float]
+    fitted: list[Prediction]  # every measurement under the fitted profile
+    held_out: list[Prediction]  # each model predicted by a fit on the others
+
+
+def read_csv(path: Path, latency_column: str = "latency_ms") -> list[Measurement]:
+    """Rows of `model` (a path relative to the CSV), the latency column, and optional `dims` ("batch=32
+    seq=128"), `input_shapes` ("input=32x3x224x224; mask=32x128") and `group` (rows of one architecture, e.g.
+    its float32 and float16 exports, which leave-one-model-out leaves out together)."""
+    rows = readers.read_csv(path, "the timings CSV")
+    if not rows or "model" not in rows[0] or latency_column not in rows[0]:
+        raise ConfigError(f"{path}: needs the columns model and {latency_column}")
+    out = []
+    for k, row in enumerate(rows, start=2):
+        where = f"{path}:{k}"
+        try:
+            latency = float(row[latency_column])
+        except (TypeError, ValueError):
+            raise ConfigError(f"{where}: {latency_column} {row[latency_column]!r} is not a number") from None
+        if not math.isfinite(latency) or latency <= 0:
+            raise ConfigError(f"{where}: {latency_column} must be a positive time in ms")
+        dims = {}
+        for item in (row.get("dims") or "").split():
+            name, _, value = item.partition("=")
+            if not (value.isascii() and value.isdigit()):  # isdigit alone takes '²'
+                raise ConfigError(f"{where}: dims expects NAME=N, got {item!r}")
+            dims[name] = int(value)
+        shapes = {}
+        for item in (row.get("input_shapes") or "").split(";"):
+            if item.strip():
+                name, _, value = item.strip().partition("=")
+                parts = value.split("x")
+                if not all(p.isascii() and p.isdigit() for p in parts):
+                    raise ConfigError(f"{where}: input_shapes expects NAME=1x3x224x224, got {item!r}")
+                shapes[name] = [int(p) for p in parts]
+        if not row["model"]:
+            raise ConfigError(f"{where}: the model cell is empty")
+        model = path.parent / row["model"]
+        if not model.resolve().is_relative_to(path.parent.resolve()):  # '..', an absolute path or a symlink out
+            raise ConfigError(f"{where}: model {row['model'][:80]!r} resolves outside the CSV's folder")
+        out.append(Measurement(model, latency, dims, shapes, (row.get("group") or "").strip()))
+    return out
+
+
+def prepare(measurements: list[Measurement]) -> list[Case]:
+    cases = []
+    for m in measurements:
+        rep = analyze(m.model, dims=m.dims or None, input_shapes=m.input_shapes or None, schedule="file")
+        assert rep.graph is not None
+        node_costs, _, _ = costs_mod.graph_costs(rep.graph)
+        if any(not c.known for c in node_costs) or rep.symbolic is not None:
+            raise ConfigError(f"{m.label}: some cost is unknown or a dim is unbound; bind it in the CSV's dims")
+        cases.append(Case(m, rep.graph, node_costs))
+    return cases
+
+
+def predict_ms(case: Case, profile: Profile) -> float:
+    us = total_latency_us(case.graph, estimate(case.graph, case.costs, profile), profile)
+    assert us is not None  # every cost is known (prepare checked)
+    return us / 1000
+
+
+def free_parameters(cases: list[Case], base: Profile) -> list[str]:
+    """The op classes the models run (each one's efficiency), then the scalar terms (a dense kernel's own cost on
+    a GPU, the parallel term on a CPU of several threads)."""
+    classes = sorted({e.op_class for c in cases for e, n in zip(estimate(c.graph, c.costs, base), c.graph.nodes,
+                                                                   strict=True)
+                      if not n.folded and e.op_class not in ("view",) and (e.latency_us or 0) > 0})
+    scalars = [n for n in SCALARS if (n != "parallel_flops_half" or base.threads > 1)
+               and (n != "dense_launch_overhead_us" or base.kind == "gpu")]
+    return [f"efficiency.{k}" for k in classes] + scalars
+
+
+def with_parameters(base: Profile, names: list[str], values: Any) -> Profile:
+    efficiency = dict(base.efficiency)
+    profile = base
+    for name, value in zip(names, values, strict=True):
+        if name.startswith("efficiency."):
+            efficiency[name.split(".", 1)[1]] = float(value)
+        elif name in SCALARS:
+            profile = replace(profile, **{name: float(value)})  # type: ignore[arg-type]
+        elif name == "speed":
+            profile = replace(profile, peak_flops={k: v * float(value) for k, v in base.peak_flops.items()},
+                              bandwidth=base.bandwidth * float(value),
+                              cache_bandwidth=base.cache_bandwidth * float(value))
+        else:
+            raise ConfigError(f"--params: unknown parameter {name!r} (efficiency.CLASS, speed or "
+                              f"{', '.join(SCALARS)})")
+    return replace(profile, efficiency=efficiency)
+
+
+def _current(base: Profile, name: str, reference: Profile | None = None) -> float:
+    if name == "speed":
+        return base.peak_flops["fp32"] / (reference or base).peak_flops["fp32"]
+    if name.startswith("efficiency."):
+        parts = name.split(".")
+        dtype, cls = (parts[1], parts[2]) if len(parts) == 3 else ("fp32", parts[1])
+        return base.flops_per_s(dtype, cls) / base.peak_flops.get(dtype, base.peak_flops["fp32"])
+    if name == "dense_launch_overhead_us":
+        return base.dense_overhead_us
+    return float(getattr(base, name))
+
+
+def fit_cases(cases: list[Case], base: Profile, names: list[str]) -> Profile:
+    """Bounded least squares on log(estimate / measured) from the base profile's values."""
+    import numpy as np
+    from scipy.optimize import least_squares
+
+    models = {c.measurement.model for c in cases}
+    if len(models) < len(names):
+        raise ConfigError(f"{len(models)} distinct models cannot fit {len(names)} free parameters "
+                          f"({', '.join(names)}): time more models, or fix some with --params")
+    def bounds(n: str) -> tuple[float, float]:
+        if n == "speed":
+            return SPEED_BOUNDS
+        if n.startswith("efficiency."):
+            return EFFICIENCY_BOUNDS
+        if n == "parallel_flops_half" and base.threads <= 1:
+            raise ConfigError("parallel_flops_half needs the base profile's threads (more than 1): give --threads")
+        if n not in SCALARS:
+            raise ConfigError(f"--params: unknown parameter {n!r} (efficiency.CLASS, speed or {', '.join(SCALARS)})")
+        return SCALARS[n]
+
+    lo = np.array([bounds(n)[0] for n in names])
+    hi = np.array([bounds(n)[1] for n in names])
+    x0 = np.clip([_current(base, n) for n in names], lo + 1e-9, hi - 1e-9)
+
+    def residuals(x: Any) -> Any:
+        profile = with_parameters(base, names, x)
+        return [math.log(predict_ms(c, profile) / c.measurement.latency_ms) for c in cases]
+
+    result = least_squares(residuals, x0, bounds=(lo, hi), x_scale="jac", method="trf")
+    return with_parameters(base, names, result.x)
+
+
+def fit(measurements: list[Measurement], base: Profile, names: list[str] | None = None) -> FitResult:
+    """The fitted profile, its errors on every measurement, and leave-one-model-out predictions.
+
+    Parameters
+    ----------
+    names: the parameters to fit (default: the efficiency of every op class the models run, and the scalar
+      terms); the others keep the base profile's values.
+
+    Returns
+    -------
+    FitResult; raises ConfigError when there are fewer distinct models than free parameters."""
+    cases = prepare(measurements)
+    names = names or free_parameters(cases, base)
+    profile = fit_cases(cases, base, names)
+    fitted = [Prediction(c.measurement.label, c.measurement.model.stem, c.measurement.latency_ms,
+                         predict_ms(c, profile)) for c in cases]
+    held_out: list[Prediction] = []
+    for group in sorted({c.measurement.held_out_as for c in cases}):
+        rest = [c for c in cases if c.measurement.held_out_as != group]
+        if len({c.measurement.model for c in rest}) < len(names):
+            continue
+        partial = fit_cases(rest, base, names)
+        held_out += [Prediction(c.measurement.label, c.measurement.model.stem, c.measurement.latency_ms,
+                                predict_ms(c, partial)) for c in cases if c.measurement.held_out_as == group]
+    parameters = {n: _current(profile, n, base) for n in names}
+    return FitResult(profile, parameters, fitted, held_out)
+
+
+def summary(predictions: list[Prediction]) -> tuple[float, float] | None:
+    """Median and 90th percentile of |estimate / measured − 1|."""
+    if not predictions:
+        return None
+    errors = sorted(abs(p.error) for p in predictions)
+    return statistics.median(errors), errors[min(len(errors) - 1, round(0.9 * (len(errors) - 1)))]

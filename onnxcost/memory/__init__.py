@@ -1,0 +1,1 @@
+"""Stage 4, memory: liveness, the minimum-peak schedule and the arena plan."""

@@ -1,0 +1,278 @@
+"""Memory stage, part 2: execution orders. `file` keeps the file's order, `topo` is a breadth-first
+topological order, `optimal` minimises the peak of live bytes.
+
+`optimal` is exact: the graph is cut at nodes comparable with every other node (all others are ancestors or
+descendants, so every schedule runs the same set before them, and the live set after a set of nodes does
+not depend on order); each segment between cuts is solved by dynamic programming over the sets of nodes
+already run (SERENITY, MLSys 2020), pruned by a greedy upper bound. A segment too large for the time
+budget keeps the best of greedy, file and topo orders, and the result says it is not proven optimal."""
+
+from __future__ import annotations
+
+import time
+from collections import deque
+from dataclasses import dataclass
+
+from .liveness import MemoryModel, simulate, step
+
+METHODS = ("file", "topo", "optimal")
+#: States one segment may visit before the budget check gives up on proving it.
+MAX_STATES = 400_000
+
+
+#: The default seconds the optimal scheduler may spend: a default report stays interactive.
+DEFAULT_BUDGET_S = 1.0
+
+
+@dataclass(frozen=True)
+class Schedule:
+    order: list[int]  # indices into MemoryModel.nodes
+    method: str
+    optimal: bool  # proven to have the minimum peak
+    stop: str | None = None  # why the proof stopped: "time" (the budget) or "states" (MAX_STATES in a segment)
+
+
+def file_order(m: MemoryModel) -> list[int]:
+    return list(range(len(m.nodes)))
+
+
+def topo_order(m: MemoryModel) -> list[int]:
+    """Kahn's algorithm with a FIFO queue (breadth first), ties in file order."""
+    n = len(m.nodes)
+    pending = [d.bit_count() for d in m.deps]
+    users: list[list[int]] = [[] for _ in range(n)]
+    for i, d in enumerate(m.deps):
+        j = d
+        while j:
+            low = j & -j
+            users[low.bit_length() - 1].append(i)
+            j ^= low
+    queue = deque(i for i in range(n) if pending[i] == 0)
+    order = []
+    while queue:
+        i = queue.popleft()
+        order.append(i)
+        for u in users[i]:
+            pending[u] -= 1
+            if pending[u] == 0:
+                queue.append(u)
+    return order
+
+
+def cut_points(m: MemoryModel) -> list[int]:
+    """Nodes comparable with every other node, in file order (file order is topological)."""
+    n = len(m.nodes)
+    anc = [0] * n
+    for i in range(n):
+        a = m.deps[i]
+        j = m.deps[i]
+        while j:
+            low = j & -j
+            a |= anc[low.bit_length() - 1]
+            j ^= low
+        anc[i] = a
+    desc_count = [0] * n
+    desc = [0] * n
+    for i in range(n - 1, -1, -1):
+        j = m.deps[i]
+        while j:
+            low = j & -j
+            p = low.bit_length() - 1
+            desc[p] |= desc[i] | (1 << i)
+            j ^= low
+    for i in range(n):
+        desc_count[i] = desc[i].bit_count()
+    return [i for i in range(n) if anc[i].bit_count() == i and desc_count[i] == n - 1 - i]
+
+
+def _segment_greedy(m: MemoryModel, prefix: int, seg: list[int], base: int,
+                    deadline: float) -> tuple[list[int], int]:
+    """Repeatedly run the ready node with the lowest step peak, then lowest memory after it. Each choice scans
+    the ready set, so a wide graph is quadratic: past the deadline the rest runs in file order."""
+    in_seg = set(seg)
+    pending: dict[int, int] = {}
+    users: dict[int, list[int]] = {i: [] for i in seg}
+    for i in seg:
+        preds = [p for p in _bits(m.deps[i]) if p in in_seg]
+        pending[i] = len(preds)
+        for p in preds:
+            users[p].append(i)
+    ready = {i for i in seg if pending[i] == 0}
+    done, mem, peak = prefix, base, 0
+    order: list[int] = []
+    while ready:
+        if time.perf_counter() > deadline:
+            rest = [i for i in seg if not done >> i & 1]
+            return order + rest, max(peak, _segment_peak(m, done, rest, mem))
+        best = None
+        for i in sorted(ready):
+            alloc, freed, _ = step(m, done, i)
+            key = (mem + alloc, mem + m.alloc_bytes[i] - freed, i)
+            if best is None or key < best[0]:
+                best = (key, i, alloc, freed)
+        assert best is not None
+        _, i, alloc, freed = best
+        peak = max(peak, mem + alloc)
+        mem += m.alloc_bytes[i] - freed
+        done |= 1 << i
+        ready.discard(i)
+        order.append(i)
+        for u in users[i]:
+            pending[u] -= 1
+            if pending[u] == 0:
+                ready.add(u)
+    return order, peak
+
+
+def _bits(mask: int) -> list[int]:
+    out = []
+    while mask:
+        low = mask & -mask
+        out.append(low.bit_length() - 1)
+        mask ^= low
+    return out
+
+
+def _segment_peak(m: MemoryModel, prefix: int, order: list[int], base: int) -> int:
+    done, mem, peak = prefix, base, 0
+    for i in order:
+        alloc, freed, _ = step(m, done, i)
+        peak = max(peak, mem + alloc)
+        mem += m.alloc_bytes[i] - freed
+        done |= 1 << i
+    return peak
+
+
+def _segment_dp(m: MemoryModel, prefix: int, seg: list[int], base: int, upper: int,
+                deadline: float) -> list[int] | str:
+    """Exact minimum-peak order of `seg` given `prefix` already run; else why not: "time" or "states"."""
+    local = {g: k for k, g in enumerate(seg)}
+    seg_mask = sum(1 << g for g in seg)
+    ldeps = []
+    for g in seg:
+        d, mask = 0, m.deps[g] & seg_mask
+        while mask:
+            low = mask & -mask
+            d |= 1 << local[low.bit_length() - 1]
+            mask ^= low
+        ldeps.append(d)
+    full = (1 << len(seg)) - 1
+    level: dict[int, tuple[int, int]] = {0: (0, base)}  # local done-set -> (peak so far, live bytes)
+    parent: dict[int, tuple[int, int]] = {}
+    visited = 0
+    for _ in range(len(seg)):
+        nxt: dict[int, tuple[int, int]] = {}
+        for s, (peak, mem) in level.items():
+            done_global = prefix
+            bits = s
+            while bits:
+                low = bits & -bits
+                done_global |= 1 << seg[low.bit_length() - 1]
+                bits ^= low
+            for k, g in enumerate(seg):
+                if s >> k & 1 or ldeps[k] & ~s:
+                    continue
+                alloc, freed, _ = step(m, done_global, g)
+                new_peak = max(peak, mem + alloc)
+                if new_peak > upper:
+                    continue
+                t = s | 1 << k
+                old = nxt.get(t)
+                if old is None or new_peak < old[0]:
+                    nxt[t] = (new_peak, mem + m.alloc_bytes[g] - freed)
+                    parent[t] = (s, g)
+            visited += 1
+            # each state scans the whole segment: check the clock often when the segment is wide
+            if visited % 512 == 0 or len(seg) > 64:
+                if time.perf_counter() > deadline:
+                    return "time"
+                if visited > MAX_STATES:
+                    return "states"
+        level = nxt
+        if not level:
+            return "states"  # nothing within the upper bound: cannot happen when upper is achievable
+    if full not in level:
+        return "states"
+    order: list[int] = []
+    s = full
+    while s:
+        s, g = parent[s]
+        order.append(g)
+    order.reverse()
+    return order
+
+
+def optimal_order(m: MemoryModel, budget_s: float = DEFAULT_BUDGET_S) -> tuple[list[int], str | None]:
+    """Minimum-peak order, and None when every segment was solved exactly, else why one was not ("time":
+    the `budget_s` seconds ran out; "states": a segment needed more than MAX_STATES states)."""
+    deadline = time.perf_counter() + budget_s
+    cuts = set(cut_points(m))
+    segments: list[list[int]] = []
+    current: list[int] = []
+    for i in range(len(m.nodes)):
+        if i in cuts:
+            if current:
+                segments.append(current)
+            segments.append([i])
+            current = []
+        else:
+            current.append(i)
+    if current:
+        segments.append(current)
+    topo_pos = {g: k for k, g in enumerate(topo_order(m))}
+    order: list[int] = []
+    prefix, stop = 0, None
+    mem = m.initial_bytes
+    for seg in segments:
+        if len(seg) == 1:
+            best = seg
+        else:
+            greedy, greedy_peak = _segment_greedy(m, prefix, seg, mem, deadline)
+            candidates = [(greedy_peak, greedy), (_segment_peak(m, prefix, seg, mem), seg)]
+            by_topo = sorted(seg, key=topo_pos.__getitem__)
+            candidates.append((_segment_peak(m, prefix, by_topo, mem), by_topo))
+            upper, best = min(candidates, key=lambda c: c[0])
+            exact = _segment_dp(m, prefix, seg, mem, upper, deadline) if time.perf_counter() < deadline else "time"
+            if isinstance(exact, str):
+                stop = stop or exact
+            else:
+                best = exact
+        for g in best:
+            alloc, freed, _ = step(m, prefix, g)
+            mem += m.alloc_bytes[g] - freed
+            prefix |= 1 << g
+        order.extend(best)
+    return order, stop
+
+
+def schedule(m: MemoryModel, method: str = "optimal", budget_s: float = DEFAULT_BUDGET_S) -> Schedule:
+    if method == "file":
+        return Schedule(file_order(m), "file", False)
+    if method == "topo":
+        return Schedule(topo_order(m), "topo", False)
+    if method != "optimal":
+        raise ValueError(f"unknown schedule method {method!r}; choose one of {', '.join(METHODS)}")
+    order, stop = optimal_order(m, budget_s)
+    # Never worse than the plain orders, whatever happened within the budget.
+    peak = simulate(m, order).peak_bytes
+    for other in (file_order(m), topo_order(m)):
+        other_peak = simulate(m, other).peak_bytes
+        if other_peak < peak:
+            order, peak, stop = other, other_peak, stop or "time"
+    # A peak equal to what some single node needs on its own cannot be beaten by any order.
+    proven = stop is None or peak <= lower_bound(m)
+    return Schedule(order, "optimal", proven, None if proven else stop)
+
+
+def lower_bound(m: MemoryModel) -> int:
+    """Bytes every schedule needs at once somewhere: a node's inputs and outputs (less a buffer it may
+    overwrite in place), plus graph inputs that are also outputs and so live throughout."""
+    pinned_inputs = sum(b.nbytes for b in m.buffers if b.producer is None and b.pinned)
+
+    def need(i: int) -> int:
+        held = set(m.reads[i]) | set(m.allocs[i])
+        total = sum(m.buffers[b].nbytes for b in held if not (m.buffers[b].producer is None and m.buffers[b].pinned))
+        reuse = m.reuse[i]
+        return total - (m.buffers[reuse].nbytes if reuse is not None else 0)
+
+    return pinned_inputs + max((need(i) for i in range(len(m.nodes))), default=0)

@@ -1,0 +1,259 @@
+"""Renderers of a Report: rich terminal table, JSON, CSV and Markdown. Pure: they return text or tables."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterable
+
+from rich.console import Group
+from rich.table import Table
+from rich.text import Text
+
+from ..base import symbolic
+from ..base.errors import printable
+from ..base.units import binary_bytes, si
+from ..pipeline import NodeReport, Report
+
+NODE_COLUMNS = ("name", "op_type", "output_shapes", "macs", "flops", "params", "param_bytes",
+                "input_bytes", "output_bytes", "folded", "op_class", "bound", "arithmetic_intensity", "latency_us")
+
+
+def cell(text: str) -> Text:
+    """A table cell holding text from a model (names can hold anything): never markup, never control codes."""
+    return Text(printable(text))
+
+
+def add_row(table: Table, *cells: str) -> None:
+    """Add a row of plain-text cells (see `cell`)."""
+    table.add_row(*(cell(c) for c in cells))
+
+
+def md(text: str) -> str:
+    """Text from a model inside Markdown: one line, no table or code-span breaking characters."""
+    return printable(text).replace("|", "\\|").replace("`", "'")
+
+
+def heaviest(report: Report, top: int | None) -> list[NodeReport]:
+    """Nodes that do work at inference (folded constants hidden), or the `top` heaviest by MACs then FLOPs."""
+    nodes = [n for n in report.nodes if not n.folded]
+    if top is None:
+        return nodes
+    return sorted(nodes, key=lambda n: (-(n.macs or 0), -(n.flops or 0), n.name))[:top]
+
+
+def _shape(n: NodeReport) -> str:
+    return ", ".join("?" if s is None else "x".join(map(str, s)) or "scalar" for s in n.output_shapes)
+
+
+def _totals_rows(report: Report) -> list[tuple[str, str]]:
+    t = report.totals
+    formulas = report.symbolic["totals"] if report.symbolic else {}
+
+    def count(value: int | None, key: str, unit: str) -> str:
+        if value is None and formulas.get(key):
+            text = f"{symbolic.readable(formulas[key])} {unit}"
+        else:
+            text = "?" if value is None else f"{si(value, unit)} ({value:,})"
+        # with nodes of unknown cost the sum is a lower bound, and says so
+        return f"≥ {text} ({t.unknown_cost_nodes} nodes unknown)" if t.lower_bound and text != "?" else text
+
+    rows = [
+        ("nodes", str(t.nodes)),
+        ("MACs", count(t.macs, "macs", "MAC")),
+        ("FLOPs", count(t.flops, "flops", "FLOP")),
+        ("params", f"{si(t.params)} ({t.params:,})"),
+        ("param bytes", binary_bytes(t.param_bytes)),
+        ("activation bytes", binary_bytes(t.activation_bytes) if t.activation_bytes is not None or not
+         formulas.get("activation_bytes") else f"{symbolic.readable(formulas['activation_bytes'])} B"),
+        ("peak memory bytes", binary_bytes(t.peak_memory_bytes)),
+    ]
+    if report.symbolic:
+        names = list(report.symbolic["symbols"])
+        rows.append(("unbound dims", f"{', '.join(names)}: bind with --dim {names[0]}=N (or `onnxcost sweep`)"))
+    if t.unknown_cost_nodes:
+        rows.append(("unknown-cost nodes", f"{t.unknown_cost_nodes} (totals count known nodes only)"))
+    if t.profile is not None:
+        rows.append(("latency (roofline)", ("?" if t.latency_ms is None else f"{t.latency_ms:,.3f} ms")
+                     + f" on {t.profile}"))
+    if t.layout_reorders:
+        rows.append(("layout reorders (in latency)",
+                     f"{t.layout_reorders} copies of {binary_bytes(t.layout_reorder_bytes)}, "
+                     f"{t.layout_reorder_ms or 0:,.3f} ms"))
+    return rows
+
+
+def memory_rows(report: Report) -> list[tuple[str, str]]:
+    """The memory bottleneck, schedule, arena and training figures, as label/value pairs."""
+    from .plots import sparkline
+
+    rows: list[tuple[str, str]] = []
+    mem, t = report.memory, report.totals
+    if mem is not None:
+        proven = "proven optimal" if report.schedule_optimal else "not proven optimal"
+        method = report.schedule_method + (f" ({proven})" if report.schedule_method == "optimal" else "")
+        rows += [
+            ("schedule", method + (", in-place reuse" if mem.inplace else "")),
+            ("peak memory", f"{binary_bytes(t.peak_memory_bytes)} ({t.peak_memory_elements:,} elements) at step "
+                            f"{mem.peak_step + 1}/{len(mem.timeline_bytes)}: {mem.peak_node}"),
+            ("live at peak", ", ".join(mem.peak_live_tensors[:4]) + (" …" if len(mem.peak_live_tensors) > 4 else "")),
+            ("peak in file order", binary_bytes(t.peak_memory_bytes_file_order)),
+            ("timeline", sparkline(mem.timeline_bytes)),
+        ]
+        if mem.arena_bytes is not None:
+            rows.append(("arena", f"{binary_bytes(mem.arena_bytes)} ({mem.arena_fragmentation:.3f} x peak)"))
+    return rows
+
+
+def llm_rows(report: Report) -> list[tuple[str, str]]:
+    """The KV cache and prefill against decode, as label/value pairs."""
+    v = report.llm
+    if v is None:
+        return []
+    rows = [("cache inputs", f"{len(v.kv_cache_inputs)} ({', '.join(v.kv_cache_inputs[:2])}"
+                             + (", …)" if len(v.kv_cache_inputs) > 2 else ")")),
+            ("cache bytes per token", binary_bytes(v.kv_cache_bytes_per_token) + " per sequence, all layers")]
+    if v.kv_cache_bytes is not None:
+        rows.append(("cache bytes at the bound length", binary_bytes(v.kv_cache_bytes)))
+    if v.prefill_macs is not None and v.decode_macs is not None:
+        rows += [("prefill: n prompt tokens", f"{symbolic.readable(v.prefill_macs)} MAC"),
+                 ("decode: 1 token after n", f"{symbolic.readable(v.decode_macs)} MAC")]
+    if v.bound is not None:
+        b = v.bound
+
+        def cache(nbytes: int | None, verb: str) -> str:
+            return "" if nbytes is None else f", {verb} {binary_bytes(nbytes)} of cache"
+
+        rows += [(f"prefill: {b.seq} tokens, batch {b.batch}",
+                  f"{si(b.prefill_macs, 'MAC')} ({b.prefill_macs:,})" + cache(b.prefill_cache_bytes, "writes")),
+                 (f"decode: 1 token after {b.past}",
+                  f"{si(b.decode_macs, 'MAC')} ({b.decode_macs:,})" + cache(b.decode_cache_bytes, "reads"))]
+    return rows
+
+
+def training_rows(report: Report) -> list[tuple[str, str, str]]:
+    """Inference and training figures side by side (training at its batch size, per step)."""
+    tr, t = report.training, report.totals
+    if tr is None:
+        return []
+    inference_memory = t.param_bytes + (t.peak_memory_bytes or 0)
+    first = report.inputs[0].shape if report.inputs else None
+    return [
+        ("batch", str(first[0]) if first else "?", f"{tr.batch} ({tr.optimizer})"),
+        ("MACs", si(t.macs, "MAC"), si(tr.training_macs, "MAC")),
+        ("FLOPs", si(t.flops, "FLOP"), si(tr.training_flops, "FLOP")),
+        ("parameters", binary_bytes(t.param_bytes), binary_bytes(tr.param_bytes)),
+        ("gradients", "", binary_bytes(tr.gradient_bytes)),
+        ("optimizer state", "", binary_bytes(tr.optimizer_state_bytes)),
+        ("activations", f"{binary_bytes(t.peak_memory_bytes)} (peak live)",
+         f"{binary_bytes(tr.activation_bytes)} (saved for backward)"),
+        ("memory", binary_bytes(inference_memory), binary_bytes(tr.total_memory_bytes)),
+    ]
+
+
+def table(report: Report, top: int | None = None) -> Group:
+    """Per-node rows, a per-op-type summary and the totals, with human units."""
+    nodes = Table(title=cell(f"{'Top ' + str(top) + ' nodes' if top else 'Nodes'} — {report.model.path or 'model'}"),
+                  show_lines=False, header_style="bold")
+    for col, justify in (("node", "left"), ("op", "left"), ("output shape", "left"), ("MACs", "right"),
+                         ("FLOPs", "right"), ("params", "right"), ("out bytes", "right")):
+        nodes.add_column(col, justify=justify)  # type: ignore[arg-type]
+    timed = report.totals.profile is not None
+    if timed:
+        nodes.add_column("est. µs", justify="right")
+        nodes.add_column("bound")
+    for n in heaviest(report, top):
+        row = [n.name, n.op_type, _shape(n), si(n.macs), si(n.flops), si(n.params) if n.params else "",
+               binary_bytes(n.output_bytes)]
+        if timed:
+            row += ["?" if n.latency_us is None else f"{n.latency_us:,.1f}", n.bound or ""]
+        add_row(nodes, *row)
+    ops = Table(title="By op type", header_style="bold")
+    for col in ("op", "count", "MACs", "FLOPs", "params"):
+        ops.add_column(col, justify="left" if col == "op" else "right")
+    for op, agg in report.by_op_type.items():
+        add_row(ops, op, str(agg.count), si(agg.macs), si(agg.flops), si(agg.params) if agg.params else "")
+    totals = Table(title="Totals", header_style="bold", show_header=False)
+    totals.add_column("metric")
+    totals.add_column("value", justify="right")
+    for k, v in _totals_rows(report):
+        add_row(totals, k, v)
+    memory = Table(title="Memory", header_style="bold", show_header=False)
+    memory.add_column("what")
+    memory.add_column("value")
+    for k, v in memory_rows(report):
+        add_row(memory, k, v)
+    parts = [nodes, ops, totals] + ([memory] if memory.row_count else [])
+    if report.llm is not None:
+        llm = Table(title="Decoder with a key/value cache", header_style="bold", show_header=False)
+        llm.add_column("what")
+        llm.add_column("value")
+        for k, v in llm_rows(report):
+            add_row(llm, k, v)
+        parts.append(llm)
+    if report.training is not None:
+        train = Table(title="Inference vs training", header_style="bold")
+        for col in ("", "inference", "training"):
+            train.add_column(col, justify="left" if not col else "right")
+        for cells in training_rows(report):
+            add_row(train, *cells)
+        parts.append(train)
+    return Group(*parts)
+
+
+def json_text(report: Report) -> str:
+    return report.to_json(indent=1) + "\n"
+
+
+def _cell(value: object) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, list):
+        return ";".join("?" if s is None else "x".join(map(str, s)) for s in value)
+    return printable(str(value))
+
+
+def csv_text(report: Report, top: int | None = None) -> str:
+    """One row per node; unknown costs are empty cells, never 0."""
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(NODE_COLUMNS)
+    nodes: Iterable[NodeReport] = heaviest(report, top) if top else report.nodes
+    for n in nodes:
+        w.writerow([_cell(getattr(n, c)) for c in NODE_COLUMNS])
+    return buf.getvalue()
+
+
+def markdown_text(report: Report, top: int | None = None) -> str:
+    lines = [f"## onnxcost report: `{md(report.model.path or report.model.graph_name)}`", "",
+             "| metric | value |", "|---|---:|"]
+    lines += [f"| {k} | {md(v)} |" for k, v in _totals_rows(report) + memory_rows(report)]
+    if report.training is not None:
+        lines += ["", "| | inference | training |", "|---|---:|---:|"]
+        lines += [f"| {a} | {b} | {c} |" for a, b, c in training_rows(report)]
+    lines += ["", "| op type | count | MACs | FLOPs | params |", "|---|---:|---:|---:|---:|"]
+    for op, agg in report.by_op_type.items():
+        lines.append(f"| {md(op)} | {agg.count} | {si(agg.macs)} | {si(agg.flops)} | {si(agg.params)} |")
+    lines += ["", "| node | op | output shape | MACs | FLOPs | params |", "|---|---|---|---:|---:|---:|"]
+    for n in heaviest(report, top):
+        lines.append(f"| `{md(n.name)}` | {md(n.op_type)} | {_shape(n)} | {si(n.macs)} | {si(n.flops)} | "
+                     f"{si(n.params)} |")
+    if report.warnings:
+        lines += ["", "**Warnings**", ""] + [f"- {md(w)}" for w in report.warnings]
+    return "\n".join(lines) + "\n"
+
+
+def csv_rows(header: list[str], rows: list[list[str]]) -> str:
+    """A plain CSV table."""
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(header)
+    w.writerows(rows)
+    return buf.getvalue()
+
+
+def markdown_rows(header: list[str], rows: list[list[str]]) -> str:
+    """A plain Markdown table; cells escaped (see `md`)."""
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join(md(c) for c in row) + " |" for row in rows]
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,86 @@
+"""Graph stage: the model as a networkx DAG of uniquely named nodes whose edges are tensors."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import networkx as nx
+
+from ..load.model import LoadedModel
+from .inference import ShapeResult, TensorInfo
+
+
+@dataclass
+class NodeInfo:
+    """One node, named uniquely and stably, with its tensors and parsed attributes."""
+
+    index: int  # position in the file
+    name: str
+    op_type: str
+    domain: str  # "ai.onnx" for the default domain
+    inputs: list[str]  # "" marks an omitted optional input
+    outputs: list[str]
+    attrs: dict[str, Any] = field(repr=False)
+    folded: bool  # every input is constant: runtimes precompute it at load time
+
+
+@dataclass
+class Graph:
+    nodes: list[NodeInfo]  # deterministic topological order (file order where the file is ordered)
+    tensors: dict[str, TensorInfo]
+    inputs: list[str]  # graph inputs that are not initializers
+    outputs: list[str]
+    dag: nx.DiGraph  # node name -> node name, edge attribute "tensors": the names passed along it (critical path)
+    consumers: dict[str, list[str]]  # tensor -> names of nodes reading it, in order
+    producers: dict[str, str]  # tensor -> name of the node writing it
+    opsets: dict[str, int]
+
+    def node(self, name: str) -> NodeInfo:
+        return self.nodes[self.dag.nodes[name]["pos"]]
+
+
+def unique_names(loaded: LoadedModel) -> list[str]:
+    """`name` where set and unique, else `<op_type>_<file index>`; the same file gives the same names."""
+    names: list[str] = []
+    seen: set[str] = set()
+    for idx, node in enumerate(loaded.graph.node):
+        name = node.name or f"{node.op_type}_{idx}"
+        if name in seen:
+            name = f"{name}_{idx}"
+        while name in seen:
+            name += "_"
+        seen.add(name)
+        names.append(name)
+    return names
+
+
+def build(loaded: LoadedModel, shapes: ShapeResult) -> Graph:
+    g = loaded.graph
+    names = unique_names(loaded)
+    nodes: list[NodeInfo] = []
+    dag: nx.DiGraph = nx.DiGraph()
+    producer: dict[str, str] = {}
+    consumers: dict[str, list[str]] = {}
+    for pos, idx in enumerate(loaded.order):
+        node = g.node[idx]
+        domain = node.domain if node.domain not in ("", "ai.onnx") else "ai.onnx"
+        info = NodeInfo(idx, names[idx], node.op_type, domain, list(node.input), list(node.output),
+                        shapes.attrs[idx], shapes.folded[idx])
+        nodes.append(info)
+        dag.add_node(info.name, pos=pos)
+        for t in loaded.reads[idx]:
+            consumers.setdefault(t, []).append(info.name)
+            src = producer.get(t)
+            if src is not None:
+                if dag.has_edge(src, info.name):
+                    dag.edges[src, info.name]["tensors"].append(t)
+                else:
+                    dag.add_edge(src, info.name, tensors=[t])
+        for t in node.output:
+            if t:
+                producer[t] = info.name
+    init = {t.name for t in g.initializer}
+    inputs = [i.name for i in g.input if i.name not in init]
+    outputs = [o.name for o in g.output]
+    return Graph(nodes, shapes.tensors, inputs, outputs, dag, consumers, producer, dict(loaded.opsets))
