@@ -10,8 +10,8 @@ import pytest
 
 import onnxcost.pipeline
 from models import zoo
+from onnxcost import batch
 from onnxcost.cli.app import main
-from onnxcost.report import batch
 
 
 def _buggy_for(name: str, real: Any) -> Any:

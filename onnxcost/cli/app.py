@@ -217,9 +217,9 @@ def report(
     = None,
 ) -> None:
     """Per-node and total MACs, FLOPs, parameters, bytes and peak memory of each model."""
+    from ..batch import expand
     from ..pipeline import analyze
     from ..report import render as formats
-    from ..report.batch import expand
 
     fmt = _markdown(fmt)
 
@@ -289,7 +289,7 @@ def _report_many(paths: list[Path], fmt: Format, output: Path | None, top: int |
 
     from rich.progress import Progress
 
-    from ..report.batch import analyze_many
+    from ..batch import analyze_many
 
     with Progress(console=Console(stderr=True), transient=True, disable=not sys.stderr.isatty()) as bar:
         task = bar.add_task("analysing", total=len(paths))
@@ -583,7 +583,7 @@ def annotate(
     input_value: ValueOpt = None,
 ) -> None:
     """Write a copy of MODEL whose nodes carry their costs where Netron shows them."""
-    from ..report.annotate import annotate as run_annotate
+    from ..annotate import annotate as run_annotate
 
     rep = run_annotate(model, output, dims=parse_dims(dim), input_shapes=parse_input_shapes(input_shape),
                        profile=profile, input_values=parse_input_values(input_value) or None)

@@ -8,12 +8,17 @@ from __future__ import annotations
 
 import math
 import re
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
 from typing import Any
 
 from .. import ops
 from ..base import symbolic
+from ..load.model import LoadedModel
+from ..shapes import graph as graph_mod
+from ..shapes import inference as shapes
 from ..shapes.graph import Graph
+from . import nodes
 
 _PAST_NAME = re.compile(r"(^|[./_])past", re.IGNORECASE)
 
@@ -167,3 +172,25 @@ def _phases(macs: Any, past: str, seq: str, symbols: dict[str, symbolic.SymbolIn
         return str(sympy.expand(macs.subs(values)))
 
     return at(0, n), at(n, 1)
+
+
+def with_bound_phases(loaded: LoadedModel, g: Graph, macs: Any, shaped: shapes.ShapeResult,
+                      dims: Mapping[str, int], input_values: Mapping[str, Sequence[float]] | None) -> LlmView | None:
+    """The LLM view; with every dim bound, prefill and decode at the bound seq and past too, from one more
+    shapes-and-costs pass with those two dims (and the mask's total) left free."""
+    found = view(g, macs, shaped.symbols)
+    if found is None or shaped.symbols:
+        return found
+    names = phase_dims(g, loaded.graph, found.kv_cache_inputs)
+    if names is None:
+        return found
+    released = {names.past, names.seq, *names.totals}
+    bound = {d.dim_param: int(g.tensors[vi.name].shape[k])  # type: ignore[index]
+             for vi in loaded.graph.input if vi.name in g.tensors and g.tensors[vi.name].shape is not None
+             for k, d in enumerate(vi.type.tensor_type.shape.dim) if d.dim_param and d.dim_param not in released}
+    free = shapes.infer(loaded, {**bound, **{k: v for k, v in dims.items() if k not in released}}, {}, input_values)
+    free_costs, _, _ = nodes.graph_costs(graph_mod.build(loaded, free))
+    if any(not c.known for c in free_costs):
+        return found
+    phases = bound_phases(sum(c.macs or 0 for c in free_costs), names, found.kv_cache_bytes_per_token)
+    return replace(found, bound=phases)

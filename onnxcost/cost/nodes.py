@@ -203,6 +203,15 @@ def graph_costs(graph: Graph) -> tuple[list[NodeCost], dict[str, int], list[str]
 ATTRIBUTES = "#attributes"
 
 
+def require_known(graph: Graph, costs: list[NodeCost], warnings: list[str]) -> None:
+    """Strict mode: every cost known, or one ModelError naming the first unknown node and why."""
+    unknown = [n.name for n, c in zip(graph.nodes, costs, strict=True) if not c.known]
+    if unknown:
+        why = next((w for w in warnings if f"'{unknown[0]}'" in w), f"node '{unknown[0]}': cost unknown")
+        more = f" (and {len(unknown) - 1} more)" if len(unknown) > 1 else ""
+        raise ModelError(f"strict=True: {len(unknown)} node(s) of unknown cost{more}; first: {why}")
+
+
 def weight_bytes(graph: Graph, weights: dict[str, int]) -> int:
     """Bytes of the distinct weights: each tensor's, and 4 per attribute-held parameter."""
     return sum(4 * n if w.endswith(ATTRIBUTES) and w not in graph.tensors else graph.tensors[w].nbytes or 0

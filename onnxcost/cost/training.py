@@ -10,8 +10,11 @@ training batch size (activations scale linearly with batch)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
+from .. import ops
 from ..base.errors import ConfigError
+from ..shapes.graph import Graph
 
 OPTIMIZER_STATES = {"sgd": 0, "momentum": 1, "adam": 2}
 
@@ -36,7 +39,7 @@ def estimate(nodes: list[tuple[bool, int | None, int | None]], param_bytes: int,
     if optimizer not in OPTIMIZER_STATES:
         raise ConfigError(f"unknown optimizer {optimizer!r}; choose one of {', '.join(OPTIMIZER_STATES)}")
     if batch < 1:
-        raise ConfigError(f"--batch must be at least 1, got {batch}")
+        raise ConfigError(f"the training batch must be at least 1, got {batch}")
     scale = batch / max(model_batch, 1)
     fwd_macs = sum(m or 0 for _, m, _ in nodes)
     train_macs = sum(3 * (m or 0) if contraction else (m or 0) for contraction, m, _ in nodes)
@@ -49,3 +52,32 @@ def estimate(nodes: list[tuple[bool, int | None, int | None]], param_bytes: int,
         optimizer_state_bytes=state, activation_bytes=saved,
         total_memory_bytes=2 * param_bytes + state + saved,
     )
+
+
+def batch_dims(model_graph: Any, batch: int) -> dict[str, int]:
+    """A training estimate at `batch`: the first input's leading dim, when the model leaves it free, is that
+    batch (by the name the dim is bound by: its dim_param, or <input>_0)."""
+    inits = {t.name for t in model_graph.initializer}
+    first = next((vi for vi in model_graph.input if vi.name not in inits), None)
+    if first is None or not first.type.tensor_type.HasField("shape") or not first.type.tensor_type.shape.dim:
+        return {}
+    d = first.type.tensor_type.shape.dim[0]
+    if d.HasField("dim_value") and d.dim_value > 0:
+        return {}
+    return {d.dim_param or f"{first.name}_0": batch}
+
+
+def for_graph(g: Graph, costs: list[Any], param_bytes: int, activation_bytes: int | None, free: list[str],
+              batch: int | None, optimizer: str) -> TrainingEstimate:
+    """The training estimate of an analysed graph: every dim bound (`free` names those left) and every
+    activation size known, else a ConfigError saying which."""
+    if free:
+        raise ConfigError(f"training memory needs every dim bound: {', '.join(free)} left free; bind them with "
+                          f"dims={{'{free[0]}': N}}")
+    if activation_bytes is None:
+        raise ConfigError("training memory needs every activation size; some shapes are unknown")
+    first = g.tensors.get(g.inputs[0]) if g.inputs else None
+    model_batch = first.shape[0] if first is not None and first.shape else 1
+    return estimate([(ops.traits(n.domain, n.op_type).contraction, c.macs, c.flops)
+                     for n, c in zip(g.nodes, costs, strict=True)],
+                    param_bytes, activation_bytes, model_batch, batch or model_batch, optimizer)

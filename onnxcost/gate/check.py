@@ -10,7 +10,8 @@ from typing import Any
 
 from ..base import readers
 from ..base.errors import ConfigError, ModelError, internal_error
-from ..pipeline import SCHEMA, Report, analyze
+from ..pipeline import analyze
+from ..report.schema import SCHEMA, Report
 from .budgets import Budget, Config
 
 EXIT_PASS, EXIT_FAIL, EXIT_BAD_INPUT = 0, 1, 2

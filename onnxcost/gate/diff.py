@@ -9,7 +9,8 @@ from typing import Any
 
 from ..base import readers
 from ..base.errors import ConfigError
-from ..pipeline import SCHEMA, analyze
+from ..pipeline import analyze
+from ..report.schema import SCHEMA
 
 TOTAL_METRICS = ("nodes", "macs", "flops", "params", "param_bytes", "activation_bytes", "peak_memory_bytes",
                  "unknown_cost_nodes", "latency_ms")

@@ -21,7 +21,8 @@ from ..base import dtypes
 from ..base.errors import ConfigError, ModelError
 from ..latency.estimate import reorder_estimates
 from ..latency.profiles import load_profile
-from ..pipeline import Report, analyze
+from ..pipeline import analyze
+from ..report.schema import Report
 from .trace import estimated_events, measured_events
 
 # onnxruntime names a fused kernel after a node plus a suffix: "relu1_out_nchwc", "…/Mul/QuickGeluFusion/".

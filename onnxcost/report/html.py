@@ -10,7 +10,7 @@ from html import escape
 
 from ..base.units import binary_bytes, si
 from ..latency.profiles import Profile
-from ..pipeline import Report
+from .schema import Report
 
 _CSS = """
 body{font:14px/1.4 system-ui,sans-serif;margin:2em;color:#222}h1{font-size:1.3em}h2{font-size:1.1em;margin-top:2em}

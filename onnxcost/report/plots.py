@@ -8,7 +8,7 @@ from typing import Any
 
 from ..base.errors import ConfigError
 from ..latency.profiles import Profile
-from ..pipeline import Report
+from .schema import Report
 
 BARS = "▁▂▃▄▅▆▇█"
 

@@ -13,7 +13,7 @@ from rich.text import Text
 from ..base import symbolic
 from ..base.errors import printable
 from ..base.units import binary_bytes, si
-from ..pipeline import NodeReport, Report
+from .schema import NodeReport, Report
 
 NODE_COLUMNS = ("name", "op_type", "output_shapes", "macs", "flops", "params", "param_bytes",
                 "input_bytes", "output_bytes", "folded", "op_class", "bound", "arithmetic_intensity", "latency_us")

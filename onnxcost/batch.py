@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ..base.errors import ConfigError, OnnxcostError, internal_error
+from .base.errors import ConfigError, OnnxcostError, internal_error
 
 
 @dataclass(frozen=True)
@@ -64,8 +64,8 @@ def expand(items: Sequence[str]) -> list[Path]:
 def _one(path: Path, kwargs: dict[str, Any], top: int | None) -> ModelResult:
     from rich.console import Console
 
-    from ..pipeline import analyze
-    from . import render as formats
+    from .pipeline import analyze
+    from .report import render as formats
 
     try:
         rep = analyze(path, **kwargs)

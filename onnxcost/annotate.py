@@ -14,10 +14,11 @@ from typing import Any
 import onnx
 from onnx import helper
 
-from ..base import symbolic
-from ..base.errors import ConfigError, ModelError
-from ..load.model import inside_folder
-from ..pipeline import Report, analyze
+from .base import symbolic
+from .base.errors import ConfigError, ModelError
+from .load.model import inside_folder
+from .pipeline import analyze
+from .report.schema import Report
 
 PREFIX = "onnxcost."
 

@@ -1,0 +1,50 @@
+"""The Python API's argument checks: each argument of the type and range it needs, or a ConfigError naming
+it, never a TypeError deep inside a stage."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping, Sequence
+
+import onnx
+
+from .base.errors import ConfigError
+from .latency.profiles import Profile
+from .memory import schedule as schedule_mod
+
+
+def check(model: object, dims: object, input_shapes: object, schedule: object, budget: object, batch: object,
+          profile: object, input_values: object) -> None:
+    """The API's arguments, each of the type and range it needs: a ConfigError naming the argument, never a
+    TypeError deep inside."""
+    def fail(name: str, value: object, want: str) -> ConfigError:
+        return ConfigError(f"analyze(): {name}={value!r:.80} is not {want}")
+
+    if not isinstance(model, (str, os.PathLike, onnx.ModelProto)):
+        raise fail("model", model, "a path or an onnx.ModelProto")
+    if dims is not None:
+        if not isinstance(dims, Mapping):
+            raise fail("dims", dims, "a mapping of dim names to ints")
+        for k, v in dims.items():
+            # 0 is a real size: an empty KV cache (past = 0) at an LLM's first step
+            if not isinstance(k, str) or isinstance(v, bool) or not isinstance(v, int) or v < 0:
+                raise fail(f"dims[{k!r}]", v, "a non-negative int")
+    if input_shapes is not None:
+        if not isinstance(input_shapes, Mapping):
+            raise fail("input_shapes", input_shapes, "a mapping of input names to shapes")
+        for k, v in input_shapes.items():
+            if not isinstance(v, Sequence) or isinstance(v, str) or not all(
+                    isinstance(d, int) and not isinstance(d, bool) and d >= 0 for d in v):
+                raise fail(f"input_shapes[{k!r}]", v, "a sequence of non-negative ints")
+    if schedule not in schedule_mod.METHODS:
+        raise ConfigError(f"unknown schedule {schedule!r}; choose one of {', '.join(schedule_mod.METHODS)}")
+    if isinstance(budget, bool) or not isinstance(budget, (int, float)) or not 0 <= budget < float("inf"):
+        raise fail("schedule_budget", budget, "a finite number of seconds")
+    if batch is not None and (isinstance(batch, bool) or not isinstance(batch, int) or batch < 1):
+        raise fail("batch", batch, "a positive int")
+    if profile is not None and not isinstance(profile, (str, Profile)):
+        raise fail("profile", profile, "a profile name, a .toml path or a Profile")
+    if input_values is not None and not (isinstance(input_values, Mapping) and all(
+            isinstance(v, Sequence) and not isinstance(v, str) and all(
+                isinstance(x, (int, float)) and not isinstance(x, bool) for x in v) for v in input_values.values())):
+        raise ConfigError(f"analyze(): input_values={input_values!r:.80} is not a mapping of names to numbers")

@@ -1,0 +1,57 @@
+"""The latency stage assembled: which profile applies, each node's estimate, and the model's totals."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ..base import symbolic
+from ..cost.nodes import NodeCost
+from ..shapes.graph import Graph
+from .estimate import NodeEstimate, critical_path_us, estimate, reorder_estimates, total_latency_us
+from .profiles import Profile, load_profile
+
+
+@dataclass(frozen=True)
+class LatencyTotals:
+    profile: str
+    latency_ms: float | None  # node estimates and layout reorders (None if any is unknown)
+    critical_path_ms: float | None  # the longest dependent chain (parallel branches overlap)
+    layout_reorders: int | None = None  # with a runtime that blocks conv layouts: the copies it inserts
+    layout_reorder_bytes: int | None = None
+    layout_reorder_ms: float | None = None
+
+
+@dataclass(frozen=True)
+class Latency:
+    """Per-node estimates (None without a profile) and the totals, with a warning when none could be made."""
+
+    nodes: list[NodeEstimate | None]
+    totals: LatencyTotals | None
+    warnings: list[str]
+
+
+def latency(g: Graph, costs: list[NodeCost], profile: str | Profile | None) -> Latency:
+    """Roofline estimates on `profile` (a name, a TOML path or a Profile); none while a size is a formula."""
+    hw = load_profile(profile) if isinstance(profile, str) else profile
+    if hw is None:
+        return Latency([None] * len(g.nodes), None, [])
+    if any(symbolic.any_symbolic((c.flops, c.input_bytes, c.output_bytes)) for c in costs):
+        return Latency([None] * len(g.nodes), None,
+                       ["a latency estimate needs every dim bound; bind them with dims={...}"])
+    estimates = estimate(g, costs, hw)
+    return Latency(list(estimates), _totals(g, estimates, hw), [])
+
+
+def _totals(g: Graph, estimates: list[NodeEstimate], hw: Profile) -> LatencyTotals:
+    reorders = [(r, us) for r, us in reorder_estimates(g, hw) if r.kind != "transpose"]
+    total_us = total_latency_us(g, estimates, hw)
+    path_us = critical_path_us(g, estimates)
+    blocked = bool(hw.nchwc_block)
+    return LatencyTotals(
+        profile=hw.name,
+        latency_ms=None if total_us is None else round(total_us / 1000, 6),
+        critical_path_ms=None if path_us is None else round((path_us + hw.run_overhead_us) / 1000, 6),
+        layout_reorders=len(reorders) if blocked else None,
+        layout_reorder_bytes=sum(r.nbytes for r, _ in reorders) if blocked else None,
+        layout_reorder_ms=round(sum(us for _, us in reorders) / 1000, 6) if blocked else None,
+    )
