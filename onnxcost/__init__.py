@@ -1,6 +1,6 @@
 """onnxcost: what will this exported model cost? MACs, FLOPs, params, memory and latency of ONNX files.
 
-The API is imported lazily so that `onnxcost --help` and other light commands start without onnx/networkx."""
+The API is imported lazily so that the command line's help and other light commands start without onnx/networkx."""
 
 from __future__ import annotations
 

@@ -31,7 +31,7 @@ def annotate(model: str | os.PathLike[str], output: str | os.PathLike[str], **kw
     The report the annotations come from."""
     src, dst = Path(model), Path(output)
     if dst.resolve() == src.resolve():
-        raise ConfigError(f"{dst}: annotate never overwrites its input; choose another --output")
+        raise ConfigError(f"{dst}: annotate never overwrites its input; write to another path")
     rep = analyze(src, **kwargs)
     proto = onnx.load_model(str(src), load_external_data=False)
     assert rep.graph is not None

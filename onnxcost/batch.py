@@ -61,7 +61,7 @@ def expand(items: Sequence[str]) -> list[Path]:
     return out
 
 
-def _one(path: Path, kwargs: dict[str, Any], top: int | None) -> ModelResult:
+def _one(path: Path, kwargs: dict[str, Any], top: int | None, bind_hint: str | None) -> ModelResult:
     from rich.console import Console
 
     from .pipeline import analyze
@@ -74,13 +74,15 @@ def _one(path: Path, kwargs: dict[str, Any], top: int | None) -> ModelResult:
     except Exception as exc:  # noqa: BLE001 - a bug in one model is its error row, named; the others still run
         return ModelResult(str(path), None, "", f"{path}: {internal_error(exc)}")
     buffer = Console(width=160, file=io.StringIO(), color_system=None)
-    buffer.print(formats.table(rep, top))
+    buffer.print(formats.table(rep, top, bind_hint or formats.API_BIND_HINT))
     return ModelResult(str(path), rep.to_dict(), buffer.file.getvalue())  # type: ignore[attr-defined]
 
 
 def analyze_many(paths: Sequence[Path], jobs: int = 1, top: int | None = None,
-                 progress: Callable[[int], None] | None = None, **kwargs: Any) -> list[ModelResult]:
-    """Analyse every model, in input order, with `jobs` worker processes; kwargs go to `analyze`.
+                 progress: Callable[[int], None] | None = None, bind_hint: str | None = None,
+                 **kwargs: Any) -> list[ModelResult]:
+    """Analyse every model, in input order, with `jobs` worker processes; kwargs go to `analyze`, and
+    `bind_hint` to the table (render.API_BIND_HINT by default).
 
     Returns
     -------
@@ -88,12 +90,12 @@ def analyze_many(paths: Sequence[Path], jobs: int = 1, top: int | None = None,
     if jobs <= 1:
         results = []
         for k, p in enumerate(paths):
-            results.append(_one(p, kwargs, top))
+            results.append(_one(p, kwargs, top, bind_hint))
             if progress:
                 progress(k + 1)
         return results
     with ProcessPoolExecutor(max_workers=jobs) as pool:
-        futures = [pool.submit(_one, p, kwargs, top) for p in paths]
+        futures = [pool.submit(_one, p, kwargs, top, bind_hint) for p in paths]
         results = []
         for k, f in enumerate(futures):
             results.append(f.result())

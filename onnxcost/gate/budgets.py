@@ -132,7 +132,7 @@ def find_config(start: Path | None = None) -> Path:
         if pp.is_file() and "tool" in (data := _read(pp)) and "onnxcost" in data["tool"]:
             return pp
     raise ConfigError("no budget configuration: add onnxcost.toml or [tool.onnxcost] to pyproject.toml "
-                      "(or pass --config FILE)")
+                      "(or name one: config=FILE)")
 
 
 def _read(path: Path) -> dict[str, Any]:

@@ -182,7 +182,7 @@ def diff_markdown(d: ReportDiff, top: int = 10) -> str:
     return "\n".join(out) + "\n"
 
 
-#: How `bench --sort` orders the per-node table.
+#: The orders the bench table's per-node rows can be sorted in.
 BENCH_SORTS = ("measured", "estimated", "ratio", "graph")
 
 

@@ -217,7 +217,7 @@ def bench(model: str | os.PathLike[str], dims: Mapping[str, int] | None = None,
           profile: str | None = None, progress: Callable[[int], None] | None = None,
           inputs: Mapping[str, np.ndarray] | None = None) -> BenchResult:
     """Run the model with onnxruntime and time it beside the estimate. `inputs`: real values for some inputs
-    (from --input-value or an .npz file; the others get random data of their bound shapes)."""
+    (given values, or an .npz file; the others get random data of their bound shapes)."""
     path = Path(model)
     hw = load_profile(profile) if profile is not None else None
     given = dict(inputs or {})

@@ -161,7 +161,7 @@ def with_parameters(base: Profile, names: list[str], values: Any) -> Profile:
                               bandwidth=base.bandwidth * float(value),
                               cache_bandwidth=base.cache_bandwidth * float(value))
         else:
-            raise ConfigError(f"--params: unknown parameter {name!r} (efficiency.CLASS, speed or "
+            raise ConfigError(f"names=[...]: unknown parameter {name!r} (efficiency.CLASS, speed or "
                               f"{', '.join(SCALARS)})")
     return replace(profile, efficiency=efficiency)
 
@@ -186,16 +186,16 @@ def fit_cases(cases: list[Case], base: Profile, names: list[str]) -> Profile:
     models = {c.measurement.model for c in cases}
     if len(models) < len(names):
         raise ConfigError(f"{len(models)} distinct models cannot fit {len(names)} free parameters "
-                          f"({', '.join(names)}): time more models, or fix some with --params")
+                          f"({', '.join(names)}): time more models, or fix some with names=[...]")
     def bounds(n: str) -> tuple[float, float]:
         if n == "speed":
             return SPEED_BOUNDS
         if n.startswith("efficiency."):
             return EFFICIENCY_BOUNDS
         if n == "parallel_flops_half" and base.threads <= 1:
-            raise ConfigError("parallel_flops_half needs the base profile's threads (more than 1): give --threads")
+            raise ConfigError("parallel_flops_half needs the base profile's threads (more than 1): give threads=N")
         if n not in SCALARS:
-            raise ConfigError(f"--params: unknown parameter {n!r} (efficiency.CLASS, speed or {', '.join(SCALARS)})")
+            raise ConfigError(f"names=[...]: unknown parameter {n!r} (efficiency.CLASS, speed or {', '.join(SCALARS)})")
         return SCALARS[n]
 
     lo = np.array([bounds(n)[0] for n in names])

@@ -1,6 +1,6 @@
 """Timelines in the Chrome trace event format, which Perfetto and chrome://tracing open: the estimated per-node
 timeline of a report (each node after the previous one in the schedule, for its roofline estimate), and
-beside it, from `bench --trace`, the per-node times onnxruntime measured in its last profiled run (onnxruntime
+beside it, from a traced bench run, the per-node times onnxruntime measured in its last profiled run (onnxruntime
 writes the same format)."""
 
 from __future__ import annotations

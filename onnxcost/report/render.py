@@ -46,7 +46,11 @@ def _shape(n: NodeReport) -> str:
     return ", ".join("?" if s is None else "x".join(map(str, s)) or "scalar" for s in n.output_shapes)
 
 
-def _totals_rows(report: Report) -> list[tuple[str, str]]:
+#: How the unbound-dims row says to bind one: in the Python API's words; the command line passes its flag.
+API_BIND_HINT = "dims={{'{name}': N}}"
+
+
+def _totals_rows(report: Report, bind_hint: str = API_BIND_HINT) -> list[tuple[str, str]]:
     t = report.totals
     formulas = report.symbolic["totals"] if report.symbolic else {}
 
@@ -70,7 +74,7 @@ def _totals_rows(report: Report) -> list[tuple[str, str]]:
     ]
     if report.symbolic:
         names = list(report.symbolic["symbols"])
-        rows.append(("unbound dims", f"{', '.join(names)}: bind with --dim {names[0]}=N (or `onnxcost sweep`)"))
+        rows.append(("unbound dims", f"{', '.join(names)}: bind with {bind_hint.format(name=names[0])}"))
     if t.unknown_cost_nodes:
         rows.append(("unknown-cost nodes", f"{t.unknown_cost_nodes} (totals count known nodes only)"))
     if t.profile is not None:
@@ -151,7 +155,7 @@ def training_rows(report: Report) -> list[tuple[str, str, str]]:
     ]
 
 
-def table(report: Report, top: int | None = None) -> Group:
+def table(report: Report, top: int | None = None, bind_hint: str = API_BIND_HINT) -> Group:
     """Per-node rows, a per-op-type summary and the totals, with human units."""
     nodes = Table(title=cell(f"{'Top ' + str(top) + ' nodes' if top else 'Nodes'} — {report.model.path or 'model'}"),
                   show_lines=False, header_style="bold")
@@ -176,7 +180,7 @@ def table(report: Report, top: int | None = None) -> Group:
     totals = Table(title="Totals", header_style="bold", show_header=False)
     totals.add_column("metric")
     totals.add_column("value", justify="right")
-    for k, v in _totals_rows(report):
+    for k, v in _totals_rows(report, bind_hint):
         add_row(totals, k, v)
     memory = Table(title="Memory", header_style="bold", show_header=False)
     memory.add_column("what")
@@ -224,10 +228,10 @@ def csv_text(report: Report, top: int | None = None) -> str:
     return buf.getvalue()
 
 
-def markdown_text(report: Report, top: int | None = None) -> str:
+def markdown_text(report: Report, top: int | None = None, bind_hint: str = API_BIND_HINT) -> str:
     lines = [f"## onnxcost report: `{md(report.model.path or report.model.graph_name)}`", "",
              "| metric | value |", "|---|---:|"]
-    lines += [f"| {k} | {md(v)} |" for k, v in _totals_rows(report) + memory_rows(report)]
+    lines += [f"| {k} | {md(v)} |" for k, v in _totals_rows(report, bind_hint) + memory_rows(report)]
     if report.training is not None:
         lines += ["", "| | inference | training |", "|---|---:|---:|"]
         lines += [f"| {a} | {b} | {c} |" for a, b, c in training_rows(report)]

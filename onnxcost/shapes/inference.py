@@ -167,7 +167,7 @@ def bind_inputs(
                 label = named or f"{vi.name}_{k}"
                 if label not in names:
                     names[label] = _symbol_name(label, set(names.values()))
-                # --dim takes the symbol's name, and the file's own spelling of the dim ('?' excepted)
+                # a dim is bound by the symbol's name, and the file's own spelling of the dim ('?' excepted)
                 key = next((k for k in (names[label], label, d.dim_param) if k and k in dims), None)
                 if d.HasField("dim_value") and d.dim_value > 0:
                     out.append(int(d.dim_value))

@@ -1,0 +1,265 @@
+"""The analysis commands: report, annotate, sweep and ops."""
+
+from __future__ import annotations
+
+import io
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from ..base.errors import ConfigError
+from .common import (
+    BIND_HINT,
+    DIGITS,
+    EXIT_BAD_INPUT,
+    DimOpt,
+    Format,
+    ModelArg,
+    Optimizer,
+    Schedule,
+    ShapeOpt,
+    ValueOpt,
+    app,
+    as_markdown,
+    emit,
+    emit_rows,
+    flags,
+    parse_dims,
+    parse_input_shapes,
+    parse_input_values,
+    require_format,
+    warn,
+)
+
+
+@app.command()
+def report(
+    models: Annotated[list[str], typer.Argument(help="ONNX model files, folders or globs ('zoo/**/*.onnx')",
+                                                show_default=False)],
+    fmt: Annotated[Format, typer.Option("--format", "-f", help="Output format")] = Format.table,
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="Write to FILE")] = None,
+    top: Annotated[int | None, typer.Option("--top", min=1, help="Only the N heaviest nodes")] = None,
+    dim: DimOpt = None,
+    input_shape: ShapeOpt = None,
+    schedule: Annotated[Schedule, typer.Option(
+        "--schedule", help="Execution order for the peak: the file's, a breadth-first one, or minimum-peak")
+    ] = Schedule.optimal,
+    schedule_budget: Annotated[float, typer.Option(
+        "--schedule-budget", min=0.0, help="Seconds the optimal scheduler may spend proving optimality")] = 1.0,
+    inplace: Annotated[bool, typer.Option(
+        "--inplace", help="Views alias their input; unary ops overwrite an input they read last")] = False,
+    arena: Annotated[bool, typer.Option("--arena", help="Plan one buffer with an offset per activation")] = False,
+    plot: Annotated[Path | None, typer.Option("--plot", help="Write the memory timeline as a PNG")] = None,
+    training: Annotated[Optimizer | None, typer.Option(
+        "--training", help="Add training compute and memory with this optimizer")] = None,
+    batch: Annotated[int | None, typer.Option("--batch", min=1, help="Training batch size")] = None,
+    profile: Annotated[str | None, typer.Option(
+        "--profile", help="Hardware profile (see `onnxcost profiles`) or a .toml file: roofline latency")] = None,
+    plot_roofline: Annotated[Path | None, typer.Option(
+        "--plot-roofline", help="With --profile: write each node on the device's roofline as a PNG")] = None,
+    strict: Annotated[bool, typer.Option("--strict", help="Any node of unknown cost is an error (exit 2)")] = False,
+    input_value: ValueOpt = None,
+    jobs: Annotated[int, typer.Option("--jobs", "-j", min=1, help="Models analysed in parallel")] = 1,
+    trace: Annotated[Path | None, typer.Option(
+        "--trace", help="With --profile: write the estimated per-node timeline (Chrome trace JSON, for Perfetto)")]
+    = None,
+) -> None:
+    """Per-node and total MACs, FLOPs, parameters, bytes and peak memory of each model."""
+    from ..batch import expand
+    from ..pipeline import analyze
+    from ..report import render as formats
+
+    fmt = as_markdown(fmt)
+
+    paths = expand(models)
+    if not paths:
+        raise ConfigError(f"no .onnx file in {', '.join(models)}")
+    if len(paths) > 1 and fmt is Format.html:
+        raise ConfigError("--format html takes one model")
+    if trace is not None and profile is None:
+        raise ConfigError("--trace needs --profile: the timeline is of estimated latencies")
+    if len(paths) > 1:
+        if plot is not None or plot_roofline is not None or trace is not None:
+            raise ConfigError("--plot, --plot-roofline and --trace take one model")
+        _report_many(paths, fmt, output, top, jobs, dict(
+            dims=parse_dims(dim), input_shapes=parse_input_shapes(input_shape), schedule=schedule.value,
+            schedule_budget=schedule_budget, inplace=inplace, arena=arena, profile=profile, strict=strict,
+            input_values=parse_input_values(input_value)))
+        return
+    if batch is not None and training is None:
+        raise ConfigError("--batch sets the training batch and needs --training; bind an inference batch with "
+                          "--dim batch=N")
+    model = paths[0]
+    rep = analyze(model, dims=parse_dims(dim), input_shapes=parse_input_shapes(input_shape),
+                  schedule=schedule.value, schedule_budget=schedule_budget, inplace=inplace, arena=arena,
+                  training=None if training is None else training.value, batch=batch, profile=profile,
+                  strict=strict, input_values=parse_input_values(input_value))
+    warn(rep.warnings)
+    if plot is not None:
+        from ..report.plots import memory_png
+
+        memory_png(rep, plot)
+    if plot_roofline is not None:
+        if profile is None:
+            raise ConfigError("--plot-roofline needs --profile")
+        from ..latency.profiles import load_profile
+        from ..report.plots import roofline_png
+
+        roofline_png(rep, load_profile(profile), plot_roofline)
+    if trace is not None:
+        from ..measure.trace import estimated_events, trace_json
+
+        emit(trace_json(estimated_events(rep.nodes, rep.schedule, rep.totals.profile)), trace)
+    if fmt is Format.table:
+        if output is None:
+            Console(width=None if sys.stdout.isatty() else 160).print(formats.table(rep, top, BIND_HINT))
+            return
+        buffer = Console(width=160, file=io.StringIO(), color_system=None)
+        buffer.print(formats.table(rep, top, BIND_HINT))
+        emit(buffer.file.getvalue(), output)  # type: ignore[attr-defined]
+        return
+    if fmt is Format.html:
+        from ..latency.profiles import load_profile
+        from ..report.html import page
+
+        emit(page(rep, load_profile(profile) if profile else None), output)
+        return
+    text = {Format.json: lambda: formats.json_text(rep), Format.csv: lambda: formats.csv_text(rep, top),
+            Format.markdown: lambda: formats.markdown_text(rep, top, BIND_HINT)}[fmt]()
+    emit(text, output)
+
+
+def _report_many(paths: list[Path], fmt: Format, output: Path | None, top: int | None, jobs: int,
+                 kwargs: dict[str, object]) -> None:
+    """Several models: a table each and a summary (or a JSON list); a model that fails is an error row and
+    the others still run; exit 2 if any failed."""
+    import json
+
+    from rich.progress import Progress
+
+    from ..batch import analyze_many
+
+    with Progress(console=Console(stderr=True), transient=True, disable=not sys.stderr.isatty()) as bar:
+        task = bar.add_task("analysing", total=len(paths))
+        results = analyze_many(paths, jobs, top, progress=lambda k: bar.update(task, completed=k),
+                               bind_hint=BIND_HINT, **kwargs)
+    failed = [r for r in results if r.error]
+    for r in results:  # each model's warnings, named: a missing weights file or an unbound dim is news
+        warn([f"{r.path}: {w}" for w in (r.report or {}).get("warnings", [])])
+    for r in failed:
+        print(f"onnxcost: error: {flags(r.error or '')}", file=sys.stderr)
+    if fmt is Format.json:
+        emit(json.dumps([r.report if r.report is not None else {"path": r.path, "error": r.error}
+                         for r in results], indent=1) + "\n", output)
+    else:
+        header = ["model", "nodes", "macs", "flops", "params", "peak_memory_bytes", "latency_ms", "error"]
+        rows = []
+        for r in results:
+            t = (r.report or {}).get("totals", {})
+            formulas = ((r.report or {}).get("symbolic") or {}).get("totals") or {}
+            cells = [str(t[k]) if t.get(k) is not None else str(formulas.get(k) or "") for k in header[1:-1]]
+            rows.append([r.path, *cells, r.error or ""])  # a total left a formula by unbound dims shows it
+        emit_rows(header, rows, fmt, output, title=f"{len(results)} models", right=frozenset(header[1:-1]),
+                  before="".join(r.table for r in results if r.report is not None) if fmt is Format.table else "")
+    if failed:
+        raise typer.Exit(EXIT_BAD_INPUT)
+
+
+@app.command()
+def annotate(
+    model: ModelArg,
+    output: Annotated[Path, typer.Option("--output", "-o", help="The annotated copy (never the input)")],
+    dim: DimOpt = None,
+    input_shape: ShapeOpt = None,
+    profile: Annotated[str | None, typer.Option("--profile", help="Add each node's estimated latency")] = None,
+    input_value: ValueOpt = None,
+) -> None:
+    """Write a copy of MODEL whose nodes carry their costs where Netron shows them."""
+    from ..annotate import annotate as run_annotate
+
+    rep = run_annotate(model, output, dims=parse_dims(dim), input_shapes=parse_input_shapes(input_shape),
+                       profile=profile, input_values=parse_input_values(input_value) or None)
+    warn(rep.warnings)
+    print(f"wrote {output}: {len(rep.nodes)} nodes annotated; open it in Netron")
+
+
+@app.command("sweep")
+def sweep_cmd(
+    model: ModelArg,
+    dim: Annotated[list[str], typer.Option("--dim", help="NAME=V1,V2,… to sweep (repeatable), or NAME=V to bind")],
+    input_shape: ShapeOpt = None,
+    fmt: Annotated[Format, typer.Option("--format", "-f", help="table, json, csv or markdown")] = Format.table,
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="Write to FILE")] = None,
+    input_value: ValueOpt = None,
+    profile: Annotated[str | None, typer.Option("--profile", help="Add a latency estimate per point")] = None,
+    plot: Annotated[Path | None, typer.Option("--plot", help="Draw MACs, peak memory, latency against a dim")]
+    = None,
+    memory: Annotated[bool, typer.Option("--memory/--no-memory", help="Peak memory per point (a schedule each)")]
+    = True,
+) -> None:
+    """Totals of MODEL over a grid of dim values: --dim seq=128,512,2048 --dim batch=1,8."""
+    import json
+
+    from ..measure.sweep import sweep
+
+    grid: dict[str, list[int]] = {}
+    fixed: dict[str, int] = {}
+    for item in dim:
+        name, sep, values = item.partition("=")
+        parts = [v.strip() for v in values.split(",")]
+        if not sep or not name.strip() or not all(DIGITS.fullmatch(v) for v in parts):
+            raise ConfigError(f"--dim expects NAME=V1,V2,… with non-negative integers, got {item!r}")
+        if len(parts) == 1:
+            fixed[name.strip()] = int(parts[0])
+        else:
+            grid[name.strip()] = [int(v) for v in parts]
+    fmt = as_markdown(fmt)
+    require_format(fmt, "sweep", ("table", "json", "csv", "markdown", "md"))
+    points = sweep(model, grid or {k: [v] for k, v in fixed.items()}, {} if not grid else fixed, profile, memory,
+                   input_shapes=parse_input_shapes(input_shape), input_values=parse_input_values(input_value))
+    if plot is not None:
+        from ..report.plots import sweep_png
+
+        sweep_png(points, plot)
+    if fmt is Format.json:
+        emit(json.dumps({"points": [{"dims": p.dims, "totals": p.totals} for p in points]}, indent=1) + "\n",
+             output)
+        return
+    from ..base.units import binary_bytes, si
+
+    header = [*points[0].dims, *points[0].totals]
+    rows = [[str(v) for v in p.dims.values()] + ["" if v is None else str(v) for v in p.totals.values()]
+            for p in points]
+    shown = [[str(v) for v in p.dims.values()] + [
+        binary_bytes(v) if key.endswith("bytes") else "?" if v is None else f"{v:,.3f}" if key == "latency_ms"
+        else si(v) for key, v in p.totals.items()] for p in points]
+    emit_rows(header, rows, fmt, output, title=f"{len(points)} points", shown=shown, right=frozenset(header))
+
+
+@app.command("ops")
+def ops_table(
+    domain: Annotated[str | None, typer.Option("--domain", help="Only this domain (ai.onnx, ai.onnx.ml, "
+                                                                "com.microsoft)")] = None,
+    fmt: Annotated[Format, typer.Option("--format", "-f", help="table, json, csv or markdown")] = Format.table,
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="Write to FILE")] = None,
+) -> None:
+    """The op coverage table: each op's opsets, and whether onnxcost has its shape, value and cost rules."""
+    import dataclasses
+    import json
+
+    from ..ops import coverage
+
+    fmt = as_markdown(fmt)
+    require_format(fmt, "ops", ("table", "json", "csv", "markdown", "md"))
+    rows = [dataclasses.asdict(r) for r in coverage(domain)]
+    if not rows:
+        raise ConfigError(f"no ops in domain {domain!r}")
+    if fmt is Format.json:
+        emit(json.dumps(rows, indent=1) + "\n", output)
+        return
+    header = list(rows[0])
+    cells = [[str(r[k]) if not isinstance(r[k], bool) else ("yes" if r[k] else "-") for k in header] for r in rows]
+    emit_rows(header, cells, fmt, output, title=f"{len(rows)} op definitions")
