@@ -18,6 +18,7 @@ from ..load.model import LoadedModel
 from ..shapes import graph as graph_mod
 from ..shapes import inference as shapes
 from ..shapes.graph import Graph
+from ..shapes.tensors import ShapeResult
 from . import nodes
 
 _PAST_NAME = re.compile(r"(^|[./_])past", re.IGNORECASE)
@@ -174,7 +175,7 @@ def _phases(macs: Any, past: str, seq: str, symbols: dict[str, symbolic.SymbolIn
     return at(0, n), at(n, 1)
 
 
-def with_bound_phases(loaded: LoadedModel, g: Graph, macs: Any, shaped: shapes.ShapeResult,
+def with_bound_phases(loaded: LoadedModel, g: Graph, macs: Any, shaped: ShapeResult,
                       dims: Mapping[str, int], input_values: Mapping[str, Sequence[float]] | None) -> LlmView | None:
     """The LLM view; with every dim bound, prefill and decode at the bound seq and past too, from one more
     shapes-and-costs pass with those two dims (and the mask's total) left free."""

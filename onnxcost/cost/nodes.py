@@ -14,7 +14,7 @@ from ..base import dtypes, symbolic
 from ..base.errors import ModelError, OnnxcostError
 from ..ops import DEFAULT, NodeView, UnknownShape
 from ..shapes.graph import Graph, NodeInfo
-from ..shapes.inference import TensorInfo
+from ..shapes.tensors import TensorInfo
 
 
 @dataclass(frozen=True)
@@ -367,8 +367,9 @@ def subgraph_work(body: onnx.GraphProto, given: dict[str, TensorInfo], outer: di
     from ..load import model as load
     from ..shapes import graph as graph_mod
     from ..shapes import inference as shapes
+    from ..shapes.subgraph import subgraph_model
 
-    sub = shapes.subgraph_model(body, given, outer, opsets)
+    sub = subgraph_model(body, given, outer, opsets)
     if sub is None:
         return None
     try:

@@ -16,7 +16,7 @@ from ..latency.summary import Latency
 from ..load.model import LoadedModel
 from ..memory.plan import MemoryResult
 from ..shapes.graph import Graph
-from ..shapes.inference import ShapeResult, TensorInfo
+from ..shapes.tensors import ShapeResult, TensorInfo
 from .schema import MemoryInfo, ModelInfo, NodeReport, OpTypeTotals, Report, TensorSpec, Totals
 
 

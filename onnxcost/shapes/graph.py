@@ -8,7 +8,7 @@ from typing import Any
 import networkx as nx
 
 from ..load.model import LoadedModel
-from .inference import ShapeResult, TensorInfo
+from .tensors import ShapeResult, TensorInfo
 
 
 @dataclass

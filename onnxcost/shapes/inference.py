@@ -5,9 +5,8 @@ from __future__ import annotations
 
 import contextlib
 import math
-import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -16,194 +15,17 @@ from onnx import helper, numpy_helper
 
 from .. import ops
 from ..base import dtypes, symbolic
-from ..base.errors import ConfigError, ModelError, OnnxcostError
-from ..base.symbolic import SymbolInfo
-from ..load.model import SMALL_TENSOR_ELEMENTS, LoadedModel, node_inputs
+from ..load.model import LoadedModel
 from ..ops import DEFAULT, NodeView, Shape, UnknownShape
 from . import attributes
+from .bind import bind_inputs
+from .subgraph import subgraph_outputs
+from .tensors import VALUE_LIMIT, ShapeResult, TensorInfo, check_shape
 
-#: Largest tensor (in elements) whose value is computed or decoded; larger ones keep only their shape.
-VALUE_LIMIT = SMALL_TENSOR_ELEMENTS
+Out = tuple[Shape | None, int, np.ndarray | None]
+
 #: Domains whose ops onnxcost defines (an op outside them is from "an unknown domain").
 KNOWN_DOMAINS = frozenset(d.domain for d in ops.all_defs())
-
-
-@dataclass
-class TensorInfo:
-    """One tensor: where it comes from, its shape and type, and whether it is fixed at load time."""
-
-    name: str
-    kind: str  # "input", "initializer", "constant" (Constant node or folded), "activation"
-    dtype: int = 0
-    shape: Shape | None = None
-    producer: int | None = None  # index of the producing node in the model's node list
-    from_shape: bool = False  # a constant computed from activation shapes (Shape -> ...), not a weight
-    proto: onnx.TensorProto | None = field(default=None, repr=False)
-    _value: np.ndarray | None = field(default=None, repr=False)
-
-    @property
-    def is_constant(self) -> bool:
-        return self.kind in ("initializer", "constant")
-
-    @property
-    def elements(self) -> int | None:
-        return None if self.shape is None else math.prod(self.shape)
-
-    @property
-    def nbytes(self) -> int | None:
-        n = self.elements
-        return None if n is None else dtypes.nbytes(self.dtype, n)
-
-    def value(self) -> np.ndarray | None:
-        """The tensor's value when known and small; embedded initializers are decoded on first use."""
-        if self._value is None and self.proto is not None:
-            n = self.elements
-            if n is not None and n <= VALUE_LIMIT and self.proto.data_location != onnx.TensorProto.EXTERNAL:
-                self._value = dtypes.decode(self.proto, f"initializer '{self.name}'", self.shape or ())
-            self.proto = None if self._value is not None else self.proto
-        return self._value
-
-
-@dataclass
-class ShapeResult:
-    tensors: dict[str, TensorInfo]
-    attrs: list[dict[str, Any]]  # parsed attributes per node (model order)
-    folded: list[bool]  # node computes only from constants (runtimes fold it at load time)
-    warnings: list[str]
-    symbols: dict[str, SymbolInfo] = field(default_factory=dict)  # unbound dims, by symbol name
-    #: unbound dims the graph ties to the others (an attention mask's total = past + seq): symbol -> formula
-    ties: dict[str, str] = field(default_factory=dict)
-
-
-#: More elements than any tensor can have (256 Ti): a dim or a size beyond it is a hostile or broken file.
-MAX_ELEMENTS = 1 << 48
-
-
-def check_shape(shape: Shape, what: str, verb: str = "has") -> Shape:
-    """`shape` when it is one a tensor can have: no negative dim, fewer than MAX_ELEMENTS elements (checked
-    on the concrete dims; a symbolic dim is a positive integer by construction)."""
-    if any(symbolic.is_symbolic(d) for d in shape):
-        shape = tuple(symbolic.normal(d) for d in shape)
-        if any(symbolic.undefined(d) for d in shape):
-            raise ModelError(f"{what} {verb} an undefined dim {list(shape)} (a division by zero: a dim bound "
-                             "to 0 where the model divides by it)")
-        if any(symbolic.decide(d < 0) for d in shape):
-            raise ModelError(f"{what} {verb} negative dims {list(shape)}")
-        return shape
-    if any(d < 0 for d in shape):
-        raise ModelError(f"{what} {verb} negative dims {list(shape)}")
-    if any(d >= MAX_ELEMENTS for d in shape) or math.prod(shape) >= MAX_ELEMENTS:
-        raise ModelError(f"{what} {verb} an absurd shape {list(shape)} (over 2^48 elements)")
-    return shape
-
-
-def _valued_input(name: str, elem_type: int, rank: int | None, values: Sequence[float]) -> TensorInfo:
-    """A graph input whose value the user gave (a sample rate, a length, a flag): a constant that folds, as
-    its value would at run time."""
-    if rank not in (None, 0, 1) or (rank == 0 and len(values) != 1):
-        raise ConfigError(f"input_values['{name}']: the input has rank {rank}; give one value for a scalar, "
-                          "several for a 1-D input")
-    array = np.array(values if rank != 0 else values[0], dtype=dtypes.to_numpy(elem_type))
-    info = TensorInfo(name, "constant", elem_type, tuple(int(d) for d in array.shape))
-    info._value = array
-    return info
-
-
-def _is_dim_name(name: str) -> bool:
-    """A dim_param that names a dim shared by the axes that carry it. Exporters write '?', '-1', 'None',
-    'unk__7' or 'p2o.DynamicDimension.0' for "unknown": those are anonymous, one symbol per (input, axis)."""
-    return bool(name) and name.isidentifier() and name != "None" and not name.startswith("unk__")
-
-
-def _symbol_name(label: str, taken: set[str]) -> str:
-    """A dim's label as a symbol name sympy parses back: letters, digits and _, not starting with a digit."""
-    name = re.sub(r"\W", "_", label) or "dim"
-    if not name[0].isalpha():
-        name = f"d_{name}"
-    while name in taken:
-        name += "_"
-    return name
-
-
-def bind_inputs(
-    loaded: LoadedModel, dims: Mapping[str, int], input_shapes: Mapping[str, Shape],
-    input_values: Mapping[str, Sequence[float]] | None = None,
-) -> tuple[dict[str, TensorInfo], list[str], dict[str, SymbolInfo]]:
-    """Graph inputs with their dims bound by input_shapes or dims; a dim left unbound is a symbol, named after
-    the file's dim name or <input>_<axis>."""
-    g = loaded.graph
-    init_names = {t.name for t in g.initializer}
-    tensors: dict[str, TensorInfo] = {}
-    warnings: list[str] = []
-    known_inputs = {i.name for i in g.input if i.name not in init_names}
-    for flag, given in (("input_shapes", input_shapes), ("input_values", input_values or {})):
-        for name in given:
-            if name not in known_inputs:
-                raise ConfigError(f"{flag}['{name}'] is not a graph input "
-                                  f"(inputs: {', '.join(sorted(known_inputs)) or 'none'})")
-    used_dims: set[str] = set()
-    symbols: dict[str, SymbolInfo] = {}
-    names: dict[str, str] = {}  # dim label (its name in the file, or <input>_<axis>) -> symbol name
-    for vi in g.input:
-        if vi.name in init_names:
-            continue
-        tt = vi.type.tensor_type
-        if not vi.type.HasField("tensor_type") and vi.name not in input_shapes:
-            kind = vi.type.WhichOneof("value") or "untyped"
-            warnings.append(f"graph input '{vi.name}' is a {kind.replace('_type', '')}, not a tensor; "
-                            "its size and the costs that depend on it are unknown")
-            tensors[vi.name] = TensorInfo(vi.name, "input")
-            continue
-        declared_rank = len(tt.shape.dim) if tt.HasField("shape") else None
-        if vi.name in input_shapes:
-            shape: Shape = tuple(int(d) for d in input_shapes[vi.name])
-            if declared_rank is not None and len(shape) != declared_rank:
-                raise ConfigError(f"input_shapes['{vi.name}'] has rank {len(shape)}; input '{vi.name}' has rank "
-                                  f"{declared_rank}")
-        elif tt.HasField("shape"):
-            out: list[Any] = []
-            for k, d in enumerate(tt.shape.dim):
-                named = d.dim_param if _is_dim_name(d.dim_param) else None
-                label = named or f"{vi.name}_{k}"
-                if label not in names:
-                    names[label] = _symbol_name(label, set(names.values()))
-                # a dim is bound by the symbol's name, and the file's own spelling of the dim ('?' excepted)
-                key = next((k for k in (names[label], label, d.dim_param) if k and k in dims), None)
-                if d.HasField("dim_value") and d.dim_value > 0:
-                    out.append(int(d.dim_value))
-                elif key is not None:
-                    used_dims.add(key)
-                    out.append(int(dims[key]))
-                else:
-                    symbols.setdefault(names[label], SymbolInfo(d.dim_param or None, vi.name, k))
-                    out.append(symbolic.symbol(names[label]))
-            shape = tuple(out)
-        else:
-            warnings.append(f"graph input '{vi.name}' declares no shape; costs that depend on it are "
-                            f"unknown (give one with input_shapes={{'{vi.name}': [1, 3, 224, 224]}})")
-            tensors[vi.name] = TensorInfo(vi.name, "input", tt.elem_type)
-            continue
-        check_shape(shape, f"graph input '{vi.name}'")
-        if input_values and vi.name in input_values:
-            tensors[vi.name] = _valued_input(vi.name, tt.elem_type, declared_rank, input_values[vi.name])
-            continue
-        tensors[vi.name] = TensorInfo(vi.name, "input", tt.elem_type, shape)
-    unknown = sorted(set(dims) - used_dims)
-    if unknown and symbols:  # a dim left unbound beside a name that matches nothing: most likely a typo
-        raise ConfigError(f"dims['{unknown[0]}']: the model has no dim of that name; its unbound dims: "
-                          f"{', '.join(symbols)}" + (f" (bound: {', '.join(sorted(used_dims))})" if used_dims else ""))
-    warnings += [f"dims['{name}'] matches no dim of this model's inputs" for name in unknown]
-    if symbols:
-        warnings.append(f"dim(s) {', '.join(symbols)} left unbound: shapes and costs that depend on them are "
-                        f"formulas (bind them with dims={{'{next(iter(symbols))}': N}})")
-    for t in g.initializer:
-        declared = check_shape(tuple(int(d) for d in t.dims), f"initializer '{t.name}'")
-        tensors[t.name] = TensorInfo(t.name, "initializer", t.data_type, declared, proto=t)
-    for st in g.sparse_initializer:
-        declared = check_shape(tuple(int(d) for d in st.dims), f"sparse initializer '{st.values.name}'")
-        tensors[st.values.name] = TensorInfo(st.values.name, "initializer", st.values.data_type, declared)
-    return tensors, warnings, symbols
-
 
 def infer(
     loaded: LoadedModel, dims: Mapping[str, int] | None = None,
@@ -279,111 +101,6 @@ def _tied_value(value: np.ndarray | None, ties: dict[Any, Any]) -> np.ndarray | 
     out = np.empty(value.shape, dtype=object)
     out.reshape(-1)[:] = [symbolic.substitute(v, ties) for v in value.reshape(-1)]
     return out
-
-
-@dataclass(frozen=True)
-class Subgraph:
-    """A subgraph as a model of its own, and the outer expressions its placeholder dims stand for."""
-
-    model: onnx.ModelProto
-    placeholders: dict[Any, Any]  # symbol of the inner analysis -> the outer dim expression
-    values: dict[str, np.ndarray] = field(default_factory=dict)  # outer values holding symbols, in inner symbols
-
-    def infer(self) -> ShapeResult:
-        """The inner analysis, with the outer values that hold symbols (a shape vector) known inside too."""
-        from ..load import model as load  # the module, for load.load (this one imports names from it)
-
-        return infer(load.load(self.model), known_values=self.values)
-
-    def outer(self, x: Any) -> Any:
-        """An inner dim, count or formula in the enclosing graph's symbols."""
-        return symbolic.substitute(x, self.placeholders)
-
-
-def subgraph_model(body: onnx.GraphProto, given: Mapping[str, TensorInfo], outer: Mapping[str, TensorInfo],
-                   opsets: Mapping[str, int]) -> Subgraph | None:
-    """A subgraph (an If branch, a Loop body) as a model of its own: its inputs from `given`, and the names it
-    reads from the enclosing graph as inputs of their known shapes (small known values as initializers).
-    A lone symbol goes in as a dim_param of its name (the inner analysis makes the same symbol); a compound
-    expression (floor(h/2) + 1) as a placeholder dim that `Subgraph.outer` turns back into it. None when an
-    input has no shape."""
-    defined = {i.name for i in body.input} | {i.name for i in body.initializer}
-    inputs: list[onnx.ValueInfoProto] = []
-    inits: list[onnx.TensorProto] = []
-    placeholders: dict[Any, Any] = {}
-    names: dict[Any, str] = {}
-    values: dict[str, np.ndarray] = {}
-
-    def dim(d: Any) -> int | str:
-        if not symbolic.is_symbolic(d):
-            return int(d)
-        if getattr(d, "is_Symbol", False):
-            return str(d)
-        if d not in names:
-            names[d] = symbolic.placeholder(len(names))
-            placeholders[symbolic.symbol(names[d])] = d
-        return names[d]
-
-    def dims(shape: tuple[Any, ...]) -> list[Any]:
-        return [dim(d) for d in shape]
-
-    def inner_value(v: np.ndarray) -> np.ndarray:
-        out = np.empty(v.shape, dtype=object)
-        for k, d in np.ndenumerate(v):
-            x = dim(d) if symbolic.is_symbolic(d) else d
-            out[k] = symbolic.symbol(x) if isinstance(x, str) else x
-        return out
-
-    for vi in body.input:
-        t = given.get(vi.name)
-        if t is None or t.shape is None or t.dtype == 0:
-            return None
-        inputs.append(helper.make_tensor_value_info(vi.name, t.dtype, dims(t.shape)))
-    for inner in body.node:
-        for name in node_inputs(inner):
-            if not name or name in defined:
-                continue
-            defined.add(name)
-            t = outer.get(name)
-            if t is None or t.shape is None or t.dtype == 0:
-                return None
-            v = t.value()
-            if v is not None and not symbolic.any_symbolic(v):
-                inits.append(numpy_helper.from_array(v, name))
-            elif v is None and t.is_constant and not symbolic.any_symbolic(t.shape):
-                inits.append(onnx.TensorProto(name=name, data_type=t.dtype, dims=list(t.shape)))
-            else:
-                inputs.append(helper.make_tensor_value_info(name, t.dtype, dims(t.shape)))
-                if v is not None:
-                    values[name] = inner_value(v)
-        defined.update(inner.output)
-    graph = helper.make_graph(list(body.node), "subgraph", inputs, list(body.output),
-                              initializer=list(body.initializer) + inits)
-    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("" if d == DEFAULT else d, v)
-                                                    for d, v in opsets.items()])
-    return Subgraph(model, placeholders, values)
-
-
-def subgraph_outputs(body: onnx.GraphProto, outer: Mapping[str, TensorInfo], opsets: Mapping[str, int],
-                     given: Sequence[tuple[Shape, int]] = ()) -> list[tuple[Shape | None, int]] | None:
-    """The (shape, dtype) of each output of a subgraph, from the shapes of the enclosing graph's tensors it
-    reads and of its own inputs (`given`, in order: a Scan body's state and slices; none for an If branch);
-    None when it cannot be analysed."""
-    inputs = {vi.name: TensorInfo(vi.name, "input", dtype, tuple(shape))
-              for vi, (shape, dtype) in zip(body.input, given, strict=False)}
-    sub = subgraph_model(body, inputs, outer, opsets)
-    if sub is None:
-        return None
-    try:
-        inner = sub.infer()
-    except OnnxcostError:
-        return None
-    out = [inner.tensors.get(o.name) for o in body.output]
-    return [(None, 0) if t is None or t.shape is None else (tuple(sub.outer(d) for d in t.shape), t.dtype)
-            for t in out]
-
-
-Out = tuple[Shape | None, int, np.ndarray | None]
 
 
 def node_view(name: str, node: onnx.NodeProto, domain: str, opset: int, attrs: dict[str, Any],

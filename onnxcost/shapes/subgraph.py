@@ -1,0 +1,121 @@
+"""A subgraph (an If branch, a Loop or Scan body) analysed as a model of its own, from the shapes and
+values of the enclosing graph it reads."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import onnx
+from onnx import helper, numpy_helper
+
+from ..base import symbolic
+from ..base.errors import OnnxcostError
+from ..load.model import node_inputs
+from ..ops import DEFAULT, Shape
+from .tensors import ShapeResult, TensorInfo
+
+
+@dataclass(frozen=True)
+class Subgraph:
+    """A subgraph as a model of its own, and the outer expressions its placeholder dims stand for."""
+
+    model: onnx.ModelProto
+    placeholders: dict[Any, Any]  # symbol of the inner analysis -> the outer dim expression
+    values: dict[str, np.ndarray] = field(default_factory=dict)  # outer values holding symbols, in inner symbols
+
+    def infer(self) -> ShapeResult:
+        """The inner analysis, with the outer values that hold symbols (a shape vector) known inside too."""
+        from ..load import model as load
+        from .inference import infer  # the stage itself: a subgraph is analysed as a model
+
+        return infer(load.load(self.model), known_values=self.values)
+
+    def outer(self, x: Any) -> Any:
+        """An inner dim, count or formula in the enclosing graph's symbols."""
+        return symbolic.substitute(x, self.placeholders)
+
+
+def subgraph_model(body: onnx.GraphProto, given: Mapping[str, TensorInfo], outer: Mapping[str, TensorInfo],
+                   opsets: Mapping[str, int]) -> Subgraph | None:
+    """A subgraph (an If branch, a Loop body) as a model of its own: its inputs from `given`, and the names it
+    reads from the enclosing graph as inputs of their known shapes (small known values as initializers).
+    A lone symbol goes in as a dim_param of its name (the inner analysis makes the same symbol); a compound
+    expression (floor(h/2) + 1) as a placeholder dim that `Subgraph.outer` turns back into it. None when an
+    input has no shape."""
+    defined = {i.name for i in body.input} | {i.name for i in body.initializer}
+    inputs: list[onnx.ValueInfoProto] = []
+    inits: list[onnx.TensorProto] = []
+    placeholders: dict[Any, Any] = {}
+    names: dict[Any, str] = {}
+    values: dict[str, np.ndarray] = {}
+
+    def dim(d: Any) -> int | str:
+        if not symbolic.is_symbolic(d):
+            return int(d)
+        if getattr(d, "is_Symbol", False):
+            return str(d)
+        if d not in names:
+            names[d] = symbolic.placeholder(len(names))
+            placeholders[symbolic.symbol(names[d])] = d
+        return names[d]
+
+    def dims(shape: tuple[Any, ...]) -> list[Any]:
+        return [dim(d) for d in shape]
+
+    def inner_value(v: np.ndarray) -> np.ndarray:
+        out = np.empty(v.shape, dtype=object)
+        for k, d in np.ndenumerate(v):
+            x = dim(d) if symbolic.is_symbolic(d) else d
+            out[k] = symbolic.symbol(x) if isinstance(x, str) else x
+        return out
+
+    for vi in body.input:
+        t = given.get(vi.name)
+        if t is None or t.shape is None or t.dtype == 0:
+            return None
+        inputs.append(helper.make_tensor_value_info(vi.name, t.dtype, dims(t.shape)))
+    for inner in body.node:
+        for name in node_inputs(inner):
+            if not name or name in defined:
+                continue
+            defined.add(name)
+            t = outer.get(name)
+            if t is None or t.shape is None or t.dtype == 0:
+                return None
+            v = t.value()
+            if v is not None and not symbolic.any_symbolic(v):
+                inits.append(numpy_helper.from_array(v, name))
+            elif v is None and t.is_constant and not symbolic.any_symbolic(t.shape):
+                inits.append(onnx.TensorProto(name=name, data_type=t.dtype, dims=list(t.shape)))
+            else:
+                inputs.append(helper.make_tensor_value_info(name, t.dtype, dims(t.shape)))
+                if v is not None:
+                    values[name] = inner_value(v)
+        defined.update(inner.output)
+    graph = helper.make_graph(list(body.node), "subgraph", inputs, list(body.output),
+                              initializer=list(body.initializer) + inits)
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("" if d == DEFAULT else d, v)
+                                                    for d, v in opsets.items()])
+    return Subgraph(model, placeholders, values)
+
+
+def subgraph_outputs(body: onnx.GraphProto, outer: Mapping[str, TensorInfo], opsets: Mapping[str, int],
+                     given: Sequence[tuple[Shape, int]] = ()) -> list[tuple[Shape | None, int]] | None:
+    """The (shape, dtype) of each output of a subgraph, from the shapes of the enclosing graph's tensors it
+    reads and of its own inputs (`given`, in order: a Scan body's state and slices; none for an If branch);
+    None when it cannot be analysed."""
+    inputs = {vi.name: TensorInfo(vi.name, "input", dtype, tuple(shape))
+              for vi, (shape, dtype) in zip(body.input, given, strict=False)}
+    sub = subgraph_model(body, inputs, outer, opsets)
+    if sub is None:
+        return None
+    try:
+        inner = sub.infer()
+    except OnnxcostError:
+        return None
+    out = [inner.tensors.get(o.name) for o in body.output]
+    return [(None, 0) if t is None or t.shape is None else (tuple(sub.outer(d) for d in t.shape), t.dtype)
+            for t in out]
