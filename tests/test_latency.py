@@ -302,7 +302,7 @@ def test_critical_path_of_parallel_branches() -> None:
 
 def test_calibration_models_use_an_ir_version_older_runtimes_accept() -> None:
     # the newest onnx writes IR 13 by default, which an older onnxruntime refuses; opset 17 needs only IR 8
-    from onnxcost.measure.calibrate import _model
+    from onnxcost.measure.microbench import micro as _model
 
     model = _model([helper.make_node("Relu", ["x"], ["y"])], {"x": [2]}, "y")
     assert model.ir_version == 8 < onnx.IR_VERSION
@@ -545,7 +545,8 @@ def test_a_gemm_bias_costs_a_pass_over_the_output(tmp_path: Path) -> None:
 def test_calibrate_fits_the_bias_pass_from_a_gemm_with_and_without_bias(tmp_path: Path) -> None:
     from dataclasses import replace
 
-    from onnxcost.measure.calibrate import BIAS_CASE, fit, to_toml
+    from onnxcost.measure.calibrate import fit, to_toml
+    from onnxcost.measure.microbench import BIAS_CASE
 
     other = _measured(1e-6)
     rows, cols = BIAS_CASE
@@ -575,7 +576,7 @@ def test_calibrate_fits_the_bias_pass_from_a_gemm_with_and_without_bias(tmp_path
 ])
 def test_expand_copy_calls_follow_onnxruntimes_copy_loop(shape: list[int], to: list[int], calls: int) -> None:
     from onnxcost.latency.estimate import copy_calls
-    from onnxcost.measure.calibrate import _expand
+    from onnxcost.measure.microbench import expand_model as _expand
 
     rep = onnxcost.analyze(_expand(shape, to))
     graph = known(rep.graph)
@@ -583,7 +584,7 @@ def test_expand_copy_calls_follow_onnxruntimes_copy_loop(shape: list[int], to: l
 
 
 def test_a_copy_loop_is_bound_by_its_calls(tmp_path: Path) -> None:
-    from onnxcost.measure.calibrate import _expand
+    from onnxcost.measure.microbench import expand_model as _expand
 
     p = tmp_path / "p.toml"
     p.write_text("launch_overhead_us = 1\ncopy_call_ns = 4\n[peak_flops]\nfp32 = 1e9\n[memory]\nbandwidth = 1e11\n"
@@ -614,7 +615,7 @@ def test_calibrate_fits_the_cost_of_a_copy_call() -> None:
 def test_a_conv_pays_for_reading_its_weights(tmp_path: Path) -> None:
     """A CPU conv in a model fetches its filter blocks from beyond its core's cache (the other layers' weights
     passed through since its last run) and waits for them: their bytes at weight_bandwidth add to its math."""
-    from onnxcost.measure.calibrate import _conv_chain
+    from onnxcost.measure.microbench import conv_chain as _conv_chain
 
     p = tmp_path / "p.toml"
     p.write_text("launch_overhead_us = 0\n[peak_flops]\nfp32 = 1e12\n[memory]\nbandwidth = 1e15\n"

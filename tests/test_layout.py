@@ -125,7 +125,8 @@ def test_predicted_reorders_equal_onnxruntimes(name: str, shared_models: Path, t
 
 
 def test_a_calibration_conv_chain_reorders_only_at_its_ends() -> None:
-    from onnxcost.measure.calibrate import CHAIN, _conv_chain
+    from onnxcost.measure.microbench import CHAIN
+    from onnxcost.measure.microbench import conv_chain as _conv_chain
 
     # the premise of timing cheap convs as chains: CHAIN convs, one reorder in, one out, whatever CHAIN is
     assert _kinds(_conv_chain(16, 8, 3, 16, CHAIN), 8) == {"input": 1, "output": 1}
