@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections import defaultdict
 
@@ -11,7 +12,7 @@ import pytest
 
 from onnxcost import ops
 from onnxcost.cli.app import main
-from onnxcost.ops.core import OP_CLASSES
+from onnxcost.latency.hints import OP_CLASSES, Nchwc, hints
 
 
 def _schemas() -> dict[tuple[str, str], list[int]]:
@@ -38,16 +39,30 @@ def test_default_domain_entries_cost_or_say_why_not() -> None:
     for d in ops.all_defs():
         if d.domain != "ai.onnx":
             continue
-        assert d.cost is not None or d.traits.op_class == "control" or d.note, d.op_type
+        assert d.cost is not None or d.traits.control or d.note, d.op_type
 
 
 def test_traits_use_known_op_classes_and_families_are_modules() -> None:
     for d in ops.all_defs():
-        assert d.traits.op_class in OP_CLASSES, d
+        assert hints(d.domain, d.op_type, d.since).op_class in OP_CLASSES, d
         assert any(d.family == f.FAMILY for f in ops.FAMILIES), d
     assert ops.traits("ai.onnx", "Conv").contraction and ops.traits("ai.onnx", "Reshape").view
     assert ops.traits("com.microsoft", "FusedConv") == ops.traits("ai.onnx", "Conv")
-    assert ops.traits("ai.onnx", "NoSuchOp").op_class == "elementwise"
+    assert ops.traits("ai.onnx", "If").control and not ops.traits("ai.onnx", "Conv").control
+    assert hints("ai.onnx", "NoSuchOp").op_class == "elementwise"
+
+
+def test_runtime_hints_are_the_latency_stages_and_follow_the_opset() -> None:
+    # onnxruntime's kernel behaviour is not ONNX semantics: Traits holds none of it
+    runtime_fields = {"op_class", "fuses", "chainable", "nchwc", "bias_pass", "weight_input"}
+    assert runtime_fields.isdisjoint(f.name for f in dataclasses.fields(ops.Traits))
+    conv = hints("ai.onnx", "Conv", 11)
+    assert conv.op_class == "dense" and conv.nchwc is Nchwc.CONV and conv.weight_input == 1 and "Relu" in conv.fuses
+    assert hints("com.microsoft", "FusedConv") == conv
+    assert hints("ai.onnx", "Gemm").bias_pass and hints("ai.onnx", "Tanh").chainable
+    assert hints("ai.onnx", "Reshape").op_class == "view" and hints("ai.onnx", "Shape").op_class == "metadata"
+    # resolved through the registry's opset: an opset-17 model's Attention is no default-domain Attention
+    assert ops.traits("ai.onnx", "Attention", 17) != ops.traits("ai.onnx", "Attention", 23)
 
 
 def test_opset_ranges() -> None:

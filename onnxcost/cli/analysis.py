@@ -250,11 +250,14 @@ def ops_table(
     import dataclasses
     import json
 
+    from ..latency.hints import hints
     from ..ops import coverage
 
     fmt = as_markdown(fmt)
     require_format(fmt, "ops", ("table", "json", "csv", "markdown", "md"))
-    rows = [dataclasses.asdict(r) for r in coverage(domain)]
+    # the latency class beside the semantics, before the note (the column the table has always had there)
+    rows = [{**{k: v for k, v in dataclasses.asdict(r).items() if k != "note"},
+             "op_class": hints(r.domain, r.op_type).op_class, "note": r.note} for r in coverage(domain)]
     if not rows:
         raise ConfigError(f"no ops in domain {domain!r}")
     if fmt is Format.json:

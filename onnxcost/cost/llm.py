@@ -98,7 +98,7 @@ def cache_inputs(graph: Graph) -> list[str]:
     """Graph inputs that hold past keys or values."""
     found: list[str] = []
     for n in graph.nodes:
-        for k in ops.traits(n.domain, n.op_type).kv_cache_inputs:
+        for k in ops.traits(n.domain, n.op_type, graph.opsets.get(n.domain)).kv_cache_inputs:
             if k < len(n.inputs) and n.inputs[k] in graph.inputs and n.inputs[k] not in found:
                 found.append(n.inputs[k])
     found += [t for t in graph.inputs if _PAST_NAME.search(t) and t not in found and _rank(graph, t) >= 3]

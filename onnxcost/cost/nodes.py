@@ -152,7 +152,7 @@ def node_cost(node: NodeInfo, tensors: dict[str, TensorInfo], weights: frozenset
         return NodeCost(0, 0, 0, 0, in_bytes, out_bytes)
     definition = ops.lookup(node.domain, node.op_type, opsets.get(node.domain))
     label = node.op_type if node.domain == DEFAULT else f"{node.domain}.{node.op_type}"
-    if definition is not None and definition.traits.op_class == "control":
+    if definition is not None and definition.traits.control:
         flow = control_flow_work(node, tensors, opsets, warnings)
         if flow is not None:
             return NodeCost(flow.macs, flow.flops, params, param_bytes, in_bytes, out_bytes, flow.upper_bound,

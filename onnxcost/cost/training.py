@@ -78,6 +78,6 @@ def for_graph(g: Graph, costs: list[Any], param_bytes: int, activation_bytes: in
         raise ConfigError("training memory needs every activation size; some shapes are unknown")
     first = g.tensors.get(g.inputs[0]) if g.inputs else None
     model_batch = first.shape[0] if first is not None and first.shape else 1
-    return estimate([(ops.traits(n.domain, n.op_type).contraction, c.macs, c.flops)
+    return estimate([(ops.traits(n.domain, n.op_type, g.opsets.get(n.domain)).contraction, c.macs, c.flops)
                      for n, c in zip(g.nodes, costs, strict=True)],
                     param_bytes, activation_bytes, model_batch, batch or model_batch, optimizer)

@@ -16,6 +16,8 @@ from .. import ops
 from ..cost.nodes import NodeCost, view
 from ..ops import NodeView, UnknownShape
 from ..shapes.graph import Graph, NodeInfo
+from . import hints
+from .hints import Nchwc
 from .layout import Reorder, nchwc_reorders
 from .profiles import Profile
 
@@ -62,7 +64,7 @@ def fused_nodes(graph: Graph) -> dict[str, str]:
             head = fused.get(producer, producer)
             head_node = graph.node(head)
             head_op = head_node.op_type
-            if n.op_type not in ops.traits(head_node.domain, head_op).fuses or n.domain != ops.DEFAULT:
+            if n.op_type not in hints.of(head_node, graph).fuses or n.domain != ops.DEFAULT:
                 continue
             if n.op_type in ("Mul", "Div") and not _scalar_constant_operand(n, graph):
                 continue
@@ -81,7 +83,7 @@ def elementwise_groups(graph: Graph, dense_fused: dict[str, str]) -> dict[str, s
     head: dict[str, str] = {}  # node -> current root of its group
     members: dict[str, list[str]] = {}
     for n in graph.nodes:
-        if n.folded or not ops.traits(n.domain, n.op_type).chainable or n.name in dense_fused:
+        if n.folded or not hints.of(n, graph).chainable or n.name in dense_fused:
             continue
         root = None
         for t in n.inputs:
@@ -89,7 +91,7 @@ def elementwise_groups(graph: Graph, dense_fused: dict[str, str]) -> dict[str, s
             if producer is None or producer in dense_fused or len(graph.consumers.get(t, [])) != 1:
                 continue
             p = graph.node(producer)
-            if ops.traits(p.domain, p.op_type).chainable and not p.folded:
+            if hints.of(p, graph).chainable and not p.folded:
                 root = head.get(producer, producer)
                 break
         if root is None:
@@ -122,13 +124,13 @@ def op_class(node: NodeInfo, graph: Graph) -> str:
         return "depthwise"
     if 0 < per_group <= DEPTHWISE_MAX_CHANNELS_PER_GROUP:
         return "grouped"
-    t = ops.traits(node.domain, node.op_type)
-    return "elementwise" if t.op_class in ("metadata", "control") else t.op_class
+    cls = hints.of(node, graph).op_class
+    return "elementwise" if cls in ("metadata", "control") else cls
 
 
 def channels_per_group(node: NodeInfo, graph: Graph) -> int:
     """Input channels each group of a grouped conv sees; 0 for an ungrouped node or an unknown weight shape."""
-    t = ops.traits(node.domain, node.op_type)
+    t = hints.of(node, graph)
     if t.weight_input is None or int(node.attrs.get("group", 1)) <= 1 or t.weight_input >= len(node.inputs):
         return 0
     w = graph.tensors.get(node.inputs[t.weight_input])
@@ -198,7 +200,7 @@ def compute_path(node: NodeInfo, graph: Graph, profile: Profile) -> str:
     """The peak a node's math runs at: its dtype's, or "tf32" for a float32 convolution on a GPU that runs those
     on tensor cores (cuDNN's default under PyTorch; float32 GEMMs stay on the CUDA cores)."""
     dtype = dtype_class(node, graph)
-    if dtype == "fp32" and profile.tf32_convs and ops.traits(node.domain, node.op_type).nchwc == "conv":
+    if dtype == "fp32" and profile.tf32_convs and hints.of(node, graph).nchwc is Nchwc.CONV:
         return "tf32"
     return dtype
 
@@ -206,18 +208,18 @@ def compute_path(node: NodeInfo, graph: Graph, profile: Profile) -> str:
 def layout_transform_us(node: NodeInfo, cost: NodeCost, graph: Graph, profile: Profile, path: str) -> float:
     """A conv whose path converts NCHW activations to NHWC and back (tensor-core kernels want channels last):
     two more kernels, each reading and writing one activation tensor. 0 for other nodes and profiles."""
-    if path not in profile.nhwc_convs or ops.traits(node.domain, node.op_type).nchwc != "conv":
+    if path not in profile.nhwc_convs or hints.of(node, graph).nchwc is not Nchwc.CONV:
         return 0.0
     activations = (cost.input_bytes or 0) + (cost.output_bytes or 0) - cost.param_bytes
     return 2 * activations / stream_bandwidth(profile, 2 * activations) * 1e6 + 2 * profile.launch_overhead_us
 
 
-def bias_pass_us(node: NodeInfo, cost: NodeCost, profile: Profile, fused_bias: bool) -> float:
-    """A GEMM that copies its bias into the output before accumulating onto it (Traits.bias_pass: onnxruntime's
+def bias_pass_us(node: NodeInfo, cost: NodeCost, graph: Graph, profile: Profile, fused_bias: bool) -> float:
+    """A GEMM that copies its bias into the output before accumulating onto it (RuntimeHints.bias_pass: onnxruntime's
     Gemm, which MatMul + Add also become): one pass over the output at the profile's bias_bandwidth (12-70 GB/s on
     the 2-core CI machine, far below a streaming pass). 0 without a bias, or on a profile whose runtime adds the
     bias in the kernel's epilogue (no bias_bandwidth)."""
-    if not profile.bias_bandwidth or not ops.traits(node.domain, node.op_type).bias_pass or cost.output_bytes is None:
+    if not profile.bias_bandwidth or not hints.of(node, graph).bias_pass or cost.output_bytes is None:
         return 0.0
     has_c = len(node.inputs) > 2 and bool(node.inputs[2]) and float(node.attrs.get("beta", 1.0)) != 0.0
     if not (fused_bias or has_c):
@@ -247,7 +249,7 @@ def estimate_node(node: NodeInfo, cost: NodeCost, graph: Graph, profile: Profile
     if cost.flops is None or cost.input_bytes is None or cost.output_bytes is None:
         return NodeEstimate(cls, "unknown", None, None)
     moved = cost.input_bytes + cost.output_bytes
-    traits = ops.traits(node.domain, node.op_type)
+    traits = ops.traits(node.domain, node.op_type, graph.opsets.get(node.domain))
     if traits.selecting:
         data = graph.tensors.get(node.inputs[0])
         moved -= (data.nbytes or 0) if data is not None else 0
@@ -279,7 +281,7 @@ def estimate_node(node: NodeInfo, cost: NodeCost, graph: Graph, profile: Profile
     if cls in PARALLEL_CLASSES:
         slowdown = profile.parallel_slowdown(cost.flops)
         t_compute, t_memory = t_compute * slowdown, t_memory * slowdown
-    if profile.weight_bandwidth and traits.nchwc == "conv":
+    if profile.weight_bandwidth and hints.of(node, graph).nchwc is Nchwc.CONV:
         # a CPU conv kernel fetches each filter block as it needs it, from beyond its core's own cache in a model
         # (every other layer's weights pass through in between): a read the math waits for
         t_compute += cost.param_bytes / profile.weight_bandwidth * 1e6
@@ -287,7 +289,8 @@ def estimate_node(node: NodeInfo, cost: NodeCost, graph: Graph, profile: Profile
     bound = "compute" if t_compute >= t_memory else "memory"
     if max(t_compute, t_memory) < overhead:
         bound = "overhead"
-    overhead += layout_transform_us(node, cost, graph, profile, path) + bias_pass_us(node, cost, profile, fused_bias)
+    overhead += layout_transform_us(node, cost, graph, profile, path)
+    overhead += bias_pass_us(node, cost, graph, profile, fused_bias)
     return NodeEstimate(cls, bound, intensity, max(t_compute, t_memory) + overhead)
 
 

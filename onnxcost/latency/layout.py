@@ -14,12 +14,13 @@ from dataclasses import dataclass
 
 from onnx import TensorProto
 
-from .. import ops
 from ..shapes.graph import Graph, NodeInfo
+from . import hints
+from .hints import Nchwc
 
 #: Ops the runtime first fuses into the convolution that feeds them (Conv+BN, Conv+activation; a residual Add
 #: is handled as a blocked binary op).
-FUSED_INTO_CONV = ops.traits(ops.DEFAULT, "Conv").fuses - {"Add"}
+FUSED_INTO_CONV = hints.CONV_FUSES - {"Add"}
 
 #: Channel counts a blocked conv accepts when they do not fill whole blocks (padded with zeros): multiples of 4,
 #: as onnxruntime 1.32 with 8-float blocks does (a 58-channel conv stays plain, 116 and 20 run blocked).
@@ -104,8 +105,8 @@ def nchwc_reorders(graph: Graph, block: int) -> list[Reorder]:
         data = [t for t in n.inputs if t and not _constant(graph, t)]
         out = n.outputs[0] if n.outputs else ""
         converted: set[str] = set()  # inputs this node reads blocked
-        role = ops.traits(n.domain, n.op_type).nchwc
-        if role == "conv":
+        role = hints.of(n, graph).nchwc
+        if role is Nchwc.CONV:
             runs, reads_blocked = _conv_blocks(n, graph, block)
             if runs:
                 x = n.inputs[0]
@@ -117,7 +118,7 @@ def nchwc_reorders(graph: Graph, block: int) -> list[Reorder]:
                     needs_input.setdefault(x, n.name)
                 blocked[out] = int(graph.tensors[n.inputs[1]].shape[0])  # type: ignore[index]
                 conv_heads.add(out)
-        elif role == "pool" and len(n.outputs) == 1 and _float4d(graph, n.inputs[0]):
+        elif role is Nchwc.POOL and len(n.outputs) == 1 and _float4d(graph, n.inputs[0]):
             c = _shape(graph, n.inputs[0])[1]  # type: ignore[index]  # 4-D, checked above
             if c % block == 0:
                 x = n.inputs[0]
@@ -135,23 +136,23 @@ def nchwc_reorders(graph: Graph, block: int) -> list[Reorder]:
                 converted.add(x)
                 blocked[out] = blocked[x]
                 conv_heads.add(out)  # BN then Relu after a conv still fold into it
-            elif role == "activation" or (role == "batchnorm" and len(n.outputs) == 1 and all(
+            elif role is Nchwc.ACTIVATION or (role is Nchwc.BATCHNORM and len(n.outputs) == 1 and all(
                     _constant(graph, t) for t in n.inputs[1:] if t)):
                 converted.add(x)
                 blocked[out] = blocked[x]
-            elif role == "binary" and every_input:
+            elif role is Nchwc.BINARY and every_input:
                 shapes = [_shape(graph, t) for t in data]
                 if all(s is not None and s == shapes[0] for s in shapes) and len({blocked[t] for t in data}) == 1:
                     converted.update(data)
                     blocked[out] = blocked[x]
-            elif role == "concat" and every_input and int(n.attrs.get("axis", 0)) in (1, -3) and all(
+            elif role is Nchwc.CONCAT and every_input and int(n.attrs.get("axis", 0)) in (1, -3) and all(
                     blocked[t] % block == 0 for t in data):
                 converted.update(data)
                 blocked[out] = sum(blocked[t] for t in data)
-            elif role == "global_pool" and blocked[x] % block == 0:
+            elif role is Nchwc.GLOBAL_POOL and blocked[x] % block == 0:
                 converted.add(x)
                 blocked[out] = blocked[x]
-            elif role == "transpose" and list(n.attrs.get("perm", [])) == [0, 2, 3, 1]:
+            elif role is Nchwc.TRANSPOSE and list(n.attrs.get("perm", [])) == [0, 2, 3, 1]:
                 converted.add(x)  # becomes the reorder itself (to channels-last)
                 transposes.append(Reorder(x, "transpose", _nbytes(graph, x), n.name))
         for t in n.inputs:

@@ -39,7 +39,7 @@ class Profile:
     efficiency: dict[str, float]  # per op class: fraction of peak FLOP/s reached
     cache_bytes: int = 0  # a node whose bytes fit here streams at cache_bandwidth
     cache_bandwidth: float = 0.0
-    bias_bandwidth: float = 0.0  # bytes/s of a GEMM's bias pass over its output (Traits.bias_pass); 0: free
+    bias_bandwidth: float = 0.0  # bytes/s of a GEMM's bias pass over its output (RuntimeHints.bias_pass); 0: free
     weight_bandwidth: float = 0.0  # bytes/s at which a CPU conv pays for reading its weights, on top of its math
     run_overhead_us: float = 0.0  # once per inference (binding inputs and outputs)
     dense_k_half: float = 0.0  # dot-product length at which a dense kernel reaches half its efficiency

@@ -79,7 +79,7 @@ def build_model(graph: Graph, inplace: bool = False) -> MemoryModel | None:
         m.deps.append(deps)
         allocs: list[int] = []
         data = node.inputs[0] if node.inputs else ""
-        traits = ops.traits(node.domain, node.op_type)
+        traits = ops.traits(node.domain, node.op_type, graph.opsets.get(node.domain))
         for k, out in enumerate(node.outputs):
             if not out:
                 continue

@@ -49,7 +49,7 @@ def _build() -> dict[tuple[str, str], tuple[OpDef, ...]]:
 
 REGISTRY = _build()
 #: Traits of an op onnxcost has no definition for: element-wise, nothing more assumed.
-UNKNOWN = Traits("elementwise")
+UNKNOWN = Traits()
 
 
 def lookup(domain: str, op_type: str, opset: int | None = None) -> OpDef | None:
@@ -65,9 +65,9 @@ def lookup(domain: str, op_type: str, opset: int | None = None) -> OpDef | None:
     return defs[-1] if opset >= defs[-1].since else None
 
 
-def traits(domain: str, op_type: str) -> Traits:
-    """What later stages need to know about an op (see `Traits`)."""
-    d = lookup(domain, op_type)
+def traits(domain: str, op_type: str, opset: int | None = None) -> Traits:
+    """What later stages need to know about an op at `opset` (its newest definition without one; see `Traits`)."""
+    d = lookup(domain, op_type, opset)
     return d.traits if d is not None else UNKNOWN
 
 
@@ -87,7 +87,6 @@ class CoverageRow:
     shape: str  # "rule" (ours), "onnx" (ONNX's own inference)
     value: bool  # small values are computed (shape arithmetic)
     cost: str  # "exact", "bound" (may be an upper bound) or "unknown" (with the reason in note)
-    op_class: str
     note: str
 
 
@@ -98,9 +97,9 @@ def coverage(domain: str | None = None) -> list[CoverageRow]:
         if domain is not None and d.domain != domain:
             continue
         span = f"{d.since}+" if d.until is None else f"{d.since}-{d.until - 1}"
-        cost = "subgraph" if d.traits.op_class == "control" else "exact" if d.cost is not None else "unknown"
+        cost = "subgraph" if d.traits.control else "exact" if d.cost is not None else "unknown"
         rows.append(CoverageRow(d.op_type, d.domain, span, d.family, "rule" if d.shape is not None else "onnx",
-                                d.value is not None, cost, d.traits.op_class, d.note))
+                                d.value is not None, cost, d.note))
     return rows
 
 

@@ -26,12 +26,12 @@ from .core import (
 
 FAMILY = "attention"
 PREVIEW = "ai.onnx.preview"
-ATTENTION = Traits("dense", contraction=True)
+ATTENTION = Traits(contraction=True)
 
 
 def cached(*inputs: int) -> Traits:
     """Attention whose inputs at these positions are the past keys and values."""
-    return Traits("dense", contraction=True, kv_cache_inputs=inputs)
+    return Traits(contraction=True, kv_cache_inputs=inputs)
 SOFTMAX_FLOPS = 5
 
 
@@ -296,7 +296,7 @@ OPS: list[OpDef] = [
     OpDef("Attention", DEFAULT, FAMILY, since=23, shape=_onnx_attention_shape, cost=_onnx_attention_cost,
           traits=cached(4, 5)),
     OpDef("RotaryEmbedding", DEFAULT, FAMILY, since=23, shape=lambda n: [(n.input_shape(0), n.dtype(0))],
-          cost=per_output_element(3, "x·cos ± rotate(x)·sin: 3 FLOPs per element"), traits=Traits("elementwise")),
+          cost=per_output_element(3, "x·cos ± rotate(x)·sin: 3 FLOPs per element"), traits=Traits()),
     OpDef("LinearAttention", DEFAULT, FAMILY, since=27, shape=_linear_attention_shape,
           cost=_linear_attention_cost, traits=ATTENTION),
     OpDef("Attention", MS, FAMILY, shape=_projected_attention_shape(1, 4), cost=_projected_attention_cost(1, 4, 3),

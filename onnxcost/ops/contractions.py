@@ -14,18 +14,11 @@ from .einsum import parse_einsum
 
 FAMILY = "contractions"
 
-#: Ops a runtime folds into a conv or GEMM that feeds them (Conv+BatchNorm, FusedConv with an activation and a
-#: residual Add, Gemm+activation); MatMul takes a bias and a scalar scale (FusedMatMul's alpha).
-CONV_FUSES = frozenset({"BatchNormalization", "Relu", "Clip", "LeakyRelu", "Sigmoid", "HardSigmoid", "HardSwish",
-                        "Tanh", "Add"})
-GEMM_FUSES = frozenset({"Relu", "Clip", "LeakyRelu", "Sigmoid", "Tanh", "Add"})
-MATMUL_FUSES = frozenset({"Add", "Mul", "Div"})
 
 
-def dense(weight_input: int | None = None, fuses: frozenset[str] = frozenset(), nchwc: str = "",
-          bias_pass: bool = False) -> Traits:
+def dense() -> Traits:
     """Traits of a dense contraction."""
-    return Traits("dense", contraction=True, fuses=fuses, weight_input=weight_input, nchwc=nchwc, bias_pass=bias_pass)
+    return Traits(contraction=True)
 
 
 # --- shapes -----------------------------------------------------------------------------------------------
@@ -277,19 +270,19 @@ def _gemm_geometry(n: NodeView) -> tuple[int, int]:
 
 OPS: list[OpDef] = [
     OpDef("Conv", DEFAULT, FAMILY, shape=conv_shape, cost=conv_cost, geometry=conv_geometry,
-          traits=dense(weight_input=1, fuses=CONV_FUSES, nchwc="conv")),
+          traits=dense()),
     OpDef("ConvTranspose", DEFAULT, FAMILY, shape=_conv_transpose_shape, cost=_conv_transpose_cost,
-          geometry=_conv_transpose_geometry, traits=dense(weight_input=1)),
+          geometry=_conv_transpose_geometry, traits=dense()),
     OpDef("Gemm", DEFAULT, FAMILY, shape=gemm_shape, cost=gemm_cost, geometry=_gemm_geometry,
-          traits=dense(fuses=GEMM_FUSES, bias_pass=True)),
+          traits=dense()),
     OpDef("MatMul", DEFAULT, FAMILY, shape=lambda n: matmul_spec(n, 0, 1, n.dtype(0)), cost=matmul_cost,
-          geometry=matmul_geometry, traits=dense(fuses=MATMUL_FUSES, bias_pass=True)),
+          geometry=matmul_geometry, traits=dense()),
     OpDef("Einsum", DEFAULT, FAMILY, shape=_einsum_shape, cost=_einsum_cost,
-          traits=Traits("einsum", contraction=True)),
+          traits=Traits(contraction=True)),
     OpDef("DeformConv", DEFAULT, FAMILY, cost=_deform_conv_cost, geometry=conv_geometry,
-          traits=dense(weight_input=1), note="output shape from ONNX inference"),
-    OpDef("Det", DEFAULT, FAMILY, cost=_det_cost, traits=Traits("elementwise"),
+          traits=dense(), note="output shape from ONNX inference"),
+    OpDef("Det", DEFAULT, FAMILY, cost=_det_cost, traits=Traits(),
           note="output shape from ONNX inference"),
     OpDef("CausalConvWithState", DEFAULT, FAMILY, shape=_causal_conv_shape, cost=_causal_conv_cost,
-          traits=dense(weight_input=1)),
+          traits=dense()),
 ]

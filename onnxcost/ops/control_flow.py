@@ -13,7 +13,7 @@ from ..base import symbolic
 from .core import DEFAULT, NodeView, OpDef, Spec, Traits, UnknownShape
 
 FAMILY = "control_flow"
-CONTROL = Traits("control")
+CONTROL = Traits(control=True)
 
 
 

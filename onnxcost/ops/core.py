@@ -155,41 +155,29 @@ CopiesFn = Callable[[NodeView], int]
 ParamsFn = Callable[[NodeView], dict[int, int]]
 
 #: Op classes of the latency estimate (each has an efficiency in a profile; see estimate.py).
-OP_CLASSES = ("dense", "einsum", "elementwise", "movement", "view", "metadata", "control")
 
 
 @dataclass(frozen=True)
 class Traits:
-    """What later stages need to know about an op besides its cost; they ask, and keep no op lists.
+    """What later stages need to know about an op's ONNX semantics besides its cost; they ask, and keep no op
+    lists. (How one runtime's kernels run it is the latency stage's `RuntimeHints`.)
 
-    op_class: the latency estimate's class (a grouped conv is refined to grouped/depthwise from its weight).
     contraction: MACs are its work; training costs 3x its forward pass.
     view: the output aliases the input's buffer (no data moves).
     inplace: an element-wise unary op that may overwrite its input when it is the last reader.
-    chainable: runs inside a fused chain of element-wise ops (one pass over memory for the chain).
     selecting: reads only the part of its data input that it copies out.
     recurrent: runs one small kernel per time step and direction.
-    nchwc: its role in onnxruntime's channel-blocked (NCHWc) layout: "conv" and "pool" start a blocked region;
-      "activation", "global_pool", "binary", "concat", "batchnorm" and "transpose" may continue one (layout.py).
+    control: its work is a subgraph's (If, Loop, Scan).
     nondeterministic: never constant-folded (random draws).
-    fuses: ops that a runtime folds into this op's kernel when they follow it.
-    weight_input: the index of the weight input (convolutions: for the group refinement).
-    bias_pass: a bias it adds (Gemm's C, or an Add folded into a MatMul) is first copied into every output row
-      and the product then accumulates onto it (onnxruntime's Gemm): one more pass over the output.
     kv_cache_inputs: the inputs that carry an attention op's past keys and values (the LLM view)."""
 
-    op_class: str = "elementwise"
     contraction: bool = False
     view: bool = False
     inplace: bool = False
-    chainable: bool = False
     selecting: bool = False
     recurrent: bool = False
-    nchwc: str = ""
+    control: bool = False
     nondeterministic: bool = False
-    fuses: frozenset[str] = frozenset()
-    weight_input: int | None = None
-    bias_pass: bool = False
     kv_cache_inputs: tuple[int, ...] = ()
 
 

@@ -56,12 +56,6 @@ VARIADIC = ("Sum", "Max", "Min", "Mean")
 INPLACE = frozenset({"Relu", "LeakyRelu", "PRelu", "Sigmoid", "HardSigmoid", "HardSwish", "Tanh", "Clip", "Elu",
                      "Selu", "Celu", "Softplus", "Softsign", "Gelu", "Erf", "Exp", "Log", "Neg", "Abs", "Sqrt",
                      "Reciprocal", "Floor", "Ceil", "Round", "Sign", "Mish", "ThresholdedRelu", "Sin", "Cos"})
-#: Ops a runtime runs as one kernel when they form a chain (SiLU = x·Sigmoid(x), the Erf form of GELU).
-CHAINABLE = frozenset({"Add", "Sub", "Mul", "Div", "Pow", "Sqrt", "Erf", "Tanh", "Sigmoid", "Relu", "Clip",
-                       "LeakyRelu", "HardSigmoid", "HardSwish", "Neg", "Exp", "Reciprocal", "Abs", "Gelu", "Mish",
-                       "Softplus", "Elu", "Selu", "Celu", "Where"})
-#: Element-wise ops that run on a channel-blocked tensor as they stand (onnxruntime's NCHWc transformer).
-BLOCKED = frozenset({"Relu", "Sigmoid", "Tanh"})
 
 
 # --- shapes -----------------------------------------------------------------------------------------------
@@ -228,8 +222,7 @@ def _variadic_cost(n: NodeView) -> Cost:
 
 
 def _traits(op: str) -> Traits:
-    role = "activation" if op in BLOCKED else "binary" if op in ("Add", "Sum", "Mul") else ""
-    return Traits("elementwise", inplace=op in INPLACE, chainable=op in CHAINABLE, nchwc=role)
+    return Traits(inplace=op in INPLACE)
 
 
 #: Value functions that compute on symbolic dims (shape arithmetic: sums, products, comparisons, and the
@@ -253,7 +246,7 @@ OPS: list[OpDef] = [
       for op in VARIADIC),
     # A select: a copy of bytes, classed with data movement, but it chains with the arithmetic around it.
     OpDef("Where", DEFAULT, FAMILY, shape=_where, value=_where_value, cost=no_work,
-          traits=Traits("movement", chainable=True), symbolic_inputs=ALL_INPUTS),
+          traits=Traits(), symbolic_inputs=ALL_INPUTS),
     OpDef("SwiGLU", DEFAULT, FAMILY, cost=per_output_element(6, "Swish(A)·B: sigmoid 4, two multiplies"),
           note="output shape from ONNX inference"),
 ]

@@ -9,7 +9,7 @@ from ..base import dtypes
 from .core import DEFAULT, Cost, NodeView, OpDef, Spec, Traits, per_output_element, same_shape
 
 FAMILY = "generators"
-RANDOM = Traits("elementwise", nondeterministic=True)
+RANDOM = Traits(nondeterministic=True)
 
 
 def _random_shape(n: NodeView) -> list[Spec]:

@@ -19,8 +19,8 @@ def _softmax_ce_cost(n: NodeView) -> Cost:
 
 
 OPS: list[OpDef] = [
-    OpDef("NegativeLogLikelihoodLoss", DEFAULT, FAMILY, cost=_nll_cost, traits=Traits("elementwise"),
+    OpDef("NegativeLogLikelihoodLoss", DEFAULT, FAMILY, cost=_nll_cost, traits=Traits(),
           note="output shape from ONNX inference"),
-    OpDef("SoftmaxCrossEntropyLoss", DEFAULT, FAMILY, cost=_softmax_ce_cost, traits=Traits("elementwise"),
+    OpDef("SoftmaxCrossEntropyLoss", DEFAULT, FAMILY, cost=_softmax_ce_cost, traits=Traits(),
           note="output shape from ONNX inference"),
 ]

@@ -27,8 +27,8 @@ from .core import (
 )
 
 FAMILY = "ml"
-MOVE = Traits("movement")
-DENSE = Traits("dense", contraction=True)
+MOVE = Traits()
+DENSE = Traits(contraction=True)
 STRING = int(onnx.TensorProto.STRING)
 
 #: FLOPs per score of each post-transform (softmax: exp, sum, divide and the max subtraction).
@@ -235,7 +235,7 @@ def _tree_cost(n: NodeView) -> Cost:
 _MOVEMENT = {"ArrayFeatureExtractor": _array_feature_extractor, "CategoryMapper": _category_mapper,
              "LabelEncoder": _label_encoder, "OneHotEncoder": _one_hot_encoder,
              "FeatureVectorizer": _feature_vectorizer, "ZipMap": _zipmap, "CastMap": None, "DictVectorizer": None}
-TREE = Traits("elementwise")
+TREE = Traits()
 TREE_NOTE = "comparisons on each tree's longest path: an upper bound"
 OPS: list[OpDef] = [
     OpDef("LinearClassifier", ML, FAMILY, shape=_linear_classifier_shape, cost=_linear_classifier_cost,

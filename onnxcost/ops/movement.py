@@ -32,10 +32,10 @@ from .core import (
 )
 
 FAMILY = "movement"
-MOVE = Traits("movement")
-VIEW = Traits("view", view=True)
-SELECT = Traits("movement", selecting=True)
-META = Traits("metadata")
+MOVE = Traits()
+VIEW = Traits(view=True)
+SELECT = Traits(selecting=True)
+META = Traits()
 
 
 def clamp_slice(start: int, end: int, step: int, dim: int) -> tuple[int, int | None, int]:
@@ -570,9 +570,9 @@ OPS: list[OpDef] = [
     _move("Squeeze", _squeeze, _squeeze_value, VIEW),
     _move("Unsqueeze", _unsqueeze, _unsqueeze_value, VIEW),
     _move("Identity", same_shape, _identity_value, VIEW),
-    _move("Dropout", _dropout, None, Traits("view", view=True, nondeterministic=True)),  # inference: an identity
-    _move("Transpose", _transpose, _transpose_value, Traits("movement", nchwc="transpose")),
-    _move("Concat", _concat, _concat_value, Traits("movement", nchwc="concat")),
+    _move("Dropout", _dropout, None, Traits(view=True, nondeterministic=True)),  # inference: an identity
+    _move("Transpose", _transpose, _transpose_value, Traits()),
+    _move("Concat", _concat, _concat_value, Traits()),
     _move("Split", _split),
     _move("Slice", _slice, _slice_value, SELECT),
     _move("Gather", _gather, _gather_value, SELECT),

@@ -8,8 +8,6 @@ import math
 from ..base import dtypes
 from ..base.errors import ModelError
 from .contractions import (
-    CONV_FUSES,
-    GEMM_FUSES,
     conv_cost,
     conv_geometry,
     conv_out,
@@ -46,7 +44,7 @@ from .normalization import layernorm_shape, rms_norm_cost
 from .pooling import pool_cost, window_out
 
 FAMILY = "ms_contrib"
-EW = Traits("elementwise")
+EW = Traits()
 
 
 def _activation_flops(n: NodeView) -> int:
@@ -207,15 +205,15 @@ def _ms(op: str, shape: ShapeFn, cost: CostFn, traits: Traits = EW, geometry: Ge
 CONV_ATTRS = {**WINDOW_ATTRS, "activation": STRING, "activation_params": FLOATS}
 
 
-FUSED_CONV = dense(weight_input=1, fuses=CONV_FUSES, nchwc="conv")
+FUSED_CONV = dense()
 OPS: list[OpDef] = [
     _ms("FusedConv", lambda n: [(conv_out(n, n.input_shape(0), n.input_shape(1)), n.dtype(0))], _fused_conv_cost,
         FUSED_CONV, geometry=conv_geometry, attrs=CONV_ATTRS),
-    _ms("NhwcConv", _nhwc_conv_shape, conv_cost, dense(weight_input=1), geometry=_nhwc_geometry, attrs=CONV_ATTRS),
-    _ms("NhwcFusedConv", _nhwc_conv_shape, _fused_conv_cost, dense(weight_input=1), geometry=_nhwc_geometry,
+    _ms("NhwcConv", _nhwc_conv_shape, conv_cost, dense(), geometry=_nhwc_geometry, attrs=CONV_ATTRS),
+    _ms("NhwcFusedConv", _nhwc_conv_shape, _fused_conv_cost, dense(), geometry=_nhwc_geometry,
         attrs=CONV_ATTRS),
     _ms("NhwcMaxPool", _nhwc_pool_shape, pool_cost, attrs=WINDOW_ATTRS),
-    _ms("FusedGemm", gemm_shape, _fused_gemm_cost, dense(fuses=GEMM_FUSES, bias_pass=True), geometry=matmul_geometry,
+    _ms("FusedGemm", gemm_shape, _fused_gemm_cost, dense(), geometry=matmul_geometry,
         attrs={**GEMM_ATTRS, "activation": STRING, "activation_alpha": FLOAT, "activation_beta": FLOAT}),
     _ms("FusedMatMul", _fused_matmul_shape, _fused_matmul_cost, dense(), geometry=_fused_matmul_geometry,
         attrs=GEMM_ATTRS),
@@ -223,7 +221,7 @@ OPS: list[OpDef] = [
         geometry=lambda n: matmul_geometry(n, int(n.attr("K", 0)), shared_right=True),
         params=_matmul_nbits_params, attrs={"K": INT, "N": INT, "bits": INT, "block_size": INT}),
     _ms("Gelu", same_shape, per_output_element(8, "erf form: 8 FLOPs per element (as the default-domain Gelu)"),
-        Traits("elementwise", inplace=True, chainable=True)),
+        Traits(inplace=True)),
     _ms("FastGelu", same_shape, per_output_element(8, "tanh approximation: x·(1 + tanh(…)): 8 FLOPs per element")),
     _ms("BiasGelu", same_shape, per_output_element(9, "bias add then GELU: 9 FLOPs per element")),
     _ms("QuickGelu", same_shape, per_output_element(5, "x·sigmoid(alpha·x): sigmoid 4 + 1")),

@@ -6,7 +6,7 @@ from ..base import dtypes
 from .core import DEFAULT, Cost, CostFn, NodeView, OpDef, ShapeFn, Spec, Traits, per_input_element, same_shape
 
 FAMILY = "normalization"
-NORM = Traits("elementwise")
+NORM = Traits()
 
 
 def _batchnorm(n: NodeView) -> list[Spec]:
@@ -54,7 +54,7 @@ def _norm(op: str, cost: CostFn, shape: ShapeFn = same_shape) -> OpDef:
 
 OPS: list[OpDef] = [
     OpDef("BatchNormalization", DEFAULT, FAMILY, shape=_batchnorm, cost=_batchnorm_cost,
-          traits=Traits("elementwise", nchwc="batchnorm")),
+          traits=Traits()),
     _norm("LayerNormalization", _layernorm_cost, layernorm_shape),
     _norm("GroupNormalization", _layernorm_cost),
     _norm("InstanceNormalization", _layernorm_cost),

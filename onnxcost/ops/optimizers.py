@@ -25,8 +25,8 @@ def _step_cost(flops: int, per_tensor: int) -> CostFn:
 
 
 OPS: list[OpDef] = [
-    *(OpDef(op, DOMAIN, FAMILY, cost=_step_cost(f, per), traits=Traits("elementwise"),
+    *(OpDef(op, DOMAIN, FAMILY, cost=_step_cost(f, per), traits=Traits(),
             note="output shapes from ONNX inference") for op, (f, per) in _STEPS.items()),
-    OpDef("Gradient", DOMAIN, FAMILY, traits=Traits("elementwise"),
+    OpDef("Gradient", DOMAIN, FAMILY, traits=Traits(),
           note="known but uncosted: the backward graph it stands for is not in the file"),
 ]

@@ -9,7 +9,7 @@ from .contractions import window_out
 from .core import DEFAULT, Cost, NodeView, OpDef, Spec, Traits, per_input_element
 
 FAMILY = "pooling"
-POOL = Traits("elementwise")
+POOL = Traits()
 
 
 def pool_shape(n: NodeView) -> list[Spec]:
@@ -51,11 +51,11 @@ def _roi_cost(n: NodeView) -> Cost:
     return Cost(0, rois[0] * math.prod(x[1:]))
 
 
-GLOBAL = Traits("elementwise", nchwc="global_pool")
+GLOBAL = Traits()
 OPS: list[OpDef] = [
-    OpDef("MaxPool", DEFAULT, FAMILY, shape=pool_shape, cost=pool_cost, traits=Traits("elementwise", nchwc="pool")),
+    OpDef("MaxPool", DEFAULT, FAMILY, shape=pool_shape, cost=pool_cost, traits=Traits()),
     OpDef("AveragePool", DEFAULT, FAMILY, shape=pool_shape, cost=pool_cost,
-          traits=Traits("elementwise", nchwc="pool")),
+          traits=Traits()),
     OpDef("LpPool", DEFAULT, FAMILY, shape=pool_shape, cost=_lp_pool_cost, traits=POOL),
     OpDef("GlobalAveragePool", DEFAULT, FAMILY, shape=global_pool_shape, traits=GLOBAL,
           cost=per_input_element(1, "every input element is read once into its channel's sum")),
@@ -63,7 +63,7 @@ OPS: list[OpDef] = [
           cost=per_input_element(1, "every input element is read once into its channel's max")),
     OpDef("GlobalLpPool", DEFAULT, FAMILY, shape=global_pool_shape, traits=POOL,
           cost=per_input_element(2, "|x|^p and add per input element")),
-    OpDef("MaxUnpool", DEFAULT, FAMILY, cost=_max_unpool_cost, traits=Traits("movement"),
+    OpDef("MaxUnpool", DEFAULT, FAMILY, cost=_max_unpool_cost, traits=Traits(),
           note="output shape from ONNX inference"),
     OpDef("MaxRoiPool", DEFAULT, FAMILY, cost=_roi_cost, traits=POOL, note="an upper bound: whole map per RoI"),
     OpDef("RoiAlign", DEFAULT, FAMILY, cost=_roi_cost, traits=POOL, note="output shape from ONNX inference"),

@@ -37,7 +37,7 @@ from .pooling import global_pool_shape, pool_cost, window_out
 from .recurrent import POINTWISE
 
 FAMILY = "quantization"
-QUANT = Traits("elementwise")
+QUANT = Traits()
 DEQUANT_FLOPS = 2
 
 
@@ -237,10 +237,10 @@ OPS: list[OpDef] = [
     OpDef("DynamicQuantizeLinear", DEFAULT, FAMILY, shape=_dynamic_quantize, traits=QUANT,
           cost=per_output_element(4, "a min/max pass (2) and quantising (2) per element")),
     OpDef("QLinearConv", DEFAULT, FAMILY, shape=_qlinear_conv_shape, cost=_qlinear_conv_cost,
-          geometry=_qconv_geometry, traits=dense(weight_input=3)),
+          geometry=_qconv_geometry, traits=dense()),
     OpDef("ConvInteger", DEFAULT, FAMILY, shape=lambda n: [(conv_out(n, n.input_shape(0), n.input_shape(1)),
                                                             dtypes.INT32)],
-          cost=_conv_integer_cost, geometry=conv_geometry, traits=dense(weight_input=1)),
+          cost=_conv_integer_cost, geometry=conv_geometry, traits=dense()),
     OpDef("QLinearMatMul", DEFAULT, FAMILY, shape=lambda n: matmul_spec(n, 0, 3, n.dtype(7) or n.dtype(0)),
           cost=qmatmul_cost(0, requant=True), geometry=matmul_geometry, traits=QDENSE),
     OpDef("MatMulInteger", DEFAULT, FAMILY, shape=lambda n: matmul_spec(n, 0, 1, dtypes.INT32),
@@ -254,17 +254,17 @@ OPS: list[OpDef] = [
     _ms("QLinearLeakyRelu", same_shape, _requantised(2, 1)),
     _ms("QLinearSoftmax", same_shape, _requantised(5, 1)),
     _ms("QLinearConcat", _qlinear_concat, per_output_element(DEQUANT_FLOPS * 2, "requantise each input"),
-        Traits("movement")),
+        Traits()),
     _ms("QLinearGlobalAveragePool", _qlinear_global_pool, _qlinear_global_pool_cost),
     _ms("QLinearAveragePool", _qlinear_pool, lambda n: Cost(0, pool_cost(n).flops + 2 * DEQUANT_FLOPS * n.out_elems())),
-    _ms("QLinearConv", _qlinear_conv_shape, _qlinear_conv_cost, dense(weight_input=3), geometry=_qconv_geometry),
+    _ms("QLinearConv", _qlinear_conv_shape, _qlinear_conv_cost, dense(), geometry=_qconv_geometry),
     _ms("QGemm", _qgemm_shape, _qgemm_cost, QDENSE, geometry=_qgemm_geometry),
     _ms("DynamicQuantizeMatMul", lambda n: matmul_spec(n, 0, 1, n.dtype(0)), _dynamic_quantize_matmul_cost, QDENSE,
         geometry=matmul_geometry),
     _ms("MatMulIntegerToFloat", lambda n: matmul_spec(n, 0, 1, n.dtype(2)),
         qmatmul_cost(0, requant=False, extra=DEQUANT_FLOPS), QDENSE, geometry=matmul_geometry),
-    _ms("DynamicQuantizeLSTM", _dq_lstm_shape, _dq_lstm_cost, Traits("dense", contraction=True, recurrent=True)),
+    _ms("DynamicQuantizeLSTM", _dq_lstm_shape, _dq_lstm_cost, Traits(contraction=True, recurrent=True)),
     _ms("GatherBlockQuantized", _gather_block_quantized,
-        per_output_element(DEQUANT_FLOPS, "dequantise each gathered element"), Traits("movement", selecting=True),
+        per_output_element(DEQUANT_FLOPS, "dequantise each gathered element"), Traits(selecting=True),
         params=_gather_block_quantized_params),
 ]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from .core import DEFAULT, Cost, NodeView, OpDef, Spec, Traits
 
 FAMILY = "recurrent"
-RECURRENT = Traits("dense", contraction=True, recurrent=True)
+RECURRENT = Traits(contraction=True, recurrent=True)
 
 #: gates per op, and FLOPs per hidden unit per step outside the matmuls
 #: (bias adds, gate activations, and the state update), by the ONNX equations of each op.

@@ -11,7 +11,7 @@ from ..base.symbolic import decide
 from .core import DEFAULT, Cost, CostFn, NodeView, OpDef, Spec, Traits, ValueFn, per_input_element, same_shape
 
 FAMILY = "reduction"
-REDUCE = Traits("elementwise")
+REDUCE = Traits()
 
 #: FLOPs per input element of each reduction.
 REDUCE_FLOPS: dict[str, int] = {

@@ -6,8 +6,8 @@ from __future__ import annotations
 from .core import DEFAULT, Cost, NodeView, OpDef, Traits, no_work, same_shape
 
 FAMILY = "sequences"
-META = Traits("metadata")
-MOVE = Traits("movement")
+META = Traits()
+MOVE = Traits()
 
 _SEQUENCE_OPS = ("SequenceAt", "SequenceConstruct", "SequenceEmpty", "SequenceErase", "SequenceInsert",
                  "SequenceLength", "ConcatFromSequence", "SplitToSequence", "Optional", "OptionalGetElement",

@@ -55,9 +55,9 @@ def _stft_cost(n: NodeView) -> Cost:
 
 
 OPS: list[OpDef] = [
-    OpDef("DFT", DEFAULT, FAMILY, cost=_dft_cost, traits=Traits("elementwise"),
+    OpDef("DFT", DEFAULT, FAMILY, cost=_dft_cost, traits=Traits(),
           note="output shape from ONNX inference"),
-    OpDef("STFT", DEFAULT, FAMILY, shape=_stft_shape, cost=_stft_cost, traits=Traits("elementwise")),
-    OpDef("MelWeightMatrix", DEFAULT, FAMILY, traits=Traits("elementwise"), note="shape from ONNX inference",
+    OpDef("STFT", DEFAULT, FAMILY, shape=_stft_shape, cost=_stft_cost, traits=Traits()),
+    OpDef("MelWeightMatrix", DEFAULT, FAMILY, traits=Traits(), note="shape from ONNX inference",
           cost=per_output_element(4, "a triangle filter: two slopes, a min and a clamp per element")),
 ]

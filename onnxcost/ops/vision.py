@@ -25,12 +25,12 @@ def _affine_grid_cost(n: NodeView) -> Cost:
 
 
 OPS: list[OpDef] = [
-    OpDef("NonMaxSuppression", DEFAULT, FAMILY, traits=Traits("movement"),
+    OpDef("NonMaxSuppression", DEFAULT, FAMILY, traits=Traits(),
           note="cost and output size depend on the scores (data): unknown"),
-    OpDef("GridSample", DEFAULT, FAMILY, cost=_grid_sample_cost, traits=Traits("elementwise"),
+    OpDef("GridSample", DEFAULT, FAMILY, cost=_grid_sample_cost, traits=Traits(),
           note="output shape from ONNX inference"),
-    OpDef("AffineGrid", DEFAULT, FAMILY, cost=_affine_grid_cost, traits=Traits("dense", contraction=True),
+    OpDef("AffineGrid", DEFAULT, FAMILY, cost=_affine_grid_cost, traits=Traits(contraction=True),
           note="output shape from ONNX inference (needs the size value)"),
-    OpDef("ImageDecoder", DEFAULT, FAMILY, traits=Traits("movement"),
+    OpDef("ImageDecoder", DEFAULT, FAMILY, traits=Traits(),
           note="cost and output size depend on the encoded image: unknown"),
 ]

@@ -53,7 +53,7 @@ def infer(
         # Constant only if everything it reads is, outer-scope names its subgraphs read included (a node that
         # reads nothing, as Constant, is constant); random draws never are.
         reads = [tensors.get(n) for n in loaded.reads[idx]] if loaded.reads else ins
-        foldable = domain == DEFAULT and not ops.traits(domain, node.op_type).nondeterministic
+        foldable = domain == DEFAULT and not ops.traits(domain, node.op_type, opset or None).nondeterministic
         is_const = foldable and all(t is None or t.is_constant for t in reads)
         equalities: list[symbolic.Equal] = []
         outs = _infer_node(node, name, attrs[idx], ins, opset, domain, warnings, declared, loaded.opsets,
