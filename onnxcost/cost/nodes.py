@@ -15,6 +15,7 @@ from ..base.errors import ModelError, OnnxcostError
 from ..ops import DEFAULT, NodeView, UnknownShape
 from ..shapes.graph import Graph, NodeInfo
 from ..shapes.tensors import TensorInfo
+from ..shapes.view import node_view
 
 
 @dataclass(frozen=True)
@@ -113,18 +114,8 @@ class WeightRoots:
 
 def view(node: NodeInfo, tensors: dict[str, TensorInfo], opsets: dict[str, int]) -> NodeView:
     """The read-only view of a graph node that op rules see, with its output shapes."""
-    def info(name: str) -> TensorInfo | None:
-        return tensors.get(name) if name else None
-
-    ins = [info(n) for n in node.inputs]
-    return NodeView(
-        name=node.name, op_type=node.op_type, domain=node.domain, opset=opsets.get(node.domain, 0),
-        attrs=node.attrs, input_shapes=tuple(t.shape if t is not None else None for t in ins),
-        input_types=tuple(t.dtype if t is not None else 0 for t in ins), present=tuple(bool(n) for n in node.inputs),
-        n_out=len(node.outputs), output_shapes=tuple(t.shape if t is not None else None
-                                                     for t in (info(n) for n in node.outputs)),
-        value_of=lambda i: ins[i].value() if ins[i] is not None else None,  # type: ignore[union-attr]
-    )
+    return node_view(node.name, node.op_type, node.domain, opsets.get(node.domain, 0), node.attrs, node.inputs,
+                     tensors, len(node.outputs), node.outputs)
 
 
 def _bytes(names: list[str], tensors: dict[str, TensorInfo]) -> int | None:

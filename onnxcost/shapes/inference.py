@@ -21,6 +21,7 @@ from . import attributes
 from .bind import bind_inputs
 from .subgraph import subgraph_outputs
 from .tensors import VALUE_LIMIT, ShapeResult, TensorInfo, check_shape
+from .view import node_view
 
 Out = tuple[Shape | None, int, np.ndarray | None]
 
@@ -103,25 +104,6 @@ def _tied_value(value: np.ndarray | None, ties: dict[Any, Any]) -> np.ndarray | 
     return out
 
 
-def node_view(name: str, node: onnx.NodeProto, domain: str, opset: int, attrs: dict[str, Any],
-              ins: list[TensorInfo | None], outer: Mapping[str, TensorInfo] | None = None,
-              opsets: Mapping[str, int] | None = None) -> NodeView:
-    """The read-only view the op's rules see (no output shapes yet); with the enclosing graph's tensors,
-    control flow can ask for a subgraph's output shapes."""
-    def subgraph(body: onnx.GraphProto,
-                 given: Sequence[tuple[Shape, int]] = ()) -> list[tuple[Shape | None, int]] | None:
-        return None if outer is None or opsets is None else subgraph_outputs(body, outer, opsets, given)
-
-    return NodeView(
-        name=name, op_type=node.op_type, domain=domain, opset=opset, attrs=attrs,
-        input_shapes=tuple(t.shape if t is not None else None for t in ins),
-        input_types=tuple(t.dtype if t is not None else 0 for t in ins),
-        present=tuple(t is not None for t in ins), n_out=len(node.output),
-        value_of=lambda i: ins[i].value() if ins[i] is not None else None,  # type: ignore[union-attr]
-        subgraph_of=subgraph,
-    )
-
-
 def _infer_node(
     node: onnx.NodeProto, name: str, attrs: dict[str, Any], ins: list[TensorInfo | None], opset: int,
     domain: str, warnings: list[str], declared: dict[str, tuple[Shape, int]], opsets: dict[str, int],
@@ -131,7 +113,11 @@ def _infer_node(
     n_out = len(node.output)
     specs: list[tuple[Shape | None, int]] | None = None
     definition = ops.lookup(domain, op, opset)
-    view = node_view(name, node, domain, opset, attrs, ins, outer, opsets)
+    def subgraph(body: onnx.GraphProto,
+                 given: Sequence[tuple[Shape, int]] = ()) -> list[tuple[Shape | None, int]] | None:
+        return subgraph_outputs(body, outer, opsets, given)
+
+    view = node_view(name, op, domain, opset, attrs, list(node.input), outer, n_out, subgraph_of=subgraph)
     if definition is not None and definition.shape is not None:
         try:
             specs = definition.shape(view)

@@ -1,0 +1,29 @@
+"""The one builder of the read-only `NodeView` that op rules see, for the shapes and the cost stage alike: an
+input is present when the node names it, and its shape, type and small value come from the graph's tensors."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+from ..ops import NodeView
+from .tensors import TensorInfo
+
+
+def node_view(name: str, op_type: str, domain: str, opset: int, attrs: dict[str, Any], inputs: Sequence[str],
+              tensors: Mapping[str, TensorInfo], n_out: int, outputs: Sequence[str] = (),
+              subgraph_of: Callable[..., Any] | None = None) -> NodeView:
+    """The view of one node; `outputs` give it output shapes (the cost stage), `subgraph_of` lets control flow
+    ask for a subgraph's output shapes (the shapes stage)."""
+    ins = [tensors.get(n) if n else None for n in inputs]
+    outs = [tensors.get(n) if n else None for n in outputs]
+    extra: dict[str, Any] = {} if subgraph_of is None else {"subgraph_of": subgraph_of}
+    return NodeView(
+        name=name, op_type=op_type, domain=domain, opset=opset, attrs=attrs,
+        input_shapes=tuple(t.shape if t is not None else None for t in ins),
+        input_types=tuple(t.dtype if t is not None else 0 for t in ins),
+        present=tuple(bool(n) for n in inputs), n_out=n_out,
+        output_shapes=tuple(t.shape if t is not None else None for t in outs),
+        value_of=lambda i: ins[i].value() if ins[i] is not None else None,  # type: ignore[union-attr]
+        **extra,
+    )
