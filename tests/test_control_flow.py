@@ -169,3 +169,50 @@ def test_bench_takes_input_values_and_an_npz(tmp_path: object, capsys: pytest.Ca
     out = capsys.readouterr().out
     assert code == 0 and "Nodes (µs)" in out
     assert main(["bench", str(path), "--sort", "nonsense"]) == 2
+
+
+def _loop_with_state_and_scan(trips: int, exit_on_data: bool = False) -> onnx.ModelProto:
+    """h <- tanh(h @ W) for `trips` steps, also stacking each step's h (a scan output); the condition is a
+    constant True, or (exit_on_data) the body's own test on h, which makes the number of steps data."""
+    body_nodes = [helper.make_node("MatMul", ["h_in", "W"], ["hw"]), helper.make_node("Tanh", ["hw"], ["h_out"]),
+                  helper.make_node("Identity", ["h_out"], ["h_scan"])]
+    if exit_on_data:
+        body_nodes += [helper.make_node("ReduceSum", ["h_out"], ["total"], keepdims=0),
+                       helper.make_node("Less", ["total", "limit"], ["cond_out"])]
+    else:
+        body_nodes.append(helper.make_node("Identity", ["cond_in"], ["cond_out"]))
+    body = helper.make_graph(
+        body_nodes, "body",
+        [helper.make_tensor_value_info("i", TensorProto.INT64, []),
+         helper.make_tensor_value_info("cond_in", TensorProto.BOOL, []),
+         helper.make_tensor_value_info("h_in", F, [2, 16])],
+        [helper.make_tensor_value_info("cond_out", TensorProto.BOOL, []),
+         helper.make_tensor_value_info("h_out", F, None), helper.make_tensor_value_info("h_scan", F, None)])
+    loop = helper.make_node("Loop", ["M", "cond", "h0"], ["h", "hs"], name="loop", body=body)
+    g = helper.make_graph(
+        [loop], "g", [helper.make_tensor_value_info("h0", F, [2, 16])],
+        [helper.make_tensor_value_info("h", F, None), helper.make_tensor_value_info("hs", F, None)],
+        initializer=[numpy_helper.from_array(np.array(trips, np.int64), "M"),
+                     numpy_helper.from_array(np.array(True), "cond"),
+                     numpy_helper.from_array(np.full((16, 16), 0.01, np.float32), "W"),
+                     numpy_helper.from_array(np.array(1e9, np.float32), "limit")])
+    return helper.make_model(g, opset_imports=[helper.make_opsetid("", 17)])
+
+
+def test_loop_carried_state_and_scan_outputs_match_onnxruntime() -> None:
+    import onnxruntime as ort
+
+    model = _loop_with_state_and_scan(5)
+    sess = ort.InferenceSession(model.SerializeToString(), providers=["CPUExecutionProvider"])
+    h, hs = sess.run(None, {"h0": np.ones((2, 16), np.float32)})
+    node = onnxcost.analyze(model).nodes[0]
+    assert node.output_shapes == [list(h.shape), list(hs.shape)] == [[2, 16], [5, 2, 16]]
+    assert node.macs == 5 * 2 * 16 * 16  # five steps of a [2,16] x [16,16] MatMul
+
+
+def test_loop_whose_exit_is_data_keeps_its_state_shape_but_not_its_scan_length() -> None:
+    node = onnxcost.analyze(_loop_with_state_and_scan(5, exit_on_data=True)).nodes[0]
+    # the state keeps its shape whatever the number of steps; the stacked outputs' length is run-time data
+    assert node.output_shapes[0] == [2, 16]
+    assert node.output_shapes[1] is None or node.output_shapes[1][0] != 5
+    assert node.macs is None

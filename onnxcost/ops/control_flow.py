@@ -7,9 +7,11 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
 import onnx
+from onnx import numpy_helper
 
-from ..base import symbolic
+from ..base import dtypes, symbolic
 from .core import DEFAULT, NodeView, OpDef, Spec, Traits, UnknownShape
 
 FAMILY = "control_flow"
@@ -91,10 +93,86 @@ def _scan_shape(n: NodeView) -> list[Spec]:
     return specs
 
 
+def scalar(v: np.ndarray | None) -> Any:
+    """An input's one value: a number, a string, a sympy relation of dims (an open condition), or None."""
+    if v is None or v.size != 1:
+        return None
+    x = v.reshape(-1)[0]
+    return x.item() if isinstance(x, np.generic) else x  # a numpy scalar, or an object: a string, a relation
+
+
+def cond_always_true(body: onnx.GraphProto) -> bool:
+    """The body's condition output is a constant True (how exporters write a plain for-loop)."""
+    if not body.output:
+        return False
+    name = body.output[0].name
+    for n in body.node:
+        if name in n.output:
+            if n.op_type == "Identity" and n.input:
+                name = n.input[0]
+                continue
+            if n.op_type == "Constant" and n.attribute and n.attribute[0].type == onnx.AttributeProto.TENSOR:
+                t = n.attribute[0].t
+                if t.data_location == onnx.TensorProto.EXTERNAL:
+                    return False
+                try:
+                    return bool(numpy_helper.to_array(t).reshape(-1)[0])
+                except (IndexError, ValueError, TypeError):
+                    return False
+    return any(name == b.name for b in body.input[1:2])  # cond passed through unchanged
+
+
+def trip_count(n: NodeView, body: onnx.GraphProto) -> int | None:
+    """A Loop's iterations when they are known: a constant trip count, and a condition that is True going in
+    and stays True (no data-dependent exit). A trip count that is no count is the model's error."""
+    trips = scalar(n.value(0))
+    if trips is None or (n.has_input(1) and scalar(n.value(1)) is not True) or not cond_always_true(body):
+        return None
+    if isinstance(trips, bool) or not isinstance(trips, int) or trips < 0:
+        raise n.fail(f"trip count {trips!r} is not a non-negative integer")
+    return trips
+
+
+def loop_body(n: NodeView) -> onnx.GraphProto:
+    body = n.attrs.get("body")
+    if not isinstance(body, onnx.GraphProto):
+        raise n.fail("attribute body is missing or not a graph")
+    if len(body.input) < 2 or not body.output:
+        raise n.fail("its body needs an iteration count and a condition input and a condition output")
+    return body
+
+
+def loop_given(n: NodeView) -> list[tuple[Any, int]]:
+    """The (shape, dtype) of a Loop body's inputs: the iteration number, the condition, the carried state."""
+    return [((), dtypes.INT64), ((), dtypes.BOOL)] + [(n.input_shape(i), n.dtype(i)) for i in range(2, len(n.present))]
+
+
+def _loop_shape(n: NodeView) -> list[Spec]:
+    """The carried state when the body keeps its shape (a fixed point), and each scan output stacked over the
+    iterations when their number is known."""
+    body = loop_body(n)
+    given = loop_given(n)
+    outs = n.subgraph_of(body, given)
+    n_carried = len(given) - 2
+    if outs is None or len(outs) != 1 + n.n_out or n.n_out < n_carried:
+        raise UnknownShape(f"the body of Loop '{n.name}'")
+    specs: list[Spec] = []
+    for (shape, dtype), (out, out_dtype) in zip(given[2:], outs[1:1 + n_carried], strict=True):
+        if out is None or out_dtype != dtype or len(out) != len(shape) or any(
+                symbolic.equal(a, b) is not True for a, b in zip(shape, out, strict=True)):
+            raise UnknownShape(f"the state Loop '{n.name}' carries, which changes shape between iterations")
+        specs.append((shape, dtype))
+    scans = outs[1 + n_carried:]
+    trips = trip_count(n, body) if scans else None
+    # a scan output's length is the number of iterations: unknown when an exit or the count is run-time data
+    specs += [(None if trips is None or shape is None else (trips, *shape), dtype) for shape, dtype in scans]
+    return specs
+
+
 OPS: list[OpDef] = [
     OpDef("If", DEFAULT, FAMILY, shape=_if_shape, traits=CONTROL,
           note="the branch taken; both (the larger) when data decides"),
-    OpDef("Loop", DEFAULT, FAMILY, traits=CONTROL, note="body × trip count when the count is known"),
+    OpDef("Loop", DEFAULT, FAMILY, shape=_loop_shape, traits=CONTROL, note="body × trip count when the count is known"),
     OpDef("Scan", DEFAULT, FAMILY, shape=_scan_shape, traits=CONTROL, note="body × sequence length"),
     OpDef("SequenceMap", DEFAULT, FAMILY, traits=CONTROL, note="body × sequence length (not yet costed)"),
 ]
