@@ -1,7 +1,7 @@
-"""Control flow: ops whose work is a subgraph. Their cost is the subgraph's, analysed by the costs stage
-(`costs.control_flow_work`): If with a known condition, Loop with a known trip count, Scan over a sequence.
-An If's output shapes are those of the branch its known condition takes, or of both branches when they
-agree; other output shapes come from ONNX's own inference of the node with its subgraphs."""
+"""Control flow: ops whose work is a subgraph. The shape rules analyse the subgraphs (the branch a known
+condition takes, or both; a Loop or Scan body); the cost rules count what those analyses cost: the branch
+taken (the larger, as a bound, when data decides; piecewise when dims decide), a Loop's body times a known
+trip count, a Scan's body times the sequence length."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ import onnx
 from onnx import numpy_helper
 
 from ..base import dtypes, symbolic
-from .core import DEFAULT, NodeView, OpDef, Spec, Traits, UnknownShape
+from .core import DEFAULT, Cost, NodeView, OpDef, Spec, Traits, UnknownShape
 
 FAMILY = "control_flow"
 CONTROL = Traits(control=True)
@@ -54,6 +54,22 @@ def _if_shape(n: NodeView) -> list[Spec]:
     return specs
 
 
+def _scan_length(n: NodeView, n_scan: int, n_state: int) -> Any:
+    """The length of a Scan's sequence: every scan input's extent along its scan axis (they must agree)."""
+    in_axes = list(n.attr("scan_input_axes", [0] * n_scan))
+    length = None
+    for j in range(n_scan):
+        shape = n.input_shape(n_state + j)
+        axis = in_axes[j] if j < len(in_axes) else 0
+        if not -len(shape) <= axis < len(shape):
+            raise n.fail(f"scan input {j} of rank {len(shape)} has no axis {axis}")
+        if length is None:
+            length = shape[axis]
+        else:
+            n.require_equal(shape[axis], length, "scan inputs have different lengths")
+    return length
+
+
 def _scan_shape(n: NodeView) -> list[Spec]:
     """Scan (opset 9+): the final state variables, and each scan output stacked over the L iterations (L the
     scan inputs' length along their scan axis) at its scan_output_axes."""
@@ -66,17 +82,10 @@ def _scan_shape(n: NodeView) -> list[Spec]:
     if n_scan < 1 or n_state < 0 or len(body.input) != len(ins):
         raise n.fail(f"num_scan_inputs={n_scan} does not fit its {len(ins)} inputs")
     in_axes = list(n.attr("scan_input_axes", [0] * n_scan))
+    length = _scan_length(n, n_scan, n_state)
     given: list[tuple[tuple[Any, ...], int]] = [(tuple(s), t) for s, t in ins[:n_state]]
-    length = None
     for j, (shape, dtype) in enumerate(ins[n_state:]):
-        axis = in_axes[j] if j < len(in_axes) else 0
-        if not -len(shape) <= axis < len(shape):
-            raise n.fail(f"scan input {j} of rank {len(shape)} has no axis {axis}")
-        axis %= len(shape)
-        if length is None:
-            length = shape[axis]
-        else:
-            n.require_equal(shape[axis], length, "scan inputs have different lengths")
+        axis = (in_axes[j] if j < len(in_axes) else 0) % len(shape)
         given.append((tuple(shape[:axis]) + tuple(shape[axis + 1:]), dtype))
     outs = n.subgraph_of(body, given)
     if outs is None or len(outs) != n.n_out or any(s is None for s, _ in outs):
@@ -169,10 +178,55 @@ def _loop_shape(n: NodeView) -> list[Spec]:
     return specs
 
 
+def _times(count: Any, work: Cost) -> Cost:
+    return Cost(count * work.macs, count * work.flops, work.upper_bound, None, work.inner)
+
+
+def _if_cost(n: NodeView) -> Cost:
+    """The branch the condition takes; with a condition on dims, each total piecewise; with a condition that
+    is run-time data, the larger branch, as an upper bound (the Max of the two where dims decide which)."""
+    cond = scalar(n.value(0))
+    if cond is not None and not symbolic.is_symbolic(cond):
+        taken = "then" if cond else "else"
+        work = n.subgraph_cost(f"{taken}_branch")
+        if work is None:
+            raise UnknownShape(f"the cost of the {taken} branch")
+        return Cost(work.macs, work.flops, work.upper_bound, taken, work.inner)
+    then, other = n.subgraph_cost("then_branch"), n.subgraph_cost("else_branch")
+    if then is None or other is None:
+        raise UnknownShape("the cost of a branch")
+    if symbolic.is_symbolic(cond):  # a relation of unbound dims (batch == 1)
+        return Cost(symbolic.piecewise(cond, then.macs, other.macs), symbolic.piecewise(cond, then.flops, other.flops),
+                    then.upper_bound or other.upper_bound, "piecewise", then.inner + other.inner)
+    larger = then if symbolic.truth(then.flops >= other.flops) is not False else other
+    return Cost(symbolic.smax(then.macs, other.macs), symbolic.smax(then.flops, other.flops), True, "max",
+                larger.inner, "its condition is run-time data; the larger branch is counted, so the totals are an "
+                "upper bound")
+
+
+def _loop_cost(n: NodeView) -> Cost:
+    """The body times the trip count, when that is known and nothing in the body exits early."""
+    trips = trip_count(n, loop_body(n))
+    work = n.subgraph_cost("body") if trips is not None else None
+    if work is None:
+        raise UnknownShape("the number of iterations or the cost of the body")
+    return _times(trips, work)
+
+
+def _scan_cost(n: NodeView) -> Cost:
+    """The body times the sequence length."""
+    n_scan = int(n.attr("num_scan_inputs", 0))
+    work = n.subgraph_cost("body")
+    if work is None or n.opset < 9:
+        raise UnknownShape("the cost of the body")
+    return _times(_scan_length(n, n_scan, len(n.present) - n_scan), work)
+
+
 OPS: list[OpDef] = [
-    OpDef("If", DEFAULT, FAMILY, shape=_if_shape, traits=CONTROL,
+    OpDef("If", DEFAULT, FAMILY, shape=_if_shape, cost=_if_cost, traits=CONTROL,
           note="the branch taken; both (the larger) when data decides"),
-    OpDef("Loop", DEFAULT, FAMILY, shape=_loop_shape, traits=CONTROL, note="body × trip count when the count is known"),
-    OpDef("Scan", DEFAULT, FAMILY, shape=_scan_shape, traits=CONTROL, note="body × sequence length"),
+    OpDef("Loop", DEFAULT, FAMILY, shape=_loop_shape, cost=_loop_cost, traits=CONTROL,
+          note="body × trip count when the count is known"),
+    OpDef("Scan", DEFAULT, FAMILY, shape=_scan_shape, cost=_scan_cost, traits=CONTROL, note="body × sequence length"),
     OpDef("SequenceMap", DEFAULT, FAMILY, traits=CONTROL, note="body × sequence length (not yet costed)"),
 ]

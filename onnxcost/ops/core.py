@@ -28,13 +28,28 @@ class UnknownShape(LookupError):
 
 
 @dataclass(frozen=True)
+class InnerNode:
+    """A node inside a control-flow subgraph, named by its path (`If_0/then_branch/MatMul_3`), with its cost per
+    execution of the subgraph."""
+
+    path: str
+    op_type: str
+    macs: int
+    flops: int
+
+
+@dataclass(frozen=True)
 class Cost:
     """What a cost rule computes: multiply-accumulates of contractions, and all floating-point operations;
-    `upper_bound` when the true figure depends on run-time data and may be lower."""
+    `upper_bound` when the true figure depends on run-time data and may be lower. Control flow also says
+    which If branch it counted, its subgraph's nodes, and a warning when the count is a bound."""
 
     macs: int
     flops: int
     upper_bound: bool = False
+    branch: str | None = None  # an If: "then", "else", "max" (data decides: the larger) or "piecewise"
+    inner: tuple[InnerNode, ...] = ()
+    warning: str | None = None
 
 
 @dataclass(frozen=True)
@@ -60,6 +75,9 @@ class NodeView:
     #: (shape, dtype) of its own inputs (none for an If branch)
     subgraph_of: Callable[..., list[tuple[Shape | None, int]] | None] = field(
         default=lambda body, given=(): None, repr=False, compare=False)
+    #: control flow, for cost rules: the cost of one run of the subgraph in attribute `key` (then_branch, body),
+    #: as the shapes stage analysed it; None when it was not analysed or a cost inside is unknown
+    subgraph_cost: Callable[[str], Cost | None] = field(default=lambda key: None, repr=False, compare=False)
 
     def require_equal(self, a: Any, b: Any, what: str) -> None:
         """Dims the op needs equal: `what` as this node's ModelError when they provably differ; when only the

@@ -10,11 +10,12 @@ from typing import Any
 from ..base import dtypes, symbolic
 from ..cost import llm as llm_mod
 from ..cost import training as training_mod
-from ..cost.nodes import InnerNode, NodeCost, weight_bytes
+from ..cost.nodes import NodeCost, weight_bytes
 from ..latency.estimate import NodeEstimate
 from ..latency.summary import Latency
 from ..load.model import LoadedModel
 from ..memory.plan import MemoryResult
+from ..ops.core import InnerNode
 from ..shapes.graph import Graph
 from ..shapes.tensors import ShapeResult, TensorInfo
 from .schema import MemoryInfo, ModelInfo, NodeReport, OpTypeTotals, Report, TensorSpec, Totals

@@ -8,6 +8,7 @@ from typing import Any
 import networkx as nx
 
 from ..load.model import LoadedModel
+from .subgraph import Subgraph
 from .tensors import ShapeResult, TensorInfo
 
 
@@ -35,9 +36,19 @@ class Graph:
     consumers: dict[str, list[str]]  # tensor -> names of nodes reading it, in order
     producers: dict[str, str]  # tensor -> name of the node writing it
     opsets: dict[str, int]
+    #: control flow: each analysed subgraph as a graph of its own, by node index and attribute (then_branch, body)
+    subgraphs: dict[int, dict[str, InnerGraph]] = field(default_factory=dict)
 
     def node(self, name: str) -> NodeInfo:
         return self.nodes[self.dag.nodes[name]["pos"]]
+
+
+@dataclass(frozen=True)
+class InnerGraph:
+    """A control-flow subgraph as a graph, and the map of its stand-in dims back to the enclosing graph's."""
+
+    graph: Graph
+    sub: Subgraph
 
 
 def unique_names(loaded: LoadedModel) -> list[str]:
@@ -83,4 +94,6 @@ def build(loaded: LoadedModel, shapes: ShapeResult) -> Graph:
     init = {t.name for t in g.initializer}
     inputs = [i.name for i in g.input if i.name not in init]
     outputs = [o.name for o in g.output]
-    return Graph(nodes, shapes.tensors, inputs, outputs, dag, consumers, producer, dict(loaded.opsets))
+    inner = {idx: {k: InnerGraph(build(a.loaded, a.shaped), a.sub) for k, a in found.items()}
+             for idx, found in shapes.subgraphs.items()}
+    return Graph(nodes, shapes.tensors, inputs, outputs, dag, consumers, producer, dict(loaded.opsets), inner)

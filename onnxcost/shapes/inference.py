@@ -19,7 +19,7 @@ from ..load.model import LoadedModel
 from ..ops import DEFAULT, NodeView, Shape, UnknownShape
 from . import attributes
 from .bind import bind_inputs
-from .subgraph import subgraph_outputs
+from .subgraph import SubgraphAnalysis, analyse
 from .tensors import VALUE_LIMIT, ShapeResult, TensorInfo, check_shape
 from .view import node_view
 
@@ -40,6 +40,7 @@ def infer(
         if name in tensors:
             tensors[name] = replace(tensors[name], _value=known)
     ties: dict[Any, Any] = {}  # a symbol the graph ties to an expression of the others
+    subgraphs: dict[int, dict[str, SubgraphAnalysis]] = {}
     nodes = loaded.graph.node
     attrs: list[dict[str, Any]] = [{} for _ in nodes]
     folded = [False] * len(nodes)
@@ -57,8 +58,11 @@ def infer(
         foldable = domain == DEFAULT and not ops.traits(domain, node.op_type, opset or None).nondeterministic
         is_const = foldable and all(t is None or t.is_constant for t in reads)
         equalities: list[symbolic.Equal] = []
+        inner: dict[str, SubgraphAnalysis] = {}
         outs = _infer_node(node, name, attrs[idx], ins, opset, domain, warnings, declared, loaded.opsets,
-                           equalities, tensors)
+                           equalities, tensors, inner)
+        if inner:
+            subgraphs[idx] = inner
         for eq in equalities:
             found = symbolic.tie(eq, ties)
             if found is not None:
@@ -84,12 +88,19 @@ def infer(
     if ties:  # tensors made before a tie was found (the mask input itself) take it too
         for t in tensors.values():
             t.shape, t._value = _tied_shape(t.shape, ties), _tied_value(t._value, ties)
+        subgraphs = {idx: {k: _tied_analysis(a, ties) for k, a in found.items()} for idx, found in subgraphs.items()}
         for sym, expr in ties.items():
             symbols.pop(sym.name, None)
             warnings.append(f"dim {sym.name} is {expr} wherever the model is valid (they meet on one axis); "
                             f"formulas use {expr}")
     return ShapeResult(tensors, attrs, folded, warnings, symbols,
-                       {sym.name: symbolic.text(expr) for sym, expr in ties.items()})
+                       {sym.name: symbolic.text(expr) for sym, expr in ties.items()}, subgraphs)
+
+
+def _tied_analysis(analysis: SubgraphAnalysis, ties: dict[Any, Any]) -> SubgraphAnalysis:
+    """A subgraph analysed before a tie was found: its outer formulas take the tie too."""
+    placeholders = {k: symbolic.substitute(v, ties) for k, v in analysis.sub.placeholders.items()}
+    return replace(analysis, sub=replace(analysis.sub, placeholders={**placeholders, **ties}))
 
 
 def _tied_shape(shape: Shape | None, ties: dict[Any, Any]) -> Shape | None:
@@ -107,7 +118,7 @@ def _tied_value(value: np.ndarray | None, ties: dict[Any, Any]) -> np.ndarray | 
 def _infer_node(
     node: onnx.NodeProto, name: str, attrs: dict[str, Any], ins: list[TensorInfo | None], opset: int,
     domain: str, warnings: list[str], declared: dict[str, tuple[Shape, int]], opsets: dict[str, int],
-    equalities: list[symbolic.Equal], outer: Mapping[str, TensorInfo],
+    equalities: list[symbolic.Equal], outer: Mapping[str, TensorInfo], inner: dict[str, SubgraphAnalysis],
 ) -> list[Out]:
     op = node.op_type
     n_out = len(node.output)
@@ -115,7 +126,13 @@ def _infer_node(
     definition = ops.lookup(domain, op, opset)
     def subgraph(body: onnx.GraphProto,
                  given: Sequence[tuple[Shape, int]] = ()) -> list[tuple[Shape | None, int]] | None:
-        return subgraph_outputs(body, outer, opsets, given)
+        found = analyse(body, outer, opsets, given)
+        if found is None:
+            return None
+        key = next((k for k, v in attrs.items() if v is body), None)
+        if key is not None:
+            inner[key] = found  # kept for the cost stage, which costs this analysis instead of redoing it
+        return found.outputs
 
     view = node_view(name, op, domain, opset, attrs, list(node.input), outer, n_out, subgraph_of=subgraph)
     if definition is not None and definition.shape is not None:

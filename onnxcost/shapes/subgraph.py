@@ -13,7 +13,7 @@ from onnx import helper, numpy_helper
 
 from ..base import symbolic
 from ..base.errors import OnnxcostError
-from ..load.model import node_inputs
+from ..load.model import LoadedModel, node_inputs
 from ..ops import DEFAULT, Shape
 from .tensors import ShapeResult, TensorInfo
 
@@ -26,12 +26,12 @@ class Subgraph:
     placeholders: dict[Any, Any]  # symbol of the inner analysis -> the outer dim expression
     values: dict[str, np.ndarray] = field(default_factory=dict)  # outer values holding symbols, in inner symbols
 
-    def infer(self) -> ShapeResult:
-        """The inner analysis, with the outer values that hold symbols (a shape vector) known inside too."""
-        from ..load import model as load
+    def infer(self, loaded: LoadedModel) -> ShapeResult:
+        """The inner analysis of the loaded `model`, with the outer values that hold symbols (a shape vector)
+        known inside too."""
         from .inference import infer  # the stage itself: a subgraph is analysed as a model
 
-        return infer(load.load(self.model), known_values=self.values)
+        return infer(loaded, known_values=self.values)
 
     def outer(self, x: Any) -> Any:
         """An inner dim, count or formula in the enclosing graph's symbols."""
@@ -102,20 +102,34 @@ def subgraph_model(body: onnx.GraphProto, given: Mapping[str, TensorInfo], outer
     return Subgraph(model, placeholders, values)
 
 
-def subgraph_outputs(body: onnx.GraphProto, outer: Mapping[str, TensorInfo], opsets: Mapping[str, int],
-                     given: Sequence[tuple[Shape, int]] = ()) -> list[tuple[Shape | None, int]] | None:
-    """The (shape, dtype) of each output of a subgraph, from the shapes of the enclosing graph's tensors it
-    reads and of its own inputs (`given`, in order: a Scan body's state and slices; none for an If branch);
-    None when it cannot be analysed."""
+@dataclass(frozen=True)
+class SubgraphAnalysis:
+    """A subgraph analysed by the shapes stage: the model it became, its shapes, and its outputs' (shape,
+    dtype) in the enclosing graph's symbols. The graph stage builds it; the cost stage costs that graph."""
+
+    sub: Subgraph
+    loaded: LoadedModel
+    shaped: ShapeResult
+    outputs: list[tuple[Shape | None, int]]
+
+
+def analyse(body: onnx.GraphProto, outer: Mapping[str, TensorInfo], opsets: Mapping[str, int],
+            given: Sequence[tuple[Shape, int]] = ()) -> SubgraphAnalysis | None:
+    """A subgraph analysed from the shapes of the enclosing graph's tensors it reads and of its own inputs
+    (`given`, in order: a Loop or Scan body's counters, state and slices; none for an If branch); None when it
+    cannot be analysed."""
+    from ..load import model as load
+
     inputs = {vi.name: TensorInfo(vi.name, "input", dtype, tuple(shape))
               for vi, (shape, dtype) in zip(body.input, given, strict=False)}
     sub = subgraph_model(body, inputs, outer, opsets)
     if sub is None:
         return None
     try:
-        inner = sub.infer()
+        loaded = load.load(sub.model)
+        inner = sub.infer(loaded)
     except OnnxcostError:
         return None
     out = [inner.tensors.get(o.name) for o in body.output]
-    return [(None, 0) if t is None or t.shape is None else (tuple(sub.outer(d) for d in t.shape), t.dtype)
-            for t in out]
+    return SubgraphAnalysis(sub, loaded, inner, [
+        (None, 0) if t is None or t.shape is None else (tuple(sub.outer(d) for d in t.shape), t.dtype) for t in out])

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import onnx
@@ -53,6 +53,9 @@ class TensorInfo:
             self.proto = None if self._value is not None else self.proto
         return self._value
 
+if TYPE_CHECKING:
+    from .subgraph import SubgraphAnalysis
+
 
 @dataclass
 class ShapeResult:
@@ -63,6 +66,8 @@ class ShapeResult:
     symbols: dict[str, SymbolInfo] = field(default_factory=dict)  # unbound dims, by symbol name
     #: unbound dims the graph ties to the others (an attention mask's total = past + seq): symbol -> formula
     ties: dict[str, str] = field(default_factory=dict)
+    #: control flow: the subgraphs analysed for a node's shapes, by node index and attribute (then_branch, body)
+    subgraphs: dict[int, dict[str, SubgraphAnalysis]] = field(default_factory=dict)
 
 
 #: More elements than any tensor can have (256 Ti): a dim or a size beyond it is a hostile or broken file.
