@@ -149,11 +149,11 @@ def substitute(x: Any, bound: dict[Any, Any]) -> Any:
 
 
 def logic(op: str, a: np.ndarray, b: np.ndarray | None = None) -> np.ndarray:
-    """Not, And, Or of booleans and relations of dims, element-wise: a bool array when every element is
+    """"not", "and", "or" of booleans and relations of dims, element-wise: a bool array when every element is
     settled, else an object array holding the open sympy conditions."""
     import sympy
 
-    fn = {"Not": sympy.Not, "And": sympy.And, "Or": sympy.Or}[op]
+    fn = {"not": sympy.Not, "and": sympy.And, "or": sympy.Or}[op]
     args = [a] if b is None else list(np.broadcast_arrays(a, b))
     cells = [fn(*(sympy.true if x is True or x is np.True_ else sympy.false if x is False or x is np.False_ else x
                   for x in xs)) for xs in zip(*(v.reshape(-1) for v in args), strict=True)]
@@ -256,9 +256,11 @@ def parse(text: str) -> Dim:
 
     import sympy
 
-    names = set(re.findall(r"[A-Za-z_][A-Za-z0-9_]*", text)) - {
-        "floor", "ceiling", "Max", "Min", "Mod", "log", "Piecewise", "Eq", "Ne", "Lt", "Gt", "Le", "Ge", "True",
-        "False", "And", "Or", "Not"}
+    # sympy's own names in a printed formula: functions (named as their classes) and relations (as printed)
+    functions = (sympy.floor, sympy.ceiling, sympy.Max, sympy.Min, sympy.Mod, sympy.log, sympy.Piecewise, sympy.And,
+                 sympy.Or, sympy.Not)
+    printed = {"Eq", "Ne", "Lt", "Gt", "Le", "Ge", "True", "False"}
+    names = set(re.findall(r"[A-Za-z_][A-Za-z0-9_]*", text)) - {f.__name__ for f in functions} - printed
     return sympy.sympify(text, locals={name: sympy.Symbol(name) for name in names})
 
 
@@ -279,13 +281,13 @@ def int_array(values: list[Dim] | tuple[Dim, ...]) -> np.ndarray:
 
 
 def compare(op: str, a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """An element-wise comparison of shape values with symbols: a bool array where the symbols' positivity
-    settles every element; else an object array whose open elements are the sympy relations themselves
-    (batch == 1), which an If turns into a Piecewise cost and every other op drops as a symbolic value."""
+    """An element-wise comparison (op: "==", "<", ">", "<=", ">=") of shape values with symbols: a bool array
+    where the symbols' positivity settles every element; else an object array whose open elements are the sympy
+    relations themselves (batch == 1), which an If turns into a Piecewise cost and every other op drops as a
+    symbolic value."""
     import sympy
 
-    relation = {"Equal": sympy.Eq, "Less": sympy.Lt, "Greater": sympy.Gt, "LessOrEqual": sympy.Le,
-                "GreaterOrEqual": sympy.Ge}[op]
+    relation = {"==": sympy.Eq, "<": sympy.Lt, ">": sympy.Gt, "<=": sympy.Le, ">=": sympy.Ge}[op]
     a, b = np.broadcast_arrays(a, b)
     cells = [relation(x, y) for x, y in zip(a.reshape(-1), b.reshape(-1), strict=True)]
     verdicts = [decide(c) for c in cells]

@@ -94,14 +94,17 @@ def _numpy_binary(fn: Callable[[np.ndarray, np.ndarray], np.ndarray]) -> ValueFn
     return value
 
 
+_RELATIONS = {"Equal": "==", "Less": "<", "Greater": ">", "LessOrEqual": "<=", "GreaterOrEqual": ">="}
+
+
 def _symbolic_binary(op: str, fn: Callable[[np.ndarray, np.ndarray], np.ndarray], a: np.ndarray,
                      b: np.ndarray) -> np.ndarray:
     """Shape arithmetic on symbolic dims: sums and products stay expressions; a comparison is known only
     where the symbols' positivity settles it, else it is the relation itself (and And/Or combine them)."""
-    if op in ("Equal", "Less", "Greater", "LessOrEqual", "GreaterOrEqual"):
-        return symbolic.compare(op, a, b)
+    if op in _RELATIONS:
+        return symbolic.compare(_RELATIONS[op], a, b)
     if op in ("And", "Or"):
-        return symbolic.logic(op, a, b)
+        return symbolic.logic(op.lower(), a, b)
     if op not in ("Add", "Sub", "Mul"):
         raise UnknownShape(f"{op} of symbolic dims")
     result = np.asarray(fn(a.astype(object), b.astype(object)), dtype=object)
@@ -182,7 +185,7 @@ def _where_value(n: NodeView) -> list[np.ndarray]:
 def _not_value(n: NodeView) -> list[np.ndarray]:
     a = n.array(0)
     if a.dtype == object:
-        return [symbolic.logic("Not", a)]
+        return [symbolic.logic("not", a)]
     return [np.logical_not(a)]
 
 
