@@ -28,7 +28,7 @@ from tests.metamorphic import check  # noqa: E402
 
 
 def node_cases() -> Iterator[tuple[str, onnx.ModelProto, dict[str, list[int]]]]:
-    from tests.test_metamorphic import node_cases as collect
+    from tests.shapes.test_metamorphic import node_cases as collect
 
     yield from collect()
 

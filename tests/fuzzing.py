@@ -61,7 +61,7 @@ def _shape_ops() -> onnx.ModelProto:
 
 
 def _control_flow() -> onnx.ModelProto:
-    from tests.test_control_flow import _if_model, _scan_model
+    from tests.ops.test_control_flow import _if_model, _scan_model
 
     model = _if_model("shape")
     scan = _scan_model()
@@ -76,7 +76,7 @@ def _seeds() -> dict[str, Callable[[], onnx.ModelProto]]:
     from benchmarks.gpt2_like import Dims
     from benchmarks.gpt2_like import build as gpt2
     from models import zoo
-    from tests.test_llm_int4 import _llama
+    from tests.cost.test_llm_int4 import _llama
 
     return {
         "alexnet": zoo.alexnet_seed003,

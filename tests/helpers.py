@@ -46,3 +46,19 @@ def node_of(model: onnx.ModelProto, **kw: object) -> onnxcost.report.NodeReport:
 
 def w(*shape: int) -> np.ndarray:
     return np.zeros(shape, dtype=np.float32)
+
+
+#: A hand-written profile whose numbers make roofline estimates easy to check by hand.
+PROFILE = """name = "unit"
+kind = "cpu"
+launch_overhead_us = 1.0
+run_overhead_us = 10.0
+fusion = {fusion}
+[peak_flops]
+fp32 = 1e9
+[memory]
+bandwidth = 1e9
+[efficiency]
+dense = 0.5
+elementwise = 0.25
+"""

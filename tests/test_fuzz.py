@@ -6,11 +6,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from tests.fuzzing import CASE_SECONDS, run
 
 SEED, CASES = 20261128, 240
 
 
+@pytest.mark.slow
 def test_fuzz_campaign_has_no_crash_hang_or_huge_allocation(tmp_path: Path) -> None:
     results = run(SEED, CASES, tmp_path)
     assert len(results) == CASES
@@ -24,6 +27,7 @@ def test_fuzz_campaign_has_no_crash_hang_or_huge_allocation(tmp_path: Path) -> N
 ENTRY_SEED, ENTRY_CASES = 20261201, 300
 
 
+@pytest.mark.slow
 def test_entry_point_campaign_has_no_finding(tmp_path: Path) -> None:
     """Budgets, baselines, stored reports, fit CSVs, profiles, annotate, globs, options and check formats
     (tests/fuzzing_entry.py): no crash, hang, file opened outside the case folder, or broken output."""

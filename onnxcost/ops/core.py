@@ -172,8 +172,6 @@ CopiesFn = Callable[[NodeView], int]
 #: Packed weight formats: input slot -> the number of parameters its constant stands for (0 for scales).
 ParamsFn = Callable[[NodeView], dict[int, int]]
 
-#: Op classes of the latency estimate (each has an efficiency in a profile; see estimate.py).
-
 
 @dataclass(frozen=True)
 class Traits:

@@ -21,12 +21,12 @@ from tests.corpus import EXPORTS, cases
 from tests.helpers import known
 from tests.metamorphic import check
 
-_LIST = Path(__file__).parent / "data" / "metamorphic_known_gaps.txt"
+_LIST = Path(__file__).parents[1] / "data" / "metamorphic_known_gaps.txt"
 KNOWN_GAPS = {line.strip() for line in _LIST.read_text().splitlines() if line.strip() and not line.startswith("#")}
 
 
 def node_cases() -> list[tuple[str, onnx.ModelProto, dict[str, list[int]]]]:
-    from tests.test_backend_node_cases import CASES, _input_shapes
+    from tests.ops.test_backend_node_cases import CASES, _input_shapes
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")

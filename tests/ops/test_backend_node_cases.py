@@ -33,6 +33,7 @@ def _input_shapes(case: object) -> dict[str, list[int]]:
             if isinstance(x, np.ndarray)}
 
 
+@pytest.mark.slow
 def test_every_case_analyses_and_known_output_shapes_are_right() -> None:
     failures, wrong, analysed = [], [], 0
     for case in CASES:

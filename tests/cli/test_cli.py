@@ -19,7 +19,7 @@ from models import zoo
 from onnxcost.cli.app import main
 from tests.helpers import one_node, w
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def run(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:

@@ -16,8 +16,8 @@ from benchmarks.gpt2_like import Dims
 from benchmarks.gpt2_like import build as gpt2
 from models import zoo
 from onnxcost.base import symbolic
-from tests.test_llm_int4 import F as FFN
-from tests.test_llm_int4 import H, L, V, _llama
+from tests.cost.test_llm_int4 import F as FFN
+from tests.cost.test_llm_int4 import H, L, V, _llama
 
 
 def _dynamic(model: onnx.ModelProto, names: list[str | None]) -> onnx.ModelProto:

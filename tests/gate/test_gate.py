@@ -21,7 +21,7 @@ from onnxcost.cli.app import main
 from onnxcost.gate.budgets import load_config
 from tests.helpers import one_node
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def assert_valid_junit(xml: str) -> None:
