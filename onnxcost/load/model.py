@@ -63,15 +63,61 @@ def load(model: str | os.PathLike[str] | onnx.ModelProto) -> LoadedModel:
     return LoadedModel(proto, path, opsets, order, reads, warnings)
 
 
+#: Metadata the inlined nodes carry: their call path, and the functions they were called through.
+PATH_KEY, FUNCTIONS_KEY = "onnxcost.path", "onnxcost.functions"
+
+
 def _inline(proto: onnx.ModelProto, where: str) -> onnx.ModelProto:
     """Model-local functions (onnxscript, the dynamo exporter) replaced by their bodies with onnx's own
-    inliner, so each op inside is costed as any other (external data stays unread: only references move)."""
+    inliner, so each op inside is costed as any other (external data stays unread: only references move).
+    Each inlined node is named by its call path (`encoder.attention/MatMul`) and remembers the functions it
+    was called through (`FUNCTIONS_KEY`), for per-function subtotals."""
     import onnx.inliner
 
+    proto = _call_sites(proto)
     try:
-        return onnx.inliner.inline_local_functions(proto)
+        inlined = onnx.inliner.inline_local_functions(proto)
     except (RuntimeError, ValueError) as exc:  # onnx's C++ inliner reports a malformed function this way
         raise ModelError(f"{_short(where)}: its model-local functions cannot be inlined: {exc}") from None
+    for node in inlined.graph.node:
+        meta = {p.key: p.value for p in node.metadata_props}
+        if PATH_KEY in meta:
+            node.name = meta[PATH_KEY]
+    return inlined
+
+
+def _call_sites(proto: onnx.ModelProto) -> onnx.ModelProto:
+    """A copy whose every call site calls a function of its own, whose nodes carry their call path: the
+    inliner keeps node metadata, so after inlining each node knows where it came from."""
+    functions = {(f.domain, f.name): f for f in proto.functions}
+    copies: list[onnx.FunctionProto] = []
+
+    def specialise(key: tuple[str, str], path: str, stack: tuple[str, ...]) -> str:
+        if len(stack) > len(functions):  # a function that calls itself: the inliner will refuse it
+            return key[1]
+        f = onnx.FunctionProto()
+        f.CopyFrom(functions[key])
+        f.name = f"{key[1]}__onnxcost_{len(copies)}"
+        copies.append(f)
+        for k, node in enumerate(f.node):
+            local = node.name or f"{node.op_type}_{k}"
+            if (node.domain, node.op_type) in functions:
+                node.op_type = specialise((node.domain, node.op_type), f"{path}.{local}", (*stack, node.op_type))
+                continue
+            for key_, value in ((PATH_KEY, f"{path}/{local}"), (FUNCTIONS_KEY, ",".join(stack))):
+                entry = node.metadata_props.add()
+                entry.key, entry.value = key_, value
+        return f.name
+
+    out = onnx.ModelProto()
+    out.CopyFrom(proto)
+    for k, node in enumerate(out.graph.node):
+        key = (node.domain, node.op_type)
+        if key in functions:
+            node.op_type = specialise(key, node.name or f"{node.op_type}_{k}", (node.op_type,))
+    del out.functions[:]
+    out.functions.extend([*copies, *proto.functions])  # the originals too: a recursive call still finds one
+    return out
 
 
 def _parse(path: Path) -> onnx.ModelProto:

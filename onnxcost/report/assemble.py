@@ -18,7 +18,7 @@ from ..memory.plan import MemoryResult
 from ..ops.core import InnerNode
 from ..shapes.graph import Graph
 from ..shapes.tensors import ShapeResult, TensorInfo
-from .schema import MemoryInfo, ModelInfo, NodeReport, OpTypeTotals, Report, TensorSpec, Totals
+from .schema import FunctionTotals, MemoryInfo, ModelInfo, NodeReport, OpTypeTotals, Report, TensorSpec, Totals
 
 
 @dataclass(frozen=True)
@@ -90,6 +90,24 @@ def by_op_type(g: Graph, costs: list[NodeCost]) -> dict[str, OpTypeTotals]:
         agg.flops = None if agg.flops is None or plain(c.flops) is None else agg.flops + (c.flops or 0)
         agg.params += c.params
     return dict(sorted(by_op.items(), key=lambda kv: -(kv[1].macs or 0)))
+
+
+def by_function(g: Graph, costs: list[NodeCost]) -> dict[str, FunctionTotals]:
+    """Subtotals per model-local function, nested calls included; a call site is a distinct call path."""
+    out: dict[str, FunctionTotals] = {}
+    sites: dict[str, set[str]] = {}
+    for n, c in zip(g.nodes, costs, strict=True):
+        path = n.name.split("/", 1)[0].split(".")
+        for depth, name in enumerate(dict.fromkeys(n.functions)):
+            agg = out.setdefault(name, FunctionTotals(0, 0, 0, 0, 0))
+            sites.setdefault(name, set()).add(".".join(path[:depth + 1]))
+            agg.nodes += 1
+            agg.macs = None if agg.macs is None or plain(c.macs) is None else agg.macs + (c.macs or 0)
+            agg.flops = None if agg.flops is None or plain(c.flops) is None else agg.flops + (c.flops or 0)
+            agg.params += c.params
+    for name, agg in out.items():
+        agg.calls = len(sites[name])
+    return dict(sorted(out.items(), key=lambda kv: -(kv[1].macs or 0)))
 
 
 def totals(s: Stages) -> Totals:
@@ -165,5 +183,5 @@ def report(s: Stages, inplace: bool, training: training_mod.TrainingEstimate | N
         schedule=mem.names if mem is not None else [n.name for n in g.nodes],
         schedule_method=mem.method if mem is not None else "file",
         schedule_optimal=mem is not None and mem.optimal,
-        memory=memory_info(s, inplace), training=training,
+        memory=memory_info(s, inplace), training=training, by_function=by_function(g, s.costs),
     )

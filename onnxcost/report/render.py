@@ -177,6 +177,11 @@ def table(report: Report, top: int | None = None, bind_hint: str = API_BIND_HINT
         ops.add_column(col, justify="left" if col == "op" else "right")
     for op, agg in report.by_op_type.items():
         add_row(ops, op, str(agg.count), si(agg.macs), si(agg.flops), si(agg.params) if agg.params else "")
+    functions = Table(title="By function (model-local, nested calls included)", header_style="bold")
+    for col in ("function", "calls", "nodes", "MACs", "FLOPs", "params"):
+        functions.add_column(col, justify="left" if col == "function" else "right")
+    for name, f in report.by_function.items():
+        add_row(functions, name, str(f.calls), str(f.nodes), si(f.macs), si(f.flops), si(f.params) if f.params else "")
     totals = Table(title="Totals", header_style="bold", show_header=False)
     totals.add_column("metric")
     totals.add_column("value", justify="right")
@@ -187,7 +192,8 @@ def table(report: Report, top: int | None = None, bind_hint: str = API_BIND_HINT
     memory.add_column("value")
     for k, v in memory_rows(report):
         add_row(memory, k, v)
-    parts = [nodes, ops, totals] + ([memory] if memory.row_count else [])
+    parts = [nodes, ops] + ([functions] if functions.row_count else []) + [totals] + (
+        [memory] if memory.row_count else [])
     if report.llm is not None:
         llm = Table(title="Decoder with a key/value cache", header_style="bold", show_header=False)
         llm.add_column("what")

@@ -62,6 +62,17 @@ class OpTypeTotals:
 
 
 @dataclass
+class FunctionTotals:
+    """A model-local function's share, its nested calls included, over all its call sites."""
+
+    calls: int
+    nodes: int
+    macs: int | None
+    flops: int | None
+    params: int
+
+
+@dataclass
 class NodeReport:
     name: str
     op_type: str
@@ -122,6 +133,8 @@ class Report:
     symbolic: dict[str, Any] | None = None
     #: a decoder with a key/value cache: its bytes per token, and prefill against decode (llm.py)
     llm: llm_mod.LlmView | None = None
+    #: models with model-local functions (inlined): subtotals per function, nested calls included
+    by_function: dict[str, FunctionTotals] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON contract `onnxcost.report/1`: other commands and outside tools read exactly this."""
@@ -140,6 +153,7 @@ class Report:
             **({} if self.training is None else {"training": asdict(self.training)}),
             **({} if self.symbolic is None else {"symbolic": self.symbolic}),
             **({} if self.llm is None else {"llm": asdict(self.llm)}),
+            **({"by_function": {k: asdict(v) for k, v in self.by_function.items()}} if self.by_function else {}),
             "warnings": list(self.warnings),
         }
 

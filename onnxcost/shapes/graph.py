@@ -6,8 +6,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import networkx as nx
+import onnx
 
-from ..load.model import LoadedModel
+from ..load.model import FUNCTIONS_KEY, LoadedModel
 from .subgraph import Subgraph
 from .tensors import ShapeResult, TensorInfo
 
@@ -24,6 +25,7 @@ class NodeInfo:
     outputs: list[str]
     attrs: dict[str, Any] = field(repr=False)
     folded: bool  # every input is constant: runtimes precompute it at load time
+    functions: tuple[str, ...] = ()  # the model-local functions it was inlined from, outermost first
 
 
 @dataclass
@@ -49,6 +51,14 @@ class InnerGraph:
 
     graph: Graph
     sub: Subgraph
+
+
+def _functions(node: onnx.NodeProto) -> tuple[str, ...]:
+    """The functions an inlined node was called through (load.model.FUNCTIONS_KEY), outermost first."""
+    for p in node.metadata_props:
+        if p.key == FUNCTIONS_KEY:
+            return tuple(p.value.split(","))
+    return ()
 
 
 def unique_names(loaded: LoadedModel) -> list[str]:
@@ -77,7 +87,7 @@ def build(loaded: LoadedModel, shapes: ShapeResult) -> Graph:
         node = g.node[idx]
         domain = node.domain if node.domain not in ("", "ai.onnx") else "ai.onnx"
         info = NodeInfo(idx, names[idx], node.op_type, domain, list(node.input), list(node.output),
-                        shapes.attrs[idx], shapes.folded[idx])
+                        shapes.attrs[idx], shapes.folded[idx], _functions(node))
         nodes.append(info)
         dag.add_node(info.name, pos=pos)
         for t in loaded.reads[idx]:
