@@ -131,14 +131,23 @@ def cond_always_true(body: onnx.GraphProto) -> bool:
     return any(name == b.name for b in body.input[1:2])  # cond passed through unchanged
 
 
-def trip_count(n: NodeView, body: onnx.GraphProto) -> int | None:
-    """A Loop's iterations when they are known: a constant trip count, and a condition that is True going in
-    and stays True (no data-dependent exit). A trip count that is no count is the model's error."""
+def max_trips(n: NodeView) -> int | None:
+    """A Loop's constant trip count M, its most iterations whatever its condition does; None without one. A
+    trip count that is no count is the model's error."""
     trips = scalar(n.value(0))
-    if trips is None or (n.has_input(1) and scalar(n.value(1)) is not True) or not cond_always_true(body):
+    if trips is None:
         return None
     if isinstance(trips, bool) or not isinstance(trips, int) or trips < 0:
         raise n.fail(f"trip count {trips!r} is not a non-negative integer")
+    return trips
+
+
+def trip_count(n: NodeView, body: onnx.GraphProto) -> int | None:
+    """A Loop's iterations when they are known: a constant trip count, and a condition that is True going in
+    and stays True (no data-dependent exit)."""
+    trips = max_trips(n)
+    if trips is None or (n.has_input(1) and scalar(n.value(1)) is not True) or not cond_always_true(body):
+        return None
     return trips
 
 
@@ -205,12 +214,19 @@ def _if_cost(n: NodeView) -> Cost:
 
 
 def _loop_cost(n: NodeView) -> Cost:
-    """The body times the trip count, when that is known and nothing in the body exits early."""
-    trips = trip_count(n, loop_body(n))
-    work = n.subgraph_cost("body") if trips is not None else None
-    if work is None:
+    """The body times the trip count, when that is known and nothing in the body exits early; with a
+    condition that may end it sooner, the body times the trip count M as an upper bound, and the bound said."""
+    body = loop_body(n)
+    trips, most = trip_count(n, body), max_trips(n)
+    work = n.subgraph_cost("body") if most is not None else None
+    if work is None or most is None:
         raise UnknownShape("the number of iterations or the cost of the body")
-    return _times(trips, work)
+    if trips is not None:
+        return _times(trips, work)
+    bound = _times(most, work)
+    return Cost(bound.macs, bound.flops, True, None, bound.inner,
+                f"its condition may end the loop before its trip count: the cost of all M = {most} iterations "
+                "is counted, an upper bound")
 
 
 def _scan_cost(n: NodeView) -> Cost:

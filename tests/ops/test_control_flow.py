@@ -215,4 +215,11 @@ def test_loop_whose_exit_is_data_keeps_its_state_shape_but_not_its_scan_length()
     # the state keeps its shape whatever the number of steps; the stacked outputs' length is run-time data
     assert node.output_shapes[0] == [2, 16]
     assert node.output_shapes[1] is None or node.output_shapes[1][0] != 5
-    assert node.macs is None
+
+
+def test_loop_that_may_exit_early_is_bounded_by_its_trip_count() -> None:
+    report = onnxcost.analyze(_loop_with_state_and_scan(5, exit_on_data=True))
+    node = report.nodes[0]
+    # the condition is data (a sum against a limit): at most M = 5 runs of the [2,16] x [16,16] MatMul
+    assert node.macs == 5 * 2 * 16 * 16 and node.upper_bound and report.totals.upper_bound
+    assert any("M = 5" in w and "upper bound" in w for w in report.warnings)
