@@ -59,8 +59,8 @@ def topo_order(m: MemoryModel) -> list[int]:
     return order
 
 
-def cut_points(m: MemoryModel) -> list[int]:
-    """Nodes comparable with every other node, in file order (file order is topological)."""
+def closures(m: MemoryModel) -> tuple[list[int], list[int]]:
+    """Each node's ancestors and descendants, as bitmasks over MemoryModel.nodes."""
     n = len(m.nodes)
     anc = [0] * n
     for i in range(n):
@@ -71,7 +71,6 @@ def cut_points(m: MemoryModel) -> list[int]:
             a |= anc[low.bit_length() - 1]
             j ^= low
         anc[i] = a
-    desc_count = [0] * n
     desc = [0] * n
     for i in range(n - 1, -1, -1):
         j = m.deps[i]
@@ -80,9 +79,14 @@ def cut_points(m: MemoryModel) -> list[int]:
             p = low.bit_length() - 1
             desc[p] |= desc[i] | (1 << i)
             j ^= low
-    for i in range(n):
-        desc_count[i] = desc[i].bit_count()
-    return [i for i in range(n) if anc[i].bit_count() == i and desc_count[i] == n - 1 - i]
+    return anc, desc
+
+
+def cut_points(m: MemoryModel) -> list[int]:
+    """Nodes comparable with every other node, in file order (file order is topological)."""
+    n = len(m.nodes)
+    anc, desc = closures(m)
+    return [i for i in range(n) if anc[i].bit_count() == i and desc[i].bit_count() == n - 1 - i]
 
 
 def _segment_greedy(m: MemoryModel, prefix: int, seg: list[int], base: int,
@@ -207,6 +211,9 @@ def optimal_order(m: MemoryModel, budget_s: float = DEFAULT_BUDGET_S) -> tuple[l
     the `budget_s` seconds ran out; "states": a segment needed more than MAX_STATES states)."""
     deadline = time.perf_counter() + budget_s
     cuts = set(cut_points(m))
+    # No order peaks below `floor`: a segment whose best simple order stays at or under it cannot raise the
+    # model's minimum peak, so it needs no search (its order is optimal for the model as a whole).
+    floor = lower_bound(m)
     segments: list[list[int]] = []
     current: list[int] = []
     for i in range(len(m.nodes)):
@@ -232,7 +239,12 @@ def optimal_order(m: MemoryModel, budget_s: float = DEFAULT_BUDGET_S) -> tuple[l
             by_topo = sorted(seg, key=topo_pos.__getitem__)
             candidates.append((_segment_peak(m, prefix, by_topo, mem), by_topo))
             upper, best = min(candidates, key=lambda c: c[0])
-            exact = _segment_dp(m, prefix, seg, mem, upper, deadline) if time.perf_counter() < deadline else "time"
+            if upper <= floor:
+                exact: list[int] | str = best
+            elif time.perf_counter() < deadline:
+                exact = _segment_dp(m, prefix, seg, mem, upper, deadline)
+            else:
+                exact = "time"
             if isinstance(exact, str):
                 stop = stop or exact
             else:
@@ -265,9 +277,23 @@ def schedule(m: MemoryModel, method: str = "optimal", budget_s: float = DEFAULT_
 
 
 def lower_bound(m: MemoryModel) -> int:
-    """Bytes every schedule needs at once somewhere: a node's inputs and outputs (less a buffer it may
-    overwrite in place), plus graph inputs that are also outputs and so live throughout."""
+    """Bytes every schedule needs at once somewhere: at some node, its inputs and outputs (less a buffer it may
+    overwrite in place), the buffers that must stay alive across it in any order (made by an ancestor or given
+    as a graph input, and read by a descendant or kept as a graph output), and graph inputs that are also
+    outputs, live throughout."""
     pinned_inputs = sum(b.nbytes for b in m.buffers if b.producer is None and b.pinned)
+    anc, desc = closures(m)
+    across = [0] * len(m.nodes)
+    for b in m.buffers:
+        if b.producer is None and b.pinned:
+            continue  # in pinned_inputs
+        readers_before = 0  # nodes that run before some reader: an ancestor of one
+        for c in _bits(b.consumers):
+            readers_before |= anc[c]
+        later = (1 << len(m.nodes)) - 1 if b.pinned else readers_before
+        alive = (later if b.producer is None else desc[b.producer] & later) & ~b.consumers
+        for i in _bits(alive):
+            across[i] += b.nbytes
 
     def need(i: int) -> int:
         held = set(m.reads[i]) | set(m.allocs[i])
@@ -275,4 +301,4 @@ def lower_bound(m: MemoryModel) -> int:
         reuse = m.reuse[i]
         return total - (m.buffers[reuse].nbytes if reuse is not None else 0)
 
-    return pinned_inputs + max((need(i) for i in range(len(m.nodes))), default=0)
+    return pinned_inputs + max((need(i) + across[i] for i in range(len(m.nodes))), default=0)
