@@ -352,7 +352,7 @@ def critical_path_us(graph: Graph, estimates: list[NodeEstimate]) -> float | Non
     for n, e in zip(graph.nodes, estimates, strict=True):
         if e.latency_us is None:
             return None
-        finish[n.name] = e.latency_us + max((finish[p] for p in graph.dag.predecessors(n.name)), default=0.0)
+        finish[n.name] = e.latency_us + max((finish[p] for p in graph.predecessors[n.name]), default=0.0)
     return max(finish.values(), default=0.0)
 
 

@@ -6,7 +6,6 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
-import networkx as nx
 import onnx
 from google.protobuf.descriptor import FieldDescriptor
 from google.protobuf.message import DecodeError, Message
@@ -253,8 +252,7 @@ def topological_order(graph: onnx.GraphProto, where: str, reads: list[list[str]]
                     "ONNX graphs must be in SSA form"
                 )
             producer[out] = idx
-    dag: nx.DiGraph = nx.DiGraph()
-    dag.add_nodes_from(range(len(graph.node)))
+    users: list[set[int]] = [set() for _ in graph.node]
     for idx, node in enumerate(graph.node):
         for name in reads[idx] if reads is not None else node_inputs(node):
             if name in available:
@@ -264,18 +262,42 @@ def topological_order(graph: onnx.GraphProto, where: str, reads: list[list[str]]
                     f"{where}: node {_label(node, idx)} reads tensor '{name}' that no node, "
                     "graph input or initializer provides (dangling input)"
                 )
-            dag.add_edge(producer[name], idx)
+            users[producer[name]].add(idx)
     for out in graph.output:
         if out.name not in producer and out.name not in available:
             raise ModelError(f"{where}: graph output '{out.name}' is never produced")
-    try:
-        return list(nx.lexicographical_topological_sort(dag, key=int))
-    except nx.NetworkXUnfeasible:
-        cycle = [u for u, _ in nx.find_cycle(dag)]
-        path = " -> ".join(_label(graph.node[i], i) for i in cycle[:6])
-        path += (" -> … -> " if len(cycle) > 6 else " -> ") + _label(graph.node[cycle[0]], cycle[0])
-        raise ModelError(f"{where}: the graph has a cycle of {len(cycle)} node(s): {path}; "
-                         "ONNX graphs must be acyclic") from None
+    order = _kahn(users)
+    if order is not None:
+        return order
+    import networkx as nx  # only to name the cycle in the error
+
+    dag: nx.DiGraph = nx.DiGraph((u, v) for u, vs in enumerate(users) for v in vs)
+    cycle = [u for u, _ in nx.find_cycle(dag)]
+    path = " -> ".join(_label(graph.node[i], i) for i in cycle[:6])
+    path += (" -> … -> " if len(cycle) > 6 else " -> ") + _label(graph.node[cycle[0]], cycle[0])
+    raise ModelError(f"{where}: the graph has a cycle of {len(cycle)} node(s): {path}; ONNX graphs must be acyclic")
+
+
+def _kahn(users: list[set[int]]) -> list[int] | None:
+    """The topological order that runs the lowest-numbered ready node first (file order when the file is
+    ordered); None when the graph has a cycle."""
+    import heapq
+
+    pending = [0] * len(users)
+    for vs in users:
+        for v in vs:
+            pending[v] += 1
+    ready = [i for i, p in enumerate(pending) if p == 0]
+    heapq.heapify(ready)
+    order: list[int] = []
+    while ready:
+        u = heapq.heappop(ready)
+        order.append(u)
+        for v in users[u]:
+            pending[v] -= 1
+            if pending[v] == 0:
+                heapq.heappush(ready, v)
+    return order if len(order) == len(users) else None
 
 
 def _label(node: onnx.NodeProto, idx: int) -> str:

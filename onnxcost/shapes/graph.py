@@ -5,7 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-import networkx as nx
 import onnx
 
 from ..load.model import FUNCTIONS_KEY, LoadedModel
@@ -34,15 +33,17 @@ class Graph:
     tensors: dict[str, TensorInfo]
     inputs: list[str]  # graph inputs that are not initializers
     outputs: list[str]
-    dag: nx.DiGraph  # node name -> node name, edge attribute "tensors": the names passed along it (critical path)
+    predecessors: dict[str, list[str]]  # node name -> the nodes whose outputs it reads, in first-read order
     consumers: dict[str, list[str]]  # tensor -> names of nodes reading it, in order
     producers: dict[str, str]  # tensor -> name of the node writing it
     opsets: dict[str, int]
     #: control flow: each analysed subgraph as a graph of its own, by node index and attribute (then_branch, body)
     subgraphs: dict[int, dict[str, InnerGraph]] = field(default_factory=dict)
 
+    position: dict[str, int] = field(default_factory=dict)  # node name -> index into `nodes`
+
     def node(self, name: str) -> NodeInfo:
-        return self.nodes[self.dag.nodes[name]["pos"]]
+        return self.nodes[self.position[name]]
 
 
 @dataclass(frozen=True)
@@ -80,7 +81,8 @@ def build(loaded: LoadedModel, shapes: ShapeResult) -> Graph:
     g = loaded.graph
     names = unique_names(loaded)
     nodes: list[NodeInfo] = []
-    dag: nx.DiGraph = nx.DiGraph()
+    preds: dict[str, list[str]] = {}
+    position: dict[str, int] = {}
     producer: dict[str, str] = {}
     consumers: dict[str, list[str]] = {}
     for pos, idx in enumerate(loaded.order):
@@ -89,15 +91,13 @@ def build(loaded: LoadedModel, shapes: ShapeResult) -> Graph:
         info = NodeInfo(idx, names[idx], node.op_type, domain, list(node.input), list(node.output),
                         shapes.attrs[idx], shapes.folded[idx], _functions(node))
         nodes.append(info)
-        dag.add_node(info.name, pos=pos)
+        position[info.name] = pos
+        preds[info.name] = []
         for t in loaded.reads[idx]:
             consumers.setdefault(t, []).append(info.name)
             src = producer.get(t)
-            if src is not None:
-                if dag.has_edge(src, info.name):
-                    dag.edges[src, info.name]["tensors"].append(t)
-                else:
-                    dag.add_edge(src, info.name, tensors=[t])
+            if src is not None and src not in preds[info.name]:
+                preds[info.name].append(src)
         for t in node.output:
             if t:
                 producer[t] = info.name
@@ -106,4 +106,5 @@ def build(loaded: LoadedModel, shapes: ShapeResult) -> Graph:
     outputs = [o.name for o in g.output]
     inner = {idx: {k: InnerGraph(build(a.loaded, a.shaped), a.sub) for k, a in found.items()}
              for idx, found in shapes.subgraphs.items()}
-    return Graph(nodes, shapes.tensors, inputs, outputs, dag, consumers, producer, dict(loaded.opsets), inner)
+    return Graph(nodes, shapes.tensors, inputs, outputs, preds, consumers, producer, dict(loaded.opsets), inner,
+                 position)

@@ -1,0 +1,33 @@
+"""Imports on demand: `import onnxcost` pulls in nothing heavy, and a JSON report of a static model needs only
+onnx and numpy (sympy only with symbols, networkx only to name a cycle, rich only for terminal output)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+HEAVY = ("networkx", "sympy", "rich", "typer", "matplotlib", "onnxruntime", "scipy", "pandas")
+
+
+def _loaded(code: str) -> list[str]:
+    probe = f"import sys, json\n{code}\nprint(json.dumps(sorted(m for m in {HEAVY!r} if m in sys.modules)))"
+    out = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, check=True)
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def test_import_onnxcost_loads_nothing_heavy() -> None:
+    assert _loaded("import onnxcost") == []
+
+
+def test_a_json_report_of_a_static_model_needs_no_heavy_module() -> None:
+    assert _loaded("import onnxcost\nonnxcost.analyze('models/resnet18.onnx', profile='xeon-8480').to_json()") == []
+
+
+def test_symbols_bring_sympy_and_nothing_else() -> None:
+    code = ("import onnxcost\nfrom models import zoo\nimport onnx\nm = zoo.lenet_1989()\n"
+            "m.graph.input[0].type.tensor_type.shape.dim[0].dim_param = 'batch'\n"
+            "onnxcost.analyze(m).to_json()")
+    assert _loaded(code) == ["sympy"]
