@@ -20,7 +20,11 @@ DATA = Path(__file__).resolve().parent / "data" / "measured"
 #: The H100's GPU terms: TF32 convs, fp16 tensor cores, CUDA-core fp32 GEMMs, a dense kernel's own fixed cost.
 GPU = ["launch_overhead_us", "dense_launch_overhead_us", "efficiency.fp16.dense", "efficiency.dense",
        "efficiency.tf32.dense"]
-RUNS = [
+#: The defaults first: `fit` chooses its own parameters (params None); then parameter sets chosen by hand.
+RUNS: list[tuple[str, str, list[str] | None]] = [
+    ("h100_fp32.csv", "nvidia-h100", None),
+    ("h100.csv", "nvidia-h100", None),
+    ("xeon.csv", str(DATA / "xeon16-calibrated.toml"), None),
     ("h100_fp32.csv", "nvidia-h100", ["efficiency.dense", "efficiency.elementwise", "launch_overhead_us",
                                       "run_overhead_us"]),
     ("h100_fp32.csv", "nvidia-h100", ["efficiency.dense", "dense_k_half", "launch_overhead_us"]),
@@ -41,14 +45,23 @@ RUNS = [
 THREADS = {"xeon16-calibrated.toml": 16}
 
 
-def main() -> int:
+def main(defaults_only: bool = False) -> int:
     for csv_name, base, params in RUNS:
+        if defaults_only and params is not None:
+            continue
         measurements = read_csv(DATA / csv_name)
         profile = load_profile(base)
         profile = replace(profile, threads=THREADS.get(Path(base).name, profile.threads))
         result = fit(measurements, profile, params)
         fitted, held = summary(result.fitted), summary(result.held_out)
-        print(f"{csv_name} from {Path(base).name}, fitting {', '.join(params)}")
+        chosen = ", ".join(params) if params is not None else (
+            "defaults, chose " + (", ".join(result.parameters) or "nothing"))
+        print(f"{csv_name} from {Path(base).name}, fitting {chosen}")
+        for c in result.candidates:
+            score = "-" if c.held_out_median is None else f"{c.held_out_median:.1%} / {c.held_out_p90:.1%}"
+            print(f"    candidate {len(c.names)} parameters: left-one-out median / p90 {score}")
+        if result.at_bound:
+            print(f"  at a bound: {', '.join(result.at_bound)}")
         print("  " + ", ".join(f"{k} {v:.3g}" for k, v in result.parameters.items()))
         if fitted:
             print(f"  fitted:           median {fitted[0]:6.1%}  p90 {fitted[1]:6.1%}")
@@ -58,4 +71,6 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    import sys
+
+    raise SystemExit(main("--defaults" in sys.argv))

@@ -1,11 +1,16 @@
-"""Speed targets of the core issue, rerunnable:
+"""Speed targets, rerunnable:
 
 1. A 650 MB GPT-2-small-shaped export (163 M params, ~1,200 nodes, dynamic batch/seq, weights embedded) is
    reported faster than `onnx.load()` of the same file; the same graph with its weights file absent works.
 2. Swin (6,000+ nodes) is reported at least 2x faster than onnx-tool's `model_profile` in the same run
    (onnx-tool is not a dependency: `pip install onnx-tool` to include it; it is skipped if absent).
 
+3. `--side-by-side PYTHON`: the whole process of a default `onnxcost report` against onnx-tool's
+   `model_profile` run by PYTHON (a separate venv with onnx-tool 1.0.1: it is no dependency of onnxcost),
+   over tests/data and the real-model corpus at the shapes each is fed, with each ratio.
+
     python benchmarks/bench_speed.py [--keep DIR]
+    python benchmarks/bench_speed.py --side-by-side /path/to/onnx-tool-venv/bin/python [--only SUBSTR]
 """
 
 from __future__ import annotations
@@ -88,10 +93,62 @@ def swin(tmp: Path) -> None:
     print(f"  onnx-tool profile  {t_tool:7.3f} s   ({t_tool / t_ours:.1f}x: {verdict})")
 
 
+ONNX_TOOL = """import sys, json, contextlib, io, numpy as np, onnx_tool
+shapes = json.loads(sys.argv[2])
+with contextlib.redirect_stdout(io.StringIO()):
+    onnx_tool.model_profile(sys.argv[1], dynamic_shapes={k: np.zeros(v, np.float32) for k, v in shapes.items()} or None)
+"""
+
+
+def _process_s(cmd: list[str], repeat: int) -> float | None:
+    """Median wall time of a whole process; None when it fails."""
+    import subprocess
+
+    times = []
+    for _ in range(repeat):
+        t = time.perf_counter()
+        if subprocess.run(cmd, capture_output=True).returncode != 0:
+            return None
+        times.append(time.perf_counter() - t)
+    return statistics.median(times)
+
+
+def side_by_side(tool_python: str, only: str, repeat: int) -> None:
+    from tests.golden import models
+
+    print(f"{'model':55} {'onnx-tool':>10} {'onnxcost':>9} {'ratio':>6}")
+    ratios = []
+    for ident, path, shapes, _values in models():
+        if only not in ident:
+            continue
+        if shapes is None:
+            m = onnx.load(str(path), load_external_data=False)
+            inits = {t.name for t in m.graph.initializer}
+            shapes = {i.name: [d.dim_value for d in i.type.tensor_type.shape.dim] for i in m.graph.input
+                      if i.name not in inits}
+        flags = [f for k, v in shapes.items() for f in ("--input-shape", f"{k}={'x'.join(map(str, v))}")]
+        ours = _process_s([sys.executable, "-m", "onnxcost", "report", str(path), *flags], repeat)
+        tool = _process_s([tool_python, "-c", ONNX_TOOL, str(path), json.dumps(shapes)], repeat)
+        ratio = None if ours is None or tool is None else ours / tool
+        if ratio is not None:
+            ratios.append(ratio)
+        print(f"{ident[:55]:55} {'fails' if tool is None else f'{tool:.2f} s':>10} "
+              f"{'fails' if ours is None else f'{ours:.2f} s':>9} {'' if ratio is None else f'{ratio:.2f}':>6}")
+    if ratios:
+        print(f"{len(ratios)} models both analyse: median ratio {statistics.median(ratios):.2f}, "
+              f"{sum(r <= 1.0 for r in ratios)} at or under 1.0x")
+
+
 def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--keep", type=Path, help="write the generated models here instead of a temp dir")
+    ap.add_argument("--side-by-side", metavar="PYTHON", help="an interpreter with onnx-tool installed")
+    ap.add_argument("--only", default="", help="only models whose id contains this")
+    ap.add_argument("--repeat", type=int, default=3)
     args = ap.parse_args()
+    if args.side_by_side:
+        side_by_side(args.side_by_side, args.only, args.repeat)
+        return 0
     with tempfile.TemporaryDirectory() as tmp_name:
         tmp = args.keep or Path(tmp_name)
         tmp.mkdir(parents=True, exist_ok=True)

@@ -177,8 +177,8 @@ def fit_cmd(
     latency_column: Annotated[str, typer.Option("--latency-column", help="The CSV column of times in ms")]
     = "latency_ms",
     params: Annotated[str | None, typer.Option(
-        "--params", help="Comma-separated parameters to fit (default: every op class's efficiency and the "
-                         "overhead terms)")] = None,
+        "--params", help="Comma-separated parameters to fit (default: chosen by leave-one-model-out error "
+                         "among nested sets: speed, op-class efficiencies, overhead terms)")] = None,
     threads: Annotated[int | None, typer.Option(
         "--threads", min=1, max=4096, help="The CPU threads the timings ran on (the parallel_flops_half term)")]
     = None,
@@ -194,7 +194,14 @@ def fit_cmd(
                  [p.strip() for p in params.split(",")] if params else None)
     fitted, held = summary(result.fitted), summary(result.held_out)
     comments = [f"Fitted by `onnxcost fit` on {len(result.fitted)} timings in {measurements.name}, from {base}.",
-                "Parameters: " + ", ".join(f"{k} = {v:.4g}" for k, v in result.parameters.items())]
+                "Parameters: " + (", ".join(f"{k} = {v:.4g}" for k, v in result.parameters.items())
+                                  or "none (the base profile predicts the models left out best)")]
+    if result.candidates:
+        tried = "; ".join(f"{len(c.names)}: " + ("?" if c.held_out_median is None else f"{c.held_out_median:.1%}")
+                          for c in result.candidates)
+        comments.append(f"Chosen by leave-one-model-out median |error| over nested parameter sets ({tried}).")
+    if result.at_bound:
+        comments.append("At the end of its physical range (the data push it further): " + ", ".join(result.at_bound))
     if fitted:
         comments.append(f"On the fitted timings: median |error| {fitted[0]:.1%}, p90 {fitted[1]:.1%}.")
     if held:

@@ -73,11 +73,22 @@ class Prediction:
 
 
 @dataclass(frozen=True)
+class Candidate:
+    """One set of free parameters tried, and how well fits with it predict the models they left out."""
+
+    names: tuple[str, ...]
+    held_out_median: float | None  # |estimate / measured - 1| over the left-out models
+    held_out_p90: float | None
+
+
+@dataclass(frozen=True)
 class FitResult:
     profile: Profile
     parameters: dict[str, float]
     fitted: list[Prediction]  # every measurement under the fitted profile
     held_out: list[Prediction]  # each model predicted by a fit on the others
+    candidates: tuple[Candidate, ...] = ()  # parameter sets tried when none were given, fewest first
+    at_bound: tuple[str, ...] = ()  # parameters the fit pushed to an end of their physical range
 
 
 def read_csv(path: Path, latency_column: str = "latency_ms") -> list[Measurement]:
@@ -178,6 +189,33 @@ def _current(base: Profile, name: str, reference: Profile | None = None) -> floa
     return float(getattr(base, name))
 
 
+def ranked_parameters(cases: list[Case], base: Profile) -> list[str]:
+    """The free parameters, most telling first: one speed factor for the whole machine, then each op class's
+    efficiency by its share of the estimated time, then the scalar terms."""
+    shares: dict[str, float] = {}
+    for c in cases:
+        estimates = estimate(c.graph, c.costs, base)
+        total = sum(e.latency_us or 0 for e in estimates) or 1.0
+        for e, n in zip(estimates, c.graph.nodes, strict=True):
+            if not n.folded and e.op_class != "view" and (e.latency_us or 0) > 0:
+                shares[e.op_class] = shares.get(e.op_class, 0.0) + (e.latency_us or 0) / total
+    free = free_parameters(cases, base)
+    classes = [f"efficiency.{k}" for k in sorted(shares, key=lambda k: -shares[k]) if f"efficiency.{k}" in free]
+    return ["speed", *classes, *(n for n in free if not n.startswith("efficiency."))]
+
+
+def _bounds(base: Profile, n: str) -> tuple[float, float]:
+    if n == "speed":
+        return SPEED_BOUNDS
+    if n.startswith("efficiency."):
+        return EFFICIENCY_BOUNDS
+    if n == "parallel_flops_half" and base.threads <= 1:
+        raise ConfigError("parallel_flops_half needs the base profile's threads (more than 1): give threads=N")
+    if n not in SCALARS:
+        raise ConfigError(f"names=[...]: unknown parameter {n!r} (efficiency.CLASS, speed or {', '.join(SCALARS)})")
+    return SCALARS[n]
+
+
 def fit_cases(cases: list[Case], base: Profile, names: list[str]) -> Profile:
     """Bounded least squares on log(estimate / measured) from the base profile's values."""
     import numpy as np
@@ -187,19 +225,10 @@ def fit_cases(cases: list[Case], base: Profile, names: list[str]) -> Profile:
     if len(models) < len(names):
         raise ConfigError(f"{len(models)} distinct models cannot fit {len(names)} free parameters "
                           f"({', '.join(names)}): time more models, or fix some with names=[...]")
-    def bounds(n: str) -> tuple[float, float]:
-        if n == "speed":
-            return SPEED_BOUNDS
-        if n.startswith("efficiency."):
-            return EFFICIENCY_BOUNDS
-        if n == "parallel_flops_half" and base.threads <= 1:
-            raise ConfigError("parallel_flops_half needs the base profile's threads (more than 1): give threads=N")
-        if n not in SCALARS:
-            raise ConfigError(f"names=[...]: unknown parameter {n!r} (efficiency.CLASS, speed or {', '.join(SCALARS)})")
-        return SCALARS[n]
-
-    lo = np.array([bounds(n)[0] for n in names])
-    hi = np.array([bounds(n)[1] for n in names])
+    if not names:
+        return base
+    lo = np.array([_bounds(base, n)[0] for n in names])
+    hi = np.array([_bounds(base, n)[1] for n in names])
     x0 = np.clip([_current(base, n) for n in names], lo + 1e-9, hi - 1e-9)
 
     def residuals(x: Any) -> Any:
@@ -210,32 +239,58 @@ def fit_cases(cases: list[Case], base: Profile, names: list[str]) -> Profile:
     return with_parameters(base, names, result.x)
 
 
-def fit(measurements: list[Measurement], base: Profile, names: list[str] | None = None) -> FitResult:
-    """The fitted profile, its errors on every measurement, and leave-one-model-out predictions.
-
-    Parameters
-    ----------
-    names: the parameters to fit (default: the efficiency of every op class the models run, and the scalar
-      terms); the others keep the base profile's values.
-
-    Returns
-    -------
-    FitResult; raises ConfigError when there are fewer distinct models than free parameters."""
-    cases = prepare(measurements)
-    names = names or free_parameters(cases, base)
-    profile = fit_cases(cases, base, names)
-    fitted = [Prediction(c.measurement.label, c.measurement.model.stem, c.measurement.latency_ms,
-                         predict_ms(c, profile)) for c in cases]
-    held_out: list[Prediction] = []
+def _held_out(cases: list[Case], base: Profile, names: list[str]) -> list[Prediction]:
+    """Each model (or group) predicted by a fit on the others, where those can fit `names`."""
+    out: list[Prediction] = []
     for group in sorted({c.measurement.held_out_as for c in cases}):
         rest = [c for c in cases if c.measurement.held_out_as != group]
         if len({c.measurement.model for c in rest}) < len(names):
             continue
         partial = fit_cases(rest, base, names)
-        held_out += [Prediction(c.measurement.label, c.measurement.model.stem, c.measurement.latency_ms,
-                                predict_ms(c, partial)) for c in cases if c.measurement.held_out_as == group]
+        out += [Prediction(c.measurement.label, c.measurement.model.stem, c.measurement.latency_ms,
+                           predict_ms(c, partial)) for c in cases if c.measurement.held_out_as == group]
+    return out
+
+
+def choose(cases: list[Case], base: Profile) -> tuple[list[str], tuple[Candidate, ...]]:
+    """Nested parameter sets, fewest first (none, then the speed factor, then the op classes by their share
+    of the time, then the scalar terms), each scored by leave-one-model-out error, as many as the models can
+    fit with one left out. The lowest median + p90 of the left-out errors wins (a typical model and a bad one
+    both count); a tie goes to the smaller set."""
+    ranked = ranked_parameters(cases, base)
+    groups = len({c.measurement.held_out_as for c in cases})
+    tried: list[Candidate] = []
+    for k in range(min(len(ranked), max(groups - 1, 0)) + 1):
+        names = ranked[:k]
+        scored = summary(_held_out(cases, base, names)) if groups > 1 else None
+        tried.append(Candidate(tuple(names), *(scored or (None, None))))
+    best = min(tried, key=lambda c: (math.inf if c.held_out_median is None or c.held_out_p90 is None
+                                     else round(c.held_out_median + c.held_out_p90, 6), len(c.names)))
+    return list(best.names), tuple(tried)
+
+
+def fit(measurements: list[Measurement], base: Profile, names: list[str] | None = None) -> FitResult:
+    """The fitted profile, its errors on every measurement, and leave-one-model-out predictions.
+
+    Parameters
+    ----------
+    names: the parameters to fit; by default they are chosen (`choose`): never more than the models can fit,
+      and only as many as improve the prediction of models left out. The others keep the base profile's values.
+
+    Returns
+    -------
+    FitResult; with `names` given, raises ConfigError when there are fewer distinct models than names."""
+    cases = prepare(measurements)
+    candidates: tuple[Candidate, ...] = ()
+    if names is None:
+        names, candidates = choose(cases, base)
+    profile = fit_cases(cases, base, names)
+    fitted = [Prediction(c.measurement.label, c.measurement.model.stem, c.measurement.latency_ms,
+                         predict_ms(c, profile)) for c in cases]
     parameters = {n: _current(profile, n, base) for n in names}
-    return FitResult(profile, parameters, fitted, held_out)
+    at_bound = tuple(n for n, v in parameters.items()
+                     if any(math.isclose(v, b, rel_tol=1e-4, abs_tol=1e-9) for b in _bounds(base, n)))
+    return FitResult(profile, parameters, fitted, _held_out(cases, base, names), candidates, at_bound)
 
 
 def summary(predictions: list[Prediction]) -> tuple[float, float] | None:

@@ -131,3 +131,28 @@ def test_fit_recovers_the_parallel_term(timed: tuple[Path, list[Measurement]], t
 
     assert "parallel_flops_half" in free_parameters(prepare(retimed), base)
     assert "parallel_flops_half" not in free_parameters(prepare(retimed), load_profile("xeon-8480"))
+
+
+def test_fit_at_its_defaults_never_refuses_and_chooses_by_held_out_error(
+        timed: tuple[Path, list[Measurement]]) -> None:
+    _, measurements = timed
+    few = fit(measurements[:3], load_profile("xeon-8480"))  # three models: at most two parameters can be left-one-out
+    assert [len(c.names) for c in few.candidates] == [0, 1, 2]
+    assert len(few.parameters) <= 2
+    result = fit(measurements, load_profile("xeon-8480"))
+    chosen = next(c for c in result.candidates if list(c.names) == list(result.parameters))
+    unfitted = result.candidates[0]
+    assert unfitted.names == () and chosen.held_out_median is not None and unfitted.held_out_median is not None
+    # the device differs from the base in four terms: the chosen set predicts left-out models far better
+    assert chosen.held_out_median < unfitted.held_out_median / 3
+    assert all(chosen.held_out_median + chosen.held_out_p90 <= c.held_out_median + c.held_out_p90 + 1e-6  # type: ignore[operator]
+               for c in result.candidates if c.held_out_median is not None)
+    assert summary(result.held_out) == (chosen.held_out_median, chosen.held_out_p90)
+
+
+def test_a_parameter_pushed_to_its_bound_is_reported(timed: tuple[Path, list[Measurement]]) -> None:
+    _, measurements = timed
+    # timings 100x slower than any dense efficiency in range can explain: the fit pins it at its floor
+    slow = [replace(m, latency_ms=m.latency_ms * 1e5) for m in measurements]
+    result = fit(slow, load_profile("xeon-8480"), ["efficiency.dense"])
+    assert result.at_bound == ("efficiency.dense",)
