@@ -5,12 +5,12 @@ from __future__ import annotations
 import io
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
 
-from ..base.errors import ConfigError
+from ..base.errors import ConfigError, OnnxcostError, internal_error
 from .common import (
     BIND_HINT,
     DIGITS,
@@ -77,13 +77,17 @@ def report(
     paths = expand(models)
     if not paths:
         raise ConfigError(f"no .onnx file in {', '.join(models)}")
-    if len(paths) > 1 and fmt is Format.html:
-        raise ConfigError("--format html takes one model")
     if trace is not None and profile is None:
         raise ConfigError("--trace needs --profile: the timeline is of estimated latencies")
     if len(paths) > 1:
         if plot is not None or plot_roofline is not None or trace is not None:
             raise ConfigError("--plot, --plot-roofline and --trace take one model")
+        if fmt is Format.html:
+            _html_many(paths, output, profile, dict(
+                dims=parse_dims(dim), input_shapes=parse_input_shapes(input_shape), schedule=schedule.value,
+                schedule_budget=schedule_budget, inplace=inplace, arena=arena, profile=profile, strict=strict,
+                input_values=parse_input_values(input_value)))
+            return
         _report_many(paths, fmt, output, top, jobs, dict(
             dims=parse_dims(dim), input_shapes=parse_input_shapes(input_shape), schedule=schedule.value,
             schedule_budget=schedule_budget, inplace=inplace, arena=arena, profile=profile, strict=strict,
@@ -130,6 +134,32 @@ def report(
     text = {Format.json: lambda: formats.json_text(rep), Format.csv: lambda: formats.csv_text(rep, top),
             Format.markdown: lambda: formats.markdown_text(rep, top, BIND_HINT)}[fmt]()
     emit(text, output)
+
+
+def _html_many(paths: list[Path], output: Path | None, profile: str | None, kwargs: dict[str, Any]) -> None:
+    """One HTML page for many models; a model that fails is its error row there, the others still run."""
+    from ..latency.profiles import load_profile
+    from ..pipeline import analyze
+    from ..report.html import pages
+
+    items: list[tuple[str, Any, str | None]] = []
+    for path in paths:
+        try:
+            rep = analyze(path, **kwargs)
+        except OnnxcostError as exc:
+            items.append((str(path), None, flags(str(exc))))
+            continue
+        except Exception as exc:  # noqa: BLE001 - a bug in one model is its error row, named; the others still run
+            items.append((str(path), None, internal_error(exc)))
+            continue
+        warn([f"{path}: {w}" for w in rep.warnings])
+        items.append((str(path), rep, None))
+    emit(pages(items, load_profile(profile) if profile else None), output)
+    for name, _, error in items:
+        if error:
+            print(f"onnxcost: error: {error if error.startswith(name) else f'{name}: {error}'}", file=sys.stderr)
+    if any(error for _, _, error in items):
+        raise typer.Exit(EXIT_BAD_INPUT)
 
 
 def _report_many(paths: list[Path], fmt: Format, output: Path | None, top: int | None, jobs: int,

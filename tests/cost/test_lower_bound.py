@@ -32,7 +32,7 @@ def test_unknown_nodes_make_the_totals_a_lower_bound() -> None:
     assert report.to_dict()["totals"]["lower_bound"] is True
     rows = dict(formats._totals_rows(report))
     assert rows["MACs"].startswith("≥ ") and "(1 nodes unknown)" in rows["MACs"]
-    assert "≥ 768 MAC (1 nodes unknown)" in html._totals(report)
+    assert "≥ 768 MAC (1 nodes unknown)" in html.page(report)
 
 
 def test_known_totals_are_no_bound() -> None:
