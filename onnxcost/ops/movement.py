@@ -46,7 +46,8 @@ def clamp_slice(start: int, end: int, step: int, dim: int) -> tuple[int, int | N
         end += dim
     if step > 0:
         return max(0, min(start, dim)), max(0, min(end, dim)), step
-    start = max(-1, min(start, dim - 1))
+    # a negative step starts within [0, dim - 1] (Python would read a start of -1 as the last element)
+    start = max(0, min(start, dim - 1))
     end = max(-1, min(end, dim - 1))
     return start, (None if end < 0 else end), step
 

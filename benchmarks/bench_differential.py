@@ -1,0 +1,59 @@
+"""The differential test at scale: `--cases N` drawn cases per op family (tests/differential.py), each run by
+onnxruntime and analysed by onnxcost; prints per family the cases run, those onnxruntime rejected (out of
+scope) and those whose shapes differ.
+
+    python -m benchmarks.bench_differential [--cases 400] [--only Slice]
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import strategies as st
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from tests.differential import GENERATORS, check  # noqa: E402
+
+
+def family_run(generator: object, cases: int) -> tuple[int, list[str]]:
+    """(cases run, what differed) for one op family."""
+    found: list[str] = []
+    count = [0]
+
+    @settings(max_examples=cases, deadline=None, database=None, suppress_health_check=list(HealthCheck),
+              phases=[Phase.generate])
+    @given(st.data())
+    def run(data: st.DataObject) -> None:
+        result = check(data.draw(st.composite(generator)()))  # type: ignore[arg-type]
+        count[0] += 1
+        if result:
+            found.append(result)
+
+    run()
+    return count[0], found
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--cases", type=int, default=400)
+    ap.add_argument("--only", default="")
+    args = ap.parse_args()
+    total = differ = 0
+    for family, generator in GENERATORS.items():
+        if args.only not in family:
+            continue
+        count, found = family_run(generator, args.cases)
+        total, differ = total + count, differ + len(found)
+        print(f"{family:28} {count:6} cases  {len(found):4} differ")
+        for line in list(dict.fromkeys(found))[:3]:
+            print(f"    {line[:240]}")
+    print(f"{total} cases, {differ} differ")
+    return 1 if differ else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,264 @@
+"""The differential test of op definitions against onnxruntime: per op, a hypothesis strategy draws attributes
+and input shapes (shape-like inputs as constants, as exporters write them), onnxruntime runs the node, and
+onnxcost's output shapes must be onnxruntime's. A configuration onnxruntime rejects is out of scope (skipped);
+one onnxruntime runs and onnxcost refuses is a finding. `tests/test_differential.py` runs a sample per op,
+`benchmarks/bench_differential.py` thousands."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+import onnx
+from hypothesis import strategies as st
+from onnx import TensorProto, helper, numpy_helper
+
+import onnxcost
+
+F = TensorProto.FLOAT
+
+
+@dataclass(frozen=True)
+class Case:
+    node: onnx.NodeProto
+    inputs: dict[str, list[int]]  # fed at run time (float32)
+    constants: dict[str, np.ndarray] = field(default_factory=dict)  # initializers: axes, pads, shapes
+    opset: int = 17
+
+
+def _shape(draw: st.DrawFn, rank: int, lo: int = 1, hi: int = 6) -> list[int]:
+    return [draw(st.integers(lo, hi)) for _ in range(rank)]
+
+
+def _i64(values: list[int]) -> np.ndarray:
+    return np.array(values, dtype=np.int64)
+
+
+def conv_transpose(draw: st.DrawFn) -> Case:
+    group = draw(st.sampled_from([1, 2]))
+    c_in, c_out = group * draw(st.integers(1, 3)), group * draw(st.integers(1, 3))
+    k, stride, dil = draw(st.integers(1, 3)), draw(st.integers(1, 3)), draw(st.integers(1, 2))
+    pads = [draw(st.integers(0, k - 1)) for _ in range(4)]
+    out_pad = [draw(st.integers(0, max(stride, dil) - 1)) for _ in range(2)]
+    hw = draw(st.integers(1, 6))
+    node = helper.make_node("ConvTranspose", ["x", "w"], ["y"], kernel_shape=[k, k], strides=[stride] * 2,
+                            dilations=[dil] * 2, pads=pads, output_padding=out_pad, group=group)
+    return Case(node, {"x": [1, c_in, hw, hw]}, {"w": np.zeros((c_in, c_out // group, k, k), np.float32)})
+
+
+def pad(draw: st.DrawFn) -> Case:
+    rank = draw(st.integers(1, 4))
+    shape = _shape(draw, rank, 2, 5)
+    pads = [draw(st.integers(-1, 3)) for _ in range(2 * rank)]
+    mode = draw(st.sampled_from(["constant", "reflect", "edge"]))
+    return Case(helper.make_node("Pad", ["x", "pads"], ["y"], mode=mode), {"x": shape}, {"pads": _i64(pads)})
+
+
+def slice_(draw: st.DrawFn) -> Case:
+    rank = draw(st.integers(1, 4))
+    shape = _shape(draw, rank, 1, 8)
+    axes = sorted(draw(st.sets(st.integers(-rank, rank - 1).filter(lambda a: True), min_size=1, max_size=rank)),
+                  key=lambda a: a % rank)
+    axes = list(dict.fromkeys(a % rank for a in axes))
+    starts = [draw(st.integers(-10, 10)) for _ in axes]
+    ends = [draw(st.sampled_from([draw(st.integers(-10, 10)), 2**62, -(2**62)])) for _ in axes]
+    steps = [draw(st.sampled_from([1, 1, 2, 3, -1, -2])) for _ in axes]
+    return Case(helper.make_node("Slice", ["x", "starts", "ends", "axes", "steps"], ["y"]), {"x": shape},
+                {"starts": _i64(starts), "ends": _i64(ends), "axes": _i64(axes), "steps": _i64(steps)})
+
+
+def reshape(draw: st.DrawFn) -> Case:
+    shape = _shape(draw, draw(st.integers(1, 4)), 1, 4)
+    total = int(np.prod(shape))
+    dims = [d for d in range(1, total + 1) if total % d == 0]
+    first = draw(st.sampled_from(dims))
+    target = [first, total // first]
+    k = draw(st.integers(0, 2))
+    if k == 1:
+        target[draw(st.integers(0, 1))] = -1
+    elif k == 2 and len(shape) >= 1 and target[0] == shape[0]:
+        target[0] = 0
+    return Case(helper.make_node("Reshape", ["x", "shape"], ["y"]), {"x": shape}, {"shape": _i64(target)})
+
+
+def transpose(draw: st.DrawFn) -> Case:
+    rank = draw(st.integers(1, 5))
+    perm = draw(st.permutations(list(range(rank))))
+    return Case(helper.make_node("Transpose", ["x"], ["y"], perm=list(perm)), {"x": _shape(draw, rank)})
+
+
+def concat(draw: st.DrawFn) -> Case:
+    rank = draw(st.integers(1, 4))
+    axis = draw(st.integers(-rank, rank - 1))
+    base = _shape(draw, rank)
+    n = draw(st.integers(1, 3))
+    shapes = []
+    for _ in range(n):
+        s = list(base)
+        s[axis % rank] = draw(st.integers(1, 5))  # a declared 0 reads as a free dim (an exporter's unknown)
+        shapes.append(s)
+    names = [f"x{k}" for k in range(n)]
+    return Case(helper.make_node("Concat", names, ["y"], axis=axis), dict(zip(names, shapes, strict=True)))
+
+
+def split(draw: st.DrawFn) -> Case:
+    rank = draw(st.integers(1, 4))
+    shape = _shape(draw, rank, 1, 8)
+    axis = draw(st.integers(-rank, rank - 1))
+    n = draw(st.integers(1, 4))
+    outs = [f"y{k}" for k in range(n)]
+    if draw(st.booleans()):
+        return Case(helper.make_node("Split", ["x"], outs, axis=axis, num_outputs=n), {"x": shape}, opset=18)
+    parts = [draw(st.integers(0, 4)) for _ in range(n)]
+    shape[axis % rank] = sum(parts)
+    return Case(helper.make_node("Split", ["x", "split"], outs, axis=axis), {"x": shape}, {"split": _i64(parts)})
+
+
+def squeeze_unsqueeze(draw: st.DrawFn) -> Case:
+    rank = draw(st.integers(1, 4))
+    if draw(st.booleans()):
+        shape = [draw(st.sampled_from([1, 1, 2, 3])) for _ in range(rank)]
+        ones = [k for k, d in enumerate(shape) if d == 1]
+        axes = draw(st.lists(st.sampled_from(ones), unique=True)) if ones else []
+        if axes and draw(st.booleans()):
+            return Case(helper.make_node("Squeeze", ["x", "axes"], ["y"]), {"x": shape},
+                        {"axes": _i64([a - rank if draw(st.booleans()) else a for a in axes])})
+        return Case(helper.make_node("Squeeze", ["x"], ["y"]), {"x": shape})
+    shape = _shape(draw, rank)
+    axes = draw(st.lists(st.integers(-(rank + 2), rank + 1), min_size=1, max_size=2, unique=True))
+    return Case(helper.make_node("Unsqueeze", ["x", "axes"], ["y"]), {"x": shape}, {"axes": _i64(axes)})
+
+
+def tile_expand(draw: st.DrawFn) -> Case:
+    rank = draw(st.integers(1, 4))
+    shape = [draw(st.sampled_from([1, 2, 3])) for _ in range(rank)]
+    if draw(st.booleans()):
+        return Case(helper.make_node("Tile", ["x", "r"], ["y"]), {"x": shape},
+                    {"r": _i64([draw(st.integers(0, 3)) for _ in range(rank)])})
+    target = [d if d != 1 else draw(st.sampled_from([1, 2, 4])) for d in shape]
+    extra = [draw(st.integers(1, 3)) for _ in range(draw(st.integers(0, 2)))]
+    return Case(helper.make_node("Expand", ["x", "shape"], ["y"]), {"x": shape}, {"shape": _i64(extra + target)})
+
+
+def reduce(draw: st.DrawFn) -> Case:
+    rank = draw(st.integers(1, 4))
+    shape = _shape(draw, rank)
+    op = draw(st.sampled_from(["ReduceSum", "ReduceMean", "ReduceMax", "ReduceProd", "ReduceL2"]))
+    keep = draw(st.integers(0, 1))
+    axes = draw(st.lists(st.integers(-rank, rank - 1), max_size=rank, unique_by=lambda a: a % rank))
+    if op == "ReduceSum" or axes:
+        ins = ["x", "axes"] if axes else ["x"]
+        consts = {"axes": _i64(axes)} if axes else {}
+        return Case(helper.make_node(op, ins, ["y"], keepdims=keep), {"x": shape}, consts, opset=18)
+    return Case(helper.make_node(op, ["x"], ["y"], keepdims=keep), {"x": shape}, opset=18)
+
+
+def matmul_gemm(draw: st.DrawFn) -> Case:
+    if draw(st.booleans()):
+        m, k, n = draw(st.integers(1, 5)), draw(st.integers(1, 5)), draw(st.integers(1, 5))
+        ta, tb = draw(st.integers(0, 1)), draw(st.integers(0, 1))
+        a = [k, m] if ta else [m, k]
+        b = np.zeros([n, k] if tb else [k, n], np.float32)
+        return Case(helper.make_node("Gemm", ["a", "b"], ["y"], transA=ta, transB=tb), {"a": a}, {"b": b})
+    batch = _shape(draw, draw(st.integers(0, 2)), 1, 3)
+    m, k, n = draw(st.integers(1, 4)), draw(st.integers(1, 4)), draw(st.integers(1, 4))
+    a = batch + [m, k] if draw(st.booleans()) or not batch else [k]
+    other = [draw(st.sampled_from([1, d])) for d in batch] if draw(st.booleans()) else []
+    b = other + [k, n] if draw(st.booleans()) else [k]
+    if a == [k] and b == [k]:
+        b = [k, n]
+    return Case(helper.make_node("MatMul", ["a", "b"], ["y"]), {"a": a, "b": b})
+
+
+def gather(draw: st.DrawFn) -> Case:
+    rank = draw(st.integers(1, 4))
+    shape = _shape(draw, rank, 1, 5)
+    axis = draw(st.integers(-rank, rank - 1))
+    idx_shape = _shape(draw, draw(st.integers(0, 2)), 1, 3)
+    idx = np.array(draw(st.lists(st.integers(-shape[axis % rank], shape[axis % rank] - 1),
+                                 min_size=int(np.prod(idx_shape)), max_size=int(np.prod(idx_shape)))),
+                   dtype=np.int64).reshape(idx_shape)
+    return Case(helper.make_node("Gather", ["x", "i"], ["y"], axis=axis), {"x": shape}, {"i": idx})
+
+
+def depth_space(draw: st.DrawFn) -> Case:
+    b = draw(st.integers(1, 3))
+    if draw(st.booleans()):
+        c = b * b * draw(st.integers(1, 3))
+        mode = draw(st.sampled_from(["DCR", "CRD"]))
+        return Case(helper.make_node("DepthToSpace", ["x"], ["y"], blocksize=b, mode=mode),
+                    {"x": [1, c, draw(st.integers(1, 4)), draw(st.integers(1, 4))]})
+    return Case(helper.make_node("SpaceToDepth", ["x"], ["y"], blocksize=b),
+                {"x": [1, draw(st.integers(1, 3)), b * draw(st.integers(1, 3)), b * draw(st.integers(1, 3))]})
+
+
+def resize(draw: st.DrawFn) -> Case:
+    shape = [1, draw(st.integers(1, 3)), draw(st.integers(1, 8)), draw(st.integers(1, 8))]
+    mode = draw(st.sampled_from(["nearest", "linear"]))
+    if draw(st.booleans()):
+        scales = [1.0, 1.0, draw(st.sampled_from([0.5, 1.0, 1.5, 2.0, 3.0])), draw(st.sampled_from([0.5, 2.0, 2.5]))]
+        return Case(helper.make_node("Resize", ["x", "", "scales"], ["y"], mode=mode), {"x": shape},
+                    {"scales": np.array(scales, np.float32)}, opset=13)
+    sizes = [1, shape[1], draw(st.integers(1, 12)), draw(st.integers(1, 12))]
+    return Case(helper.make_node("Resize", ["x", "", "", "sizes"], ["y"], mode=mode), {"x": shape},
+                {"sizes": _i64(sizes)}, opset=13)
+
+
+def pool(draw: st.DrawFn) -> Case:
+    op = draw(st.sampled_from(["MaxPool", "AveragePool", "LpPool"]))
+    k, s, d = draw(st.integers(1, 3)), draw(st.integers(1, 3)), draw(st.integers(1, 2))
+    hw = draw(st.integers((k - 1) * d + 1, 9))
+    attrs: dict[str, object] = {"kernel_shape": [k, k], "strides": [s, s]}
+    auto_pad = draw(st.sampled_from(["NOTSET", "SAME_UPPER", "VALID"]))
+    attrs["auto_pad"] = auto_pad
+    if auto_pad == "NOTSET":
+        attrs["pads"] = [draw(st.integers(0, k - 1))] * 4
+    if op == "MaxPool" and (d == 1 or not auto_pad.startswith("SAME")):
+        # onnxruntime 1.2x sizes a dilated SAME MaxPool as if undilated (8x8, k3, d2 -> 6x6), where the ONNX
+        # spec, its reference evaluator and its shape inference give ceil(8 / stride) = 8: onnxcost follows
+        # the spec, so that combination is left out here
+        attrs["dilations"] = [d, d]
+    if op != "LpPool" and auto_pad == "NOTSET":
+        attrs["ceil_mode"] = draw(st.integers(0, 1))
+    return Case(helper.make_node(op, ["x"], ["y"], **attrs), {"x": [1, 2, hw, hw]}, opset=18)
+
+
+GENERATORS: dict[str, Callable[[st.DrawFn], Case]] = {
+    "ConvTranspose": conv_transpose, "Pad": pad, "Slice": slice_, "Reshape": reshape, "Transpose": transpose,
+    "Concat": concat, "Split": split, "Squeeze/Unsqueeze": squeeze_unsqueeze, "Tile/Expand": tile_expand,
+    "Reduce*": reduce, "MatMul/Gemm": matmul_gemm, "Gather": gather, "DepthToSpace/SpaceToDepth": depth_space,
+    "Resize": resize, "Pool": pool,
+}
+
+
+def model_of(case: Case) -> onnx.ModelProto:
+    inputs = [helper.make_tensor_value_info(k, F, v) for k, v in case.inputs.items()]
+    inits = [numpy_helper.from_array(v, k) for k, v in case.constants.items()]
+    outputs = [helper.make_tensor_value_info(o, F, None) for o in case.node.output]
+    graph = helper.make_graph([case.node], "g", inputs, outputs, initializer=inits)
+    return helper.make_model(graph, opset_imports=[helper.make_opsetid("", case.opset)])
+
+
+def check(case: Case) -> str | None:
+    """None when onnxcost's output shapes are onnxruntime's (or onnxruntime rejects the case), else what
+    differs."""
+    import onnxruntime as ort
+
+    model = model_of(case)
+    options = ort.SessionOptions()
+    options.log_severity_level = 4
+    try:
+        session = ort.InferenceSession(model.SerializeToString(), options, providers=["CPUExecutionProvider"])
+        outs = session.run(None, {k: np.ones(v, np.float32) for k, v in case.inputs.items()})
+    except Exception:  # noqa: BLE001 - a configuration onnxruntime rejects is out of scope
+        return None
+    try:
+        node = onnxcost.analyze(model).nodes[0]
+    except onnxcost.ModelError as exc:
+        return f"onnxcost refused a case onnxruntime runs: {exc}"
+    got = [tuple(s) if s is not None else None for s in node.output_shapes]
+    want = [tuple(o.shape) for o in outs]
+    if got != want:
+        return f"{onnx.helper.printable_node(case.node)} on {case.inputs}: shapes {got} != onnxruntime's {want}"
+    return None
