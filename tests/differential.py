@@ -224,11 +224,127 @@ def pool(draw: st.DrawFn) -> Case:
     return Case(helper.make_node(op, ["x"], ["y"], **attrs), {"x": [1, 2, hw, hw]}, opset=18)
 
 
+def conv(draw: st.DrawFn) -> Case:
+    group = draw(st.sampled_from([1, 2, 3]))
+    c_in, c_out = group * draw(st.integers(1, 2)), group * draw(st.integers(1, 2))
+    rank = draw(st.integers(1, 3))
+    k = [draw(st.integers(1, 3)) for _ in range(rank)]
+    attrs: dict[str, object] = {"kernel_shape": k, "strides": [draw(st.integers(1, 3)) for _ in range(rank)],
+                                "dilations": [draw(st.integers(1, 2)) for _ in range(rank)], "group": group}
+    auto_pad = draw(st.sampled_from(["NOTSET", "SAME_UPPER", "SAME_LOWER", "VALID"]))
+    attrs["auto_pad"] = auto_pad
+    if auto_pad == "NOTSET":
+        attrs["pads"] = [draw(st.integers(0, 2)) for _ in range(2 * rank)]
+    spatial = [draw(st.integers(1, 7)) for _ in range(rank)]
+    return Case(helper.make_node("Conv", ["x", "w"], ["y"], **attrs), {"x": [1, c_in, *spatial]},
+                {"w": np.zeros((c_out, c_in // group, *k), np.float32)})
+
+
+def flatten_softmax(draw: st.DrawFn) -> Case:
+    rank = draw(st.integers(1, 4))
+    shape = _shape(draw, rank)
+    op = draw(st.sampled_from(["Flatten", "Softmax", "LogSoftmax", "Hardmax", "CumSum"]))
+    if op == "Flatten":
+        return Case(helper.make_node(op, ["x"], ["y"], axis=draw(st.integers(-rank, rank))), {"x": shape})
+    if op == "CumSum":
+        return Case(helper.make_node(op, ["x", "axis"], ["y"], reverse=draw(st.integers(0, 1))), {"x": shape},
+                    {"axis": np.array(draw(st.integers(-rank, rank - 1)), np.int64)})
+    return Case(helper.make_node(op, ["x"], ["y"], axis=draw(st.integers(-rank, rank - 1))), {"x": shape})
+
+
+def topk_argmax(draw: st.DrawFn) -> Case:
+    rank = draw(st.integers(1, 4))
+    shape = _shape(draw, rank)
+    axis = draw(st.integers(-rank, rank - 1))
+    if draw(st.booleans()):
+        k = draw(st.integers(1, shape[axis % rank]))
+        return Case(helper.make_node("TopK", ["x", "k"], ["v", "i"], axis=axis), {"x": shape}, {"k": _i64([k])})
+    op = draw(st.sampled_from(["ArgMax", "ArgMin"]))
+    return Case(helper.make_node(op, ["x"], ["y"], axis=axis, keepdims=draw(st.integers(0, 1))), {"x": shape})
+
+
+def broadcast_ops(draw: st.DrawFn) -> Case:
+    rank = draw(st.integers(1, 4))
+    base = _shape(draw, rank)
+    a = [draw(st.sampled_from([1, d])) for d in base][draw(st.integers(0, rank - 1)):]
+    b = [draw(st.sampled_from([1, d])) for d in base][draw(st.integers(0, rank - 1)):]
+    op = draw(st.sampled_from(["Add", "Mul", "Pow", "Max", "Min", "Mean", "Sum", "PRelu"]))
+    if op in ("Max", "Min", "Mean", "Sum"):
+        c = [draw(st.sampled_from([1, d])) for d in base][draw(st.integers(0, rank - 1)):]
+        return Case(helper.make_node(op, ["a", "b", "c"], ["y"]), {"a": a, "b": b, "c": c})
+    return Case(helper.make_node(op, ["a", "b"], ["y"]), {"a": a, "b": b})
+
+
+def gather_elements_nd(draw: st.DrawFn) -> Case:
+    rank = draw(st.integers(1, 3))
+    shape = _shape(draw, rank, 1, 4)
+    if draw(st.booleans()):
+        axis = draw(st.integers(-rank, rank - 1))
+        idx_shape = [draw(st.integers(1, d)) for d in shape]
+        idx = np.zeros(idx_shape, np.int64)
+        return Case(helper.make_node("GatherElements", ["x", "i"], ["y"], axis=axis), {"x": shape}, {"i": idx})
+    batch = draw(st.integers(0, rank - 1))
+    last = draw(st.integers(1, rank - batch))
+    idx_shape = shape[:batch] + _shape(draw, draw(st.integers(0, 2)), 1, 3) + [last]
+    return Case(helper.make_node("GatherND", ["x", "i"], ["y"], batch_dims=batch), {"x": shape},
+                {"i": np.zeros(idx_shape, np.int64)})
+
+
+def normalization(draw: st.DrawFn) -> Case:
+    rank = draw(st.integers(2, 4))
+    shape = _shape(draw, rank)
+    op = draw(st.sampled_from(["LayerNormalization", "InstanceNormalization", "LpNormalization", "LRN"]))
+    if op == "LayerNormalization":
+        axis = draw(st.integers(-rank, rank - 1))
+        norm = shape[axis % rank:]
+        return Case(helper.make_node(op, ["x", "s", "b"], ["y"], axis=axis), {"x": shape},
+                    {"s": np.ones(norm, np.float32), "b": np.zeros(norm, np.float32)})
+    if op == "InstanceNormalization":
+        return Case(helper.make_node(op, ["x", "s", "b"], ["y"]), {"x": shape},
+                    {"s": np.ones(shape[1], np.float32), "b": np.zeros(shape[1], np.float32)})
+    if op == "LRN":
+        return Case(helper.make_node(op, ["x"], ["y"], size=draw(st.integers(1, 3))), {"x": shape})
+    return Case(helper.make_node(op, ["x"], ["y"], axis=draw(st.integers(-rank, rank - 1))), {"x": shape})
+
+
+def einsum(draw: st.DrawFn) -> Case:
+    eq, shapes = draw(st.sampled_from([
+        ("ij,jk->ik", ([2, 3], [3, 4])), ("bij,bjk->bik", ([2, 2, 3], [2, 3, 4])), ("ij->ji", ([2, 5],)),
+        ("ii->i", ([3, 3],)), ("bhqd,bhkd->bhqk", ([1, 2, 3, 4], [1, 2, 5, 4])), ("i,i->", ([4], [4])),
+        ("...ij,...jk->...ik", ([2, 1, 2, 3], [3, 3, 4])), ("ij,kl->ijkl", ([2, 3], [1, 2]))]))
+    names = [f"x{k}" for k in range(len(shapes))]
+    return Case(helper.make_node("Einsum", names, ["y"], equation=eq), dict(zip(names, map(list, shapes),
+                                                                                strict=True)))
+
+
+def trilu_onehot_range(draw: st.DrawFn) -> Case:
+    kind = draw(st.sampled_from(["Trilu", "OneHot", "Range", "ConstantOfShape"]))
+    if kind == "Trilu":
+        return Case(helper.make_node("Trilu", ["x"], ["y"], upper=draw(st.integers(0, 1))),
+                    {"x": _shape(draw, draw(st.integers(2, 4)))})
+    if kind == "OneHot":
+        shape = _shape(draw, draw(st.integers(1, 3)))
+        axis = draw(st.integers(-len(shape) - 1, len(shape)))
+        return Case(helper.make_node("OneHot", ["i", "depth", "values"], ["y"], axis=axis), {"i": shape},
+                    {"depth": np.array(draw(st.integers(1, 6)), np.int64), "values": np.array([0.0, 1.0], np.float32)})
+    if kind == "Range":
+        start, delta = draw(st.integers(-5, 5)), draw(st.sampled_from([-3, -1, 1, 2, 3]))
+        limit = draw(st.integers(-8, 8))
+        node = helper.make_node("Range", ["s", "l", "d"], ["y"])
+        consts = {"s": np.array(float(start), np.float32), "l": np.array(float(limit), np.float32),
+                  "d": np.array(float(delta), np.float32)}
+        return Case(node, {}, consts)
+    shape = _shape(draw, draw(st.integers(0, 3)))
+    return Case(helper.make_node("ConstantOfShape", ["s"], ["y"]), {}, {"s": _i64(shape)})
+
+
 GENERATORS: dict[str, Callable[[st.DrawFn], Case]] = {
     "ConvTranspose": conv_transpose, "Pad": pad, "Slice": slice_, "Reshape": reshape, "Transpose": transpose,
     "Concat": concat, "Split": split, "Squeeze/Unsqueeze": squeeze_unsqueeze, "Tile/Expand": tile_expand,
     "Reduce*": reduce, "MatMul/Gemm": matmul_gemm, "Gather": gather, "DepthToSpace/SpaceToDepth": depth_space,
-    "Resize": resize, "Pool": pool,
+    "Resize": resize, "Pool": pool, "Conv": conv, "Flatten/Softmax/CumSum": flatten_softmax,
+    "TopK/ArgMax": topk_argmax, "Broadcasting": broadcast_ops, "GatherElements/GatherND": gather_elements_nd,
+    "Normalization": normalization, "Einsum": einsum, "Trilu/OneHot/Range/ConstantOfShape": trilu_onehot_range,
 }
 
 

@@ -297,6 +297,20 @@ def _gather_value(n: NodeView) -> list[np.ndarray]:
     return [np.take(data, idx, axis=axis)]
 
 
+def _gather_nd(n: NodeView) -> list[Spec]:
+    """indices[:-1] then the data dims after the batch dims and the indexed ones: indices[-1] of them."""
+    x, idx = n.input_shape(0), n.input_shape(1)
+    batch = int(n.attr("batch_dims", 0))
+    if not idx or not 0 <= batch < min(len(x), len(idx)):
+        raise n.fail(f"batch_dims={batch} does not fit data of rank {len(x)} and indices of rank {len(idx)}")
+    last = idx[-1]
+    if symbolic.is_symbolic(last):
+        raise UnknownShape("the length of GatherND's index tuples")
+    if not 1 <= last <= len(x) - batch:
+        raise n.fail(f"index tuples of length {last} do not fit data of rank {len(x)} after {batch} batch dims")
+    return [(tuple(idx[:-1]) + tuple(x[batch + last:]), n.dtype(0))]
+
+
 def _gather_elements(n: NodeView) -> list[Spec]:
     return [(n.input_shape(1), n.dtype(0))]
 
@@ -578,7 +592,7 @@ OPS: list[OpDef] = [
     _move("Slice", _slice, _slice_value, SELECT),
     _move("Gather", _gather, _gather_value, SELECT),
     _move("GatherElements", _gather_elements, None, SELECT),
-    _move("GatherND", traits=SELECT, note="output shape from ONNX inference"),
+    _move("GatherND", _gather_nd, traits=SELECT),
     _move("Expand", _expand, _expand_value, copies=_expand_copies),
     _move("Tile", _tile, _tile_value),
     _move("Pad", _pad),
