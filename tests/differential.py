@@ -338,6 +338,40 @@ def trilu_onehot_range(draw: st.DrawFn) -> Case:
     return Case(helper.make_node("ConstantOfShape", ["s"], ["y"]), {}, {"s": _i64(shape)})
 
 
+MS = "com.microsoft"
+
+
+def contrib(draw: st.DrawFn) -> Case:
+    """onnxruntime's own ops, as its optimizer writes them."""
+    kind = draw(st.sampled_from(["FusedMatMul", "SkipLayerNormalization", "BiasGelu", "QuickGelu", "FastGelu"]))
+    if kind == "FusedMatMul":
+        batch = _shape(draw, draw(st.integers(0, 2)), 1, 3)
+        m, k, n = draw(st.integers(1, 4)), draw(st.integers(1, 4)), draw(st.integers(1, 4))
+        ta, tb = draw(st.integers(0, 1)), draw(st.integers(0, 1))
+        tba = draw(st.integers(0, 1)) if batch else 0
+        tbb = draw(st.integers(0, 1)) if batch else 0
+
+        def operand(rows: int, cols: int, trans: int, trans_batch: int) -> list[int]:
+            mat = [cols, rows] if trans else [rows, cols]
+            if trans_batch:  # the batch dims move after the first matrix dim
+                return [mat[0], *batch, mat[1]]
+            return [*batch, *mat]
+
+        node = helper.make_node("FusedMatMul", ["a", "b"], ["y"], domain=MS, alpha=0.5, transA=ta, transB=tb,
+                                transBatchA=tba, transBatchB=tbb)
+        return Case(node, {"a": operand(m, k, ta, tba), "b": operand(k, n, tb, tbb)})
+    shape = [draw(st.integers(1, 3)), draw(st.integers(1, 5)), draw(st.integers(1, 8))]
+    hidden = shape[-1]
+    if kind == "SkipLayerNormalization":
+        node = helper.make_node(kind, ["x", "skip", "g", "b"], ["y"], domain=MS)
+        return Case(node, {"x": shape, "skip": shape}, {"g": np.ones(hidden, np.float32),
+                                                        "b": np.zeros(hidden, np.float32)})
+    if kind in ("BiasGelu", "FastGelu"):
+        return Case(helper.make_node(kind, ["x", "bias"], ["y"], domain=MS), {"x": shape},
+                    {"bias": np.zeros(hidden, np.float32)})
+    return Case(helper.make_node(kind, ["x"], ["y"], domain=MS, alpha=1.702), {"x": shape})
+
+
 GENERATORS: dict[str, Callable[[st.DrawFn], Case]] = {
     "ConvTranspose": conv_transpose, "Pad": pad, "Slice": slice_, "Reshape": reshape, "Transpose": transpose,
     "Concat": concat, "Split": split, "Squeeze/Unsqueeze": squeeze_unsqueeze, "Tile/Expand": tile_expand,
@@ -345,6 +379,7 @@ GENERATORS: dict[str, Callable[[st.DrawFn], Case]] = {
     "Resize": resize, "Pool": pool, "Conv": conv, "Flatten/Softmax/CumSum": flatten_softmax,
     "TopK/ArgMax": topk_argmax, "Broadcasting": broadcast_ops, "GatherElements/GatherND": gather_elements_nd,
     "Normalization": normalization, "Einsum": einsum, "Trilu/OneHot/Range/ConstantOfShape": trilu_onehot_range,
+    "com.microsoft": contrib,
 }
 
 
@@ -353,7 +388,8 @@ def model_of(case: Case) -> onnx.ModelProto:
     inits = [numpy_helper.from_array(v, k) for k, v in case.constants.items()]
     outputs = [helper.make_tensor_value_info(o, F, None) for o in case.node.output]
     graph = helper.make_graph([case.node], "g", inputs, outputs, initializer=inits)
-    return helper.make_model(graph, opset_imports=[helper.make_opsetid("", case.opset)])
+    opsets = [helper.make_opsetid("", case.opset)] + ([helper.make_opsetid(MS, 1)] if case.node.domain == MS else [])
+    return helper.make_model(graph, opset_imports=opsets)
 
 
 def check(case: Case) -> str | None:

@@ -90,23 +90,31 @@ def _transposed(s: Shape, flag: object) -> Shape:
     return s[:-2] + (s[-1], s[-2]) if flag and len(s) >= 2 else s
 
 
+def _fused_operand(n: NodeView, i: int) -> Shape:
+    """An operand of FusedMatMul as the product sees it: with transBatch, its first dim moves behind the batch
+    dims ([m, b..., k] -> [b..., m, k]); then trans swaps the last two."""
+    x = n.input_shape(i)
+    side = "A" if i == 0 else "B"
+    if n.attr(f"transBatch{side}", 0) and len(x) >= 3:
+        x = tuple(x[1:-1]) + (x[0], x[-1])
+    return _transposed(x, n.attr(f"trans{side}", 0))
+
+
 def _fused_matmul_shape(n: NodeView) -> list[Spec]:
-    a, b = _transposed(n.input_shape(0), n.attr("transA", 0)), _transposed(n.input_shape(1), n.attr("transB", 0))
     try:
-        return [(matmul_shape(a, b, n.conditions), n.dtype(0))]
+        return [(matmul_shape(_fused_operand(n, 0), _fused_operand(n, 1), n.conditions), n.dtype(0))]
     except ModelError as exc:
         raise n.fail(str(exc)) from None
 
 
 def _fused_matmul_cost(n: NodeView) -> Cost:
     """MatMul with transposes folded in and an alpha scale: one extra FLOP per output when alpha != 1."""
-    k = _transposed(n.input_shape(0), n.attr("transA", 0))[-1]
-    macs = n.out_elems() * k
+    macs = n.out_elems() * _fused_operand(n, 0)[-1]
     return Cost(macs, 2 * macs + (n.out_elems() if n.attr("alpha", 1.0) != 1 else 0))
 
 
 def _fused_matmul_geometry(n: NodeView) -> tuple[int, int]:
-    return matmul_geometry(n, _transposed(n.input_shape(0), n.attr("transA", 0))[-1])
+    return matmul_geometry(n, _fused_operand(n, 0)[-1])
 
 
 def _nbits_sizes(n: NodeView) -> tuple[int, int]:

@@ -39,3 +39,19 @@ def test_slice_with_a_negative_step_starts_inside_the_axis() -> None:
                 {k: v.astype(np.int64) for k, v in consts.items()})
     assert onnxcost.analyze(model_of(case)).nodes[0].output_shapes == [[1]]
     assert check(case) is None
+
+
+def test_fused_matmul_moves_the_first_dim_behind_the_batch_with_trans_batch() -> None:
+    """Found by the differential test: transBatchA/B were ignored. A [m=3, 2, 3, k=4] with transBatchA reads as
+    [2, 3, 3, 4]; B [k=4, 2, 3, n=5] with transBatchB as [2, 3, 4, 5]: the product is [2, 3, 3, 5], and its MACs
+    2*3 * 3*5 * 4, as onnxruntime computes."""
+    from onnx import helper
+
+    import onnxcost
+    from tests.differential import MS, Case, model_of
+
+    node = helper.make_node("FusedMatMul", ["a", "b"], ["y"], domain=MS, transBatchA=1, transBatchB=1)
+    case = Case(node, {"a": [3, 2, 3, 4], "b": [4, 2, 3, 5]})
+    report = onnxcost.analyze(model_of(case)).nodes[0]
+    assert report.output_shapes == [[2, 3, 3, 5]] and report.macs == 2 * 3 * 3 * 5 * 4
+    assert check(case) is None
