@@ -1,6 +1,6 @@
 """The differential test at scale: `--cases N` drawn cases per op family (tests/differential.py), each run by
-onnxruntime and analysed by onnxcost; prints per family the cases run, those onnxruntime rejected (out of
-scope) and those whose shapes differ.
+onnxruntime and analysed by onnxcost; prints per family the cases drawn, those onnxruntime ran (the others
+are out of scope) and those whose shapes differ.
 
     python -m benchmarks.bench_differential [--cases 400] [--only Slice]
 """
@@ -16,25 +16,27 @@ from hypothesis import strategies as st
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from tests.differential import GENERATORS, check  # noqa: E402
+from tests.differential import GENERATORS, REJECTED, outcome  # noqa: E402
 
 
-def family_run(generator: object, cases: int) -> tuple[int, list[str]]:
-    """(cases run, what differed) for one op family."""
+def family_run(generator: object, cases: int) -> tuple[int, int, list[str]]:
+    """(cases drawn, cases onnxruntime rejected, what differed) for one op family."""
     found: list[str] = []
-    count = [0]
+    count = [0, 0]
 
     @settings(max_examples=cases, deadline=None, database=None, suppress_health_check=list(HealthCheck),
               phases=[Phase.generate])
     @given(st.data())
     def run(data: st.DataObject) -> None:
-        result = check(data.draw(st.composite(generator)()))  # type: ignore[arg-type]
+        result = outcome(data.draw(st.composite(generator)()))  # type: ignore[arg-type]
         count[0] += 1
-        if result:
+        if result == REJECTED:
+            count[1] += 1
+        elif result:
             found.append(result)
 
     run()
-    return count[0], found
+    return count[0], count[1], found
 
 
 def main() -> int:
@@ -42,16 +44,17 @@ def main() -> int:
     ap.add_argument("--cases", type=int, default=400)
     ap.add_argument("--only", default="")
     args = ap.parse_args()
-    total = differ = 0
+    total = differ = rejected = 0
+    print(f"{'family':36} {'cases':>6} {'compared':>8} {'differ':>6}")
     for family, generator in GENERATORS.items():
         if args.only not in family:
             continue
-        count, found = family_run(generator, args.cases)
-        total, differ = total + count, differ + len(found)
-        print(f"{family:28} {count:6} cases  {len(found):4} differ")
+        count, out_of_scope, found = family_run(generator, args.cases)
+        total, differ, rejected = total + count, differ + len(found), rejected + out_of_scope
+        print(f"{family:36} {count:6} {count - out_of_scope:8} {len(found):6}")
         for line in list(dict.fromkeys(found))[:3]:
             print(f"    {line[:240]}")
-    print(f"{total} cases, {differ} differ")
+    print(f"{total} cases drawn, {total - rejected} run by onnxruntime and compared, {differ} differ")
     return 1 if differ else 0
 
 

@@ -372,6 +372,44 @@ def contrib(draw: st.DrawFn) -> Case:
     return Case(helper.make_node(kind, ["x"], ["y"], domain=MS, alpha=1.702), {"x": shape})
 
 
+ML = "ai.onnx.ml"
+
+
+def classical_ml(draw: st.DrawFn) -> Case:
+    """ai.onnx.ml ops as skl2onnx writes them, on a [samples, features] float input."""
+    rows, cols = draw(st.integers(1, 5)), draw(st.integers(1, 6))
+    kind = draw(st.sampled_from(["Normalizer", "Scaler", "Binarizer", "LinearRegressor", "LinearClassifier",
+                                 "ArrayFeatureExtractor", "Imputer", "SVMRegressor"]))
+    x = {"x": [rows, cols]}
+    if kind == "Normalizer":
+        return Case(helper.make_node(kind, ["x"], ["y"], domain=ML, norm=draw(st.sampled_from(["L1", "L2", "MAX"]))),
+                    x)
+    if kind == "Scaler":
+        return Case(helper.make_node(kind, ["x"], ["y"], domain=ML, offset=[0.5] * cols, scale=[2.0] * cols), x)
+    if kind == "Binarizer":
+        return Case(helper.make_node(kind, ["x"], ["y"], domain=ML, threshold=0.5), x)
+    if kind == "Imputer":
+        return Case(helper.make_node(kind, ["x"], ["y"], domain=ML, imputed_value_floats=[0.0] * cols,
+                                     replaced_value_float=-1.0), x)
+    targets = draw(st.integers(1, 3))
+    if kind == "LinearRegressor":
+        return Case(helper.make_node(kind, ["x"], ["y"], domain=ML, coefficients=[0.1] * (cols * targets),
+                                     intercepts=[0.0] * targets, targets=targets), x)
+    if kind == "LinearClassifier":
+        classes = max(targets, 2)
+        n_coef = classes if classes > 2 or draw(st.booleans()) else 1
+        return Case(helper.make_node(kind, ["x"], ["label", "y"], domain=ML, coefficients=[0.1] * (cols * n_coef),
+                                     intercepts=[0.0] * n_coef, classlabels_ints=list(range(classes))), x)
+    if kind == "SVMRegressor":
+        vectors = draw(st.integers(1, 3))
+        return Case(helper.make_node(kind, ["x"], ["y"], domain=ML, coefficients=[1.0] * vectors, rho=[0.0],
+                                     support_vectors=[0.5] * (vectors * cols), n_supports=vectors,
+                                     kernel_type=draw(st.sampled_from(["LINEAR", "RBF", "POLY"])),
+                                     kernel_params=[0.1, 0.0, 2.0]), x)
+    picks = draw(st.lists(st.integers(0, cols - 1), min_size=1, max_size=3))
+    return Case(helper.make_node(kind, ["x", "i"], ["y"], domain=ML), x, {"i": _i64(picks)})
+
+
 GENERATORS: dict[str, Callable[[st.DrawFn], Case]] = {
     "ConvTranspose": conv_transpose, "Pad": pad, "Slice": slice_, "Reshape": reshape, "Transpose": transpose,
     "Concat": concat, "Split": split, "Squeeze/Unsqueeze": squeeze_unsqueeze, "Tile/Expand": tile_expand,
@@ -379,22 +417,39 @@ GENERATORS: dict[str, Callable[[st.DrawFn], Case]] = {
     "Resize": resize, "Pool": pool, "Conv": conv, "Flatten/Softmax/CumSum": flatten_softmax,
     "TopK/ArgMax": topk_argmax, "Broadcasting": broadcast_ops, "GatherElements/GatherND": gather_elements_nd,
     "Normalization": normalization, "Einsum": einsum, "Trilu/OneHot/Range/ConstantOfShape": trilu_onehot_range,
-    "com.microsoft": contrib,
+    "com.microsoft": contrib, "ai.onnx.ml": classical_ml,
 }
 
 
 def model_of(case: Case) -> onnx.ModelProto:
     inputs = [helper.make_tensor_value_info(k, F, v) for k, v in case.inputs.items()]
     inits = [numpy_helper.from_array(v, k) for k, v in case.constants.items()]
-    outputs = [helper.make_tensor_value_info(o, F, None) for o in case.node.output]
+    outputs = [onnx.ValueInfoProto(name=o) for o in case.node.output]  # typed by ONNX's inference below
     graph = helper.make_graph([case.node], "g", inputs, outputs, initializer=inits)
-    opsets = [helper.make_opsetid("", case.opset)] + ([helper.make_opsetid(MS, 1)] if case.node.domain == MS else [])
-    return helper.make_model(graph, opset_imports=opsets)
+    extra = {MS: [helper.make_opsetid(MS, 1)], ML: [helper.make_opsetid(ML, 3)]}.get(case.node.domain, [])
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", case.opset), *extra])
+    try:
+        typed = onnx.shape_inference.infer_shapes(model)
+    except Exception:  # noqa: BLE001 - onnx rejects the case: onnxruntime will too (out of scope)
+        return model
+    for out, inferred in zip(model.graph.output, typed.graph.output, strict=True):
+        out.type.tensor_type.elem_type = inferred.type.tensor_type.elem_type or F
+    return model
+
+
+#: What `outcome` says of a case onnxruntime will not run (out of scope).
+REJECTED = "rejected by onnxruntime"
 
 
 def check(case: Case) -> str | None:
     """None when onnxcost's output shapes are onnxruntime's (or onnxruntime rejects the case), else what
     differs."""
+    result = outcome(case)
+    return None if result == REJECTED else result
+
+
+def outcome(case: Case) -> str | None:
+    """None when the shapes agree, REJECTED when onnxruntime will not run the case, else what differs."""
     import onnxruntime as ort
 
     model = model_of(case)
@@ -404,7 +459,7 @@ def check(case: Case) -> str | None:
         session = ort.InferenceSession(model.SerializeToString(), options, providers=["CPUExecutionProvider"])
         outs = session.run(None, {k: np.ones(v, np.float32) for k, v in case.inputs.items()})
     except Exception:  # noqa: BLE001 - a configuration onnxruntime rejects is out of scope
-        return None
+        return REJECTED
     try:
         node = onnxcost.analyze(model).nodes[0]
     except onnxcost.ModelError as exc:
