@@ -66,6 +66,13 @@ def test_page_in_a_headless_browser(tmp_path: Path) -> None:
         shown = [r for r in driver.find_elements(By.CSS_SELECTOR, "#nodes tbody tr") if r.is_displayed()]
         assert shown and all("Relu" in r.text for r in shown)
         assert driver.find_element(By.ID, "roofline").is_displayed()
+        # the overview comes first; the charts have their axes' labels and name each point on hover
+        headings = [h.text for h in driver.find_elements(By.TAG_NAME, "h2")]
+        assert headings[0] == "Overview" and headings[-1] == "Nodes"
+        labels = {t.text for t in driver.find_elements(By.CSS_SELECTOR, "#roofline text, #timeline text")}
+        assert {"arithmetic intensity (FLOP/byte)", "attained FLOP/s", "live MiB"} <= labels
+        hovers = [t.get_attribute("textContent") for t in driver.find_elements(By.CSS_SELECTOR, "#roofline title")]
+        assert any(h.startswith("conv2 (Conv, dense)") for h in hovers)
     finally:
         driver.quit()
 
