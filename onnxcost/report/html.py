@@ -141,19 +141,45 @@ def _overview(report: Report, suffix: str) -> str:
 
 
 def _by_op_type(report: Report, suffix: str) -> str:
-    """Count, MACs, FLOPs and params per op type, with a bar of each one's share of the FLOPs."""
-    ops = report.by_op_type
-    total = sum(a.flops or 0 for a in ops.values()) or 1
+    """Per op type: count, MACs, FLOPs, params, bytes moved and (with a profile) estimated time, with a bar of
+    each one's share of the time (of the FLOPs without a profile); then the heaviest nodes."""
+    moved: dict[str, int] = {}
+    time_us: dict[str, float] = {}
+    for n in report.nodes:
+        key = n.op_type if n.domain == "ai.onnx" else f"{n.domain}.{n.op_type}"
+        moved[key] = moved.get(key, 0) + (n.input_bytes or 0) + (n.output_bytes or 0)
+        time_us[key] = time_us.get(key, 0.0) + (n.latency_us or 0.0)
+    timed = report.totals.latency_ms is not None
+    weight = {op: (time_us[op] if timed else float(a.flops or 0)) for op, a in report.by_op_type.items()}
+    total = sum(weight.values()) or 1.0
+    what = "estimated time" if timed else "FLOPs"
     rows = []
-    for op, a in sorted(ops.items(), key=lambda kv: -(kv[1].flops or 0)):
-        share = (a.flops or 0) / total
+    for op, a in sorted(report.by_op_type.items(), key=lambda kv: -weight[kv[0]]):
+        share = weight[op] / total
         bar = (f"<svg width='160' height='12' style='border:0'><rect class='bar' width='{160 * share:.1f}' "
-               f"height='12'><title>{escape(op)}: {share:.1%} of FLOPs</title></rect></svg>")
+               f"height='12'><title>{escape(op)}: {share:.1%} of the {what}</title></rect></svg>")
+        est = f"<td class='n'>{time_us[op]:,.1f}</td>" if timed else ""
         rows.append(f"<tr><td>{escape(op)}</td><td class='n'>{a.count}</td><td class='n'>{escape(si(a.macs))}</td>"
                     f"<td class='n'>{escape(si(a.flops))}</td><td class='n'>{escape(si(a.params))}</td>"
-                    f"<td>{bar} {share:.1%}</td></tr>")
-    return (f"<h2>By op type</h2><table id='ops{suffix}'><tr><th>op</th><th>count</th><th>MACs</th><th>FLOPs</th>"
-            "<th>params</th><th>share of FLOPs</th></tr>" + "".join(rows) + "</table>")
+                    f"<td class='n'>{escape(binary_bytes(moved.get(op)))}</td>{est}<td>{bar} {share:.1%}</td></tr>")
+    head = ["op", "count", "MACs", "FLOPs", "params", "bytes moved"] + (["est. µs"] if timed else []) + [
+        f"share of {what}"]
+    return (f"<h2>By op type</h2><table id='ops{suffix}'><tr>" + "".join(f"<th>{h}</th>" for h in head) + "</tr>"
+            + "".join(rows) + "</table>" + _top_nodes(report, suffix, timed))
+
+
+def _top_nodes(report: Report, suffix: str, timed: bool, count: int = 10) -> str:
+    """The heaviest nodes: by estimated time with a profile, else by MACs then FLOPs."""
+    def weight(n: NodeReport) -> tuple[float, float]:
+        return (n.latency_us or 0.0, 0.0) if timed else (float(n.macs or 0), float(n.flops or 0))
+
+    top = sorted((n for n in report.nodes if not n.folded), key=weight, reverse=True)[:count]
+    rows = "".join(f"<tr><td>{escape(n.name)}</td><td>{escape(n.op_type)}</td><td>"
+                   f"{escape(', '.join(_dims(s) for s in n.output_shapes))}</td><td class='n'>"
+                   f"{escape(_work(n, 'macs'))}</td><td class='n'>{escape(_work(n, 'flops'))}</td><td class='n'>"
+                   + ("" if n.latency_us is None else f"{n.latency_us:,.1f} µs") + "</td></tr>" for n in top)
+    return (f"<h2>Top {len(top)} nodes</h2><table id='top{suffix}'><tr><th>node</th><th>op</th><th>output shape</th>"
+            f"<th>MACs</th><th>FLOPs</th><th>est.</th></tr>{rows}</table>")
 
 
 def _cell(value: int | float | None, text: str) -> str:
