@@ -121,12 +121,13 @@ def calibrate(
     seconds: Annotated[float, typer.Option("--seconds", min=0.1, help="Timing budget per microbenchmark")] = 5.0,
 ) -> None:
     """Fit a hardware profile of this machine from onnxruntime microbenchmarks (use it as --profile local)."""
-    from rich.progress import Progress
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     from ..measure.calibrate import calibrate as run_calibrate
     from ..measure.calibrate import unsteady
 
-    with Progress(console=Console(stderr=True), transient=True, disable=not sys.stderr.isatty()) as bar:
+    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+    with Progress(*columns, console=Console(stderr=True), transient=True, disable=not sys.stderr.isatty()) as bar:
         task = bar.add_task("calibrating", total=1)
 
         def step(name: str, k: int, total: int) -> None:
