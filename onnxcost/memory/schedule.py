@@ -227,34 +227,41 @@ def optimal_order(m: MemoryModel, budget_s: float = DEFAULT_BUDGET_S) -> tuple[l
     if current:
         segments.append(current)
     topo_pos = {g: k for k, g in enumerate(topo_order(m))}
-    order: list[int] = []
-    prefix, stop = 0, None
-    mem = m.initial_bytes
+    # The nodes before a segment and the bytes live when it starts do not depend on the order within earlier
+    # segments (they are cut at nodes every order runs in the same place): each segment is solved on its own.
+    starts: list[tuple[int, int]] = []
+    prefix, mem = 0, m.initial_bytes
     for seg in segments:
-        if len(seg) == 1:
-            best = seg
-        else:
-            greedy, greedy_peak = _segment_greedy(m, prefix, seg, mem, deadline)
-            candidates = [(greedy_peak, greedy), (_segment_peak(m, prefix, seg, mem), seg)]
-            by_topo = sorted(seg, key=topo_pos.__getitem__)
-            candidates.append((_segment_peak(m, prefix, by_topo, mem), by_topo))
-            upper, best = min(candidates, key=lambda c: c[0])
-            if upper <= floor:
-                exact: list[int] | str = best
-            elif time.perf_counter() < deadline:
-                exact = _segment_dp(m, prefix, seg, mem, upper, deadline)
-            else:
-                exact = "time"
-            if isinstance(exact, str):
-                stop = stop or exact
-            else:
-                best = exact
-        for g in best:
+        starts.append((prefix, mem))
+        for g in seg:
             alloc, freed, _ = step(m, prefix, g)
             mem += m.alloc_bytes[g] - freed
             prefix |= 1 << g
-        order.extend(best)
-    return order, stop
+    chosen: list[list[int]] = [list(seg) for seg in segments]
+    uppers: dict[int, int] = {}
+    for k, seg in enumerate(segments):
+        if len(seg) > 1:
+            prefix, mem = starts[k]
+            greedy, greedy_peak = _segment_greedy(m, prefix, seg, mem, deadline)
+            by_topo = sorted(seg, key=topo_pos.__getitem__)
+            candidates = [(greedy_peak, greedy), (_segment_peak(m, prefix, seg, mem), seg),
+                          (_segment_peak(m, prefix, by_topo, mem), by_topo)]
+            uppers[k], chosen[k] = min(candidates, key=lambda c: c[0])
+    # The model's peak is the largest segment's: solve the segments from the highest peak down, and raise the
+    # floor to each proven optimum, so that a segment that stays under it needs no search at all.
+    stop = None
+    for k in sorted(uppers, key=lambda k: -uppers[k]):
+        if uppers[k] <= floor:
+            continue
+        prefix, mem = starts[k]
+        exact = _segment_dp(m, prefix, segments[k], mem, uppers[k], deadline) if time.perf_counter() < deadline \
+            else "time"
+        if isinstance(exact, str):
+            stop = stop or exact
+            continue
+        chosen[k] = exact
+        floor = max(floor, _segment_peak(m, prefix, exact, mem))
+    return [g for seg in chosen for g in seg], stop
 
 
 def schedule(m: MemoryModel, method: str = "optimal", budget_s: float = DEFAULT_BUDGET_S) -> Schedule:
