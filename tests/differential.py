@@ -25,6 +25,7 @@ class Case:
     inputs: dict[str, list[int]]  # fed at run time (float32)
     constants: dict[str, np.ndarray] = field(default_factory=dict)  # initializers: axes, pads, shapes
     opset: int = 17
+    before: tuple[onnx.NodeProto, ...] = ()  # nodes that make the node's inputs (a quantised tensor)
 
 
 def _shape(draw: st.DrawFn, rank: int, lo: int = 1, hi: int = 6) -> list[int]:
@@ -338,6 +339,66 @@ def trilu_onehot_range(draw: st.DrawFn) -> Case:
     return Case(helper.make_node("ConstantOfShape", ["s"], ["y"]), {}, {"s": _i64(shape)})
 
 
+def recurrent(draw: st.DrawFn) -> Case:
+    """RNN, GRU and LSTM over [seq, batch, input], one or both directions, with or without an initial state."""
+    op = draw(st.sampled_from(["RNN", "GRU", "LSTM"]))
+    gates = {"RNN": 1, "GRU": 3, "LSTM": 4}[op]
+    seq, batch, inp, hidden = (draw(st.integers(1, 4)) for _ in range(4))
+    direction = draw(st.sampled_from(["forward", "reverse", "bidirectional"]))
+    dirs = 2 if direction == "bidirectional" else 1
+    outs = ["y", "y_h"] + (["y_c"] if op == "LSTM" else [])
+    node = helper.make_node(op, ["x", "w", "r"], outs, hidden_size=hidden, direction=direction)
+    consts = {"w": np.zeros((dirs, gates * hidden, inp), np.float32),
+              "r": np.zeros((dirs, gates * hidden, hidden), np.float32)}
+    return Case(node, {"x": [seq, batch, inp]}, consts)
+
+
+def quantized(draw: st.DrawFn) -> Case:
+    """QuantizeLinear/DequantizeLinear per tensor and per axis, and DynamicQuantizeLinear."""
+    rank = draw(st.integers(1, 4))
+    shape = _shape(draw, rank)
+    kind = draw(st.sampled_from(["QuantizeLinear", "DequantizeLinear", "DynamicQuantizeLinear"]))
+    if kind == "DynamicQuantizeLinear":
+        return Case(helper.make_node(kind, ["x"], ["y", "scale", "zero"]), {"x": shape})
+    axis = draw(st.integers(-rank, rank - 1))
+    per_axis = draw(st.booleans())
+    scale = np.ones(shape[axis % rank] if per_axis else (), np.float32)
+    if kind == "QuantizeLinear":
+        return Case(helper.make_node(kind, ["x", "s"], ["y"], axis=axis), {"x": shape}, {"s": scale})
+    # DequantizeLinear reads integers: quantise the float input first, in the same graph
+    zero = np.zeros(scale.shape, np.uint8)
+    q = helper.make_node("QuantizeLinear", ["x", "s", "z"], ["q"], axis=axis)
+    node = helper.make_node(kind, ["q", "s", "z"], ["y"], axis=axis)
+    return Case(node, {"x": shape}, {"s": scale, "z": zero}, before=(q,))
+
+
+def vision(draw: st.DrawFn) -> Case:
+    """GridSample, RoiAlign, CenterCropPad and AffineGrid: output sizes from a grid, boxes or a target shape."""
+    kind = draw(st.sampled_from(["GridSample", "RoiAlign", "CenterCropPad", "AffineGrid"]))
+    n, c = draw(st.integers(1, 2)), draw(st.integers(1, 3))
+    if kind == "GridSample":
+        gh, gw = draw(st.integers(1, 5)), draw(st.integers(1, 5))
+        return Case(helper.make_node(kind, ["x", "grid"], ["y"], mode=draw(st.sampled_from(["linear", "nearest"]))),
+                    {"x": [n, c, draw(st.integers(1, 6)), draw(st.integers(1, 6))]},
+                    {"grid": np.zeros((n, gh, gw, 2), np.float32)}, opset=20)
+    if kind == "RoiAlign":
+        rois = draw(st.integers(1, 4))
+        node = helper.make_node(kind, ["x", "rois", "idx"], ["y"], output_height=draw(st.integers(1, 4)),
+                                output_width=draw(st.integers(1, 4)), sampling_ratio=2)
+        return Case(node, {"x": [n, c, 8, 8]}, {"rois": np.tile(np.array([0, 0, 4, 4], np.float32), (rois, 1)),
+                                                "idx": np.zeros(rois, np.int64)})
+    if kind == "CenterCropPad":
+        rank = draw(st.integers(1, 3))
+        shape = _shape(draw, rank)
+        axes = draw(st.lists(st.integers(0, rank - 1), min_size=1, max_size=rank, unique=True))
+        target = [draw(st.integers(1, 7)) for _ in axes]
+        return Case(helper.make_node(kind, ["x", "shape"], ["y"], axes=axes), {"x": shape},
+                    {"shape": _i64(target)}, opset=18)
+    size = [n, c, draw(st.integers(1, 5)), draw(st.integers(1, 5))]
+    return Case(helper.make_node(kind, ["theta", "size"], ["y"]), {"theta": [n, 2, 3]}, {"size": _i64(size)},
+                opset=20)
+
+
 MS = "com.microsoft"
 
 
@@ -417,7 +478,8 @@ GENERATORS: dict[str, Callable[[st.DrawFn], Case]] = {
     "Resize": resize, "Pool": pool, "Conv": conv, "Flatten/Softmax/CumSum": flatten_softmax,
     "TopK/ArgMax": topk_argmax, "Broadcasting": broadcast_ops, "GatherElements/GatherND": gather_elements_nd,
     "Normalization": normalization, "Einsum": einsum, "Trilu/OneHot/Range/ConstantOfShape": trilu_onehot_range,
-    "com.microsoft": contrib, "ai.onnx.ml": classical_ml,
+    "com.microsoft": contrib, "ai.onnx.ml": classical_ml, "RNN/GRU/LSTM": recurrent,
+    "Quantize/Dequantize": quantized, "GridSample/RoiAlign/CenterCropPad/AffineGrid": vision,
 }
 
 
@@ -425,7 +487,7 @@ def model_of(case: Case) -> onnx.ModelProto:
     inputs = [helper.make_tensor_value_info(k, F, v) for k, v in case.inputs.items()]
     inits = [numpy_helper.from_array(v, k) for k, v in case.constants.items()]
     outputs = [onnx.ValueInfoProto(name=o) for o in case.node.output]  # typed by ONNX's inference below
-    graph = helper.make_graph([case.node], "g", inputs, outputs, initializer=inits)
+    graph = helper.make_graph([*case.before, case.node], "g", inputs, outputs, initializer=inits)
     extra = {MS: [helper.make_opsetid(MS, 1)], ML: [helper.make_opsetid(ML, 3)]}.get(case.node.domain, [])
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", case.opset), *extra])
     try:
@@ -461,7 +523,7 @@ def outcome(case: Case) -> str | None:
     except Exception:  # noqa: BLE001 - a configuration onnxruntime rejects is out of scope
         return REJECTED
     try:
-        node = onnxcost.analyze(model).nodes[0]
+        node = onnxcost.analyze(model).nodes[-1]
     except onnxcost.ModelError as exc:
         return f"onnxcost refused a case onnxruntime runs: {exc}"
     got = [tuple(s) if s is not None else None for s in node.output_shapes]
