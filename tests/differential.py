@@ -399,6 +399,37 @@ def vision(draw: st.DrawFn) -> Case:
                 opset=20)
 
 
+UNARY = ("Abs", "Neg", "Exp", "Log", "Sqrt", "Reciprocal", "Relu", "Sigmoid", "Tanh", "Erf", "Sin", "Cos", "Tan",
+         "Asin", "Acos", "Atan", "Sinh", "Cosh", "Asinh", "Acosh", "Atanh", "Celu", "Elu", "Selu", "LeakyRelu",
+         "HardSigmoid", "HardSwish", "Softplus", "Softsign", "Mish", "Gelu", "Clip", "Round", "Floor", "Ceil",
+         "Sign", "IsNaN", "IsInf", "ThresholdedRelu", "Shrink", "Identity", "Dropout")
+
+
+def unary(draw: st.DrawFn) -> Case:
+    """Element-wise ops of one input: the output has the input's shape (and its type, or bool)."""
+    op = draw(st.sampled_from(UNARY))
+    return Case(helper.make_node(op, ["x"], ["y"]), {"x": _shape(draw, draw(st.integers(0, 4)))}, opset=20)
+
+
+def logic(draw: st.DrawFn) -> Case:
+    """Comparisons (float in, bool out) and boolean logic on their results, broadcasting."""
+    rank = draw(st.integers(1, 3))
+    base = _shape(draw, rank)
+    a = [draw(st.sampled_from([1, d])) for d in base]
+    b = [draw(st.sampled_from([1, d])) for d in base][draw(st.integers(0, rank - 1)):]
+    compare = draw(st.sampled_from(["Equal", "Less", "Greater", "LessOrEqual", "GreaterOrEqual"]))
+    kind = draw(st.sampled_from(["compare", "And", "Or", "Xor", "Not", "Where"]))
+    if kind == "compare":
+        return Case(helper.make_node(compare, ["a", "b"], ["y"]), {"a": a, "b": b})
+    first = (helper.make_node("Greater", ["a", "b"], ["p"]),)
+    if kind == "Not":
+        return Case(helper.make_node("Not", ["p"], ["y"]), {"a": a, "b": b}, before=first)
+    if kind == "Where":
+        return Case(helper.make_node("Where", ["p", "a", "b"], ["y"]), {"a": a, "b": b}, before=first)
+    both = (*first, helper.make_node("Less", ["a", "b"], ["q"]))
+    return Case(helper.make_node(kind, ["p", "q"], ["y"]), {"a": a, "b": b}, before=both)
+
+
 MS = "com.microsoft"
 
 
@@ -480,6 +511,7 @@ GENERATORS: dict[str, Callable[[st.DrawFn], Case]] = {
     "Normalization": normalization, "Einsum": einsum, "Trilu/OneHot/Range/ConstantOfShape": trilu_onehot_range,
     "com.microsoft": contrib, "ai.onnx.ml": classical_ml, "RNN/GRU/LSTM": recurrent,
     "Quantize/Dequantize": quantized, "GridSample/RoiAlign/CenterCropPad/AffineGrid": vision,
+    "Unary element-wise": unary, "Comparison/logic/Where": logic,
 }
 
 
