@@ -252,21 +252,24 @@ def _held_out(cases: list[Case], base: Profile, names: list[str]) -> list[Predic
     return out
 
 
-def choose(cases: list[Case], base: Profile) -> tuple[list[str], tuple[Candidate, ...]]:
+def choose(cases: list[Case], base: Profile) -> tuple[list[str], tuple[Candidate, ...], list[Prediction]]:
     """Nested parameter sets, fewest first (none, then the speed factor, then the op classes by their share
     of the time, then the scalar terms), each scored by leave-one-model-out error, as many as the models can
     fit with one left out. The lowest median + p90 of the left-out errors wins (a typical model and a bad one
-    both count); a tie goes to the smaller set."""
+    both count); a tie goes to the smaller set. Returns its names, every set tried, and its left-out
+    predictions."""
     ranked = ranked_parameters(cases, base)
     groups = len({c.measurement.held_out_as for c in cases})
     tried: list[Candidate] = []
+    predictions: dict[tuple[str, ...], list[Prediction]] = {}
     for k in range(min(len(ranked), max(groups - 1, 0)) + 1):
-        names = ranked[:k]
-        scored = summary(_held_out(cases, base, names)) if groups > 1 else None
-        tried.append(Candidate(tuple(names), *(scored or (None, None))))
+        names = tuple(ranked[:k])
+        predictions[names] = _held_out(cases, base, list(names))
+        scored = summary(predictions[names]) if groups > 1 else None
+        tried.append(Candidate(names, *(scored or (None, None))))
     best = min(tried, key=lambda c: (math.inf if c.held_out_median is None or c.held_out_p90 is None
                                      else round(c.held_out_median + c.held_out_p90, 6), len(c.names)))
-    return list(best.names), tuple(tried)
+    return list(best.names), tuple(tried), predictions[best.names]
 
 
 def fit(measurements: list[Measurement], base: Profile, names: list[str] | None = None) -> FitResult:
@@ -282,15 +285,17 @@ def fit(measurements: list[Measurement], base: Profile, names: list[str] | None 
     FitResult; with `names` given, raises ConfigError when there are fewer distinct models than names."""
     cases = prepare(measurements)
     candidates: tuple[Candidate, ...] = ()
+    held_out = None
     if names is None:
-        names, candidates = choose(cases, base)
+        names, candidates, held_out = choose(cases, base)
     profile = fit_cases(cases, base, names)
     fitted = [Prediction(c.measurement.label, c.measurement.model.stem, c.measurement.latency_ms,
                          predict_ms(c, profile)) for c in cases]
     parameters = {n: _current(profile, n, base) for n in names}
     at_bound = tuple(n for n, v in parameters.items()
                      if any(math.isclose(v, b, rel_tol=1e-4, abs_tol=1e-9) for b in _bounds(base, n)))
-    return FitResult(profile, parameters, fitted, _held_out(cases, base, names), candidates, at_bound)
+    held_out = _held_out(cases, base, names) if held_out is None else held_out  # choose() has them already
+    return FitResult(profile, parameters, fitted, held_out, candidates, at_bound)
 
 
 def summary(predictions: list[Prediction]) -> tuple[float, float] | None:

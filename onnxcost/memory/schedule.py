@@ -82,10 +82,13 @@ def closures(m: MemoryModel) -> tuple[list[int], list[int]]:
     return anc, desc
 
 
-def cut_points(m: MemoryModel) -> list[int]:
+Closures = tuple[list[int], list[int]]
+
+
+def cut_points(m: MemoryModel, known: Closures | None = None) -> list[int]:
     """Nodes comparable with every other node, in file order (file order is topological)."""
     n = len(m.nodes)
-    anc, desc = closures(m)
+    anc, desc = known or closures(m)
     return [i for i in range(n) if anc[i].bit_count() == i and desc[i].bit_count() == n - 1 - i]
 
 
@@ -210,10 +213,11 @@ def optimal_order(m: MemoryModel, budget_s: float = DEFAULT_BUDGET_S) -> tuple[l
     """Minimum-peak order, and None when every segment was solved exactly, else why one was not ("time":
     the `budget_s` seconds ran out; "states": a segment needed more than MAX_STATES states)."""
     deadline = time.perf_counter() + budget_s
-    cuts = set(cut_points(m))
+    known = closures(m)
+    cuts = set(cut_points(m, known))
     # No order peaks below `floor`: a segment whose best simple order stays at or under it cannot raise the
     # model's minimum peak, so it needs no search (its order is optimal for the model as a whole).
-    floor = lower_bound(m)
+    floor = lower_bound(m, known)
     segments: list[list[int]] = []
     current: list[int] = []
     for i in range(len(m.nodes)):
@@ -283,13 +287,13 @@ def schedule(m: MemoryModel, method: str = "optimal", budget_s: float = DEFAULT_
     return Schedule(order, "optimal", proven, None if proven else stop)
 
 
-def lower_bound(m: MemoryModel) -> int:
+def lower_bound(m: MemoryModel, known: Closures | None = None) -> int:
     """Bytes every schedule needs at once somewhere: at some node, its inputs and outputs (less a buffer it may
     overwrite in place), the buffers that must stay alive across it in any order (made by an ancestor or given
     as a graph input, and read by a descendant or kept as a graph output), and graph inputs that are also
     outputs, live throughout."""
     pinned_inputs = sum(b.nbytes for b in m.buffers if b.producer is None and b.pinned)
-    anc, desc = closures(m)
+    anc, desc = known or closures(m)
     across = [0] * len(m.nodes)
     for b in m.buffers:
         if b.producer is None and b.pinned:
