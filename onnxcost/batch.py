@@ -8,9 +8,12 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .base.errors import ConfigError, OnnxcostError, internal_error
+
+if TYPE_CHECKING:
+    from .report.schema import Report
 
 
 @dataclass(frozen=True)
@@ -61,18 +64,27 @@ def expand(items: Sequence[str]) -> list[Path]:
     return out
 
 
+def analyze_one(path: Path, kwargs: dict[str, Any]) -> tuple[Report | None, str | None]:
+    """One model of many: its report, or the error it raised (a bug in it named as an internal error), so that
+    one model never stops a run over many."""
+    from .pipeline import analyze
+
+    try:
+        return analyze(path, **kwargs), None
+    except OnnxcostError as exc:
+        return None, str(exc)
+    except Exception as exc:  # noqa: BLE001 - a bug in one model is its error row, named; the others still run
+        return None, f"{path}: {internal_error(exc)}"
+
+
 def _one(path: Path, kwargs: dict[str, Any], top: int | None, bind_hint: str | None) -> ModelResult:
     from rich.console import Console
 
-    from .pipeline import analyze
     from .report import render as formats
 
-    try:
-        rep = analyze(path, **kwargs)
-    except OnnxcostError as exc:
-        return ModelResult(str(path), None, "", str(exc))
-    except Exception as exc:  # noqa: BLE001 - a bug in one model is its error row, named; the others still run
-        return ModelResult(str(path), None, "", f"{path}: {internal_error(exc)}")
+    rep, error = analyze_one(path, kwargs)
+    if rep is None:
+        return ModelResult(str(path), None, "", error)
     buffer = Console(width=160, file=io.StringIO(), color_system=None)
     buffer.print(formats.table(rep, top, bind_hint or formats.API_BIND_HINT))
     return ModelResult(str(path), rep.to_dict(), buffer.file.getvalue())  # type: ignore[attr-defined]

@@ -10,7 +10,7 @@ from typing import Annotated, Any
 import typer
 from rich.console import Console
 
-from ..base.errors import ConfigError, OnnxcostError, internal_error
+from ..base.errors import ConfigError
 from .common import (
     BIND_HINT,
     DIGITS,
@@ -138,22 +138,16 @@ def report(
 
 def _html_many(paths: list[Path], output: Path | None, profile: str | None, kwargs: dict[str, Any]) -> None:
     """One HTML page for many models; a model that fails is its error row there, the others still run."""
+    from ..batch import analyze_one
     from ..latency.profiles import load_profile
-    from ..pipeline import analyze
     from ..report.html import pages
 
     items: list[tuple[str, Any, str | None]] = []
     for path in paths:
-        try:
-            rep = analyze(path, **kwargs)
-        except OnnxcostError as exc:
-            items.append((str(path), None, flags(str(exc))))
-            continue
-        except Exception as exc:  # noqa: BLE001 - a bug in one model is its error row, named; the others still run
-            items.append((str(path), None, internal_error(exc)))
-            continue
-        warn([f"{path}: {w}" for w in rep.warnings])
-        items.append((str(path), rep, None))
+        rep, error = analyze_one(path, kwargs)
+        if rep is not None:
+            warn([f"{path}: {w}" for w in rep.warnings])
+        items.append((str(path), rep, None if error is None else flags(error)))
     emit(pages(items, load_profile(profile) if profile else None), output)
     for name, _, error in items:
         if error:

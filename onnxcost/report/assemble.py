@@ -18,7 +18,7 @@ from ..memory.plan import MemoryResult
 from ..ops.core import InnerNode
 from ..shapes.graph import Graph
 from ..shapes.tensors import ShapeResult, TensorInfo
-from .schema import FunctionTotals, MemoryInfo, ModelInfo, NodeReport, OpTypeTotals, Report, TensorSpec, Totals
+from .schema import FunctionTotals, MemoryInfo, ModelInfo, NodeReport, OpTypeTotals, Report, TensorSpec, Totals, op_key
 
 
 @dataclass(frozen=True)
@@ -83,7 +83,7 @@ def by_op_type(g: Graph, costs: list[NodeCost]) -> dict[str, OpTypeTotals]:
     """Count, MACs, FLOPs and params per op type (domain-qualified outside ai.onnx), heaviest first."""
     by_op: dict[str, OpTypeTotals] = {}
     for n, c in zip(g.nodes, costs, strict=True):
-        key = n.op_type if n.domain == "ai.onnx" else f"{n.domain}.{n.op_type}"
+        key = op_key(n.domain, n.op_type)
         agg = by_op.setdefault(key, OpTypeTotals(0, 0, 0, 0))
         agg.count += 1
         agg.macs = None if agg.macs is None or plain(c.macs) is None else agg.macs + (c.macs or 0)

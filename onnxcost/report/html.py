@@ -10,7 +10,7 @@ from html import escape
 
 from ..base.units import binary_bytes, si
 from ..latency.profiles import Profile
-from .schema import NodeReport, Report
+from .schema import NodeReport, Report, op_key
 
 _CSS = """
 body{font:14px/1.4 system-ui,sans-serif;margin:2em;color:#222;max-width:1200px}h1{font-size:1.3em}
@@ -146,7 +146,7 @@ def _by_op_type(report: Report, suffix: str) -> str:
     moved: dict[str, int] = {}
     time_us: dict[str, float] = {}
     for n in report.nodes:
-        key = n.op_type if n.domain == "ai.onnx" else f"{n.domain}.{n.op_type}"
+        key = op_key(n.domain, n.op_type)
         moved[key] = moved.get(key, 0) + (n.input_bytes or 0) + (n.output_bytes or 0)
         time_us[key] = time_us.get(key, 0.0) + (n.latency_us or 0.0)
     timed = report.totals.latency_ms is not None

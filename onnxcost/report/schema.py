@@ -14,6 +14,11 @@ from ..shapes import graph
 SCHEMA = "onnxcost.report/1"
 
 
+def op_key(domain: str, op_type: str) -> str:
+    """How the report names an op type: bare in the default domain, else qualified (com.microsoft.FusedConv)."""
+    return op_type if domain == "ai.onnx" else f"{domain}.{op_type}"
+
+
 @dataclass
 class ModelInfo:
     path: str | None
