@@ -109,10 +109,16 @@ class WeightRoots:
         return out
 
 
-def view(node: NodeInfo, tensors: dict[str, TensorInfo], opsets: dict[str, int]) -> NodeView:
-    """The read-only view of a graph node that op rules see, with its output shapes."""
+def view(node: NodeInfo, tensors: dict[str, TensorInfo], opsets: dict[str, int],
+         subgraphs: Mapping[str, InnerGraph] | None = None) -> NodeView:
+    """The read-only view of a graph node that op rules see, with its output shapes; with the subgraphs the
+    shapes stage analysed for it, control flow can ask for one run's cost."""
+    def subgraph_cost(key: str) -> Cost | None:
+        found = subgraphs or {}
+        return inner_cost(found[key], f"{node.name}/{key}") if key in found else None
+
     return node_view(node.name, node.op_type, node.domain, opsets.get(node.domain, 0), node.attrs, node.inputs,
-                     tensors, len(node.outputs), node.outputs)
+                     tensors, len(node.outputs), node.outputs, subgraph_cost=subgraph_cost if subgraphs else None)
 
 
 def _bytes(names: list[str], tensors: dict[str, TensorInfo]) -> int | None:
@@ -142,12 +148,10 @@ def node_cost(node: NodeInfo, tensors: dict[str, TensorInfo], weights: frozenset
     definition = ops.lookup(node.domain, node.op_type, opsets.get(node.domain))
     label = node.op_type if node.domain == DEFAULT else f"{node.domain}.{node.op_type}"
     if definition is not None and definition.traits.control:
-        found = subgraphs or {}
         try:
             if definition.cost is None:
                 raise UnknownShape("its subgraph's cost")
-            flow = definition.cost(replace(view(node, tensors, opsets), subgraph_cost=lambda key: inner_cost(
-                found[key], f"{node.name}/{key}") if key in found else None))
+            flow = definition.cost(view(node, tensors, opsets, subgraphs))
         except UnknownShape:
             warnings.append(f"node '{node.name}' ({label}): control flow whose iterations or branch depend on "
                             "run-time data; its cost is unknown")

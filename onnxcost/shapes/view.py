@@ -12,12 +12,15 @@ from .tensors import TensorInfo
 
 def node_view(name: str, op_type: str, domain: str, opset: int, attrs: dict[str, Any], inputs: Sequence[str],
               tensors: Mapping[str, TensorInfo], n_out: int, outputs: Sequence[str] = (),
-              subgraph_of: Callable[..., Any] | None = None) -> NodeView:
-    """The view of one node; `outputs` give it output shapes (the cost stage), `subgraph_of` lets control flow
-    ask for a subgraph's output shapes (the shapes stage)."""
+              subgraph_of: Callable[..., Any] | None = None,
+              subgraph_cost: Callable[[str], Any] | None = None) -> NodeView:
+    """The view of one node; `outputs` give it output shapes (the cost stage); control flow asks
+    `subgraph_of` for a subgraph's output shapes (the shapes stage) and `subgraph_cost` for its cost (the cost
+    stage)."""
     ins = [tensors.get(n) if n else None for n in inputs]
     outs = [tensors.get(n) if n else None for n in outputs]
-    extra: dict[str, Any] = {} if subgraph_of is None else {"subgraph_of": subgraph_of}
+    hooks = {"subgraph_of": subgraph_of, "subgraph_cost": subgraph_cost}
+    extra: dict[str, Any] = {k: v for k, v in hooks.items() if v is not None}
     return NodeView(
         name=name, op_type=op_type, domain=domain, opset=opset, attrs=attrs,
         input_shapes=tuple(t.shape if t is not None else None for t in ins),
