@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import onnx
@@ -119,8 +120,9 @@ def squeeze_unsqueeze(draw: st.DrawFn) -> Case:
     if draw(st.booleans()):
         shape = [draw(st.sampled_from([1, 1, 2, 3])) for _ in range(rank)]
         ones = [k for k, d in enumerate(shape) if d == 1]
-        axes = draw(st.lists(st.sampled_from(ones), unique=True)) if ones else []
-        if axes and draw(st.booleans()):
+        axes: list[int] = draw(st.lists(st.sampled_from(ones), unique=True)) if ones else []
+        given: bool = draw(st.booleans())
+        if axes and given:
             return Case(helper.make_node("Squeeze", ["x", "axes"], ["y"]), {"x": shape},
                         {"axes": _i64([a - rank if draw(st.booleans()) else a for a in axes])})
         return Case(helper.make_node("Squeeze", ["x"], ["y"]), {"x": shape})
@@ -158,8 +160,8 @@ def matmul_gemm(draw: st.DrawFn) -> Case:
         m, k, n = draw(st.integers(1, 5)), draw(st.integers(1, 5)), draw(st.integers(1, 5))
         ta, tb = draw(st.integers(0, 1)), draw(st.integers(0, 1))
         a = [k, m] if ta else [m, k]
-        b = np.zeros([n, k] if tb else [k, n], np.float32)
-        return Case(helper.make_node("Gemm", ["a", "b"], ["y"], transA=ta, transB=tb), {"a": a}, {"b": b})
+        weight = np.zeros([n, k] if tb else [k, n], np.float32)
+        return Case(helper.make_node("Gemm", ["a", "b"], ["y"], transA=ta, transB=tb), {"a": a}, {"b": weight})
     batch = _shape(draw, draw(st.integers(0, 2)), 1, 3)
     m, k, n = draw(st.integers(1, 4)), draw(st.integers(1, 4)), draw(st.integers(1, 4))
     a = batch + [m, k] if draw(st.booleans()) or not batch else [k]
@@ -208,7 +210,7 @@ def pool(draw: st.DrawFn) -> Case:
     op = draw(st.sampled_from(["MaxPool", "AveragePool", "LpPool"]))
     k, s, d = draw(st.integers(1, 3)), draw(st.integers(1, 3)), draw(st.integers(1, 2))
     hw = draw(st.integers((k - 1) * d + 1, 9))
-    attrs: dict[str, object] = {"kernel_shape": [k, k], "strides": [s, s]}
+    attrs: dict[str, Any] = {"kernel_shape": [k, k], "strides": [s, s]}
     auto_pad = draw(st.sampled_from(["NOTSET", "SAME_UPPER", "VALID"]))
     attrs["auto_pad"] = auto_pad
     if auto_pad == "NOTSET":
@@ -228,7 +230,7 @@ def conv(draw: st.DrawFn) -> Case:
     c_in, c_out = group * draw(st.integers(1, 2)), group * draw(st.integers(1, 2))
     rank = draw(st.integers(1, 3))
     k = [draw(st.integers(1, 3)) for _ in range(rank)]
-    attrs: dict[str, object] = {"kernel_shape": k, "strides": [draw(st.integers(1, 3)) for _ in range(rank)],
+    attrs: dict[str, Any] = {"kernel_shape": k, "strides": [draw(st.integers(1, 3)) for _ in range(rank)],
                                 "dilations": [draw(st.integers(1, 2)) for _ in range(rank)], "group": group}
     auto_pad = draw(st.sampled_from(["NOTSET", "SAME_UPPER", "SAME_LOWER", "VALID"]))
     attrs["auto_pad"] = auto_pad

@@ -10,6 +10,7 @@ import onnx
 from onnx import TensorProto, helper, numpy_helper
 
 import onnxcost
+from onnxcost.report.schema import NodeReport
 
 T = TypeVar("T")
 
@@ -39,7 +40,7 @@ def one_node(op: str, inputs: dict[str, Sequence[int] | np.ndarray], outputs: Se
     return helper.make_model(graph, opset_imports=opsets)
 
 
-def node_of(model: onnx.ModelProto, **kw: object) -> onnxcost.report.NodeReport:
+def node_of(model: onnx.ModelProto, **kw: object) -> NodeReport:
     rep = onnxcost.analyze(model, **kw)  # type: ignore[arg-type]
     return rep.nodes[0]
 

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import onnxcost
 from models import zoo
+from onnxcost.report.schema import NodeReport
 from tests.helpers import known
 
 
-def _layers(rep: onnxcost.Report) -> list[onnxcost.report.NodeReport]:
+def _layers(rep: onnxcost.Report) -> list[NodeReport]:
     return [n for n in rep.nodes if n.op_type in ("Conv", "Gemm")]
 
 

@@ -72,7 +72,7 @@ def test_page_in_a_headless_browser(tmp_path: Path) -> None:
         labels = {t.text for t in driver.find_elements(By.CSS_SELECTOR, "#roofline text, #timeline text")}
         assert {"arithmetic intensity (FLOP/byte)", "attained FLOP/s", "live MiB"} <= labels
         hovers = [t.get_attribute("textContent") for t in driver.find_elements(By.CSS_SELECTOR, "#roofline title")]
-        assert any(h.startswith("conv2 (Conv, dense)") for h in hovers)
+        assert any((h or "").startswith("conv2 (Conv, dense)") for h in hovers)
     finally:
         driver.quit()
 

@@ -8,7 +8,9 @@ from __future__ import annotations
 import shutil
 import socket
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import onnx
 import pytest
@@ -26,12 +28,13 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def _wait(find: object, seconds: float = 20.0) -> list:  # type: ignore[type-arg]
+def _wait(find: Callable[[], Any], seconds: float = 20.0) -> Any:
+    """What `find` returns once it is truthy, or an empty list after `seconds`."""
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
-        found = find()  # type: ignore[operator]
+        found = find()
         if found:
-            return found  # type: ignore[no-any-return]
+            return found
         time.sleep(0.2)
     return []
 
