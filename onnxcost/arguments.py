@@ -45,6 +45,17 @@ def check(model: object, dims: object, input_shapes: object, schedule: object, b
     if profile is not None and not isinstance(profile, (str, Profile)):
         raise fail("profile", profile, "a profile name, a .toml path or a Profile")
     if input_values is not None and not (isinstance(input_values, Mapping) and all(
-            isinstance(v, Sequence) and not isinstance(v, str) and all(
-                isinstance(x, (int, float)) and not isinstance(x, bool) for x in v) for v in input_values.values())):
+            _number(v) or isinstance(v, Sequence) and not isinstance(v, str) and all(_number(x) for x in v)
+            for v in input_values.values())):
         raise ConfigError(f"analyze(): input_values={input_values!r:.80} is not a mapping of names to numbers")
+
+
+def _number(x: object) -> bool:
+    return isinstance(x, (int, float)) and not isinstance(x, bool)
+
+
+def value_lists(input_values: Mapping[str, Sequence[float] | float] | None) -> dict[str, Sequence[float]] | None:
+    """Checked input values with a lone number (a scalar input's value) as a list of one."""
+    if input_values is None:
+        return None
+    return {k: [v] if isinstance(v, (int, float)) else v for k, v in input_values.items()}

@@ -38,7 +38,7 @@ def analyze(
     batch: int | None = None,
     profile: str | Profile | None = None,
     strict: bool = False,
-    input_values: Mapping[str, Sequence[float]] | None = None,
+    input_values: Mapping[str, Sequence[float] | float] | None = None,
 ) -> Report:
     """Analyse an ONNX model (path or ModelProto) and return its Report. Raises onnxcost.ModelError on
     input that cannot be analysed; what can still be analysed yields warnings in `report.warnings`.
@@ -48,13 +48,14 @@ def analyze(
     training: an optimizer ("sgd", "momentum", "adam") to add a training estimate at `batch` (cost/training.py).
     profile: a hardware profile (name, TOML path or Profile) for a roofline latency per node (latency/).
     strict: raise ModelError when any node's cost is unknown, instead of warning.
-    input_values: the values of scalar or 1-D inputs (a sample rate, a length): constants that fold, and
-      decide the If conditions that read them."""
+    input_values: the values of scalar or 1-D inputs (a sample rate, a length; a number or a list): constants
+      that fold, and decide the If conditions and Loop counts that read them."""
     arguments.check(model, dims, input_shapes, schedule, schedule_budget, batch, profile, input_values)
+    values = arguments.value_lists(input_values)
     loaded = load.load(model)
     if training is not None and batch is not None:
         dims = {**training_mod.batch_dims(loaded.graph, batch), **(dims or {})}
-    shaped = shapes.infer(loaded, dims, {k: tuple(v) for k, v in (input_shapes or {}).items()}, input_values)
+    shaped = shapes.infer(loaded, dims, {k: tuple(v) for k, v in (input_shapes or {}).items()}, values)
     g = graph.build(loaded, shaped)
     costs, weights, cost_warnings = cost.graph_costs(g)
     if strict:
@@ -67,5 +68,5 @@ def analyze(
         g, costs, cost.weight_bytes(g, weights), None if mem.plan is None else mem.plan.timeline.total_bytes,
         list(shaped.symbols), batch, training)
     macs = sum(c.macs or 0 for c in costs)
-    view = llm.with_bound_phases(loaded, g, macs, shaped, dims or {}, input_values)
+    view = llm.with_bound_phases(loaded, g, macs, shaped, dims or {}, values)
     return assemble.report(stages, inplace, train, view)

@@ -464,6 +464,53 @@ def contrib(draw: st.DrawFn) -> Case:
     return Case(helper.make_node(kind, ["x"], ["y"], domain=MS, alpha=1.702), {"x": shape})
 
 
+def sequences(draw: st.DrawFn) -> Case:
+    """A sequence built by SequenceConstruct, SplitToSequence (equal pieces) or SequenceInsert into an empty
+    one, then read by SequenceAt, SequenceLength or ConcatFromSequence."""
+    shape = _shape(draw, draw(st.integers(1, 3)), 1, 5)
+    rank, make = len(shape), draw(st.sampled_from(["construct", "split", "insert"]))
+    constants: dict[str, np.ndarray] = {}
+    if make == "construct":
+        length = draw(st.integers(1, 3))
+        before = [helper.make_node("SequenceConstruct", ["x"] * length, ["s"])]
+        element = shape
+    elif make == "split":
+        axis = draw(st.integers(-rank, rank - 1))
+        dim, keep = shape[axis], draw(st.integers(0, 1))
+        piece = draw(st.sampled_from([d for d in range(1, dim + 1) if dim % d == 0]))
+        how = draw(st.sampled_from(["none", "scalar", "list"]))
+        ins = ["x"] if how == "none" else ["x", "split"]
+        if how == "scalar":
+            constants["split"] = np.array(piece, np.int64)
+        elif how == "list":
+            constants["split"] = _i64([piece] * (dim // piece))
+        before = [helper.make_node("SplitToSequence", ins, ["s"], axis=axis, keepdims=keep)]
+        length = dim if how == "none" else dim // piece
+        element = list(shape)
+        if how in ("none", "scalar") and not keep and (how == "none" or piece == 1):
+            del element[axis]
+        else:
+            element[axis] = 1 if how == "none" else piece
+    else:
+        length = draw(st.integers(1, 3))
+        before = [helper.make_node("SequenceEmpty", [], ["s0"], dtype=F)]
+        before += [helper.make_node("SequenceInsert", [f"s{k}", "x"], [f"s{k + 1}"]) for k in range(length)]
+        before[-1].output[0] = "s"
+        element = shape
+    read = draw(st.sampled_from(["at", "length", "concat"]))
+    if read == "at":
+        constants["pos"] = np.array(draw(st.integers(-length, length - 1)), np.int64)
+        node = helper.make_node("SequenceAt", ["s", "pos"], ["y"])
+    elif read == "length":
+        node = helper.make_node("SequenceLength", ["s"], ["y"])
+    else:
+        new_axis = draw(st.integers(0 if element else 1, 1))  # scalars only stack
+        out_rank = len(element) + new_axis
+        node = helper.make_node("ConcatFromSequence", ["s"], ["y"], axis=draw(st.integers(-out_rank, out_rank - 1)),
+                                new_axis=new_axis)
+    return Case(node, {"x": shape}, constants, before=tuple(before))
+
+
 ML = "ai.onnx.ml"
 
 
@@ -511,7 +558,7 @@ GENERATORS: dict[str, Callable[[st.DrawFn], Case]] = {
     "Normalization": normalization, "Einsum": einsum, "Trilu/OneHot/Range/ConstantOfShape": trilu_onehot_range,
     "com.microsoft": contrib, "ai.onnx.ml": classical_ml, "RNN/GRU/LSTM": recurrent,
     "Quantize/Dequantize": quantized, "GridSample/RoiAlign/CenterCropPad/AffineGrid": vision,
-    "Unary element-wise": unary, "Comparison/logic/Where": logic,
+    "Unary element-wise": unary, "Comparison/logic/Where": logic, "Sequences": sequences,
 }
 
 

@@ -43,6 +43,32 @@ def symbol(name: str) -> sympy.Symbol:
     return sympy.Symbol(name, integer=True, positive=True)
 
 
+def counter(name: str) -> sympy.Symbol:
+    """A loop's iteration number: an integer from 0, unlike a dim (a positive integer)."""
+    import sympy
+
+    return sympy.Symbol(name, integer=True, nonnegative=True)
+
+
+#: Most terms `sum_over` adds one by one when a sum has no closed form.
+SUM_TERMS = 10_000
+
+
+def sum_over(expr: Dim, var: Any, count: Dim) -> Dim | None:
+    """expr summed for var = 0, 1, …, count - 1: a closed form (a polynomial in var sums to one), else term by
+    term for a known count up to SUM_TERMS; None when neither gives an exact total."""
+    if not is_symbolic(expr) or var not in expr.free_symbols:
+        return normal(count * expr)
+    import sympy
+
+    total = sympy.summation(expr, (var, 0, count - 1))
+    if not total.has(sympy.Sum):
+        return normal(sympy.expand(total))
+    if is_symbolic(count) or count > SUM_TERMS:
+        return None
+    return normal(sympy.expand(sum(expr.xreplace({var: k}) for k in range(count))))
+
+
 PLACEHOLDER = "outer_dim_"  # a subgraph's stand-in for an expression of its enclosing graph's dims
 
 

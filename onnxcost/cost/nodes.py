@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 
+import numpy as np
+
 from .. import ops
 from ..base import dtypes, symbolic
 from ..base.errors import ModelError
@@ -117,8 +119,13 @@ def view(node: NodeInfo, tensors: dict[str, TensorInfo], opsets: dict[str, int],
         found = subgraphs or {}
         return inner_cost(found[key], f"{node.name}/{key}") if key in found else None
 
+    def subgraph_value(key: str, tensor: str) -> np.ndarray | None:
+        t = subgraphs[key].graph.tensors.get(tensor) if subgraphs and key in subgraphs else None
+        return None if t is None else t.value()
+
     return node_view(node.name, node.op_type, node.domain, opsets.get(node.domain, 0), node.attrs, node.inputs,
-                     tensors, len(node.outputs), node.outputs, subgraph_cost=subgraph_cost if subgraphs else None)
+                     tensors, len(node.outputs), node.outputs, subgraph_cost=subgraph_cost if subgraphs else None,
+                     subgraph_value=subgraph_value if subgraphs else None)
 
 
 def _bytes(names: list[str], tensors: dict[str, TensorInfo]) -> int | None:
@@ -182,7 +189,7 @@ def graph_costs(graph: Graph) -> tuple[list[NodeCost], dict[str, int], list[str]
     """Per-node costs in graph order, the distinct weight tensors with the parameters each holds, warnings."""
     warnings: list[str] = []
     roots = WeightRoots(graph)
-    per_node = [roots.of_node(n) for n in graph.nodes]
+    per_node = [roots.of_node(n) | _read_inside(graph.subgraphs.get(n.index), roots) for n in graph.nodes]
     logical = [roots.logical_elements(n, graph.opsets) for n in graph.nodes]
     costs = [node_cost(n, graph.tensors, w, warnings, graph.opsets, lg, graph.subgraphs.get(n.index))
              for n, w, lg in zip(graph.nodes, per_node, logical, strict=True)]
@@ -197,6 +204,18 @@ def graph_costs(graph: Graph) -> tuple[list[NodeCost], dict[str, int], list[str]
             weights[n.name + ATTRIBUTES] = held
             costs[k] = replace(costs[k], params=costs[k].params + held, param_bytes=costs[k].param_bytes + 4 * held)
     return costs, weights, warnings
+
+
+def _read_inside(found: Mapping[str, InnerGraph] | None, roots: WeightRoots) -> frozenset[str]:
+    """The enclosing graph's weights that a control-flow node's subgraphs read (a Loop body's Gemm weights
+    are the loop's parameters): the body analysis holds each as an initializer of the same name."""
+    out: set[str] = set()
+    for inner in (found or {}).values():
+        for name, t in inner.graph.tensors.items():
+            outer = roots.tensors.get(name)
+            if t.kind == "initializer" and outer is not None and outer.is_constant:
+                out |= roots.roots(name)
+    return frozenset(out)
 
 
 #: The key under which a node's attribute-held parameters enter the weights of graph_costs.

@@ -5,11 +5,13 @@ trip count, a Scan's body times the sequence length."""
 
 from __future__ import annotations
 
+import functools
+import re
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
 import onnx
-from onnx import numpy_helper
 
 from ..base import dtypes, symbolic
 from .core import DEFAULT, Cost, NodeView, OpDef, Spec, Traits, UnknownShape
@@ -110,43 +112,93 @@ def scalar(v: np.ndarray | None) -> Any:
     return x.item() if isinstance(x, np.generic) else x  # a numpy scalar, or an object: a string, a relation
 
 
-def cond_always_true(body: onnx.GraphProto) -> bool:
-    """The body's condition output is a constant True (how exporters write a plain for-loop)."""
+def cond_always_true(n: NodeView, body: onnx.GraphProto) -> bool:
+    """The body's condition output is True on every iteration, as analysed (a Constant, or an outer constant
+    through an Identity, as exporters write a plain for-loop), or is the condition input passed through."""
     if not body.output:
         return False
-    name = body.output[0].name
-    for n in body.node:
-        if name in n.output:
-            if n.op_type == "Identity" and n.input:
-                name = n.input[0]
-                continue
-            if n.op_type == "Constant" and n.attribute and n.attribute[0].type == onnx.AttributeProto.TENSOR:
-                t = n.attribute[0].t
-                if t.data_location == onnx.TensorProto.EXTERNAL:
-                    return False
-                try:
-                    return bool(numpy_helper.to_array(t).reshape(-1)[0])
-                except (IndexError, ValueError, TypeError):
-                    return False
-    return any(name == b.name for b in body.input[1:2])  # cond passed through unchanged
+    cond = scalar(n.subgraph_value("body", body.output[0].name))
+    if cond is not None and not symbolic.is_symbolic(cond):
+        return bool(cond)
+    name, producers = body.output[0].name, {o: x for x in body.node for o in x.output}
+    for _ in range(len(body.node)):  # at most one step per node, even in a (broken) cyclic body
+        if name not in producers or producers[name].op_type != "Identity" or not producers[name].input:
+            break
+        name = producers[name].input[0]
+    return any(name == b.name for b in body.input[1:2])
 
 
-def max_trips(n: NodeView) -> int | None:
-    """A Loop's constant trip count M, its most iterations whatever its condition does; None without one. A
-    trip count that is no count is the model's error."""
+#: Exporters write a while-loop (or a for-loop with a break) as a Loop with M = INT64_MAX or INT32_MAX: no count.
+_NO_COUNT = 2**31 - 1
+
+
+def _given_trips(n: NodeView) -> Any:
+    """A Loop's trip count M, its most iterations whatever its condition does: a number, or a formula of dims
+    (`range(x.size(0))`); None without one, or with an exporter's stand-in for none (INT64_MAX). A trip count
+    that is no count is the model's error."""
     trips = scalar(n.value(0))
     if trips is None:
         return None
+    if symbolic.is_symbolic(trips):
+        return trips if trips.is_integer is not False and trips.is_negative is not True else None
     if isinstance(trips, bool) or not isinstance(trips, int) or trips < 0:
         raise n.fail(f"trip count {trips!r} is not a non-negative integer")
-    return trips
+    return None if trips >= _NO_COUNT else trips
 
 
-def trip_count(n: NodeView, body: onnx.GraphProto) -> int | None:
+def _counter_limit(n: NodeView, body: onnx.GraphProto) -> Any:
+    """The most iterations a body's condition allows when one of its conjuncts is `counter + 1 < L`, with the
+    counter the iteration number or a carried state that starts at a known value and hands `counter + 1` on
+    (how TorchScript writes `for k in range(L)` with a `break`): L - start. None when no such conjunct exists
+    or L is not known."""
+    producers = {o: x for x in body.node for o in x.output}
+    names = [b.name for b in body.input]
+    state_out = {names[2 + j]: body.output[1 + j].name for j in range(min(len(names) - 2, len(body.output) - 1))}
+    pending, seen, limits = [body.output[0].name], 0, []
+    while pending and seen < len(body.node):  # walk the And tree, one step per node at most
+        seen += 1
+        node = producers.get(pending.pop())
+        if node is None or len(node.input) != 2:
+            continue
+        if node.op_type == "And":
+            pending += list(node.input)
+            continue
+        x, bound = {"Less": node.input, "Greater": node.input[::-1]}.get(node.op_type, (None, None))
+        add = producers.get(x or "")
+        if add is None or add.op_type != "Add":
+            continue
+        one = [k for k, i in enumerate(add.input) if scalar(n.subgraph_value("body", i)) == 1]
+        counter = add.input[1 - one[0]] if one else None
+        if counter == names[0]:
+            start: Any = 0
+        elif counter in state_out and state_out[counter] == x:
+            start = scalar(n.value(names.index(counter)))  # the Loop's input k feeds body input k
+        else:
+            continue
+        limit = scalar(n.subgraph_value("body", bound))
+        if isinstance(start, int) and limit is not None and not isinstance(limit, (bool, str, float)):
+            limits.append(symbolic.smax(limit - start, 0) if symbolic.is_symbolic(limit) else max(limit - start, 0))
+    return functools.reduce(_least, limits) if limits else None
+
+
+def _least(a: Any, b: Any) -> Any:
+    return symbolic.smin(a, b) if symbolic.is_symbolic(a) or symbolic.is_symbolic(b) else min(a, b)
+
+
+def max_trips(n: NodeView) -> Any:
+    """A Loop's most iterations, whatever its condition does: its trip count M, or fewer where the condition
+    ends the loop on a counter (`_counter_limit`); None when neither is known."""
+    given, limit = _given_trips(n), _counter_limit(n, loop_body(n))
+    if limit is None or given is None:
+        return given if limit is None else limit
+    return _least(given, limit)
+
+
+def trip_count(n: NodeView, body: onnx.GraphProto) -> Any:
     """A Loop's iterations when they are known: a constant trip count, and a condition that is True going in
     and stays True (no data-dependent exit)."""
     trips = max_trips(n)
-    if trips is None or (n.has_input(1) and scalar(n.value(1)) is not True) or not cond_always_true(body):
+    if trips is None or (n.has_input(1) and scalar(n.value(1)) is not True) or not cond_always_true(n, body):
         return None
     return trips
 
@@ -165,30 +217,90 @@ def loop_given(n: NodeView) -> list[tuple[Any, int]]:
     return [((), dtypes.INT64), ((), dtypes.BOOL)] + [(n.input_shape(i), n.dtype(i)) for i in range(2, len(n.present))]
 
 
+def iteration(n: NodeView) -> Any:
+    """The symbol of a Loop's iteration number (0 on the first), in which a body whose carried state grows has
+    its shapes and costs."""
+    return symbolic.counter(f"{n.name}:iteration")
+
+
+def _growth(n: NodeView, body: onnx.GraphProto, given: list[tuple[Any, int]],
+            outs: list[tuple[Any, int]]) -> list[tuple[Any, int]] | None:
+    """The carried state's shapes at iteration i, when each dim that changes grows by the same positive
+    amount every iteration (a sequence extended by a row each step): found by running the body once on a
+    free dim s in its place and requiring s + k out, with k free of s. None when the state is no such
+    progression (its shapes depend on the run), or when it keeps its shape (no growth)."""
+    state = [((0, *out[1:]) if shape == (0,) and out is not None and len(out) > 1 and symbolic.equal(
+        out[0], 1) is True else shape, dtype) for (shape, dtype), (out, _) in zip(given[2:], outs[1:], strict=False)]
+    # (an empty sequence, whose elements get their shape from the first one appended)
+    changed: dict[tuple[int, int], Any] = {}
+    tag = re.sub(r"\W", "_", n.name)  # a dim name must be an identifier to pass into the body as itself
+    for j, ((shape, dtype), (out, out_dtype)) in enumerate(zip(state, outs[1:1 + len(state)], strict=True)):
+        if out is None or out_dtype != dtype or len(out) != len(shape):
+            return None
+        changed.update({(j, a): symbolic.symbol(f"{symbolic.PLACEHOLDER}{tag}_state{j}_{a}")
+                        for a, (d, o) in enumerate(zip(shape, out, strict=True)) if symbolic.equal(d, o) is not True})
+    if not changed:
+        return None
+    free = [(tuple(changed.get((j, a), d) for a, d in enumerate(shape)), dtype)
+            for j, (shape, dtype) in enumerate(state)]
+    probe = n.subgraph_of(body, given[:2] + free)
+    if probe is None:
+        return None
+    steps: dict[tuple[int, int], Any] = {}
+    for (j, a), s in changed.items():
+        out = probe[1 + j][0]
+        if out is None or len(out) <= a:
+            return None
+        step = symbolic.normal((out[a] - s).expand()) if symbolic.is_symbolic(out[a]) else out[a] - s
+        if symbolic.is_symbolic(step) and (step.free_symbols & set(changed.values())):
+            return None
+        if symbolic.truth(step > 0) is not True:
+            return None
+        steps[(j, a)] = step
+    i = iteration(n)
+    return [(tuple(d + steps[(j, a)] * i if (j, a) in steps else d for a, d in enumerate(shape)), dtype)
+            for j, (shape, dtype) in enumerate(state)]
+
+
+def _grows(shape: tuple[Any, ...], i: Any) -> bool:
+    """A shape in the iteration number: it differs from one iteration to the next."""
+    return any(i in getattr(d, "free_symbols", ()) for d in shape)
+
+
 def _loop_shape(n: NodeView) -> list[Spec]:
-    """The carried state when the body keeps its shape (a fixed point), and each scan output stacked over the
-    iterations when their number is known."""
+    """The carried state when the body keeps its shape (a fixed point) or grows by a fixed step per iteration
+    (its size after the trip count), and each scan output stacked over the iterations when their number is
+    known."""
     body = loop_body(n)
     given = loop_given(n)
     outs = n.subgraph_of(body, given)
     n_carried = len(given) - 2
     if outs is None or len(outs) != 1 + n.n_out or n.n_out < n_carried:
         raise UnknownShape(f"the body of Loop '{n.name}'")
+    grown = _growth(n, body, given, outs)
+    if grown is not None:  # the body analysed again at iteration i: its costs are in i, summed by the cost rule
+        outs = n.subgraph_of(body, given[:2] + grown)
+        if outs is None:
+            raise UnknownShape(f"the body of Loop '{n.name}'")
+    trips = trip_count(n, body)
+    i = iteration(n)
     specs: list[Spec] = []
-    for (shape, dtype), (out, out_dtype) in zip(given[2:], outs[1:1 + n_carried], strict=True):
+    for (shape, dtype), (out, out_dtype) in zip(grown or given[2:], outs[1:1 + n_carried], strict=True):
+        after = tuple(symbolic.substitute(d, {i: i + 1}) for d in shape)  # the state the body must hand on
         if out is None or out_dtype != dtype or len(out) != len(shape) or any(
-                symbolic.equal(a, b) is not True for a, b in zip(shape, out, strict=True)):
+                symbolic.equal(a, b) is not True for a, b in zip(after, out, strict=True)):
             raise UnknownShape(f"the state Loop '{n.name}' carries, which changes shape between iterations")
-        specs.append((shape, dtype))
+        growing = _grows(shape, i)
+        if growing and trips is None:
+            specs.append((None, dtype))  # its size is the number of iterations, which is run-time data
+        else:
+            specs.append((tuple(symbolic.substitute(d, {i: trips}) for d in shape) if growing else shape, dtype))
     scans = outs[1 + n_carried:]
-    trips = trip_count(n, body) if scans else None
-    # a scan output's length is the number of iterations: unknown when an exit or the count is run-time data
-    specs += [(None if trips is None or shape is None else (trips, *shape), dtype) for shape, dtype in scans]
+    # a scan output's length is the number of iterations: unknown when an exit or the count is run-time data,
+    # and a slice that grows with the iterations stacks into no tensor (ragged)
+    specs += [(None if trips is None or shape is None or _grows(shape, i) else (trips, *shape), dtype)
+              for shape, dtype in scans]
     return specs
-
-
-def _times(count: Any, work: Cost) -> Cost:
-    return Cost(count * work.macs, count * work.flops, work.upper_bound, None, work.inner)
 
 
 def _if_cost(n: NodeView) -> Cost:
@@ -213,19 +325,40 @@ def _if_cost(n: NodeView) -> Cost:
                 "upper bound")
 
 
+def _summed(n: NodeView, count: Any, work: Cost) -> Cost | None:
+    """The body's cost over `count` iterations: times the count, or, where the carried state grows, the sum of
+    each iteration's cost (a formula in the iteration number); None when that sum has no exact form."""
+    i = iteration(n)
+    macs, flops = symbolic.sum_over(work.macs, i, count), symbolic.sum_over(work.flops, i, count)
+    if macs is None or flops is None:
+        return None
+    inner = []
+    for x in work.inner:
+        m, f = symbolic.sum_over(x.macs, i, count), symbolic.sum_over(x.flops, i, count)
+        if m is None or f is None:
+            return None
+        inner.append(replace(x, macs=m, flops=f))
+    return Cost(macs, flops, work.upper_bound, None, tuple(inner))
+
+
 def _loop_cost(n: NodeView) -> Cost:
-    """The body times the trip count, when that is known and nothing in the body exits early; with a
-    condition that may end it sooner, the body times the trip count M as an upper bound, and the bound said."""
+    """The body over the trip count, when that is known and nothing in the body exits early; with a
+    condition that may end it sooner, all M iterations as an upper bound, and the bound said. Unknown when the
+    shape rule found no fixed point or growth for the carried state (the body's cost would be one run's)."""
     body = loop_body(n)
     trips, most = trip_count(n, body), max_trips(n)
+    n_state = len(n.present) - 2
     work = n.subgraph_cost("body") if most is not None else None
-    if work is None or most is None:
+    if n_state > 0 and all(s is None for s in n.output_shapes[:n_state]):
+        raise UnknownShape("the carried state's shape, which changes between iterations")
+    total = _summed(n, trips if trips is not None else most, work) if work is not None and most is not None else None
+    if total is None:
         raise UnknownShape("the number of iterations or the cost of the body")
     if trips is not None:
-        return _times(trips, work)
-    bound = _times(most, work)
-    return Cost(bound.macs, bound.flops, True, None, bound.inner,
-                f"its condition may end the loop before its trip count: the cost of all M = {most} iterations "
+        return total
+    most_text = f"M = {most}" if most == _given_trips(n) else f"{most}, where a counter in its condition ends it,"
+    return Cost(total.macs, total.flops, True, None, total.inner,
+                f"its condition may end the loop before its trip count: the cost of all {most_text} iterations "
                 "is counted, an upper bound")
 
 
@@ -235,7 +368,8 @@ def _scan_cost(n: NodeView) -> Cost:
     work = n.subgraph_cost("body")
     if work is None or n.opset < 9:
         raise UnknownShape("the cost of the body")
-    return _times(_scan_length(n, n_scan, len(n.present) - n_scan), work)
+    length = _scan_length(n, n_scan, len(n.present) - n_scan)
+    return Cost(length * work.macs, length * work.flops, work.upper_bound, None, work.inner)
 
 
 OPS: list[OpDef] = [

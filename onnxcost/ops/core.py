@@ -78,6 +78,10 @@ class NodeView:
     #: control flow, for cost rules: the cost of one run of the subgraph in attribute `key` (then_branch, body),
     #: as the shapes stage analysed it; None when it was not analysed or a cost inside is unknown
     subgraph_cost: Callable[[str], Cost | None] = field(default=lambda key: None, repr=False, compare=False)
+    #: control flow: the small value of a tensor in the subgraph in attribute `key`, as last analysed (a Loop
+    #: body's condition that is True on every iteration); None when unknown
+    subgraph_value: Callable[[str, str], np.ndarray | None] = field(
+        default=lambda key, name: None, repr=False, compare=False)
 
     def require_equal(self, a: Any, b: Any, what: str) -> None:
         """Dims the op needs equal: `what` as this node's ModelError when they provably differ; when only the

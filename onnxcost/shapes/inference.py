@@ -134,7 +134,12 @@ def _infer_node(
             inner[key] = found  # kept for the cost stage, which costs this analysis instead of redoing it
         return found.outputs
 
-    view = node_view(name, op, domain, opset, attrs, list(node.input), outer, n_out, subgraph_of=subgraph)
+    def subgraph_value(key: str, tensor: str) -> np.ndarray | None:
+        t = inner[key].shaped.tensors.get(tensor) if key in inner else None
+        return None if t is None else t.value()
+
+    view = node_view(name, op, domain, opset, attrs, list(node.input), outer, n_out, subgraph_of=subgraph,
+                     subgraph_value=subgraph_value)
     if definition is not None and definition.shape is not None:
         try:
             specs = definition.shape(view)

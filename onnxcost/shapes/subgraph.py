@@ -25,13 +25,15 @@ class Subgraph:
     model: onnx.ModelProto
     placeholders: dict[Any, Any]  # symbol of the inner analysis -> the outer dim expression
     values: dict[str, np.ndarray] = field(default_factory=dict)  # outer values holding symbols, in inner symbols
+    #: inputs with a dim of 0 (an empty sequence), bound as such: a declared 0 in a graph input means "unknown"
+    empty: dict[str, tuple[int, ...]] = field(default_factory=dict)
 
     def infer(self, loaded: LoadedModel) -> ShapeResult:
         """The inner analysis of the loaded `model`, with the outer values that hold symbols (a shape vector)
         known inside too."""
         from .inference import infer  # the stage itself: a subgraph is analysed as a model
 
-        return infer(loaded, known_values=self.values)
+        return infer(loaded, input_shapes=self.empty, known_values=self.values)
 
     def outer(self, x: Any) -> Any:
         """An inner dim, count or formula in the enclosing graph's symbols."""
@@ -51,12 +53,13 @@ def subgraph_model(body: onnx.GraphProto, given: Mapping[str, TensorInfo], outer
     placeholders: dict[Any, Any] = {}
     names: dict[Any, str] = {}
     values: dict[str, np.ndarray] = {}
+    empty: dict[str, tuple[int, ...]] = {}
 
     def dim(d: Any) -> int | str:
         if not symbolic.is_symbolic(d):
             return int(d)
-        if getattr(d, "is_Symbol", False):
-            return str(d)
+        if getattr(d, "is_Symbol", False) and str(d).isidentifier() and d.is_positive:
+            return str(d)  # a dim of the model's own: the inner analysis makes the same symbol
         if d not in names:
             names[d] = symbolic.placeholder(len(names))
             placeholders[symbolic.symbol(names[d])] = d
@@ -77,6 +80,8 @@ def subgraph_model(body: onnx.GraphProto, given: Mapping[str, TensorInfo], outer
         if t is None or t.shape is None or t.dtype == 0:
             return None
         inputs.append(helper.make_tensor_value_info(vi.name, t.dtype, dims(t.shape)))
+        if 0 in t.shape and not symbolic.any_symbolic(t.shape):
+            empty[vi.name] = tuple(int(d) for d in t.shape)
     for inner in body.node:
         for name in node_inputs(inner):
             if not name or name in defined:
@@ -99,7 +104,7 @@ def subgraph_model(body: onnx.GraphProto, given: Mapping[str, TensorInfo], outer
                               initializer=list(body.initializer) + inits)
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("" if d == DEFAULT else d, v)
                                                     for d, v in opsets.items()])
-    return Subgraph(model, placeholders, values)
+    return Subgraph(model, placeholders, values, empty)
 
 
 @dataclass(frozen=True)

@@ -13,13 +13,14 @@ from .tensors import TensorInfo
 def node_view(name: str, op_type: str, domain: str, opset: int, attrs: dict[str, Any], inputs: Sequence[str],
               tensors: Mapping[str, TensorInfo], n_out: int, outputs: Sequence[str] = (),
               subgraph_of: Callable[..., Any] | None = None,
-              subgraph_cost: Callable[[str], Any] | None = None) -> NodeView:
+              subgraph_cost: Callable[[str], Any] | None = None,
+              subgraph_value: Callable[[str, str], Any] | None = None) -> NodeView:
     """The view of one node; `outputs` give it output shapes (the cost stage); control flow asks
-    `subgraph_of` for a subgraph's output shapes (the shapes stage) and `subgraph_cost` for its cost (the cost
-    stage)."""
+    `subgraph_of` for a subgraph's output shapes (the shapes stage), `subgraph_cost` for its cost (the cost
+    stage) and `subgraph_value` for a value inside it (both)."""
     ins = [tensors.get(n) if n else None for n in inputs]
     outs = [tensors.get(n) if n else None for n in outputs]
-    hooks = {"subgraph_of": subgraph_of, "subgraph_cost": subgraph_cost}
+    hooks = {"subgraph_of": subgraph_of, "subgraph_cost": subgraph_cost, "subgraph_value": subgraph_value}
     extra: dict[str, Any] = {k: v for k, v in hooks.items() if v is not None}
     return NodeView(
         name=name, op_type=op_type, domain=domain, opset=opset, attrs=attrs,

@@ -4,6 +4,7 @@ times their iterations, subgraph nodes by path, and malformed control flow as on
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import numpy as np
 import onnx
@@ -12,6 +13,7 @@ import pytest
 from onnx import TensorProto, helper, numpy_helper
 
 import onnxcost
+from onnxcost.base import symbolic
 
 F = TensorProto.FLOAT
 
@@ -223,3 +225,70 @@ def test_loop_that_may_exit_early_is_bounded_by_its_trip_count() -> None:
     # the condition is data (a sum against a limit): at most M = 5 runs of the [2,16] x [16,16] MatMul
     assert node.macs == 5 * 2 * 16 * 16 and node.upper_bound and report.totals.upper_bound
     assert any("M = 5" in w and "upper bound" in w for w in report.warnings)
+
+
+# --- Loops as torch.onnx's TorchScript exporter writes them (corpus/exports, made by corpus/make_loops.py) ---
+# Hidden 32, vocabulary 50: the cell's gates are a Linear(64 -> 64), its candidate a Linear(64 -> 32), the head
+# a Linear(32 -> 50), so one decoder step at batch b is b * (64*64 + 64*32 + 32*50) = 7,744 b MACs.
+
+EXPORTS = Path(__file__).resolve().parents[2] / "corpus" / "exports"
+STEP_MACS = 64 * 64 + 64 * 32 + 32 * 50
+CELL_PARAMS = 64 * 64 + 64 + 64 * 32 + 32
+
+
+def _ort_shapes(path: Path, feeds: dict[str, np.ndarray]) -> list[tuple[int, ...]]:
+    session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    return [tuple(o.shape) for o in session.run(None, feeds)]
+
+
+def test_loop_over_an_inputs_rows_counts_a_formula_of_its_length() -> None:
+    """`for i in range(x.size(0))`: M is Shape -> Gather, a dim; the cell's weights live in the body."""
+    report = onnxcost.analyze(EXPORTS / "loop_over_rows.onnx")
+    assert report.symbolic is not None
+    assert symbolic.parse(report.symbolic["totals"]["macs"]) == symbolic.parse("steps*batch*6144")  # 64*64 + 64*32
+    assert report.totals.params == CELL_PARAMS  # read inside the body, counted once
+    assert not any("upper bound" in w for w in report.warnings)  # its condition is an outer constant True
+    bound = onnxcost.analyze(EXPORTS / "loop_over_rows.onnx", dims={"steps": 5, "batch": 2})
+    assert bound.totals.macs == 5 * 2 * (64 * 64 + 64 * 32)
+    out = _ort_shapes(EXPORTS / "loop_over_rows.onnx", {"x": np.ones((5, 2, 32), np.float32),
+                                                         "h": np.ones((2, 32), np.float32)})
+    assert [tuple(t.shape or ()) for t in bound.outputs] == out
+
+
+def test_loop_appending_to_a_list_stacks_a_sequence_over_its_count() -> None:
+    """A list appended to in a loop (SequenceEmpty -> SequenceInsert -> ConcatFromSequence) holds one element
+    per iteration: [max_new, batch, vocab]."""
+    report = onnxcost.analyze(EXPORTS / "loop_gru_decoder.onnx", dims={"batch": 2}, input_values={"max_new": 12})
+    assert report.totals.macs == 12 * 2 * STEP_MACS and report.totals.unknown_cost_nodes == 0
+    assert report.totals.params == CELL_PARAMS + 50 * 32 + 32 * 50 + 50  # embedding, cell, head
+    out = _ort_shapes(EXPORTS / "loop_gru_decoder.onnx", {"h": np.ones((2, 32), np.float32),
+                                                           "token": np.zeros(2, np.int64), "max_new": np.array(12)})
+    assert [tuple(t.shape or ()) for t in report.outputs] == out == [(12, 2, 50)]
+
+
+def test_loop_with_a_break_is_bounded_by_the_counter_in_its_condition() -> None:
+    """A break makes TorchScript write M = INT64_MAX and `counter + 1 < max_new` in the condition: at most
+    max_new iterations, an upper bound; without the value, no bound at all (never INT64_MAX iterations)."""
+    report = onnxcost.analyze(EXPORTS / "loop_decoder_early_exit.onnx", dims={"batch": 2},
+                              input_values={"max_new": 12})
+    assert report.totals.macs == 12 * 2 * STEP_MACS and report.totals.upper_bound
+    assert any("12, where a counter in its condition ends it" in w for w in report.warnings)
+    unbound = onnxcost.analyze(EXPORTS / "loop_decoder_early_exit.onnx", dims={"batch": 2})
+    assert unbound.totals.unknown_cost_nodes == 1 and not any("9223372036854775807" in w for w in unbound.warnings)
+
+
+def test_loop_whose_state_grows_a_row_per_step_sums_each_steps_cost() -> None:
+    """Each step attends over the sequence so far and appends a row: the state is [b, prompt + i, 32] at step
+    i, and step i costs b * (2 * 32*32 + 2 * 32 * (prompt + i)) MACs (query and mix Linears, two attention
+    products), summed over i < max_new."""
+    path = EXPORTS / "loop_growing_tokens.onnx"
+    b, prompt, steps = 2, 3, 12
+    report = onnxcost.analyze(path, dims={"batch": b, "prompt": prompt}, input_values={"max_new": steps})
+    assert report.totals.macs == sum(b * (2 * 32 * 32 + 2 * 32 * (prompt + i)) for i in range(steps)) == 62_208
+    out = _ort_shapes(path, {"seq": np.ones((b, prompt, 32), np.float32), "max_new": np.array(steps)})
+    assert [tuple(t.shape or ()) for t in report.outputs] == out == [(b, prompt + steps, 32)]
+    free = onnxcost.analyze(path, input_values={"max_new": steps})  # prompt free: a formula, exact at any prompt
+    assert free.symbolic is not None
+    formula = symbolic.parse(free.symbolic["totals"]["macs"])
+    at = {s: {"batch": b, "prompt": 7}[str(s)] for s in formula.free_symbols}
+    assert formula.subs(at) == sum(b * (2048 + 64 * (7 + i)) for i in range(steps))
