@@ -1,8 +1,9 @@
 """The differential test at scale: `--cases N` drawn cases per op family (tests/differential.py), each run by
 onnxruntime and analysed by onnxcost; prints per family the cases drawn, those onnxruntime ran (the others
-are out of scope) and those whose shapes differ.
+are out of scope) and those whose shapes differ. `--coverage` lists, by domain, the ops onnxruntime has a
+CPU kernel for that no family drew.
 
-    python -m benchmarks.bench_differential [--cases 400] [--only Slice]
+    python -m benchmarks.bench_differential [--cases 400] [--only Slice] [--coverage]
 """
 
 from __future__ import annotations
@@ -19,8 +20,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from tests.differential import GENERATORS, REJECTED, outcome  # noqa: E402
 
 
-def family_run(generator: object, cases: int) -> tuple[int, int, list[str]]:
-    """(cases drawn, cases onnxruntime rejected, what differed) for one op family."""
+def family_run(generator: object, cases: int, drawn: set[tuple[str, str]]) -> tuple[int, int, list[str]]:
+    """(cases drawn, cases onnxruntime rejected, what differed) for one op family; adds the (domain, op) of
+    every node drawn to `drawn`."""
     found: list[str] = []
     count = [0, 0]
 
@@ -28,7 +30,9 @@ def family_run(generator: object, cases: int) -> tuple[int, int, list[str]]:
               phases=[Phase.generate])
     @given(st.data())
     def run(data: st.DataObject) -> None:
-        result = outcome(data.draw(st.composite(generator)()))  # type: ignore[arg-type]
+        case = data.draw(st.composite(generator)())  # type: ignore[arg-type]
+        drawn.update((n.domain or "ai.onnx", n.op_type) for n in (*case.before, case.node))
+        result = outcome(case)
         count[0] += 1
         if result == REJECTED:
             count[1] += 1
@@ -43,19 +47,35 @@ def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--cases", type=int, default=400)
     ap.add_argument("--only", default="")
+    ap.add_argument("--coverage", action="store_true")
     args = ap.parse_args()
+    drawn: set[tuple[str, str]] = set()
     total = differ = rejected = 0
     print(f"{'family':36} {'cases':>6} {'compared':>8} {'differ':>6}")
     for family, generator in GENERATORS.items():
         if args.only not in family:
             continue
-        count, out_of_scope, found = family_run(generator, args.cases)
+        count, out_of_scope, found = family_run(generator, args.cases, drawn)
         total, differ, rejected = total + count, differ + len(found), rejected + out_of_scope
         print(f"{family:36} {count:6} {count - out_of_scope:8} {len(found):6}")
         for line in list(dict.fromkeys(found))[:3]:
             print(f"    {line[:240]}")
     print(f"{total} cases drawn, {total - rejected} run by onnxruntime and compared, {differ} differ")
+    if args.coverage:
+        uncovered(drawn)
     return 1 if differ else 0
+
+
+def uncovered(drawn: set[tuple[str, str]]) -> None:
+    """The ops with an onnxruntime CPU kernel that no family drew, by domain."""
+    from onnxruntime.capi import _pybind_state
+
+    cpu = {(k.domain or "ai.onnx", k.op_name) for k in _pybind_state.get_all_opkernel_def()
+           if k.provider == "CPUExecutionProvider"}
+    left = sorted(cpu - drawn)
+    print(f"{len(cpu)} ops have a CPU kernel; {len(cpu & drawn)} drawn, {len(left)} not:")
+    for domain in sorted({d for d, _ in left}):
+        print(f"  {domain}: {', '.join(op for d, op in left if d == domain)}")
 
 
 if __name__ == "__main__":

@@ -70,7 +70,7 @@ _DENSE = {
     (MS, "DynamicQuantizeLSTM"), (MS, "DynamicQuantizeMatMul"), (MS, "FusedConv"), (MS, "FusedGemm"),
     (MS, "FusedMatMul"), (MS, "GroupQueryAttention"), (MS, "MatMulIntegerToFloat"), (MS, "MatMulNBits"),
     (MS, "MultiHeadAttention"), (MS, "NhwcConv"), (MS, "NhwcFusedConv"), (MS, "PackedAttention"), (MS, "QAttention"),
-    (MS, "QGemm"), (MS, "QLinearConv"),
+    (MS, "QGemm"), (MS, "QLinearConv"), (MS, "TransposeMatMul"),
 }
 
 _MOVEMENT = {

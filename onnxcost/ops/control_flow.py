@@ -298,8 +298,12 @@ def _loop_shape(n: NodeView) -> list[Spec]:
     scans = outs[1 + n_carried:]
     # a scan output's length is the number of iterations: unknown when an exit or the count is run-time data,
     # and a slice that grows with the iterations stacks into no tensor (ragged)
-    specs += [(None if trips is None or shape is None or _grows(shape, i) else (trips, *shape), dtype)
-              for shape, dtype in scans]
+    # (with no iteration at all onnxruntime gives each an empty 1-D tensor: no slice was ever made)
+    for shape, dtype in scans:
+        if trips is None or shape is None or _grows(shape, i):
+            specs.append((None, dtype))
+        else:
+            specs.append(((0,) if trips == 0 else (trips, *shape), dtype))
     return specs
 
 

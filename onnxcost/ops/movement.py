@@ -434,6 +434,23 @@ def _nonzero_value(n: NodeView) -> list[np.ndarray]:
     return [np.array(np.nonzero(n.array(0)), dtype=np.int64)]
 
 
+def _compress(n: NodeView) -> list[Spec]:
+    """Compress by a known condition (a constant mask): its True count along the axis, or flattened; the
+    condition may be shorter than the axis (the rest is dropped). Unknown when the condition is data."""
+    shape = n.input_shape(0)
+    cond = n.value(1)
+    if cond is None or cond.dtype == object:
+        raise UnknownShape("a condition that is run-time data")
+    kept = int(np.count_nonzero(cond.reshape(-1)))
+    axis = n.attr("axis")
+    if axis is None:
+        return [((kept,), n.dtype(0))]
+    if not -len(shape) <= axis < len(shape):
+        raise n.fail(f"axis {axis} is out of range for rank {len(shape)}")
+    axis %= len(shape)
+    return [((*shape[:axis], kept, *shape[axis + 1:]), n.dtype(0))]
+
+
 def _cast(n: NodeView) -> list[Spec]:
     dtypes.to_numpy(int(n.attrs["to"]))  # a type ONNX defines, or a ModelError
     return [(n.input_shape(0), int(n.attrs["to"]))]
@@ -609,7 +626,7 @@ OPS: list[OpDef] = [
     _move("Trilu", same_shape),
     _move("OneHot", note="output shape from ONNX inference (needs the depth value)"),
     _move("NonZero", _nonzero, _nonzero_value),
-    _move("Compress", note="output size depends on the condition's value"),
+    _move("Compress", _compress, note="output size from the condition's value when it is a constant"),
     _move("Unique", note="output size depends on the data"),
     _move("ReverseSequence", same_shape),
     _move("ScatterND", same_shape),

@@ -225,6 +225,9 @@ OPS: list[OpDef] = [
         attrs={**GEMM_ATTRS, "activation": STRING, "activation_alpha": FLOAT, "activation_beta": FLOAT}),
     _ms("FusedMatMul", _fused_matmul_shape, _fused_matmul_cost, dense(), geometry=_fused_matmul_geometry,
         attrs=GEMM_ATTRS),
+    # FusedMatMul's older name, without alpha or the batch transposes
+    _ms("TransposeMatMul", _fused_matmul_shape, _fused_matmul_cost, dense(), geometry=_fused_matmul_geometry,
+        attrs=GEMM_ATTRS),
     _ms("MatMulNBits", _matmul_nbits_shape, _matmul_nbits_cost, dense(),
         geometry=lambda n: matmul_geometry(n, int(n.attr("K", 0)), shared_right=True),
         params=_matmul_nbits_params, attrs={"K": INT, "N": INT, "bits": INT, "block_size": INT}),
