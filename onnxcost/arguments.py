@@ -10,11 +10,12 @@ import onnx
 
 from .base.errors import ConfigError
 from .latency.profiles import Profile
+from .latency.summary import FUSIONS
 from .memory import schedule as schedule_mod
 
 
 def check(model: object, dims: object, input_shapes: object, schedule: object, budget: object, batch: object,
-          profile: object, input_values: object) -> None:
+          profile: object, input_values: object, fusions: object = "patterns") -> None:
     """The API's arguments, each of the type and range it needs: a ConfigError naming the argument, never a
     TypeError deep inside."""
     def fail(name: str, value: object, want: str) -> ConfigError:
@@ -42,6 +43,8 @@ def check(model: object, dims: object, input_shapes: object, schedule: object, b
         raise fail("schedule_budget", budget, "a finite number of seconds")
     if batch is not None and (isinstance(batch, bool) or not isinstance(batch, int) or batch < 1):
         raise fail("batch", batch, "a positive int")
+    if fusions not in FUSIONS:
+        raise fail("fusions", fusions, f"one of {', '.join(FUSIONS)}")
     if profile is not None and not isinstance(profile, (str, Profile)):
         raise fail("profile", profile, "a profile name, a .toml path or a Profile")
     if input_values is not None and not (isinstance(input_values, Mapping) and all(

@@ -39,6 +39,7 @@ def analyze(
     profile: str | Profile | None = None,
     strict: bool = False,
     input_values: Mapping[str, Sequence[float] | float] | None = None,
+    fusions: str = "patterns",
 ) -> Report:
     """Analyse an ONNX model (path or ModelProto) and return its Report. Raises onnxcost.ModelError on
     input that cannot be analysed; what can still be analysed yields warnings in `report.warnings`.
@@ -47,10 +48,12 @@ def analyze(
     inplace: views alias their input and unary ops overwrite a dead input. arena: plan buffer offsets.
     training: an optimizer ("sgd", "momentum", "adam") to add a training estimate at `batch` (cost/training.py).
     profile: a hardware profile (name, TOML path or Profile) for a roofline latency per node (latency/).
+    fusions: "patterns" (the estimate's rules) or "onnxruntime" (its optimized graph: opens a session, which
+      reads the weights) for which nodes run fused.
     strict: raise ModelError when any node's cost is unknown, instead of warning.
     input_values: the values of scalar or 1-D inputs (a sample rate, a length; a number or a list): constants
       that fold, and decide the If conditions and Loop counts that read them."""
-    arguments.check(model, dims, input_shapes, schedule, schedule_budget, batch, profile, input_values)
+    arguments.check(model, dims, input_shapes, schedule, schedule_budget, batch, profile, input_values, fusions)
     values = arguments.value_lists(input_values)
     loaded = load.load(model)
     if training is not None and batch is not None:
@@ -61,7 +64,7 @@ def analyze(
     if strict:
         cost.require_known(g, costs, cost_warnings)
     mem = memory.memory(g, bool(shaped.symbols), schedule, schedule_budget, inplace, arena)
-    lat = latency(g, costs, profile)
+    lat = latency(g, costs, profile, fusions, model)
     stages = assemble.Stages(loaded, shaped, g, costs, weights, mem, lat,
                              loaded.warnings + shaped.warnings + cost_warnings + mem.warnings + lat.warnings)
     train = None if training is None else training_mod.for_graph(

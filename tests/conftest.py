@@ -17,6 +17,8 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 # Tests never read or write the developer's own profiles folder.
 os.environ["ONNXCOST_PROFILES"] = tempfile.mkdtemp(prefix="onnxcost-profiles-")
+# ... nor its cache of onnxruntime's optimized graphs (latency/runtime.py).
+os.environ["ONNXCOST_CACHE"] = tempfile.mkdtemp(prefix="onnxcost-cache-")
 
 
 @pytest.fixture(scope="session")

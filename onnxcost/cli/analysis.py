@@ -17,6 +17,7 @@ from .common import (
     EXIT_BAD_INPUT,
     DimOpt,
     Format,
+    Fusions,
     ModelArg,
     Optimizer,
     Schedule,
@@ -66,6 +67,9 @@ def report(
     trace: Annotated[Path | None, typer.Option(
         "--trace", help="With --profile: write the estimated per-node timeline (Chrome trace JSON, for Perfetto)")]
     = None,
+    fusions: Annotated[Fusions, typer.Option(
+        "--fusions", help="With --profile: which nodes run fused, from the estimate's rules or from the graph "
+        "onnxruntime optimizes (opens a session: reads the weights)")] = Fusions.patterns,
 ) -> None:
     """Per-node and total MACs, FLOPs, parameters, bytes and peak memory of each model."""
     from ..batch import expand
@@ -79,28 +83,23 @@ def report(
         raise ConfigError(f"no .onnx file in {', '.join(models)}")
     if trace is not None and profile is None:
         raise ConfigError("--trace needs --profile: the timeline is of estimated latencies")
+    options: dict[str, Any] = dict(
+        dims=parse_dims(dim), input_shapes=parse_input_shapes(input_shape), schedule=schedule.value,
+        schedule_budget=schedule_budget, inplace=inplace, arena=arena, profile=profile, strict=strict,
+        input_values=parse_input_values(input_value), fusions=fusions.value)
     if len(paths) > 1:
         if plot is not None or plot_roofline is not None or trace is not None:
             raise ConfigError("--plot, --plot-roofline and --trace take one model")
         if fmt is Format.html:
-            _html_many(paths, output, profile, dict(
-                dims=parse_dims(dim), input_shapes=parse_input_shapes(input_shape), schedule=schedule.value,
-                schedule_budget=schedule_budget, inplace=inplace, arena=arena, profile=profile, strict=strict,
-                input_values=parse_input_values(input_value)))
+            _html_many(paths, output, profile, options)
             return
-        _report_many(paths, fmt, output, top, jobs, dict(
-            dims=parse_dims(dim), input_shapes=parse_input_shapes(input_shape), schedule=schedule.value,
-            schedule_budget=schedule_budget, inplace=inplace, arena=arena, profile=profile, strict=strict,
-            input_values=parse_input_values(input_value)))
+        _report_many(paths, fmt, output, top, jobs, options)
         return
     if batch is not None and training is None:
         raise ConfigError("--batch sets the training batch and needs --training; bind an inference batch with "
                           "--dim batch=N")
     model = paths[0]
-    rep = analyze(model, dims=parse_dims(dim), input_shapes=parse_input_shapes(input_shape),
-                  schedule=schedule.value, schedule_budget=schedule_budget, inplace=inplace, arena=arena,
-                  training=None if training is None else training.value, batch=batch, profile=profile,
-                  strict=strict, input_values=parse_input_values(input_value))
+    rep = analyze(model, training=None if training is None else training.value, batch=batch, **options)
     warn(rep.warnings)
     if plot is not None:
         from ..report.plots import memory_png

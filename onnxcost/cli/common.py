@@ -51,6 +51,11 @@ class Schedule(str, Enum):
     optimal = "optimal"
 
 
+class Fusions(str, Enum):
+    patterns = "patterns"
+    onnxruntime = "onnxruntime"
+
+
 class Optimizer(str, Enum):
     sgd = "sgd"
     momentum = "momentum"

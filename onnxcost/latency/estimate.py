@@ -6,7 +6,7 @@ mispredicts MobileNet, ShuffleNet and EfficientNet."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TypeVar
 
@@ -294,13 +294,21 @@ def estimate_node(node: NodeInfo, cost: NodeCost, graph: Graph, profile: Profile
     return NodeEstimate(cls, bound, intensity, max(t_compute, t_memory) + overhead)
 
 
-def estimate(graph: Graph, costs: list[NodeCost], profile: Profile) -> list[NodeEstimate]:
-    fused = fused_nodes(graph) if profile.fusion else {}
-    chains = elementwise_groups(graph, fused) if profile.fusion else {}
+def estimate(graph: Graph, costs: list[NodeCost], profile: Profile,
+             observed: Mapping[str, str] | None = None) -> list[NodeEstimate]:
+    """Each node's time. The runtime's fused groups are `observed` (node -> the node whose kernel runs it,
+    latency/runtime.py) when onnxruntime's optimized graph was read, else guessed by the pattern rules; a
+    group's FLOPs and the bytes that cross its boundary go to its kernel."""
+    if observed is not None:
+        fused, chains = {}, dict(observed)
+    else:
+        fused = fused_nodes(graph) if profile.fusion else {}
+        chains = elementwise_groups(graph, fused) if profile.fusion else {}
     if chains:  # a chain's last node carries the chain's FLOPs and only the bytes that cross its boundary
         costs = _chain_costs(graph, costs, chains)
-    with_bias = {head for name, head in fused.items()  # a folded Add of a constant: the kernel's bias
-                 if graph.node(name).op_type == "Add" and len(_data_inputs(graph.node(name), graph)) == 1}
+    with_bias = {head for name, head in (chains if observed is not None else fused).items()  # an Add of a
+                 if name != head and graph.node(name).op_type == "Add"  # constant: the kernel's bias
+                 and len(_data_inputs(graph.node(name), graph)) == 1}
     out = []
     for n, c in zip(graph.nodes, costs, strict=True):
         into = fused.get(n.name) or (chains[n.name] if chains.get(n.name, n.name) != n.name else None)

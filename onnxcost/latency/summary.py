@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
+
+import onnx
 
 from ..base import symbolic
 from ..cost.nodes import NodeCost
 from ..shapes.graph import Graph
+from . import runtime
 from .estimate import NodeEstimate, critical_path_us, estimate, reorder_estimates, total_latency_us
 from .profiles import Profile, load_profile
 
@@ -30,16 +34,31 @@ class Latency:
     warnings: list[str]
 
 
-def latency(g: Graph, costs: list[NodeCost], profile: str | Profile | None) -> Latency:
-    """Roofline estimates on `profile` (a name, a TOML path or a Profile); none while a size is a formula."""
+#: Where the estimate learns which nodes the runtime fuses: its own pattern rules, or onnxruntime's optimized
+#: graph of the model (which opens a session, reading the weights: runtime.py).
+FUSIONS = ("patterns", "onnxruntime")
+
+
+def latency(g: Graph, costs: list[NodeCost], profile: str | Profile | None, fusions: str = "patterns",
+            model: str | os.PathLike[str] | onnx.ModelProto | None = None) -> Latency:
+    """Roofline estimates on `profile` (a name, a TOML path or a Profile); none while a size is a formula.
+    With fusions="onnxruntime", the fused kernels are read from onnxruntime's optimized graph of `model`, and
+    the pattern rules stand in, with a warning, where onnxruntime cannot open it."""
     hw = load_profile(profile) if isinstance(profile, str) else profile
     if hw is None:
         return Latency([None] * len(g.nodes), None, [])
     if any(symbolic.any_symbolic((c.flops, c.input_bytes, c.output_bytes)) for c in costs):
         return Latency([None] * len(g.nodes), None,
                        ["a latency estimate needs every dim bound; bind them with dims={...}"])
-    estimates = estimate(g, costs, hw)
-    return Latency(list(estimates), _totals(g, estimates, hw), [])
+    observed, warnings = None, []
+    if fusions == "onnxruntime" and model is not None:
+        gone, why = runtime.vanished(model)
+        if gone is None:
+            warnings.append(f"onnxruntime could not open the model ({why}): fusions follow the pattern rules")
+        else:
+            observed = runtime.kernels(g, gone)
+    estimates = estimate(g, costs, hw, observed)
+    return Latency(list(estimates), _totals(g, estimates, hw), warnings)
 
 
 def _totals(g: Graph, estimates: list[NodeEstimate], hw: Profile) -> LatencyTotals:

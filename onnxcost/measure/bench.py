@@ -215,16 +215,19 @@ def bench(model: str | os.PathLike[str], dims: Mapping[str, int] | None = None,
           input_shapes: Mapping[str, Sequence[int]] | None = None, provider: str = "CPUExecutionProvider",
           threads: int | None = None, warmup: int = 5, runs: int = 50, per_node: bool = False,
           profile: str | None = None, progress: Callable[[int], None] | None = None,
-          inputs: Mapping[str, np.ndarray] | None = None) -> BenchResult:
+          inputs: Mapping[str, np.ndarray] | None = None, fusions: str | None = None) -> BenchResult:
     """Run the model with onnxruntime and time it beside the estimate. `inputs`: real values for some inputs
-    (given values, or an .npz file; the others get random data of their bound shapes)."""
+    (given values, or an .npz file; the others get random data of their bound shapes). `fusions`: where the
+    estimate learns which nodes run fused; by default, on the CPU provider, from the graph onnxruntime
+    optimizes for this very run (the session opens the weights anyway)."""
     path = Path(model)
     hw = load_profile(profile) if profile is not None else None
     given = dict(inputs or {})
     shapes = {**{k: list(v.shape) for k, v in given.items()}, **(input_shapes or {})}
     small = {k: v.reshape(-1).tolist() for k, v in given.items() if v.ndim <= 1 and v.dtype.kind in "iuf"}
     report = analyze(path, dims=dims, input_shapes={k: v for k, v in shapes.items() if k not in small} or None,
-                     profile=hw, input_values=small or None)
+                     profile=hw, input_values=small or None,
+                     fusions=fusions or ("onnxruntime" if provider == "CPUExecutionProvider" else "patterns"))
     missing = [w for w in report.warnings if w.startswith("external data file")]
     if missing:
         raise ModelError(f"{path}: bench runs the model and needs its weights, but {missing[0].split(';')[0]}")
