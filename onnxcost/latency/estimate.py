@@ -301,6 +301,10 @@ def estimate(graph: Graph, costs: list[NodeCost], profile: Profile,
     group's FLOPs and the bytes that cross its boundary go to its kernel."""
     if observed is not None:
         fused, chains = {}, dict(observed)
+        if profile.nchwc_block:  # a blocked conv takes in the residual Add and activation after it, too
+            for name, head in fused_nodes(graph).items():
+                if name not in chains and graph.node(head).op_type == "Conv":
+                    chains[name] = chains.setdefault(head, head)
     else:
         fused = fused_nodes(graph) if profile.fusion else {}
         chains = elementwise_groups(graph, fused) if profile.fusion else {}

@@ -21,8 +21,9 @@ import onnx
 from ..shapes.graph import Graph
 from . import hints
 
-#: The optimization level a session runs at by default, which bench measures at; without the NCHWc layout
-#: transformer, whose blocked copies layout.py models, and which renames the outputs it blocks.
+#: The optimization level a session runs at by default, which bench measures at, without the NCHWc layout
+#: transformer: it renames every tensor it blocks (reorder_token_N), so nothing could be matched. Its copies are
+#: layout.py's, and the adds and activations it folds into a blocked conv are the estimate's conv rules.
 LEVEL = "ORT_ENABLE_ALL"
 WITHOUT = ["NchwcTransformer"]
 
