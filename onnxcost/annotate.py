@@ -69,7 +69,7 @@ def _value_info(proto: onnx.ModelProto, rep: Report) -> None:
     for name, t in rep.graph.tensors.items():
         if name in declared or t.shape is None or not t.dtype or t.kind == "initializer":
             continue
-        dims = [str(d) if symbolic.is_symbolic(d) else int(d) for d in t.shape]
+        dims = [symbolic.show(d) if symbolic.is_symbolic(d) else int(d) for d in t.shape]
         proto.graph.value_info.append(helper.make_tensor_value_info(name, t.dtype, dims))
 
 

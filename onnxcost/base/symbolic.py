@@ -7,6 +7,7 @@ such a comparison when the symbols' positivity settles it and returns None when 
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -268,11 +269,19 @@ def smin(a: Dim, b: Dim) -> Dim:
     return a if smaller else b
 
 
+@functools.lru_cache(maxsize=1 << 16)
 def text(expr: Dim) -> str:
-    """An expression as a string `sympy.sympify` parses back, expanded to a sum of monomials."""
+    """An expression as a string `sympy.sympify` parses back, expanded to a sum of monomials. Cached: a model's
+    tensors and nodes share a few hundred formulas, and sympy prints nested floors slowly (a second on YOLOv8n)."""
     import sympy
 
     return str(sympy.expand(expr))
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def show(dim: Dim) -> str:
+    """A dim as written in a shape (not expanded); cached like `text`."""
+    return str(dim)
 
 
 def parse(text: str) -> Dim:

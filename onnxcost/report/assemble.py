@@ -37,7 +37,7 @@ class Stages:
 
 def dims(shape: Sequence[Any] | None) -> list[int | str] | None:
     """A shape for JSON: ints, and a symbolic dim as its formula (like ONNX's dim_param)."""
-    return None if shape is None else [str(d) if symbolic.is_symbolic(d) else int(d) for d in shape]
+    return None if shape is None else [symbolic.show(d) if symbolic.is_symbolic(d) else int(d) for d in shape]
 
 
 def plain(v: Any) -> Any:
