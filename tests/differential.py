@@ -514,6 +514,13 @@ def sequences(draw: st.DrawFn) -> Case:
         before += [helper.make_node("SequenceInsert", [f"s{k}", "x"], [f"s{k + 1}"]) for k in range(length)]
         before[-1].output[0] = "s"
         element = shape
+    if length > 1 and draw(st.booleans()):  # erase one element first
+        before = [*before, helper.make_node("SequenceErase", ["s", "erase_at"], ["s_left"])]
+        constants["erase_at"] = np.array(draw(st.integers(-length, length - 1)), np.int64)
+        for n in before[:-1]:
+            n.output[:] = ["s_all" if o == "s" else o for o in n.output]
+        before[-1].input[0], before[-1].output[0] = "s_all", "s"
+        length -= 1
     read = draw(st.sampled_from(["at", "length", "concat"]))
     if read == "at":
         constants["pos"] = np.array(draw(st.integers(-length, length - 1)), np.int64)
@@ -925,6 +932,148 @@ def classical_ml(draw: st.DrawFn) -> Case:
     return Case(helper.make_node(kind, ["x", "i"], ["y"], domain=ML), x, {"i": _i64(picks)})
 
 
+def _tree_attrs(draw: st.DrawFn, cols: int, outputs: int, kind: str) -> dict[str, Any]:
+    """One decision stump per tree (a root split on a feature, two leaves), each leaf feeding every output."""
+    trees = draw(st.integers(1, 3))
+    attrs: dict[str, Any] = {
+        "nodes_treeids": [t for t in range(trees) for _ in range(3)], "nodes_nodeids": [0, 1, 2] * trees,
+        "nodes_featureids": [draw(st.integers(0, cols - 1)) if k == 0 else 0 for _ in range(trees) for k in range(3)],
+        "nodes_values": [0.5, 0.0, 0.0] * trees, "nodes_modes": ["BRANCH_LEQ", "LEAF", "LEAF"] * trees,
+        "nodes_truenodeids": [1, 0, 0] * trees, "nodes_falsenodeids": [2, 0, 0] * trees}
+    leaves = [(t, leaf, o) for t in range(trees) for leaf in (1, 2) for o in range(outputs)]
+    prefix = "class" if kind == "TreeEnsembleClassifier" else "target"
+    attrs.update({f"{prefix}_treeids": [t for t, _, _ in leaves], f"{prefix}_nodeids": [n for _, n, _ in leaves],
+                  f"{prefix}_ids": [o for _, _, o in leaves], f"{prefix}_weights": [0.5] * len(leaves)})
+    if kind == "TreeEnsembleClassifier":
+        attrs["classlabels_int64s"] = list(range(max(outputs, 2)))
+    else:
+        attrs["n_targets"] = outputs
+    return attrs
+
+
+def classical_ml_more(draw: st.DrawFn) -> Case:
+    """Tree ensembles, the SVM classifier and the encoders, as skl2onnx and onnxmltools write them."""
+    rows, cols = draw(st.integers(1, 5)), draw(st.integers(1, 6))
+    kind = draw(st.sampled_from(["TreeEnsembleRegressor", "TreeEnsembleClassifier", "SVMClassifier", "LabelEncoder",
+                                 "OneHotEncoder", "FeatureVectorizer", "CategoryMapper"]))
+    x = {"x": [rows, cols]}
+    if kind == "TreeEnsembleRegressor":
+        node = helper.make_node(kind, ["x"], ["y"], domain=ML, **_tree_attrs(draw, cols, draw(st.integers(1, 3)), kind))
+        return Case(node, x)
+    if kind == "TreeEnsembleClassifier":
+        classes = draw(st.integers(2, 4))
+        node = helper.make_node(kind, ["x"], ["label", "y"], domain=ML, **_tree_attrs(draw, cols, classes, kind))
+        return Case(node, x)
+    if kind == "SVMClassifier":
+        classes, vectors = 2, draw(st.integers(1, 3))
+        node = helper.make_node(kind, ["x"], ["label", "y"], domain=ML, classlabels_ints=[0, 1],
+                                coefficients=[1.0] * vectors, rho=[0.0], support_vectors=[0.5] * (vectors * cols),
+                                vectors_per_class=[vectors - vectors // 2, vectors // 2] if vectors > 1 else [1, 0],
+                                kernel_type=draw(st.sampled_from(["LINEAR", "RBF"])), kernel_params=[0.1, 0.0, 2.0])
+        return Case(node, x, out_types=(TensorProto.INT64, F))
+    if kind == "LabelEncoder":
+        node = helper.make_node(kind, ["x"], ["y"], domain=ML, keys_floats=[1.0, 2.0], values_floats=[10.0, 20.0],
+                                default_float=-1.0)
+        return Case(node, x)
+    if kind == "OneHotEncoder":
+        node = helper.make_node(kind, ["x"], ["y"], domain=ML, cats_int64s=list(range(draw(st.integers(1, 4)))),
+                                zeros=1)
+        return Case(node, x)
+    if kind == "FeatureVectorizer":
+        widths = [draw(st.integers(1, 3)) for _ in range(draw(st.integers(1, 3)))]
+        ins = [f"x{k}" for k in range(len(widths))]
+        node = helper.make_node(kind, ins, ["y"], domain=ML, inputdimensions=widths)
+        return Case(node, {name: [rows, w] for name, w in zip(ins, widths, strict=True)})
+    if kind == "CategoryMapper":
+        words = np.array([["a", "b", "c"][k % 3] for k in range(rows * cols)], dtype=object).reshape(rows, cols)
+        node = helper.make_node(kind, ["w"], ["y"], domain=ML, cats_strings=["a", "b"], cats_int64s=[1, 2],
+                                default_int64=0)
+        return Case(node, {}, {"w": words})
+    raise AssertionError(kind)  # (ZipMap's sequence of maps is no tensor this harness can declare; the corpus's
+    # LightGBM export covers it)
+
+
+def strings_optionals(draw: st.DrawFn) -> Case:
+    """String ops on constant string tensors, and optionals wrapped around a tensor."""
+    rows, cols = draw(st.integers(1, 3)), draw(st.integers(1, 3))
+    words = np.array([["ab cd", "e", "fg h i"][k % 3] for k in range(rows * cols)], dtype=object).reshape(rows, cols)
+    kind = draw(st.sampled_from(["StringConcat", "StringNormalizer", "StringSplit", "RegexFullMatch",
+                                 "OptionalGetElement", "OptionalHasElement"]))
+    if kind == "StringConcat":
+        other = words[:1] if draw(st.booleans()) else words
+        return Case(helper.make_node(kind, ["w", "v"], ["y"]), {}, {"w": words, "v": other}, opset=20)
+    if kind == "StringNormalizer":
+        node = helper.make_node(kind, ["w"], ["y"], case_change_action="LOWER", stopwords=["e"])
+        return Case(node, {}, {"w": words[:1]}, data_dependent=True)
+    if kind == "StringSplit":
+        node = helper.make_node(kind, ["w"], ["y", "n"], delimiter=" ")
+        return Case(node, {}, {"w": words}, opset=20, data_dependent=True)
+    if kind == "RegexFullMatch":
+        return Case(helper.make_node(kind, ["w"], ["y"], pattern="a.*"), {}, {"w": words}, opset=20)
+    wrap = (helper.make_node("Optional", ["x"], ["o"]),)
+    return Case(helper.make_node(kind, ["o"], ["y"]), {"x": [rows, cols]}, opset=18, before=wrap)
+
+
+def contrib_twins(draw: st.DrawFn) -> Case:
+    """com.microsoft's versions of default-domain ops, and its small math ops (Inverse, CDist, ExpandDims)."""
+    kind = draw(st.sampled_from(["GatherND", "Pad", "Range", "Trilu", "ExpandDims", "QuantizeLinear",
+                                 "DequantizeLinear", "GridSample", "Inverse", "CDist", "MatMulInteger16",
+                                 "QLinearSoftmax", "NhwcMaxPool"]))
+    shape = _shape(draw, draw(st.integers(2, 3)), 1, 5)
+    if kind == "GatherND":
+        k = draw(st.integers(1, len(shape)))
+        n = draw(st.integers(1, 3))
+        return Case(helper.make_node(kind, ["x", "i"], ["y"], domain=MS), {"x": shape},
+                    {"i": np.zeros((n, k), np.int64)})
+    if kind == "Pad":
+        pads = [draw(st.integers(0, 2)) for _ in range(2 * len(shape))]
+        return Case(helper.make_node(kind, ["x", "p"], ["y"], domain=MS), {"x": shape}, {"p": _i64(pads)})
+    if kind == "Range":
+        start, delta = draw(st.integers(-3, 3)), draw(st.sampled_from([-2, -1, 1, 2, 3]))
+        limit = draw(st.integers(-6, 6))
+        return Case(helper.make_node(kind, ["a", "b", "c"], ["y"], domain=MS), {},
+                    {"a": np.array(start, np.int64), "b": np.array(limit, np.int64), "c": np.array(delta, np.int64)})
+    if kind == "Trilu":
+        return Case(helper.make_node(kind, ["x", "k"], ["y"], domain=MS, upper=draw(st.integers(0, 1))), {"x": shape},
+                    {"k": np.array(draw(st.integers(-2, 2)), np.int64)})
+    if kind == "ExpandDims":
+        axis = draw(st.integers(-len(shape) - 1, len(shape)))
+        return Case(helper.make_node(kind, ["x", "a"], ["y"], domain=MS), {"x": shape},
+                    {"a": np.array(axis, np.int32)})
+    if kind == "QuantizeLinear":
+        return Case(helper.make_node(kind, ["x", "s", "z"], ["y"], domain=MS), {"x": shape},
+                    {"s": np.array(0.1, np.float32), "z": np.array(128, np.uint8)})
+    if kind == "DequantizeLinear":
+        quant = helper.make_node("QuantizeLinear", ["x", "s", "z"], ["xq"])
+        return Case(helper.make_node(kind, ["xq", "s", "z"], ["y"], domain=MS), {"x": shape},
+                    {"s": np.array(0.1, np.float32), "z": np.array(128, np.uint8)}, before=(quant,))
+    if kind == "GridSample":
+        h, w = draw(st.integers(1, 4)), draw(st.integers(1, 4))
+        return Case(helper.make_node(kind, ["x", "g"], ["y"], domain=MS), {"x": [1, 2, 5, 5], "g": [1, h, w, 2]})
+    if kind == "Inverse":
+        n = draw(st.integers(1, 4))
+        return Case(helper.make_node(kind, ["x"], ["y"], domain=MS), {"x": [*shape[:1], n, n]})
+    if kind == "CDist":
+        a, b, d = draw(st.integers(1, 5)), draw(st.integers(1, 5)), draw(st.integers(1, 4))
+        node = helper.make_node(kind, ["a", "b"], ["y"], domain=MS, metric="euclidean")
+        return Case(node, {"a": [a, d], "b": [b, d]})
+    if kind == "MatMulInteger16":
+        m, k, n = draw(st.integers(1, 4)), draw(st.integers(1, 4)), draw(st.integers(1, 4))
+        casts = (helper.make_node("Cast", ["a"], ["ai"], to=TensorProto.INT16),
+                 helper.make_node("Cast", ["b"], ["bi"], to=TensorProto.INT16))
+        return Case(helper.make_node(kind, ["ai", "bi"], ["y"], domain=MS), {"a": [m, k], "b": [k, n]}, before=casts,
+                    out_types=(TensorProto.INT32,))
+    if kind == "QLinearSoftmax":
+        quant, consts = _quantized("a")
+        node = helper.make_node(kind, ["aq", "a_s", "a_z", "a_s", "a_z"], ["y"], domain=MS, axis=-1, opset=13)
+        return Case(node, {"a": shape}, consts, before=(quant,), out_types=(U8,))
+    quant, consts = _quantized("a")
+    k = draw(st.integers(1, 3))
+    hw = draw(st.integers(k, 6))
+    node = helper.make_node(kind, ["aq"], ["y"], domain=MS, kernel_shape=[k, k], strides=[draw(st.integers(1, 2))] * 2)
+    return Case(node, {"a": [1, hw, hw, 2]}, consts, before=(quant,), out_types=(U8,))
+
+
 GENERATORS: dict[str, Callable[[st.DrawFn], Case]] = {
     "ConvTranspose": conv_transpose, "Pad": pad, "Slice": slice_, "Reshape": reshape, "Transpose": transpose,
     "Concat": concat, "Split": split, "Squeeze/Unsqueeze": squeeze_unsqueeze, "Tile/Expand": tile_expand,
@@ -939,6 +1088,8 @@ GENERATORS: dict[str, Callable[[st.DrawFn], Case]] = {
     "Attention/RMSNorm/fused (com.microsoft, opset 23)": attention_norm,
     "DFT/STFT/windows/random/Upsample/MaxUnpool/...": signal_random,
     "NonZero/Unique/NonMaxSuppression (data-dependent)": data_dependent, "If/Loop/Scan": control_flow,
+    "ai.onnx.ml trees/SVM/encoders": classical_ml_more, "Strings/optionals": strings_optionals,
+    "com.microsoft twins and math": contrib_twins,
 }
 
 

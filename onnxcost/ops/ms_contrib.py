@@ -4,9 +4,12 @@ reuses the shape and cost of the default-domain ops it fuses, plus the FLOPs of 
 from __future__ import annotations
 
 import math
+from dataclasses import replace
+from typing import Any
 
 from ..base import dtypes
 from ..base.errors import ModelError
+from . import movement
 from .contractions import (
     conv_cost,
     conv_geometry,
@@ -14,8 +17,10 @@ from .contractions import (
     dense,
     gemm_cost,
     gemm_shape,
+    matmul_cost,
     matmul_geometry,
     matmul_shape,
+    matmul_spec,
 )
 from .core import (
     DEFAULT,
@@ -36,12 +41,14 @@ from .core import (
     ShapeFn,
     Spec,
     Traits,
+    no_work,
     per_output_element,
     same_shape,
 )
 from .elementwise import UNARY
 from .normalization import layernorm_shape, rms_norm_cost
 from .pooling import pool_cost, window_out
+from .vision import grid_sample_cost
 
 FAMILY = "ms_contrib"
 EW = Traits()
@@ -213,8 +220,69 @@ def _ms(op: str, shape: ShapeFn, cost: CostFn, traits: Traits = EW, geometry: Ge
 CONV_ATTRS = {**WINDOW_ATTRS, "activation": STRING, "activation_params": FLOATS}
 
 
+#: The default-domain opset whose semantics the contrib twins keep (Pad's pads as an input, no axes).
+TWIN_OPSET = 17
+
+
+def _twin(op: str, attrs: dict[str, int] | None = None) -> OpDef:
+    """A com.microsoft op that is its default-domain namesake (the older home of Trilu, GatherND, Pad, Range):
+    the same rules, seen at TWIN_OPSET rather than the contrib domain's opset 1."""
+    base = next(d for d in movement.OPS if d.op_type == op and d.domain == DEFAULT and d.until is None)
+
+    def at_twin_opset(rule: Any) -> Any:
+        return None if rule is None else lambda n: rule(replace(n, opset=TWIN_OPSET))
+
+    return replace(base, domain=MS, family=FAMILY, since=1, attr_types=attrs or {}, shape=at_twin_opset(base.shape),
+                   value=at_twin_opset(base.value), cost=at_twin_opset(base.cost))
+
+
+def _expand_dims(n: NodeView) -> list[Spec]:
+    """Unsqueeze at one axis, given as a scalar input (-rank-1 <= axis <= rank)."""
+    shape = n.input_shape(0)
+    axis = int(n.scalar(1))
+    if not -len(shape) - 1 <= axis <= len(shape):
+        raise n.fail(f"axis {axis} is out of range for rank {len(shape)}")
+    axis %= len(shape) + 1
+    return [((*shape[:axis], 1, *shape[axis:]), n.dtype(0))]
+
+
+def _inverse_cost(n: NodeView) -> Cost:
+    """LU factorisation and two triangular solves: about n^3 multiply-adds per [n, n] matrix."""
+    shape = n.input_shape(0)
+    size = shape[-1]
+    count = math.prod(shape[:-2]) * size ** 3
+    return Cost(count, 2 * count)
+
+
+def _cdist_shape(n: NodeView) -> list[Spec]:
+    a, b = n.input_shape(0), n.input_shape(1)
+    n.require_equal(a[-1], b[-1], f"points of {a[-1]} and {b[-1]} dims")
+    return [((a[0], b[0]), n.dtype(0))]
+
+
+def _cdist_cost(n: NodeView) -> Cost:
+    """Per pair and dim: a difference and a multiply-add (euclidean and its square alike); a root per pair."""
+    a, b = n.input_shape(0), n.input_shape(1)
+    pairs = a[0] * b[0]
+    return Cost(pairs * a[-1], pairs * (3 * a[-1] + 1))
+
+
+def _grid_sample_shape(n: NodeView) -> list[Spec]:
+    """[N, C] of the input, [H, W] of the grid [N, H, W, 2]."""
+    x, grid = n.input_shape(0), n.input_shape(1)
+    return [((x[0], x[1], *grid[1:-1]), n.dtype(0))]
+
+
 FUSED_CONV = dense()
 OPS: list[OpDef] = [
+    _twin("GatherND"), _twin("Pad", {"mode": STRING}), _twin("Range"), _twin("Trilu", {"upper": INT}),
+    _ms("ExpandDims", _expand_dims, no_work, Traits()),
+    _ms("Inverse", same_shape, _inverse_cost, dense()),
+    _ms("CDist", _cdist_shape, _cdist_cost, dense(), attrs={"metric": STRING}),
+    _ms("MatMulInteger16", lambda n: matmul_spec(n, 0, 1, dtypes.INT32), matmul_cost, dense(),
+        geometry=matmul_geometry),
+    _ms("GridSample", _grid_sample_shape, grid_sample_cost, Traits(),
+        attrs={"mode": STRING, "padding_mode": STRING, "align_corners": INT}),
     _ms("FusedConv", lambda n: [(conv_out(n, n.input_shape(0), n.input_shape(1)), n.dtype(0))], _fused_conv_cost,
         FUSED_CONV, geometry=conv_geometry, attrs=CONV_ATTRS),
     _ms("NhwcConv", _nhwc_conv_shape, conv_cost, dense(), geometry=_nhwc_geometry, attrs=CONV_ATTRS),

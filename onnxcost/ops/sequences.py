@@ -3,7 +3,7 @@
 A sequence whose elements share one shape S is held as the tensor it stacks into, (length, *S), so that its
 bytes count right and a Loop that appends to it grows one axis (TorchScript's list append in a loop). An
 empty sequence, whose elements have no shape yet, is (0,). A sequence whose elements differ (ragged) is
-unknown. Optionals and strings keep ONNX's own inference."""
+unknown. An optional holding a tensor is that tensor's shape. Strings keep ONNX's own inference."""
 
 from __future__ import annotations
 
@@ -18,7 +18,6 @@ FAMILY = "sequences"
 META = Traits()
 MOVE = Traits()
 
-_OPTIONAL_OPS = ("Optional", "OptionalGetElement", "OptionalHasElement")
 _STRING_OPS = ("StringConcat", "StringNormalizer", "StringSplit", "RegexFullMatch")
 
 
@@ -114,6 +113,13 @@ def _split(n: NodeView) -> list[Spec]:
     raise UnknownShape("a split into pieces of different sizes")
 
 
+def _optional(n: NodeView) -> list[Spec]:
+    """An optional holding a tensor is that tensor's shape (Optional, OptionalGetElement); an empty one, none."""
+    if not n.has_input(0):
+        raise UnknownShape("an empty optional")
+    return [(n.input_shape(0), n.dtype(0))]
+
+
 def _tfidf_cost(n: NodeView) -> Cost:
     """N-gram counting is integer work; the TF-IDF weighting is one multiply per output element."""
     return Cost(0, n.out_elems() if n.attr("mode", "TF") != "TF" else 0)
@@ -129,7 +135,9 @@ OPS: list[OpDef] = [
           cost=no_work, traits=META),
     OpDef("ConcatFromSequence", DEFAULT, FAMILY, shape=_concat, cost=no_work, traits=MOVE),
     OpDef("SplitToSequence", DEFAULT, FAMILY, shape=_split, cost=no_work, traits=MOVE),
-    *(OpDef(op, DEFAULT, FAMILY, cost=no_work, traits=META) for op in _OPTIONAL_OPS),
+    OpDef("Optional", DEFAULT, FAMILY, shape=_optional, cost=no_work, traits=META),
+    OpDef("OptionalGetElement", DEFAULT, FAMILY, shape=_optional, cost=no_work, traits=META),
+    OpDef("OptionalHasElement", DEFAULT, FAMILY, shape=lambda n: [((), dtypes.BOOL)], cost=no_work, traits=META),
     *(OpDef(op, DEFAULT, FAMILY, cost=no_work, traits=MOVE, shape=same_shape if op == "RegexFullMatch" else None)
       for op in _STRING_OPS),
     OpDef("TfIdfVectorizer", DEFAULT, FAMILY, cost=_tfidf_cost, traits=MOVE, note="shape from ONNX inference"),

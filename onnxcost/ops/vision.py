@@ -12,7 +12,7 @@ FAMILY = "vision"
 _SAMPLE_FLOPS = {"nearest": 0, "bilinear": 7, "linear": 7, "bicubic": 31, "cubic": 31}
 
 
-def _grid_sample_cost(n: NodeView) -> Cost:
+def grid_sample_cost(n: NodeView) -> Cost:
     """Per output element: unnormalise the grid point (4 FLOPs), then interpolate from its taps."""
     return Cost(0, n.out_elems() * (4 + _SAMPLE_FLOPS.get(str(n.attr("mode", "linear")), 7)))
 
@@ -27,7 +27,7 @@ def _affine_grid_cost(n: NodeView) -> Cost:
 OPS: list[OpDef] = [
     OpDef("NonMaxSuppression", DEFAULT, FAMILY, traits=Traits(),
           note="cost and output size depend on the scores (data): unknown"),
-    OpDef("GridSample", DEFAULT, FAMILY, cost=_grid_sample_cost, traits=Traits(),
+    OpDef("GridSample", DEFAULT, FAMILY, cost=grid_sample_cost, traits=Traits(),
           note="output shape from ONNX inference"),
     OpDef("AffineGrid", DEFAULT, FAMILY, cost=_affine_grid_cost, traits=Traits(contraction=True),
           note="output shape from ONNX inference (needs the size value)"),
