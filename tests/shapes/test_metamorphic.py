@@ -42,8 +42,22 @@ def test_every_backend_node_case_agrees_or_is_a_known_gap() -> None:
     assert sorted(KNOWN_GAPS & {n for n, _, _ in cases_} - disagree) == []  # fixed: take them off the list
 
 
+#: Exports whose symbolised form (each input axis its own symbol) has no formula, with why; strict, so a case that
+#: starts agreeing fails until it is taken off.
+EXPORT_GAPS = {
+    # h's and token's batch become independent symbols: after one step the carried state is their broadcast,
+    # Max(h_0, token_0) by 32, which the body keeps but the first step changed, so no single state shape holds
+    # from the first iteration on and the Loop stays unknown (never wrong). With the file's own dim names (one
+    # `batch`) the corpus's no-option test passes.
+    **{f"exports/loop_{name}.onnx": "independent batch symbols: no fixed point of the carried state"
+       for name in ("gru_decoder", "decoder_early_exit", "over_rows")},
+}
+
+
 @pytest.mark.slow
-@pytest.mark.parametrize("case", [c for c in cases() if c.path.parent == EXPORTS], ids=lambda c: c.id)
+@pytest.mark.parametrize("case", [
+    pytest.param(c, marks=pytest.mark.xfail(strict=True, reason=EXPORT_GAPS[c.id])) if c.id in EXPORT_GAPS else c
+    for c in cases() if c.path.parent == EXPORTS], ids=lambda c: c.id)
 def test_exports_agree(case: object) -> None:
     model = onnx.load(case.require())  # type: ignore[attr-defined]
     assert check(model, case.bound_shapes(model)) == []  # type: ignore[attr-defined]
