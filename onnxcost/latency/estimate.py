@@ -272,6 +272,9 @@ def estimate_node(node: NodeInfo, cost: NodeCost, graph: Graph, profile: Profile
     t_memory = moved / bandwidth * 1e6
     if profile.copy_call_ns:  # a copy loop of many small memcpys: bound by the calls, not the bytes
         t_memory = max(t_memory, copy_calls(node, graph) * profile.copy_call_ns / 1e3)
+    if profile.serial_pow_ns and hints.of(node, graph).serial_pow:  # a scalar power per element, one thread
+        out = graph.tensors.get(node.outputs[0]) if node.outputs else None
+        t_compute = max(t_compute, (out.elements or 0) * profile.serial_pow_ns / 1e3 if out is not None else 0.0)
     if traits.recurrent:
         # One small matmul per step and direction, each a kernel of its own, and each re-reads the weights.
         steps = recurrent_steps(node, graph)

@@ -6,7 +6,7 @@ input is the weight. Keyed by (domain, op) and resolved through the registry's o
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import Enum
 
 from .. import ops
@@ -41,7 +41,9 @@ class RuntimeHints:
     chainable: runs inside a fused chain of element-wise ops (one pass over memory for the chain).
     nchwc: its role in the blocked layout. bias_pass: a bias it adds (Gemm's C, or an Add folded into a MatMul)
     is first copied into every output row and the product accumulates onto it: one more pass over the output.
-    weight_input: the index of the weight input (convolutions: for the group refinement)."""
+    weight_input: the index of the weight input (convolutions: for the group refinement).
+    serial_pow: the runtime's CPU kernel computes a scalar power per element on one thread (onnxruntime's LRN,
+    Caffe2's code): Profile.serial_pow_ns each, whatever its FLOPs say."""
 
     op_class: str = "elementwise"
     fuses: frozenset[str] = frozenset()
@@ -49,6 +51,7 @@ class RuntimeHints:
     nchwc: Nchwc = Nchwc.NONE
     bias_pass: bool = False
     weight_input: int | None = None
+    serial_pow: bool = False
 
 
 #: Ops a runtime folds into a conv or GEMM that feeds them (Conv+BatchNorm, FusedConv with an activation and a
@@ -132,6 +135,7 @@ _KERNELS: dict[tuple[str, str], RuntimeHints] = {
     (DEFAULT, "HardSigmoid"): RuntimeHints(chainable=True),
     (DEFAULT, "HardSwish"): RuntimeHints(chainable=True),
     (DEFAULT, "LeakyRelu"): RuntimeHints(chainable=True),
+    (DEFAULT, "LRN"): RuntimeHints(serial_pow=True),
     (DEFAULT, "MatMul"): RuntimeHints(fuses=MATMUL_FUSES, bias_pass=True),
     (DEFAULT, "MaxPool"): RuntimeHints(nchwc=Nchwc.POOL),
     (DEFAULT, "Mish"): RuntimeHints(chainable=True),
@@ -182,5 +186,4 @@ def hints(domain: str, op_type: str, opset: int | None = None) -> RuntimeHints:
     key = (domain, op_type)
     base = _KERNELS.get(key, RuntimeHints())
     op_class = _CLASS_OF.get(key, base.op_class)
-    return base if op_class == base.op_class else RuntimeHints(op_class, base.fuses, base.chainable, base.nchwc,
-                                                             base.bias_pass, base.weight_input)
+    return base if op_class == base.op_class else replace(base, op_class=op_class)

@@ -257,6 +257,9 @@ def fit(ms: list[Measurement], threads: int = 1) -> dict[str, float]:
     # A copy loop's memcpy calls: the time of each, net of the launch (0 when not measured).
     calls = [net(m) / m.copies * 1e9 for m in ms if m.kind == "copy" and m.copies]
     copy_ns = statistics.median(calls) if calls else 0.0
+    # A serial kernel's scalar power: its time per element (in and out are 4 bytes each), net of the launch.
+    pows = [net(m) / (m.bytes / 8) * 1e9 for m in ms if m.kind == "serial pow" and m.bytes]
+    pow_ns = statistics.median(pows) if pows else 0.0
     # Weights from main memory: what they add to the same conv chain, per weight byte.
     weight_bw = added_rate(ms, "warm weights", "cold weights", lambda m: m.weight_bytes)
     return {"overhead_us": overhead * 1e6, "run_us": run * 1e6, "bandwidth": bandwidth, "cache_bandwidth": cache_bw,
@@ -265,7 +268,7 @@ def fit(ms: list[Measurement], threads: int = 1) -> dict[str, float]:
             "elementwise": eff("elementwise"),
             "einsum": eff("einsum"), "k_half": k_half, "m_half": m_half,
             "movement": min(1.0, max(0.01, movement)), "threads": threads, "parallel_half": half,
-            "cache_bytes": cache, "bias_bandwidth": bias_bw, "copy_call_ns": copy_ns,
+            "cache_bytes": cache, "bias_bandwidth": bias_bw, "copy_call_ns": copy_ns, "serial_pow_ns": pow_ns,
             "weight_bandwidth": weight_bw, "block_group_ratio": block_ratio}
 
 
@@ -281,6 +284,7 @@ def to_toml(p: dict[str, float], threads: int) -> str:
         run_overhead_us=p["run_us"],
         dense_k_half=p["k_half"], dense_m_half=p.get("m_half", 0.0), nchwc_block=int(p.get("nchwc_block", 0)),
         threads=threads, parallel_flops_half=p.get("parallel_half", 0.0), copy_call_ns=p.get("copy_call_ns", 0.0),
+        serial_pow_ns=p.get("serial_pow_ns", 0.0),
         block_group_ratio=p.get("block_group_ratio", 0.0))
     return profiles_to_toml(profile, [
         f"Fitted on this machine by `onnxcost calibrate` ({time.strftime('%Y-%m-%d %H:%M')}, {threads} threads,",
@@ -293,6 +297,7 @@ def to_toml(p: dict[str, float], threads: int) -> str:
         "block_group_ratio: a grouped conv of one channel block per group, as a share of a dense conv's rate.",
         "bias_bandwidth: a GEMM's bias, copied into its output before the product accumulates onto it.",
         "copy_call_ns: one memcpy of a kernel that copies in small pieces (Expand of a trailing 1).",
+        "serial_pow_ns: one scalar power in a kernel that runs them on one thread (onnxruntime's LRN).",
         "weight_bandwidth: a conv's weights, read from beyond its core's cache in a model, on top of its math.",
         "peak_flops.fp32: the best dense kernel measured; onnxruntime's CPU provider computes fp16 no faster.",
     ])

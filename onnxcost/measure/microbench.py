@@ -109,6 +109,9 @@ def cases(block: int = 0) -> list[tuple[str, str, Callable[[], onnx.ModelProto],
                                                      {"a": [1 << 20]}, "y"), 1),
         ("softmax 256x1024", "elementwise", lambda: micro([helper.make_node("Softmax", ["a"], ["y"], axis=-1)],
                                                            {"a": [256, 1024]}, "y"), 1),
+        # onnxruntime's LRN: Caffe2's serial kernel, a powf per element (RuntimeHints.serial_pow)
+        ("lrn 64 @56", "serial pow", lambda: micro([helper.make_node("LRN", ["a"], ["y"], size=5, alpha=1e-4,
+                                                                      beta=0.75)], {"a": [1, 64, 56, 56]}, "y"), 1),
     ]
     for m, k, n in ((256, 256, 256), (512, 512, 512), (1024, 1024, 1024), (64, 768, 3072), (196, 768, 768),
                     (49, 768, 768)):

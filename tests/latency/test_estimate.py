@@ -286,6 +286,22 @@ def test_a_copy_loop_is_bound_by_its_calls(tmp_path: Path) -> None:
         (9408 * 4 + 16 + 9408 * 32 * 4) / 1e11 * 1e6 + 1, abs=1e-3)
 
 
+def test_lrn_pays_a_serial_power_per_element(tmp_path: Path) -> None:
+    """onnxruntime's LRN (Caffe2's kernel) computes powf per element on one thread: 7.8 of GoogLeNet's 15 ms
+    here, where its FLOPs at the element-wise rate said 0.24 ms."""
+    from onnxcost.measure.microbench import micro
+
+    model = micro([helper.make_node("LRN", ["a"], ["y"], size=5, alpha=1e-4, beta=0.75)], {"a": [1, 64, 56, 56]},
+                  "y")
+    p = tmp_path / "p.toml"
+    p.write_text("launch_overhead_us = 1\nserial_pow_ns = 10\n[peak_flops]\nfp32 = 1e12\n[memory]\n"
+                 "bandwidth = 1e11\n[efficiency]\nelementwise = 1.0\n")
+    assert onnxcost.analyze(model, profile=str(p)).nodes[0].latency_us == pytest.approx(64 * 56 * 56 * 10e-3 + 1)
+    p.write_text(p.read_text().replace("serial_pow_ns = 10\n", ""))  # not measured: FLOPs and bytes only
+    bytes_us = 2 * 64 * 56 * 56 * 4 / 1e11 * 1e6
+    assert onnxcost.analyze(model, profile=str(p)).nodes[0].latency_us == pytest.approx(bytes_us + 1, rel=1e-3)
+
+
 def test_a_conv_pays_for_reading_its_weights(tmp_path: Path) -> None:
     """A CPU conv in a model fetches its filter blocks from beyond its core's cache (the other layers' weights
     passed through since its last run) and waits for them: their bytes at weight_bandwidth add to its math."""

@@ -158,6 +158,16 @@ def test_calibrate_fits_the_cost_of_a_copy_call() -> None:
     assert fit([*_measured(1e-6), replace(expand, copies=0)])["copy_call_ns"] == 0.0
 
 
+def test_calibrate_fits_a_serial_kernels_power() -> None:
+    from onnxcost.measure.calibrate import fit
+
+    # LRN on 200,704 elements (in and out, 4 bytes each) in 1,951 µs after a 1 µs launch: 9.72 ns an element,
+    # what onnxruntime's serial LRN took here (PP-OCR's and GoogLeNet's LRN nodes, per-node profile)
+    lrn = Measurement("lrn", "serial pow", 0, 8 * 200_704, 200_704 * 9.72e-9 + 1e-6)
+    assert fit([*_measured(1e-6), lrn])["serial_pow_ns"] == pytest.approx(9.72)
+    assert fit(_measured(1e-6))["serial_pow_ns"] == 0.0
+
+
 def test_calibrate_fits_the_cold_weight_rate() -> None:
     from dataclasses import replace
 
