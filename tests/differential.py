@@ -1074,6 +1074,36 @@ def contrib_twins(draw: st.DrawFn) -> Case:
     return Case(node, {"a": [1, hw, hw, 2]}, consts, before=(quant,), out_types=(U8,))
 
 
+def contrib_quantized(draw: st.DrawFn) -> Case:
+    """com.microsoft's quantized transformer and conv ops: QAttention, GatherBlockQuantized (4-bit embedding
+    tables), QLinearConv."""
+    kind = draw(st.sampled_from(["QAttention", "GatherBlockQuantized", "QLinearConv"]))
+    quant, consts = _quantized("a")
+    if kind == "QAttention":
+        b, seq, heads = draw(st.integers(1, 2)), draw(st.integers(1, 4)), draw(st.integers(1, 2))
+        hidden = 4 * heads
+        node = helper.make_node(kind, ["aq", "w", "bias", "a_s", "w_s", "", "a_z", "w_z"], ["y"], domain=MS,
+                                num_heads=heads)
+        return Case(node, {"a": [b, seq, hidden]},
+                    {**consts, "w": np.full((hidden, 3 * hidden), 128, np.uint8), "bias": np.zeros(3 * hidden,
+                                                                                                   np.float32),
+                     "w_s": np.array(0.1, np.float32), "w_z": np.array(128, np.uint8)}, before=(quant,))
+    if kind == "GatherBlockQuantized":
+        rows, block = draw(st.integers(2, 6)), draw(st.sampled_from([16, 32]))
+        width = block * draw(st.integers(1, 3))
+        idx = _shape(draw, draw(st.integers(1, 2)), 1, 3)
+        node = helper.make_node(kind, ["table", "i", "scales"], ["y"], domain=MS, block_size=block, gather_axis=0,
+                                quantize_axis=1, bits=4)
+        return Case(node, {}, {"table": np.zeros((rows, width // 2), np.uint8), "i": np.zeros(idx, np.int64),
+                               "scales": np.ones((rows, width // block), np.float32)})
+    c_in, c_out, k = draw(st.integers(1, 3)), draw(st.integers(1, 3)), draw(st.integers(1, 3))
+    hw = draw(st.integers(k, 6))
+    node = helper.make_node(kind, ["aq", "a_s", "a_z", "w", "a_s", "a_z", "a_s", "a_z"], ["y"], domain=MS,
+                            kernel_shape=[k, k], strides=[draw(st.integers(1, 2))] * 2)
+    return Case(node, {"a": [1, c_in, hw, hw]}, {**consts, "w": np.full((c_out, c_in, k, k), 128, np.uint8)},
+                before=(quant,), out_types=(U8,))
+
+
 GENERATORS: dict[str, Callable[[st.DrawFn], Case]] = {
     "ConvTranspose": conv_transpose, "Pad": pad, "Slice": slice_, "Reshape": reshape, "Transpose": transpose,
     "Concat": concat, "Split": split, "Squeeze/Unsqueeze": squeeze_unsqueeze, "Tile/Expand": tile_expand,
@@ -1089,7 +1119,7 @@ GENERATORS: dict[str, Callable[[st.DrawFn], Case]] = {
     "DFT/STFT/windows/random/Upsample/MaxUnpool/...": signal_random,
     "NonZero/Unique/NonMaxSuppression (data-dependent)": data_dependent, "If/Loop/Scan": control_flow,
     "ai.onnx.ml trees/SVM/encoders": classical_ml_more, "Strings/optionals": strings_optionals,
-    "com.microsoft twins and math": contrib_twins,
+    "com.microsoft twins and math": contrib_twins, "com.microsoft quantized": contrib_quantized,
 }
 
 
