@@ -138,6 +138,23 @@ def channels_per_group(node: NodeInfo, graph: Graph) -> int:
         w.shape[1], int) else 0
 
 
+def narrow_output_slowdown(node: NodeInfo, graph: Graph, profile: Profile) -> float:
+    """How much slower than the dense rate a blocked (NCHWc) conv with few output channels runs: its filters are
+    padded to whole blocks (8 of 16 channels: twice the work), and one block of outputs reuses each loaded input
+    less than several (Profile.one_block_ratio, timed: 1.3-1.4x at 16 channels here, 2.2-2.6x at 8). Grouped
+    convs have their own terms; 1 without a blocked layout."""
+    block = profile.nchwc_block
+    if not block or hints.of(node, graph).nchwc is not Nchwc.CONV or int(node.attrs.get("group", 1)) != 1:
+        return 1.0
+    out = graph.tensors.get(node.outputs[0]) if node.outputs else None
+    channels = out.shape[1] if out is not None and out.shape is not None and len(out.shape) > 1 else 0
+    if not isinstance(channels, int) or channels <= 0:
+        return 1.0
+    blocks = -(-channels // block)
+    slowdown = blocks * block / channels
+    return slowdown / profile.one_block_ratio if blocks == 1 and profile.one_block_ratio else slowdown
+
+
 def narrow_group_slowdown(channels: int, profile: Profile) -> float:
     """How much slower than a dense kernel a grouped conv with more channels per group than the grouped class
     holds runs. onnxruntime runs groups of whole channel blocks (n = channels / nchwc_block) with its blocked
@@ -262,6 +279,7 @@ def estimate_node(node: NodeInfo, cost: NodeCost, graph: Graph, profile: Profile
     m, k = geometry(node, graph) if cls == "dense" and cost.macs else (0, 0)
     if cls == "dense":
         t_compute *= narrow_group_slowdown(channels_per_group(node, graph), profile)
+        t_compute *= narrow_output_slowdown(node, graph, profile)
     if profile.dense_k_half and k:
         # held at the shortest dot product calibration measures, not extrapolated below it
         k = max(k, MIN_CALIBRATED_K)

@@ -53,6 +53,7 @@ class Profile:
     parallel_flops_half: float = 0.0  # a kernel of this many FLOPs keeps half of the extra threads busy
     copy_call_ns: float = 0.0  # one small memcpy in a CPU kernel's copy loop (OpDef.copies); 0: not costed
     serial_pow_ns: float = 0.0  # one scalar power in a serial CPU kernel (RuntimeHints.serial_pow); 0: not costed
+    one_block_ratio: float = 0.0  # a blocked conv of one block of outputs, as a share of dense; 0: unknown
     block_group_ratio: float = 0.0  # a grouped conv of one nchwc_block per group, as a share of dense; 0: unknown
     source: str = ""
 
@@ -134,7 +135,8 @@ def load_profile(name_or_path: str) -> Profile:
     data = readers.load_toml(path, "the profile")
     known = {"name", "kind", "launch_overhead_us", "run_overhead_us", "dense_k_half", "dense_m_half", "peak_flops",
              "memory", "efficiency", "fusion", "nchwc_block", "dense_launch_overhead_us", "tf32_convs", "nhwc_convs",
-             "threads", "parallel_flops_half", "copy_call_ns", "block_group_ratio", "serial_pow_ns"}
+             "threads", "parallel_flops_half", "copy_call_ns", "block_group_ratio", "serial_pow_ns",
+             "one_block_ratio"}
     for key in data:
         if key not in known:
             raise ConfigError(f"{path}: unknown key '{key}' (known: {', '.join(sorted(known))})")
@@ -192,6 +194,7 @@ def load_profile(name_or_path: str) -> Profile:
         parallel_flops_half=_number(data, "parallel_flops_half", str(path), False),
         copy_call_ns=_number(data, "copy_call_ns", str(path), False),
         serial_pow_ns=_number(data, "serial_pow_ns", str(path), False),
+        one_block_ratio=_ratio(data, "one_block_ratio", str(path)),
         block_group_ratio=_ratio(data, "block_group_ratio", str(path)), source=str(path),
     )
 
@@ -247,6 +250,7 @@ def to_toml(profile: Profile, comments: list[str] | None = None) -> str:
                 if profile.threads > 1 else []),
               *([f"copy_call_ns = {profile.copy_call_ns:.6g}"] if profile.copy_call_ns else []),
               *([f"serial_pow_ns = {profile.serial_pow_ns:.6g}"] if profile.serial_pow_ns else []),
+              *([f"one_block_ratio = {profile.one_block_ratio:.6g}"] if profile.one_block_ratio else []),
               *([f"block_group_ratio = {profile.block_group_ratio:.6g}"] if profile.block_group_ratio else []), "",
               "[peak_flops]", *(f"{k} = {v:.6g}" for k, v in profile.peak_flops.items()), "",
               "[memory]", f"bandwidth = {profile.bandwidth:.6g}"]

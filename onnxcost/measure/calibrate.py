@@ -252,6 +252,11 @@ def fit(ms: list[Measurement], threads: int = 1) -> dict[str, float]:
     blocked = [rate(m, "flops") / dense_rate * (m.reduction + k_half) / m.reduction * (m.rows + m_half) / m.rows
                for m in ms if m.kind == "blocked grouped" and m.reduction and m.rows]
     block_ratio = min(1.0, max(0.01, statistics.median(blocked))) if blocked else 0.0
+    # A conv of one block of output channels, against a dense conv of its K and M (estimate.py's
+    # narrow_output_slowdown).
+    one = [rate(m, "flops") / dense_rate * (m.reduction + k_half) / m.reduction * (m.rows + m_half) / m.rows
+           for m in ms if m.kind == "one block" and m.reduction and m.rows]
+    one_ratio = min(1.0, max(0.01, statistics.median(one))) if one else 0.0
     # The bias pass: the time a bias adds to the same GEMM, per byte of its (float32) output.
     bias_bw = added_rate(ms, "gemm", "bias", lambda m: 4 * m.rows * m.columns)
     # A copy loop's memcpy calls: the time of each, net of the launch (0 when not measured).
@@ -269,7 +274,7 @@ def fit(ms: list[Measurement], threads: int = 1) -> dict[str, float]:
             "einsum": eff("einsum"), "k_half": k_half, "m_half": m_half,
             "movement": min(1.0, max(0.01, movement)), "threads": threads, "parallel_half": half,
             "cache_bytes": cache, "bias_bandwidth": bias_bw, "copy_call_ns": copy_ns, "serial_pow_ns": pow_ns,
-            "weight_bandwidth": weight_bw, "block_group_ratio": block_ratio}
+            "weight_bandwidth": weight_bw, "block_group_ratio": block_ratio, "one_block_ratio": one_ratio}
 
 
 def to_toml(p: dict[str, float], threads: int) -> str:
@@ -284,7 +289,7 @@ def to_toml(p: dict[str, float], threads: int) -> str:
         run_overhead_us=p["run_us"],
         dense_k_half=p["k_half"], dense_m_half=p.get("m_half", 0.0), nchwc_block=int(p.get("nchwc_block", 0)),
         threads=threads, parallel_flops_half=p.get("parallel_half", 0.0), copy_call_ns=p.get("copy_call_ns", 0.0),
-        serial_pow_ns=p.get("serial_pow_ns", 0.0),
+        serial_pow_ns=p.get("serial_pow_ns", 0.0), one_block_ratio=p.get("one_block_ratio", 0.0),
         block_group_ratio=p.get("block_group_ratio", 0.0))
     return profiles_to_toml(profile, [
         f"Fitted on this machine by `onnxcost calibrate` ({time.strftime('%Y-%m-%d %H:%M')}, {threads} threads,",
@@ -295,6 +300,7 @@ def to_toml(p: dict[str, float], threads: int) -> str:
         "1 + (threads - 1) W / (W + parallel_flops_half) threads busy.",
         "nchwc_block: onnxruntime's blocked conv layout (0: none), for the layout reorders.",
         "block_group_ratio: a grouped conv of one channel block per group, as a share of a dense conv's rate.",
+        "one_block_ratio: a conv of one block of output channels, as a share of a dense conv's rate.",
         "bias_bandwidth: a GEMM's bias, copied into its output before the product accumulates onto it.",
         "copy_call_ns: one memcpy of a kernel that copies in small pieces (Expand of a trailing 1).",
         "serial_pow_ns: one scalar power in a kernel that runs them on one thread (onnxruntime's LRN).",

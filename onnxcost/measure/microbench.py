@@ -43,7 +43,7 @@ COLD_CHAIN = 16
 PARALLEL_KINDS = PARALLEL_CLASSES
 #: Kinds whose rates fit() takes the parallel slowdown out of: the ones the estimate slows by it (a blocked
 #: grouped conv is costed as a dense kernel, but is not timed on one thread).
-SPREAD_KINDS = (*PARALLEL_KINDS, "blocked grouped")
+SPREAD_KINDS = (*PARALLEL_KINDS, "blocked grouped", "one block")
 
 
 def _w(*shape: int) -> np.ndarray:
@@ -144,4 +144,7 @@ def cases(block: int = 0) -> list[tuple[str, str, Callable[[], onnx.ModelProto],
         c = 24 * block
         out.append((f"grouped {c} {block}/group 3x3 @14 K={9 * block} M=196", "blocked grouped",
                     partial(conv_chain, c, 14, 3, 24, CHAIN), CHAIN))
+        # one block of output channels (a detector's first layers): each loaded input is reused less
+        out.append((f"conv {block}->{block} 3x3 @184 K={9 * block} M={184 * 184}", "one block",
+                    partial(_conv, block, block, 184, 3, 1), 1))
     return out

@@ -190,6 +190,16 @@ def test_calibrate_fits_the_blocked_group_ratio() -> None:
     assert fit(_measured(1e-6))["block_group_ratio"] == 0.0
 
 
+def test_calibrate_fits_the_one_block_ratio() -> None:
+    from onnxcost.measure.calibrate import fit
+
+    # dense: 1e9 FLOP/s at K = 1024 (k_half 0); a 16->16 conv (K = 144, M = 33,856) of 1e6 FLOPs in 1.25 ms
+    # + 1 µs launch runs at 0.8e9 FLOP/s: 0.8 of dense
+    one = Measurement("conv 16->16", "one block", 10**6, 0, 1.25e-3 + 1e-6, 144, (), 33_856)
+    assert fit([*_measured(1e-6), one])["one_block_ratio"] == pytest.approx(0.8, rel=1e-6)
+    assert fit(_measured(1e-6))["one_block_ratio"] == 0.0
+
+
 def test_calibrate_says_when_the_machine_changed_speed() -> None:
     from dataclasses import replace
 
