@@ -26,7 +26,7 @@ from models.llama import LLAMA2_7B, llama, llama_standard  # noqa: E402
 
 def run_once(path: Path) -> tuple[float, int]:
     """Wall seconds and peak resident bytes of one `onnxcost report PATH --format json` process."""
-    code = ("import sys, resource; from onnxcost.cli import main; rc = main(sys.argv[1:]); "
+    code = ("import sys, resource; from onnxcost.cli.app import main; rc = main(sys.argv[1:]); "
             "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, file=sys.stderr); sys.exit(rc)")
     start = time.perf_counter()
     done = subprocess.run([sys.executable, "-c", code, "report", str(path), "--format", "json"],
