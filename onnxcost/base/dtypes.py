@@ -41,7 +41,10 @@ def bits(elem_type: int) -> int:
 
 def nbytes(elem_type: int, elements: int) -> int:
     """Bytes to store `elements` values of `elem_type`, rounding packed sub-byte types up."""
-    return (elements * bits(elem_type) + 7) // 8
+    width = bits(elem_type)
+    if width % 8 == 0:  # whole bytes: no rounding (and no floor for sympy to simplify on a formula)
+        return elements * (width // 8)
+    return (elements * width + 7) // 8
 
 
 @cache

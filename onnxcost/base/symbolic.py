@@ -38,12 +38,15 @@ def undefined(x: Any) -> bool:
     return bool(x.has(sympy.nan, sympy.zoo, sympy.oo, -sympy.oo))
 
 
+@functools.lru_cache(maxsize=1 << 14)
 def symbol(name: str) -> sympy.Symbol:
+    """The dim named `name`: a positive integer. Cached: sympy derives a symbol's assumptions anew each time."""
     import sympy
 
     return sympy.Symbol(name, integer=True, positive=True)
 
 
+@functools.lru_cache(maxsize=1 << 10)
 def counter(name: str) -> sympy.Symbol:
     """A loop's iteration number: an integer from 0, unlike a dim (a positive integer)."""
     import sympy
