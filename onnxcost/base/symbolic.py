@@ -88,7 +88,8 @@ def is_model_dim(d: object) -> bool:
 
 def is_symbolic(x: object) -> bool:
     """A sympy expression (with free symbols or not): anything that is neither an int nor a numpy integer."""
-    return not isinstance(x, (int, np.integer)) and hasattr(x, "free_symbols")
+    # the class's attribute: on an instance, free_symbols is a property that walks the whole expression
+    return not isinstance(x, (int, np.integer)) and hasattr(type(x), "free_symbols")
 
 
 def any_symbolic(values: object) -> bool:
