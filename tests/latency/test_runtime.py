@@ -86,3 +86,4 @@ def test_a_graph_only_export_falls_back_to_the_pattern_rules(tmp_path: Path) -> 
 def test_fusions_is_checked() -> None:
     with pytest.raises(ConfigError, match="fusions"):
         onnxcost.analyze(onnx.ModelProto(), fusions="guess")
+
