@@ -181,7 +181,7 @@ def stream_bandwidth(profile: Profile, moved: int) -> float:
 
 
 def estimate_node(node: NodeInfo, cost: NodeCost, graph: Graph, profile: Profile,
-                  fused_into: str | None = None, fused_bias: bool = False) -> NodeEstimate:
+                  fused_into: str | None = None, fused_bias: bool = False, integer: bool = False) -> NodeEstimate:
     """One node's time; `fused_into` names the kernel it runs inside, `fused_bias` says an Add of a constant is
     folded into it."""
     cls = op_class(node, graph)
@@ -203,7 +203,7 @@ def estimate_node(node: NodeInfo, cost: NodeCost, graph: Graph, profile: Profile
     bandwidth = stream_bandwidth(profile, moved)
     if cls == "movement":
         bandwidth *= profile.efficiency.get("movement", 1.0)
-    path = compute_path(node, graph, profile)
+    path = "int8" if integer and "int8" in profile.peak_flops else compute_path(node, graph, profile)
     t_compute = cost.flops / profile.flops_per_s(path, cls) * 1e6
     m, k = geometry(node, graph) if cls == "dense" and cost.macs else (0, 0)
     if cls == "dense":
@@ -263,10 +263,14 @@ def estimate(graph: Graph, costs: list[NodeCost], profile: Profile,
     with_bias = {head for name, head in (chains if observed is not None else fused).items()  # an Add of a
                  if name != head and graph.node(name).op_type == "Add"  # constant: the kernel's bias
                  and len(data_inputs(graph.node(name), graph)) == 1}
+    # a dense node whose observed kernel takes in a DequantizeLinear runs on the quantized values (onnxruntime
+    # folds a QDQ group into QLinearMatMul / MatMulIntegerToFloat / QLinearConv): the int8 path
+    integer = {head for name, head in chains.items() if observed is not None and name != head
+               and graph.node(name).op_type == "DequantizeLinear"}
     out = []
     for n, c in zip(graph.nodes, costs, strict=True):
         into = fused.get(n.name) or (chains[n.name] if chains.get(n.name, n.name) != n.name else None)
-        out.append(estimate_node(n, c, graph, profile, into, n.name in with_bias))
+        out.append(estimate_node(n, c, graph, profile, into, n.name in with_bias, n.name in integer))
     return out
 
 

@@ -87,3 +87,35 @@ def test_fusions_is_checked() -> None:
     with pytest.raises(ConfigError, match="fusions"):
         onnxcost.analyze(onnx.ModelProto(), fusions="guess")
 
+
+def _qdq_matmul(path: Path) -> Path:
+    """x -> QuantizeLinear -> DequantizeLinear -> MatMul by a DequantizeLinear'd int8 weight: the QDQ form
+    quantization tools write, which onnxruntime folds into one integer kernel."""
+    nodes = [helper.make_node("QuantizeLinear", ["x", "s", "z"], ["xq"], name="q"),
+             helper.make_node("DequantizeLinear", ["xq", "s", "z"], ["xd"], name="dq_x"),
+             helper.make_node("DequantizeLinear", ["wq", "ws", "wz"], ["wd"], name="dq_w"),
+             helper.make_node("MatMul", ["xd", "wd"], ["y"], name="matmul")]
+    inits = [numpy_helper.from_array(np.array(0.1, np.float32), "s"),
+             numpy_helper.from_array(np.array(0, np.int8), "z"),
+             numpy_helper.from_array(np.ones((256, 256), np.int8), "wq"),
+             numpy_helper.from_array(np.array(0.1, np.float32), "ws"),
+             numpy_helper.from_array(np.array(0, np.int8), "wz")]
+    graph = helper.make_graph(nodes, "g", [helper.make_tensor_value_info("x", F, [64, 256])],
+                              [helper.make_tensor_value_info("y", F, [64, 256])], initializer=inits)
+    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)]), path / "qdq.onnx")
+    return path / "qdq.onnx"
+
+
+def test_a_qdq_group_onnxruntime_folds_runs_on_the_integer_path(tmp_path: Path) -> None:
+    model = _qdq_matmul(tmp_path)
+    assert "xd" in _vanished_by_onnxruntime(model)  # folded into one integer kernel with the MatMul
+    profile = tmp_path / "p.toml"
+    profile.write_text("launch_overhead_us = 0\n[peak_flops]\nfp32 = 1e9\nint8 = 4e9\n[memory]\nbandwidth = 1e15\n"
+                       "[efficiency]\ndense = 1.0\nelementwise = 1.0\n")
+    observed = onnxcost.analyze(model, profile=str(profile), fusions="onnxruntime")
+    guessed = onnxcost.analyze(model, profile=str(profile))
+    flops = 2 * 64 * 256 * 256
+    by_name = {n.name: n for n in observed.nodes}
+    assert by_name["matmul"].latency_us is not None
+    assert by_name["matmul"].latency_us < flops / 1e9 * 1e6 / 2  # at the int8 peak, not the float32 one
+    assert {n.name: n for n in guessed.nodes}["matmul"].latency_us == pytest.approx(flops / 1e9 * 1e6, rel=0.05)
