@@ -5,8 +5,8 @@ its activation, MatMul and its bias, LayerNorm's dozen nodes, but not a hard-swi
 pattern rules cannot know which.
 
 Opening a session reads the model's weights, which a report never does: this is for `bench` and for
-`analyze(fusions="onnxruntime")`. The vanished tensors are cached per model file, onnxruntime version and
-optimization level (ONNXCOST_CACHE overrides the per-user cache folder)."""
+`analyze(fusions="onnxruntime")`. The vanished tensors are cached per model file (its path, size and
+modification time), onnxruntime version and optimization level (ONNXCOST_CACHE overrides the per-user cache folder)."""
 
 from __future__ import annotations
 
@@ -47,8 +47,7 @@ def vanished(model: str | os.PathLike[str] | onnx.ModelProto) -> tuple[frozenset
         return None, "onnxruntime is not installed"
     data = model.SerializeToString() if isinstance(model, onnx.ModelProto) else None
     source = Path(model) if not isinstance(model, onnx.ModelProto) else None
-    digest = hashlib.sha256(data if data is not None else source.read_bytes() if source else b"").hexdigest()
-    cached = cache_dir() / f"{digest}-{ort.__version__}-{LEVEL}-{'-'.join(WITHOUT)}.json"
+    cached = cache_dir() / f"{_key(data, source)}-{ort.__version__}-{LEVEL}-{'-'.join(WITHOUT)}.json"
     if cached.is_file():
         return frozenset(json.loads(cached.read_text())), ""
     with tempfile.TemporaryDirectory() as tmp:
@@ -69,6 +68,15 @@ def vanished(model: str | os.PathLike[str] | onnx.ModelProto) -> tuple[frozenset
     cached.parent.mkdir(parents=True, exist_ok=True)
     cached.write_text(json.dumps(gone))
     return frozenset(gone), ""
+
+
+def _key(data: bytes | None, source: Path | None) -> str:
+    """A model's cache key: a file by its resolved path, size and modification time (no read of a model that
+    may be gigabytes), an in-memory model by the hash of its bytes."""
+    if source is None:
+        return hashlib.sha256(data or b"").hexdigest()
+    stat = source.stat()
+    return hashlib.sha256(f"{source.resolve()}|{stat.st_size}|{stat.st_mtime_ns}".encode()).hexdigest()
 
 
 def kernels(graph: Graph, gone: frozenset[str]) -> dict[str, str]:
