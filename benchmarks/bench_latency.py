@@ -83,6 +83,12 @@ REFERENCE_CASES = ("matmul 512x512x512 K=512 M=512", "conv chain 16->16 1x1 @56 
 REFERENCES = {name: build() for name, _, build, _ in cases() if name in REFERENCE_CASES}
 
 
+def analyze_kwargs(kw: dict[str, Any]) -> dict[str, Any]:
+    """bench's keyword arguments as analyze takes them: the fed values as input_values."""
+    values = {k: v.reshape(-1).tolist() for k, v in (kw.get("inputs") or {}).items()}
+    return {**{k: v for k, v in kw.items() if k != "inputs"}, "input_values": values or None}
+
+
 def reference_s(threads: int | None) -> tuple[float, ...]:
     """Seconds per run of each reference model now (median over about 0.2 s each)."""
     return tuple(measure(REFERENCES[name], 1, threads or (os.cpu_count() or 1), 0.2)[2] for name in REFERENCE_CASES)
@@ -155,9 +161,7 @@ def main() -> int:
         flops: dict[str, int] = {}
         for name in truth:
             path, kw = specs[name]
-            shape_kw = {k: v for k, v in kw.items() if k != "inputs"}
-            small = {k: v.reshape(-1).tolist() for k, v in (kw.get("inputs") or {}).items()}
-            total = analyze(path, schedule="file", input_values=small or None, **shape_kw).totals.flops
+            total = analyze(path, schedule="file", **analyze_kwargs(kw)).totals.flops
             if total is None:
                 raise SystemExit(f"{name}: FLOPs unknown, and the flat baseline needs them")
             flops[name] = total
@@ -182,10 +186,7 @@ def main() -> int:
             fresh, limit = 0, args.recalibrations if args.profile is None else 0
             for name in names[shift:] + names[:shift]:
                 path, kw = specs[name]
-                shape_kw = {k: v for k, v in kw.items() if k != "inputs"}
-                small = {k: v.reshape(-1).tolist() for k, v in (kw.get("inputs") or {}).items()}
-                guess_ms = analyze(path, schedule="file", profile=profile, input_values=small or None,
-                                   **shape_kw).totals.latency_ms
+                guess_ms = analyze(path, schedule="file", profile=profile, **analyze_kwargs(kw)).totals.latency_ms
                 runs = 15 if user else max(10, min(500, round(args.seconds * 1000 / max(guess_ms or 1.0, 0.01))))
                 for attempt in range(6):
                     before = reference_s(args.threads) if args.drift else calibrated_ref

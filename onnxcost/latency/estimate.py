@@ -16,6 +16,7 @@ from .. import ops
 from ..cost.nodes import NodeCost, view
 from ..ops import NodeView, UnknownShape
 from ..shapes.graph import Graph, NodeInfo
+from ..shapes.tensors import TensorInfo
 from . import hints
 from .fusion import chain_costs, data_inputs, elementwise_groups, fused_nodes
 from .hints import Nchwc
@@ -67,6 +68,10 @@ def channels_per_group(node: NodeInfo, graph: Graph) -> int:
         w.shape[1], int) else 0
 
 
+def _first_output(node: NodeInfo, graph: Graph) -> TensorInfo | None:
+    return graph.tensors.get(node.outputs[0]) if node.outputs else None
+
+
 def narrow_output_slowdown(node: NodeInfo, graph: Graph, profile: Profile) -> float:
     """How much slower than the dense rate a blocked (NCHWc) conv with few output channels runs: its filters are
     padded to whole blocks (8 of 16 channels: twice the work), and one block of outputs reuses each loaded input
@@ -75,7 +80,7 @@ def narrow_output_slowdown(node: NodeInfo, graph: Graph, profile: Profile) -> fl
     block = profile.nchwc_block
     if not block or hints.of(node, graph).nchwc is not Nchwc.CONV or int(node.attrs.get("group", 1)) != 1:
         return 1.0
-    out = graph.tensors.get(node.outputs[0]) if node.outputs else None
+    out = _first_output(node, graph)
     channels = out.shape[1] if out is not None and out.shape is not None and len(out.shape) > 1 else 0
     if not isinstance(channels, int) or channels <= 0:
         return 1.0
@@ -220,7 +225,7 @@ def estimate_node(node: NodeInfo, cost: NodeCost, graph: Graph, profile: Profile
     if profile.copy_call_ns:  # a copy loop of many small memcpys: bound by the calls, not the bytes
         t_memory = max(t_memory, copy_calls(node, graph) * profile.copy_call_ns / 1e3)
     if profile.serial_pow_ns and hints.of(node, graph).serial_pow:  # a scalar power per element, one thread
-        out = graph.tensors.get(node.outputs[0]) if node.outputs else None
+        out = _first_output(node, graph)
         t_compute = max(t_compute, (out.elements or 0) * profile.serial_pow_ns / 1e3 if out is not None else 0.0)
     if traits.recurrent:
         # One small matmul per step and direction, each a kernel of its own, and each re-reads the weights.
@@ -265,8 +270,8 @@ def estimate(graph: Graph, costs: list[NodeCost], profile: Profile,
                  and len(data_inputs(graph.node(name), graph)) == 1}
     # a dense node whose observed kernel takes in a DequantizeLinear runs on the quantized values (onnxruntime
     # folds a QDQ group into QLinearMatMul / MatMulIntegerToFloat / QLinearConv): the int8 path
-    integer = {head for name, head in chains.items() if observed is not None and name != head
-               and graph.node(name).op_type == "DequantizeLinear"}
+    integer = {head for name, head in chains.items()
+               if name != head and graph.node(name).op_type == "DequantizeLinear"} if observed is not None else set()
     out = []
     for n, c in zip(graph.nodes, costs, strict=True):
         into = fused.get(n.name) or (chains[n.name] if chains.get(n.name, n.name) != n.name else None)

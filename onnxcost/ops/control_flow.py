@@ -112,6 +112,11 @@ def scalar(v: np.ndarray | None) -> Any:
     return x.item() if isinstance(x, np.generic) else x  # a numpy scalar, or an object: a string, a relation
 
 
+def _producers(body: onnx.GraphProto) -> dict[str, onnx.NodeProto]:
+    """Each tensor a body's nodes make, and the node that makes it."""
+    return {o: x for x in body.node for o in x.output}
+
+
 def cond_always_true(n: NodeView, body: onnx.GraphProto) -> bool:
     """The body's condition output is True on every iteration, as analysed (a Constant, or an outer constant
     through an Identity, as exporters write a plain for-loop), or is the condition input passed through."""
@@ -120,7 +125,7 @@ def cond_always_true(n: NodeView, body: onnx.GraphProto) -> bool:
     cond = scalar(n.subgraph_value("body", body.output[0].name))
     if cond is not None and not symbolic.is_symbolic(cond):
         return bool(cond)
-    name, producers = body.output[0].name, {o: x for x in body.node for o in x.output}
+    name, producers = body.output[0].name, _producers(body)
     for _ in range(len(body.node)):  # at most one step per node, even in a (broken) cyclic body
         if name not in producers or producers[name].op_type != "Identity" or not producers[name].input:
             break
@@ -151,7 +156,7 @@ def _counter_limit(n: NodeView, body: onnx.GraphProto) -> Any:
     counter the iteration number or a carried state that starts at a known value and hands `counter + 1` on
     (how TorchScript writes `for k in range(L)` with a `break`): L - start. None when no such conjunct exists
     or L is not known."""
-    producers = {o: x for x in body.node for o in x.output}
+    producers = _producers(body)
     names = [b.name for b in body.input]
     state_out = {names[2 + j]: body.output[1 + j].name for j in range(min(len(names) - 2, len(body.output) - 1))}
     pending, seen, limits = [body.output[0].name], 0, []
