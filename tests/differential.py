@@ -1104,6 +1104,64 @@ def contrib_quantized(draw: st.DrawFn) -> Case:
                 before=(quant,), out_types=(U8,))
 
 
+NCHWC = "com.microsoft.nchwc"
+LEGACY_EW = ["Affine", "Scale", "ImageScaler", "ScaledTanh", "ParametricSoftplus", "MemcpyFromHost", "MemcpyToHost"]
+
+
+def legacy_nchwc(draw: st.DrawFn) -> Case:
+    """The experimental ops ONNX dropped at opset 10, onnxruntime's Memcpy nodes, and its NCHWc ops (fed by a
+    ReorderInput, as its optimizer writes them)."""
+    kind = draw(st.sampled_from([*LEGACY_EW, "Crop", "DynamicSlice", "Conv", "MaxPool", "AveragePool",
+                                 "GlobalAveragePool", "GlobalMaxPool", "Upsample", "ReorderInput",
+                                 "ReorderOutput"]))
+    shape = [draw(st.integers(1, 2)), draw(st.integers(1, 20)), draw(st.integers(1, 7)), draw(st.integers(1, 7))]
+    if kind in LEGACY_EW:
+        attrs: dict[str, Any] = {"bias": [0.5] * shape[1]} if kind == "ImageScaler" else {}
+        if kind in ("ScaledTanh", "ParametricSoftplus"):
+            attrs = {"alpha": 0.5, "beta": 2.0}
+        return Case(helper.make_node(kind, ["x"], ["y"], **attrs), {"x": shape}, opset=9)
+    if kind == "Crop":
+        border = [draw(st.integers(0, 2)) for _ in range(4)]
+        crop: dict[str, Any] = {"border": border}
+        if draw(st.booleans()):
+            crop["scale"] = [draw(st.integers(1, 3)), draw(st.integers(1, 3))]
+        return Case(helper.make_node(kind, ["x"], ["y"], **crop), {"x": shape}, opset=9)
+    if kind == "DynamicSlice":
+        axes = draw(st.lists(st.integers(0, 3), min_size=1, max_size=3, unique=True))
+        starts = [draw(st.integers(-4, 4)) for _ in axes]
+        ends = [draw(st.integers(-4, 8)) for _ in axes]
+        return Case(helper.make_node(kind, ["x", "s", "e", "a"], ["y"]), {"x": shape},
+                    {"s": _i64(starts), "e": _i64(ends), "a": _i64(axes)}, opset=9)
+    shape[1] = 4 * draw(st.integers(1, 5))  # onnxruntime reorders whole groups of 4 channels
+    last = bool(draw(st.integers(0, 1))) if kind == "ReorderInput" else False
+    reorder = helper.make_node("ReorderInput", ["x"], ["xb"], domain=NCHWC, channels_last=int(last))
+    if kind == "ReorderInput":
+        return Case(reorder, {"x": [shape[0], *shape[2:], shape[1]] if last else shape})
+    blocked = -(-shape[1] // 8) * 8
+    if kind == "ReorderOutput":
+        node = helper.make_node(kind, ["xb"], ["y"], domain=NCHWC, channels=shape[1],
+                                channels_last=draw(st.integers(0, 1)))
+        return Case(node, {"x": shape}, before=(reorder,))
+    if kind == "Upsample":
+        scales = [1, 1, draw(st.integers(1, 3)), draw(st.integers(1, 3))]
+        node = helper.make_node(kind, ["xb"], ["y"], domain=NCHWC, scales=scales,
+                                mode=draw(st.sampled_from(["nearest", "linear"])))
+        return Case(node, {"x": shape}, before=(reorder,))
+    if kind.startswith("Global"):
+        return Case(helper.make_node(kind, ["xb"], ["y"], domain=NCHWC), {"x": shape}, before=(reorder,))
+    k = draw(st.integers(1, min(3, *shape[2:])))
+    window: dict[str, Any] = {"kernel_shape": [k, k], "strides": [draw(st.integers(1, 2))] * 2,
+                              "pads": [draw(st.integers(0, k - 1)) for _ in range(4)]}
+    if kind != "Conv":
+        return Case(helper.make_node(kind, ["xb"], ["y"], domain=NCHWC, **window), {"x": shape}, before=(reorder,))
+    depthwise = draw(st.booleans())
+    out = blocked if depthwise else 8 * draw(st.integers(1, 3))
+    weight = np.ones((out, 1 if depthwise else blocked, k, k), np.float32)
+    node = helper.make_node(kind, ["xb", "w"], ["y"], domain=NCHWC, group=blocked if depthwise else 1,
+                            **({"activation": "Relu"} if draw(st.booleans()) else {}), **window)
+    return Case(node, {"x": shape}, {"w": weight}, before=(reorder,))
+
+
 GENERATORS: dict[str, Callable[[st.DrawFn], Case]] = {
     "ConvTranspose": conv_transpose, "Pad": pad, "Slice": slice_, "Reshape": reshape, "Transpose": transpose,
     "Concat": concat, "Split": split, "Squeeze/Unsqueeze": squeeze_unsqueeze, "Tile/Expand": tile_expand,
@@ -1120,6 +1178,7 @@ GENERATORS: dict[str, Callable[[st.DrawFn], Case]] = {
     "NonZero/Unique/NonMaxSuppression (data-dependent)": data_dependent, "If/Loop/Scan": control_flow,
     "ai.onnx.ml trees/SVM/encoders": classical_ml_more, "Strings/optionals": strings_optionals,
     "com.microsoft twins and math": contrib_twins, "com.microsoft quantized": contrib_quantized,
+    "Legacy/Memcpy/NCHWc": legacy_nchwc,
 }
 
 
@@ -1128,7 +1187,8 @@ def model_of(case: Case) -> onnx.ModelProto:
     inits = [numpy_helper.from_array(v, k) for k, v in case.constants.items()]
     outputs = [onnx.ValueInfoProto(name=o) for o in case.node.output]  # typed by ONNX's inference below
     graph = helper.make_graph([*case.before, case.node], "g", inputs, outputs, initializer=inits)
-    extra = {MS: [helper.make_opsetid(MS, 1)], ML: [helper.make_opsetid(ML, 3)]}.get(case.node.domain, [])
+    domains = {n.domain for n in (*case.before, case.node)} - {"", "ai.onnx"}
+    extra = [helper.make_opsetid(d, 3 if d == ML else 1) for d in sorted(domains)]
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", case.opset), *extra])
     try:
         typed = onnx.shape_inference.infer_shapes(model)

@@ -15,10 +15,12 @@ from . import (
     control_flow,
     elementwise,
     generators,
+    legacy,
     losses,
     ml,
     movement,
     ms_contrib,
+    nchwc,
     normalization,
     optimizers,
     pooling,
@@ -33,7 +35,8 @@ from .core import DEFAULT, ML, MS, Cost, NodeView, OpDef, Shape, Spec, Traits, U
 
 FAMILIES: tuple[ModuleType, ...] = (contractions, elementwise, normalization, reduction, pooling, movement,
                                     recurrent, control_flow, attention, quantization, ms_contrib, generators,
-                                    spectral, sequences, vision, losses, ml, optimizers)
+                                    spectral, sequences, vision, losses, ml, optimizers, legacy,
+                                    nchwc)
 
 
 def _build() -> dict[tuple[str, str], tuple[OpDef, ...]]:

@@ -521,7 +521,7 @@ def _resize(n: NodeView) -> list[Spec]:
     return [(tuple(_scaled(d, float(s)) for d, s in zip(x, scales, strict=True)), n.dtype(0))]
 
 
-def _resize_cost(n: NodeView) -> Cost:
+def resize_cost(n: NodeView) -> Cost:
     """Nearest: a copy. Linear: per output element, 3 FLOPs per resized axis (two products, one add)
     for each of the 2 taps folded together; cubic: 4 taps, 7 FLOPs per resized axis."""
     mode = str(n.attr("mode", "nearest"))
@@ -635,6 +635,6 @@ OPS: list[OpDef] = [
     _move("TensorScatter", same_shape, note="writes updates into a KV cache in place of a Concat"),
     _move("Col2Im", cost=_col2im_cost, note="output shape from ONNX inference"),
     _move("CenterCropPad", note="output shape from ONNX inference"),
-    _move("Resize", _resize, cost=_resize_cost),
-    _move("Upsample", _resize, cost=_resize_cost),
+    _move("Resize", _resize, cost=resize_cost),
+    _move("Upsample", _resize, cost=resize_cost),
 ]

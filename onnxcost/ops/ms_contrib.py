@@ -4,8 +4,6 @@ reuses the shape and cost of the default-domain ops it fuses, plus the FLOPs of 
 from __future__ import annotations
 
 import math
-from dataclasses import replace
-from typing import Any
 
 from ..base import dtypes
 from ..base.errors import ModelError
@@ -48,6 +46,7 @@ from .core import (
 from .elementwise import UNARY
 from .normalization import layernorm_shape, rms_norm_cost
 from .pooling import pool_cost, window_out
+from .twins import twin
 from .vision import grid_sample_cost
 
 FAMILY = "ms_contrib"
@@ -64,7 +63,7 @@ def _activation_flops(n: NodeView) -> int:
     return UNARY[act]
 
 
-def _fused_conv_cost(n: NodeView) -> Cost:
+def fused_conv_cost(n: NodeView) -> Cost:
     """Conv, its bias, the residual Z (input 3) and the activation, per output element."""
     base = conv_cost(n)
     return Cost(base.macs, base.flops + n.out_elems() * (int(n.has_input(3)) + _activation_flops(n)))
@@ -225,15 +224,8 @@ TWIN_OPSET = 17
 
 
 def _twin(op: str, attrs: dict[str, int] | None = None) -> OpDef:
-    """A com.microsoft op that is its default-domain namesake (the older home of Trilu, GatherND, Pad, Range):
-    the same rules, seen at TWIN_OPSET rather than the contrib domain's opset 1."""
-    base = next(d for d in movement.OPS if d.op_type == op and d.domain == DEFAULT and d.until is None)
-
-    def at_twin_opset(rule: Any) -> Any:
-        return None if rule is None else lambda n: rule(replace(n, opset=TWIN_OPSET))
-
-    return replace(base, domain=MS, family=FAMILY, since=1, attr_types=attrs or {}, shape=at_twin_opset(base.shape),
-                   value=at_twin_opset(base.value), cost=at_twin_opset(base.cost))
+    """A com.microsoft op that is its default-domain namesake (the older home of Trilu, GatherND, Pad, Range)."""
+    return twin(movement, op, domain=MS, family=FAMILY, at_opset=TWIN_OPSET, attrs=attrs)
 
 
 def _expand_dims(n: NodeView) -> list[Spec]:
@@ -283,10 +275,10 @@ OPS: list[OpDef] = [
         geometry=matmul_geometry),
     _ms("GridSample", _grid_sample_shape, grid_sample_cost, Traits(),
         attrs={"mode": STRING, "padding_mode": STRING, "align_corners": INT}),
-    _ms("FusedConv", lambda n: [(conv_out(n, n.input_shape(0), n.input_shape(1)), n.dtype(0))], _fused_conv_cost,
+    _ms("FusedConv", lambda n: [(conv_out(n, n.input_shape(0), n.input_shape(1)), n.dtype(0))], fused_conv_cost,
         FUSED_CONV, geometry=conv_geometry, attrs=CONV_ATTRS),
     _ms("NhwcConv", _nhwc_conv_shape, conv_cost, dense(), geometry=_nhwc_geometry, attrs=CONV_ATTRS),
-    _ms("NhwcFusedConv", _nhwc_conv_shape, _fused_conv_cost, dense(), geometry=_nhwc_geometry,
+    _ms("NhwcFusedConv", _nhwc_conv_shape, fused_conv_cost, dense(), geometry=_nhwc_geometry,
         attrs=CONV_ATTRS),
     _ms("NhwcMaxPool", _nhwc_pool_shape, pool_cost, attrs=WINDOW_ATTRS),
     _ms("FusedGemm", gemm_shape, _fused_gemm_cost, dense(), geometry=matmul_geometry,

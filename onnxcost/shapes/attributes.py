@@ -19,11 +19,13 @@ _TYPE_NAMES = {v: k.lower() for k, v in AttributeProto.AttributeType.items()}
 @cache
 def expected_types(domain: str, op_type: str, opset: int) -> tuple[dict[str, int], frozenset[str]] | None:
     """(attribute name -> AttributeProto type the op takes, the required ones); None when no schema is known."""
+    schema = None
     if domain in ("ai.onnx", "ai.onnx.ml", "ai.onnx.preview", "ai.onnx.preview.training"):
         try:
             schema = onnx.defs.get_schema(op_type, opset, "" if domain == "ai.onnx" else domain)
         except onnx.defs.SchemaError:
-            return None
+            schema = None
+    if schema is not None:
         types = {name: int(a.type) for name, a in schema.attributes.items()}  # type: ignore[call-overload]
         return types, frozenset(name for name, a in schema.attributes.items() if a.required)
     definition = ops.lookup(domain, op_type, opset)
