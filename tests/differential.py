@@ -1162,6 +1162,68 @@ def legacy_nchwc(draw: st.DrawFn) -> Case:
     return Case(node, {"x": shape}, {"w": weight}, before=(reorder,))
 
 
+def _cast(name: str, to: int) -> onnx.NodeProto:
+    """Cast of float input `name` to `name`_c of type `to` (the harness feeds float32 inputs)."""
+    return helper.make_node("Cast", [name], [f"{name}_c"], to=to)
+
+
+def contrib_misc(draw: st.DrawFn) -> Case:
+    """com.microsoft's small ops: ScaledSiLU, GatedAdd, MurmurHash3, UnfoldTensor, Unique, SampleOp,
+    DynamicTimeWarping, CropAndResize, WordConvEmbedding, ConvTransposeWithDynamicPads, MaxpoolWithMask."""
+    kind = draw(st.sampled_from(["ScaledSiLU", "GatedAdd", "MurmurHash3", "UnfoldTensor", "Unique", "SampleOp",
+                                 "DynamicTimeWarping", "CropAndResize", "WordConvEmbedding",
+                                 "ConvTransposeWithDynamicPads", "MaxpoolWithMask"]))
+    shape = _shape(draw, draw(st.integers(1, 4)), 1, 6)
+    if kind in ("ScaledSiLU", "SampleOp"):
+        return Case(helper.make_node(kind, ["x"], ["y"], domain=MS), {"x": shape})
+    if kind == "GatedAdd":
+        return Case(helper.make_node(kind, ["x", "z", "g"], ["y"], domain=MS),
+                    {"x": shape, "z": shape, "g": [*shape[:-1], 1]})
+    if kind == "MurmurHash3":
+        positive = draw(st.integers(0, 1))
+        return Case(helper.make_node(kind, ["x_c"], ["y"], domain=MS, positive=positive), {"x": shape},
+                    before=(_cast("x", TensorProto.INT32),), out_types=(TensorProto.UINT32 if positive else
+                                                                        TensorProto.INT32,))
+    if kind == "UnfoldTensor":
+        dim = draw(st.integers(-len(shape), len(shape) - 1))
+        size = draw(st.integers(1, shape[dim]))
+        return Case(helper.make_node(kind, ["x"], ["y"], domain=MS, dim=dim, size=size, step=draw(st.integers(1, 3))),
+                    {"x": shape})
+    if kind == "Unique":
+        return Case(helper.make_node(kind, ["x"], ["y", "i", "c"], domain=MS), {"x": shape[:1]}, data_dependent=True,
+                    out_types=(F, TensorProto.INT64, TensorProto.INT64))
+    if kind == "DynamicTimeWarping":
+        return Case(helper.make_node(kind, ["x"], ["y"], domain=MS), {"x": _shape(draw, 2, 1, 6)},
+                    data_dependent=True, out_types=(TensorProto.INT32,))
+    if kind == "CropAndResize":
+        boxes, c = draw(st.integers(1, 3)), draw(st.integers(1, 3))
+        node = helper.make_node(kind, ["x", "r", "b", "s"], ["y"], domain=MS,
+                                mode=draw(st.sampled_from(["bilinear", "nearest"])))
+        return Case(node, {"x": [2, c, 5, 5]}, {"r": np.tile(np.array([0, 0, 1, 1], np.float32), (boxes, 1)),
+                                               "b": np.zeros(boxes, np.int32),
+                                               "s": np.array([draw(st.integers(1, 4)), draw(st.integers(1, 4))],
+                                                             np.int32)})
+    if kind == "WordConvEmbedding":
+        words, length, window = draw(st.integers(1, 4)), draw(st.integers(1, 6)), draw(st.integers(1, 3))
+        emb, chars = draw(st.integers(1, 5)), draw(st.integers(1, 4))
+        node = helper.make_node(kind, ["x_c", "w", "b", "t"], ["y"], domain=MS, embedding_size=emb,
+                                conv_window_size=window, char_embedding_size=chars)
+        return Case(node, {"x": [words, length]}, {"w": np.ones((emb, 1, window, chars), np.float32),
+                                                   "b": np.zeros(emb, np.float32),
+                                                   "t": np.ones((10, chars), np.float32)},
+                    before=(_cast("x", TensorProto.INT32),))
+    k = draw(st.integers(1, 3))
+    hw = draw(st.integers(k, 6))
+    stride = draw(st.integers(1, 2))
+    if kind == "MaxpoolWithMask":
+        node = helper.make_node(kind, ["x", "m_c"], ["y"], domain=MS, kernel_shape=[k, k], strides=[stride] * 2)
+        return Case(node, {"x": [1, 2, hw, hw], "m": [1, 2, hw, hw]}, before=(_cast("m", TensorProto.INT32),))
+    c_in, c_out = draw(st.integers(1, 3)), draw(st.integers(1, 3))
+    pads = [draw(st.integers(0, k - 1)) for _ in range(4)]
+    node = helper.make_node(kind, ["x", "w", "p"], ["y"], domain=MS, strides=[stride] * 2)
+    return Case(node, {"x": [1, c_in, hw, hw]}, {"w": np.ones((c_in, c_out, k, k), np.float32), "p": _i64(pads)})
+
+
 GENERATORS: dict[str, Callable[[st.DrawFn], Case]] = {
     "ConvTranspose": conv_transpose, "Pad": pad, "Slice": slice_, "Reshape": reshape, "Transpose": transpose,
     "Concat": concat, "Split": split, "Squeeze/Unsqueeze": squeeze_unsqueeze, "Tile/Expand": tile_expand,
@@ -1178,7 +1240,7 @@ GENERATORS: dict[str, Callable[[st.DrawFn], Case]] = {
     "NonZero/Unique/NonMaxSuppression (data-dependent)": data_dependent, "If/Loop/Scan": control_flow,
     "ai.onnx.ml trees/SVM/encoders": classical_ml_more, "Strings/optionals": strings_optionals,
     "com.microsoft twins and math": contrib_twins, "com.microsoft quantized": contrib_quantized,
-    "Legacy/Memcpy/NCHWc": legacy_nchwc,
+    "Legacy/Memcpy/NCHWc": legacy_nchwc, "com.microsoft misc": contrib_misc,
 }
 
 

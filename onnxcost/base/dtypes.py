@@ -22,6 +22,7 @@ INDEX_TYPES = frozenset({TensorProto.INT64, TensorProto.INT32, TensorProto.INT16
 BOOL = TensorProto.BOOL
 INT64 = TensorProto.INT64
 INT32 = TensorProto.INT32
+UINT32 = TensorProto.UINT32
 UINT8 = TensorProto.UINT8
 FLOAT = TensorProto.FLOAT
 

@@ -20,6 +20,7 @@ from . import (
     ml,
     movement,
     ms_contrib,
+    ms_misc,
     nchwc,
     normalization,
     optimizers,
@@ -36,7 +37,7 @@ from .core import DEFAULT, ML, MS, Cost, NodeView, OpDef, Shape, Spec, Traits, U
 FAMILIES: tuple[ModuleType, ...] = (contractions, elementwise, normalization, reduction, pooling, movement,
                                     recurrent, control_flow, attention, quantization, ms_contrib, generators,
                                     spectral, sequences, vision, losses, ml, optimizers, legacy,
-                                    nchwc)
+                                    nchwc, ms_misc)
 
 
 def _build() -> dict[tuple[str, str], tuple[OpDef, ...]]:
