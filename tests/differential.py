@@ -1224,6 +1224,96 @@ def contrib_misc(draw: st.DrawFn) -> Case:
     return Case(node, {"x": [1, c_in, hw, hw]}, {"w": np.ones((c_in, c_out, k, k), np.float32), "p": _i64(pads)})
 
 
+def contrib_llm(draw: st.DrawFn) -> Case:
+    """com.microsoft's newer LLM ops: hyper-connection mixes, branch-wise and gated RMS norms, the Engram
+    gate, M-RoPE, linear-attention gates and convolutions, n-gram hashing and blocking, MoE routing."""
+    kind = draw(st.sampled_from(["BranchwiseRMSNorm", "GatedRMSNorm", "HyperConnectionPreMix",
+                                 "HyperConnectionPostMix", "EngramGate", "MRotaryEmbedding", "LinearAttentionGate",
+                                 "NGramHashMapping", "NGramRepeatBlock", "MoEGroupRouter", "BifurcationDetector",
+                                 "CausalConvWithState", "LinearAttention"]))
+    b, seq, streams, hidden = (draw(st.integers(1, 2)), draw(st.integers(1, 4)), draw(st.integers(1, 4)),
+                               draw(st.sampled_from([4, 8])))
+    flat = draw(st.booleans())
+    x = [b, seq, streams * hidden] if flat else [b, seq, streams, hidden]
+    branches = {"num_branches": streams} if flat else {}
+    ones = np.ones
+    if kind == "BranchwiseRMSNorm":
+        return Case(helper.make_node(kind, ["x", "s"], ["y"], domain=MS, **branches), {"x": x},
+                    {"s": ones(hidden, np.float32)})
+    if kind == "GatedRMSNorm":
+        act = draw(st.sampled_from(["silu", "sigmoid"]))
+        return Case(helper.make_node(kind, ["x", "s", "g"], ["y"], domain=MS, activation=act),
+                    {"x": x, "g": x}, {"s": ones(hidden, np.float32)})
+    if kind == "HyperConnectionPreMix":
+        return Case(helper.make_node(kind, ["x", "p"], ["y"], domain=MS, **branches), {"x": x, "p": [b, seq, streams]})
+    if kind == "HyperConnectionPostMix":
+        mix = draw(st.booleans())
+        node = helper.make_node(kind, ["x", "o", "p", *(["m"] if mix else [])], ["y"], domain=MS, **branches)
+        return Case(node, {"x": x, "o": [b, seq, hidden], "p": [b, seq, streams],
+                           **({"m": [b, seq, streams, streams]} if mix else {})})
+    if kind == "EngramGate":
+        two = draw(st.booleans())
+        scales = {k: ones((streams, hidden), np.float32) for k in ("ks", "qs", *(["cs"] if two else []))}
+        node = helper.make_node(kind, ["k", "q", "v", *scales], ["y", *(["z"] if two else [])], domain=MS)
+        return Case(node, {"k": [b, seq, streams, hidden], "q": [b, seq, streams, hidden], "v": [b, seq, hidden]},
+                    scales)
+    if kind == "MRotaryEmbedding":
+        heads, half = draw(st.integers(1, 2)), 4
+        node = helper.make_node(kind, ["x", "p_c", "c", "s"], ["y"], domain=MS, mrope_section=[2, 1, 1],
+                                num_heads=heads)
+        return Case(node, {"x": [b, seq, heads * 2 * half], "p": [3, b, seq]},
+                    {"c": ones((10, half), np.float32), "s": ones((10, half), np.float32)},
+                    before=(_cast("p", TensorProto.INT64),))
+    if kind == "LinearAttentionGate":
+        beta = draw(st.booleans())
+        node = helper.make_node(kind, ["a", "d", "s", *(["b"] if beta else [])], ["y", *(["z"] if beta else [])],
+                                domain=MS)
+        return Case(node, {"a": [b, seq, hidden], **({"b": [b, seq, hidden]} if beta else {})},
+                    {"d": ones(hidden, np.float32), "s": ones(hidden, np.float32)})
+    if kind == "NGramHashMapping":
+        order, heads = draw(st.integers(2, 4)), draw(st.integers(1, 3))
+        node = helper.make_node(kind, ["x_c", "m", "v"], ["y", "p"], domain=MS, pad_id=0, n_head_per_ngram=heads,
+                                max_ngram_size=order)
+        return Case(node, {"x": [b, seq]}, {"m": ones(order, np.int64), "v": np.full((order - 1) * heads, 97,
+                                                                                      np.int64)},
+                    before=(_cast("x", TensorProto.INT64),), out_types=(TensorProto.INT64, TensorProto.INT64))
+    if kind == "NGramRepeatBlock":
+        node = helper.make_node(kind, ["x_c", "s"], ["y"], domain=MS, ngram_size=draw(st.integers(1, 3)))
+        return Case(node, {"x": [b, seq], "s": [b, draw(st.integers(1, 12))]}, before=(_cast("x", TensorProto.INT64),))
+    if kind == "MoEGroupRouter":
+        experts = draw(st.sampled_from([4, 8]))
+        project = draw(st.booleans())
+        outs = ["", "s", "w"] if project or draw(st.booleans()) else ["y"]
+        node = helper.make_node(kind, ["l", "e", *(["p"] if project else [])], outs, domain=MS, top_k=2)
+        width = 256 if project else experts
+        return Case(node, {"l": [seq, width]}, {"e": np.zeros(experts, np.float32),
+                                                **({"p": ones((experts, width), np.float32)} if project else {})})
+    if kind == "BifurcationDetector":
+        src, cur = draw(st.integers(1, 6)), draw(st.integers(1, 4))
+        pred = draw(st.booleans())
+        node = helper.make_node(kind, ["s_c", "c_c", "i", *(["p_c"] if pred else [])], ["y", "z"], domain=MS)
+        casts = tuple(_cast(k, TensorProto.INT64) for k in ("s", "c", *(["p"] if pred else [])))
+        return Case(node, {"s": [src], "c": [cur], **({"p": [src + 1]} if pred else {})},
+                    {"i": np.array(0, np.int64)}, before=casts, data_dependent=pred,
+                    out_types=(TensorProto.INT64, TensorProto.INT64))
+    if kind == "CausalConvWithState":
+        k, last = draw(st.integers(1, 4)), draw(st.booleans())
+        attrs = {"dilation": draw(st.integers(1, 3)), "channels_last": int(last)}
+        c = hidden
+        shape = [b, seq, c] if last else [b, c, seq]
+        return Case(helper.make_node(kind, ["x", "w"], ["y", "st"], domain=MS, **attrs), {"x": shape},
+                    {"w": ones((c, 1, k), np.float32)})
+    qh = draw(st.integers(1, 2))
+    kvh, dk, dv = qh, draw(st.sampled_from([2, 4])), draw(st.sampled_from([2, 4]))
+    rule = draw(st.sampled_from(["linear", "gated", "delta", "gated_delta"]))
+    extra = {"decay": [b, seq, kvh] if rule.startswith("gated") else None, "beta": [b, seq, kvh] if "delta" in rule
+             else None}
+    names = ["q", "k", "v", "", "decay" if extra["decay"] else "", "beta" if extra["beta"] else ""]
+    node = helper.make_node(kind, names, ["y", "st"], domain=MS, q_num_heads=qh, kv_num_heads=kvh, update_rule=rule)
+    return Case(node, {"q": [b, seq, qh * dk], "k": [b, seq, kvh * dk], "v": [b, seq, kvh * dv],
+                       **{k: v for k, v in extra.items() if v}})
+
+
 GENERATORS: dict[str, Callable[[st.DrawFn], Case]] = {
     "ConvTranspose": conv_transpose, "Pad": pad, "Slice": slice_, "Reshape": reshape, "Transpose": transpose,
     "Concat": concat, "Split": split, "Squeeze/Unsqueeze": squeeze_unsqueeze, "Tile/Expand": tile_expand,
@@ -1241,13 +1331,14 @@ GENERATORS: dict[str, Callable[[st.DrawFn], Case]] = {
     "ai.onnx.ml trees/SVM/encoders": classical_ml_more, "Strings/optionals": strings_optionals,
     "com.microsoft twins and math": contrib_twins, "com.microsoft quantized": contrib_quantized,
     "Legacy/Memcpy/NCHWc": legacy_nchwc, "com.microsoft misc": contrib_misc,
+    "com.microsoft LLM ops": contrib_llm,
 }
 
 
 def model_of(case: Case) -> onnx.ModelProto:
     inputs = [helper.make_tensor_value_info(k, F, v) for k, v in case.inputs.items()]
     inits = [numpy_helper.from_array(v, k) for k, v in case.constants.items()]
-    outputs = [onnx.ValueInfoProto(name=o) for o in case.node.output]  # typed by ONNX's inference below
+    outputs = [onnx.ValueInfoProto(name=o) for o in case.node.output if o]  # typed by ONNX's inference below
     graph = helper.make_graph([*case.before, case.node], "g", inputs, outputs, initializer=inits)
     domains = {n.domain for n in (*case.before, case.node)} - {"", "ai.onnx"}
     extra = [helper.make_opsetid(d, 3 if d == ML else 1) for d in sorted(domains)]
@@ -1290,7 +1381,8 @@ def outcome(case: Case) -> str | None:
         node = onnxcost.analyze(model, input_shapes={k: v for k, v in case.inputs.items() if 0 in v}).nodes[-1]
     except onnxcost.ModelError as exc:
         return f"onnxcost refused a case onnxruntime runs: {exc}"
-    got = [tuple(s) if s is not None else None for s in node.output_shapes]
+    got = [tuple(s) if s is not None else None for s, name in zip(node.output_shapes, case.node.output,
+                                                                   strict=False) if name]
     want = [tuple(o.shape) for o in outs]
     if case.data_dependent:
         got = [w if g is None else g for g, w in zip(got, want, strict=True)]

@@ -20,6 +20,7 @@ from . import (
     ml,
     movement,
     ms_contrib,
+    ms_llm,
     ms_misc,
     nchwc,
     normalization,
@@ -37,7 +38,7 @@ from .core import DEFAULT, ML, MS, Cost, NodeView, OpDef, Shape, Spec, Traits, U
 FAMILIES: tuple[ModuleType, ...] = (contractions, elementwise, normalization, reduction, pooling, movement,
                                     recurrent, control_flow, attention, quantization, ms_contrib, generators,
                                     spectral, sequences, vision, losses, ml, optimizers, legacy,
-                                    nchwc, ms_misc)
+                                    nchwc, ms_misc, ms_llm)
 
 
 def _build() -> dict[tuple[str, str], tuple[OpDef, ...]]:

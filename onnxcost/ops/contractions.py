@@ -229,7 +229,7 @@ def _causal_conv_shape(n: NodeView) -> list[Spec]:
     return [(x, n.dtype(0)), ((x[0], x[1], w[-1] - 1), n.dtype(0))]
 
 
-def _causal_conv_cost(n: NodeView) -> Cost:
+def causal_conv_cost(n: NodeView) -> Cost:
     """A depthwise causal conv over the sequence: every output element is a kernel-long dot product."""
     w = n.input_shape(1)  # [channels, 1, kernel]
     macs = n.out_elems() * math.prod(w[1:])
@@ -283,6 +283,6 @@ OPS: list[OpDef] = [
           traits=dense(), note="output shape from ONNX inference"),
     OpDef("Det", DEFAULT, FAMILY, cost=_det_cost, traits=Traits(),
           note="output shape from ONNX inference"),
-    OpDef("CausalConvWithState", DEFAULT, FAMILY, shape=_causal_conv_shape, cost=_causal_conv_cost,
+    OpDef("CausalConvWithState", DEFAULT, FAMILY, shape=_causal_conv_shape, cost=causal_conv_cost,
           traits=dense()),
 ]
