@@ -1235,7 +1235,7 @@ def contrib_llm(draw: st.DrawFn) -> Case:
                                draw(st.sampled_from([4, 8])))
     flat = draw(st.booleans())
     x = [b, seq, streams * hidden] if flat else [b, seq, streams, hidden]
-    branches = {"num_branches": streams} if flat else {}
+    branches: dict[str, Any] = {"num_branches": streams} if flat else {}
     ones = np.ones
     if kind == "BranchwiseRMSNorm":
         return Case(helper.make_node(kind, ["x", "s"], ["y"], domain=MS, **branches), {"x": x},
@@ -1298,7 +1298,7 @@ def contrib_llm(draw: st.DrawFn) -> Case:
                     out_types=(TensorProto.INT64, TensorProto.INT64))
     if kind == "CausalConvWithState":
         k, last = draw(st.integers(1, 4)), draw(st.booleans())
-        attrs = {"dilation": draw(st.integers(1, 3)), "channels_last": int(last)}
+        attrs: dict[str, Any] = {"dilation": draw(st.integers(1, 3)), "channels_last": int(last)}
         c = hidden
         shape = [b, seq, c] if last else [b, c, seq]
         return Case(helper.make_node(kind, ["x", "w"], ["y", "st"], domain=MS, **attrs), {"x": shape},
