@@ -30,6 +30,7 @@ class Case:
     before: tuple[onnx.NodeProto, ...] = ()  # nodes that make the node's inputs (a quantised tensor)
     data_dependent: bool = False  # output sizes are run-time data: onnxcost may say unknown, never a wrong size
     out_types: tuple[int, ...] = ()  # each output's element type where ONNX's inference cannot tell (contrib ops)
+    aliases: tuple[tuple[str, str], ...] = ()  # (output, input) pairs the kernel requires in one buffer
 
 
 def _shape(draw: st.DrawFn, rank: int, lo: int = 1, hi: int = 6) -> list[int]:
@@ -1314,6 +1315,75 @@ def contrib_llm(draw: st.DrawFn) -> Case:
                        **{k: v for k, v in extra.items() if v}})
 
 
+def contrib_llm_blocks(draw: st.DrawFn) -> Case:
+    """com.microsoft's larger LLM blocks: GatedDeltaNet, MoE and QMoE, SparseAttention, and the packed
+    variable-length n-gram hashing and causal convolution."""
+    kind = draw(st.sampled_from(["GatedDeltaNet", "MoE", "QMoE", "SparseAttention", "VarlenNGramHashMapping",
+                                 "VarlenCausalConvWithState"]))
+    b, seq = draw(st.integers(1, 2)), draw(st.integers(1, 4))
+    ones = np.ones
+    cu = np.array([0, *sorted(draw(st.lists(st.integers(1, 5), min_size=b, max_size=b)))], np.int32)
+    cu[-1] = max(cu[-1], b)
+    cu = np.maximum.accumulate(cu + np.arange(b + 1, dtype=np.int32))
+    tokens = int(cu[-1])
+    if kind == "GatedDeltaNet":
+        hq, group, dk, dv = draw(st.integers(1, 2)), draw(st.integers(1, 2)), draw(st.sampled_from([2, 4])), \
+            draw(st.sampled_from([2, 3]))
+        hv = hq * group
+        form = draw(st.sampled_from(["rank4", "cu", "state"]))
+        lead = [b, seq] if form == "rank4" else [tokens]
+        inputs = {"q": [*lead, hq, dk], "k": [*lead, hq, dk], "v": [*lead, hv, dv], "d": [*lead, hv],
+                  "b": [*lead, hv]}
+        consts: dict[str, np.ndarray] = {"cu": cu} if form == "cu" else {}
+        if form == "state":
+            inputs["s"] = [1, hv, dv, dk]
+        names = ["q", "k", "v", "cu" if form == "cu" else "", "d", "b", "s" if form == "state" else ""]
+        return Case(helper.make_node(kind, names, ["y", "st"], domain=MS), inputs, consts)
+    if kind in ("MoE", "QMoE"):
+        experts, hidden, inter = draw(st.integers(2, 4)), draw(st.sampled_from([16, 32])), \
+            draw(st.sampled_from([16, 32]))
+        x = [b, seq, hidden] if draw(st.booleans()) else [b * seq, hidden]
+        k = draw(st.integers(1, 2))
+        if kind == "MoE":
+            node = helper.make_node(kind, ["x", "r", "w1", "", "w2"], ["y"], domain=MS, k=k, activation_type="relu")
+            return Case(node, {"x": x, "r": [b * seq, experts]},
+                        {"w1": ones((experts, inter, hidden), np.float32),
+                         "w2": ones((experts, hidden, inter), np.float32)})
+        bits = draw(st.sampled_from([4, 8]))
+        node = helper.make_node(kind, ["x", "r", "w1", "s1", "", "w2", "s2"], ["y"], domain=MS, k=k,
+                                activation_type="relu", expert_weight_bits=bits)
+        per = 8 // bits
+        return Case(node, {"x": x, "r": [b * seq, experts]},
+                    {"w1": np.full((experts, inter, hidden // per), 0x88, np.uint8),
+                     "s1": ones((experts, inter), np.float32),
+                     "w2": np.full((experts, hidden, inter // per), 0x88, np.uint8),
+                     "s2": ones((experts, hidden), np.float32)})
+    if kind == "SparseAttention":
+        heads, head, block, cache = draw(st.integers(1, 2)), 8, 4, 8
+        blocks = cache // block
+        rows = np.arange(blocks + 1, dtype=np.int32).reshape(1, -1)
+        cols = np.arange(blocks, dtype=np.int32).reshape(1, -1)
+        seq = min(seq, cache)
+        node = helper.make_node(kind, ["q", "k", "v", "pk", "pv", "rows", "cols", "total", "klen"],
+                                ["y", "yk", "yv"], domain=MS, num_heads=heads, kv_num_heads=heads,
+                                sparse_block_size=block)
+        return Case(node, {"q": [b, seq, heads * head], "k": [b, seq, heads * head], "v": [b, seq, heads * head],
+                           "pk": [b, heads, cache, head], "pv": [b, heads, cache, head]},
+                    {"rows": rows, "cols": cols, "total": np.array([seq], np.int32),
+                     "klen": np.full(b, seq, np.int32)}, aliases=(("yk", "pk"), ("yv", "pv")))
+    if kind == "VarlenNGramHashMapping":
+        order, heads = draw(st.integers(2, 4)), draw(st.integers(1, 3))
+        node = helper.make_node(kind, ["x_c", "m", "v", "cu"], ["y", "p"], domain=MS, pad_id=0,
+                                n_head_per_ngram=heads, max_ngram_size=order)
+        return Case(node, {"x": [tokens]}, {"m": ones(order, np.int64),
+                                            "v": np.full((order - 1) * heads, 97, np.int64), "cu": cu},
+                    before=(_cast("x", TensorProto.INT64),), out_types=(TensorProto.INT64, TensorProto.INT64))
+    channels, k = draw(st.sampled_from([2, 4])), draw(st.integers(2, 4))
+    node = helper.make_node(kind, ["x", "w", "cu", "", "s"], ["y", "st"], domain=MS)
+    return Case(node, {"x": [tokens, channels], "s": [b, channels, k - 1]},
+                {"w": ones((channels, 1, k), np.float32), "cu": cu})
+
+
 GENERATORS: dict[str, Callable[[st.DrawFn], Case]] = {
     "ConvTranspose": conv_transpose, "Pad": pad, "Slice": slice_, "Reshape": reshape, "Transpose": transpose,
     "Concat": concat, "Split": split, "Squeeze/Unsqueeze": squeeze_unsqueeze, "Tile/Expand": tile_expand,
@@ -1331,7 +1401,7 @@ GENERATORS: dict[str, Callable[[st.DrawFn], Case]] = {
     "ai.onnx.ml trees/SVM/encoders": classical_ml_more, "Strings/optionals": strings_optionals,
     "com.microsoft twins and math": contrib_twins, "com.microsoft quantized": contrib_quantized,
     "Legacy/Memcpy/NCHWc": legacy_nchwc, "com.microsoft misc": contrib_misc,
-    "com.microsoft LLM ops": contrib_llm,
+    "com.microsoft LLM ops": contrib_llm, "com.microsoft LLM blocks": contrib_llm_blocks,
 }
 
 
@@ -1364,6 +1434,28 @@ def check(case: Case) -> str | None:
     return None if result == REJECTED else result
 
 
+def _run(session: Any, case: Case) -> list[np.ndarray]:
+    """The session's outputs for all-ones inputs; aliased outputs bound to their input's buffer (SparseAttention
+    updates its KV cache in place and checks that it may)."""
+    feeds = {k: np.ones(v, np.float32) for k, v in case.inputs.items()}
+    if not case.aliases:
+        return list(session.run(None, feeds))
+    import onnxruntime as ort
+
+    binding = session.io_binding()
+    values = {k: ort.OrtValue.ortvalue_from_numpy(v) for k, v in feeds.items()}
+    for k, v in values.items():
+        binding.bind_ortvalue_input(k, v)
+    shared = dict(case.aliases)
+    for out in (o.name for o in session.get_outputs()):
+        if out in shared:
+            binding.bind_ortvalue_output(out, values[shared[out]])
+        else:
+            binding.bind_output(out, "cpu")
+    session.run_with_iobinding(binding)
+    return [np.asarray(v.numpy()) for v in binding.get_outputs()]
+
+
 def outcome(case: Case) -> str | None:
     """None when the shapes agree, REJECTED when onnxruntime will not run the case, else what differs."""
     import onnxruntime as ort
@@ -1373,7 +1465,7 @@ def outcome(case: Case) -> str | None:
     options.log_severity_level = 4
     try:
         session = ort.InferenceSession(model.SerializeToString(), options, providers=["CPUExecutionProvider"])
-        outs = session.run(None, {k: np.ones(v, np.float32) for k, v in case.inputs.items()})
+        outs = _run(session, case)
     except Exception:  # noqa: BLE001 - a configuration onnxruntime rejects is out of scope
         return REJECTED
     try:

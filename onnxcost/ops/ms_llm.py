@@ -5,6 +5,7 @@ routing. Shapes follow the contrib schemas as onnxruntime's CPU kernels run them
 from __future__ import annotations
 
 import math
+from typing import Any
 
 from ..base import dtypes
 from . import attention
@@ -163,12 +164,125 @@ def _varlen_conv_shape(n: NodeView) -> list[Spec]:
     return out
 
 
+def _delta_net_dims(n: NodeView) -> tuple[Shape, int, int, int, int, Any]:
+    """(token dims, Hq, Hv, dk, dv, batch) of GatedDeltaNet: heads and sizes from the shapes (q/k/v token-major,
+    or packed QKV sized by initial_state [B, Hv, dv, dk]); batch from cu_seqlens, initial_state or rank 4."""
+    q = n.input_shape(0)
+    state = n.input_shape(6) if n.has_input(6) else None
+    if n.has_input(1) and n.has_input(2):
+        v = n.input_shape(2)
+        if len(q) not in (3, 4) or len(v) != len(q):
+            raise n.fail(f"query and value must both be rank 3 or 4, are {len(q)} and {len(v)}")
+        tokens, hq, dk, hv, dv = q[:-2], q[-2], q[-1], v[-2], v[-1]
+    elif state is not None and len(state) == 4:
+        hv, dv, dk = state[1], state[2], state[3]
+        tokens = q[:-1]
+        hq = (q[-1] - hv * dv) // (2 * dk)
+    else:
+        raise n.fail("packed QKV needs initial_state to give the head counts")
+    if n.has_input(3):
+        batch = n.input_shape(3)[0] - 1
+    elif state is not None:
+        batch = state[0]
+    elif len(tokens) == 2:
+        batch = tokens[0]
+    else:
+        raise n.fail("token-major input needs cu_seqlens or initial_state for its batch size")
+    return tuple(tokens), hq, hv, dk, dv, batch
+
+
+def _delta_net_shape(n: NodeView) -> list[Spec]:
+    """output (tokens..., Hv, dv); final_state (batch, Hv, dv, dk), value-major; the state update (compact
+    capture) is left unknown."""
+    tokens, _, hv, dk, dv, batch = _delta_net_dims(n)
+    return [((*tokens, hv, dv), n.dtype(0)), ((batch, hv, dv, dk), n.dtype(0)), (None, n.dtype(0))]
+
+
+def _delta_net_cost(n: NodeView) -> Cost:
+    """Per token and value head, a [dk, dv] state: read out, and the delta update (k·S, then the rank-1
+    update): 3·dk·dv MACs (2 for the plain linear rule), the decay 1 FLOP per state element."""
+    tokens, _, hv, dk, dv, _ = _delta_net_dims(n)
+    rule = str(n.attr("update_rule", "gated_delta"))
+    steps = math.prod(tokens) * hv
+    macs = steps * (3 if "delta" in rule else 2) * dk * dv
+    return Cost(macs, 2 * macs + (steps * dk * dv if n.has_input(4) else 0))
+
+
+def _expert_weights(n: NodeView, slot: int, bits: int) -> int:
+    """Logical weights of one expert in the fc input at `slot`: its elements, times 8 / bits when packed."""
+    w = n.input_shape(slot)
+    return math.prod(w[1:]) * 8 // bits
+
+
+def _moe_bits(n: NodeView, fc: int) -> int:
+    """Bits per weight of fc1/fc2/fc3 (QMoE: fc*_expert_weight_bits, else expert_weight_bits; MoE: 8 per
+    byte of a float is the element itself)."""
+    if n.op_type != "QMoE":
+        return 8
+    bits = int(n.attr(f"fc{fc}_expert_weight_bits", 0) or n.attr("expert_weight_bits", 4))
+    if bits not in (2, 4, 8):
+        raise n.fail(f"expert weight bits {bits} (2, 4 or 8)")
+    return bits
+
+
+_FC_SLOTS = {"MoE": (2, 4, 6), "QMoE": (2, 5, 8)}
+
+
+def _moe_cost(n: NodeView) -> Cost:
+    """Each token runs its k experts: per expert, the MACs of fc1, fc2 (and fc3) are their weights; the
+    activation (5 per intermediate element) and the weighted combine (2 per output element) are added, and the
+    router's softmax over experts (5 per probability)."""
+    hidden = n.input_shape(0)[-1]
+    tokens = n.in_elems(0) // hidden if hidden else 0
+    k = int(n.attr("k", 1))
+    per_expert = sum(_expert_weights(n, slot, _moe_bits(n, i + 1))
+                     for i, slot in enumerate(_FC_SLOTS[n.op_type]) if n.has_input(slot))
+    inter = _expert_weights(n, _FC_SLOTS[n.op_type][1], _moe_bits(n, 2)) // hidden if hidden else 0
+    macs = tokens * k * per_expert
+    return Cost(macs, 2 * macs + tokens * k * (5 * inter + 2 * hidden) + 5 * n.in_elems(1))
+
+
+def _moe_params(n: NodeView) -> dict[int, int]:
+    """Packed expert weights stand for their logical count; scales and zero points are not parameters."""
+    out = {slot: n.input_shape(slot)[0] * _expert_weights(n, slot, _moe_bits(n, i + 1))
+           for i, slot in enumerate(_FC_SLOTS["QMoE"]) if n.has_input(slot)}
+    return {**out, 3: 0, 6: 0, 9: 0, 11: 0, 12: 0, 13: 0}
+
+
+def _sparse_attention_shape(n: NodeView) -> list[Spec]:
+    """output (B, S, num_heads·head_size); present key and value share the past buffers' shapes."""
+    q, past_k, past_v = n.input_shape(0), n.input_shape(3), n.input_shape(4)
+    heads = int(n.attrs["num_heads"])
+    return [((q[0], q[1], heads * past_k[-1]), n.dtype(0)), (past_k, n.dtype(3)), (past_v, n.dtype(4))]
+
+
+def _sparse_attention_cost(n: NodeView) -> Cost:
+    """At most dense causal attention over the whole cache (B·heads·S·L·head_size MACs for scores and again
+    for the weighted sum): an upper bound, since the block mask skips blocks."""
+    q, past_k = n.input_shape(0), n.input_shape(3)
+    heads, head = int(n.attrs["num_heads"]), past_k[-1]
+    return attention.attention_cost(q[0], heads, q[1], past_k[2], head, head, upper_bound=True)
+
+
+def _varlen_ngram_shape(n: NodeView) -> list[Spec]:
+    """hash ids (tokens, (max_ngram_size - 1)·n_head_per_ngram); the carried ids (batch, max_ngram_size - 1)
+    when asked for, batch from cumulative_sequence_length."""
+    ids = n.input_shape(0)
+    orders, heads = int(n.attrs["max_ngram_size"]) - 1, int(n.attrs["n_head_per_ngram"])
+    batch = n.input_shape(3)[0] - 1 if n.has_input(3) else None
+    return [((*ids, orders * heads), n.dtype(0)), (None if batch is None else (batch, orders), n.dtype(0)),
+            (None, dtypes.INT32), (None, n.dtype(0))]
+
+
 def _llm(op: str, shape: ShapeFn | None, cost: CostFn | None, traits: Traits | None = None,
          attrs: dict[str, int] | None = None, note: str = "") -> OpDef:
     return OpDef(op, MS, FAMILY, shape=shape, cost=cost, traits=traits or Traits(),
                  attr_types={"epsilon": FLOAT, **(attrs or {})}, note=note)
 
 
+MOE_ATTRS = {"k": INT, "activation_type": STRING, "activation_alpha": FLOAT, "activation_beta": FLOAT,
+             "normalize_routing_weights": INT, "use_sparse_mixer": INT, "swiglu_fusion": INT, "swiglu_limit": FLOAT,
+             "swiglu_limit_after_activation": INT}
 CONV_ATTRS = {"dilation": INT, "ndim": INT, "activation": STRING, "channels_last": INT, "state_window": INT,
               "state_length": INT, "input_channels": INT, "input_channel_offset": INT, "state_channels_last": INT,
               "state_update_capacity": INT}
@@ -197,4 +311,19 @@ OPS: list[OpDef] = [
     twin(attention, "LinearAttention", domain=MS, family=FAMILY, at_opset=27,
          attrs={"chunk_size": INT, "kv_num_heads": INT, "q_num_heads": INT, "scale": FLOAT, "update_rule": STRING,
                 "state_window": INT}),
+    _llm("GatedDeltaNet", _delta_net_shape, _delta_net_cost, dense(),
+         attrs={"state_update_capacity": INT, "chunk_size": INT, "beta_activation": STRING,
+                "gate_activation": STRING, "scale": FLOAT, "qk_l2_norm": INT, "gate_lower_bound": FLOAT,
+                "update_rule": STRING}),
+    _llm("VarlenNGramHashMapping", _varlen_ngram_shape, no_work,
+         attrs={"reset_on_eos": INT, "state_update_capacity": INT, "pad_id": INT, "n_head_per_ngram": INT,
+                "max_ngram_size": INT}),
+    _llm("MoE", same_shape, _moe_cost, dense(), attrs=MOE_ATTRS),
+    OpDef("QMoE", MS, FAMILY, shape=same_shape, cost=_moe_cost, traits=dense(), params=_moe_params,
+          attr_types={**MOE_ATTRS, "expert_weight_bits": INT, "fc1_expert_weight_bits": INT,
+                      "fc2_expert_weight_bits": INT, "fc3_expert_weight_bits": INT, "block_size": INT,
+                      "quant_type": STRING, "weights_prepacked": INT, "accuracy_level": INT}),
+    _llm("SparseAttention", _sparse_attention_shape, _sparse_attention_cost, attention.cached(3, 4),
+         attrs={"num_heads": INT, "kv_num_heads": INT, "sparse_block_size": INT, "scale": FLOAT, "do_rotary": INT,
+                "rotary_interleaved": INT}),
 ]
