@@ -1384,6 +1384,58 @@ def contrib_llm_blocks(draw: st.DrawFn) -> Case:
                 {"w": ones((channels, 1, k), np.float32), "cu": cu})
 
 
+#: GatherPacked's formats (GGML type ids): bytes per row of K values
+PACKED_ROW_BYTES = {0: lambda k: 4 * k, 1: lambda k: 2 * k, 2: lambda k: 18 * k // 32, 6: lambda k: 22 * k // 32,
+                    8: lambda k: 34 * k // 32}
+
+
+def contrib_packed(draw: st.DrawFn) -> Case:
+    """com.microsoft's packed and quantised ops: MatMulBnb4, MatMulFpQ4 (onnxruntime runs it only where MLAS
+    has 4-bit kernels), GatherPacked, QLinearWhere, QEmbedLayerNormalization."""
+    kind = draw(st.sampled_from(["MatMulBnb4", "MatMulFpQ4", "GatherPacked", "QLinearWhere",
+                                 "QEmbedLayerNormalization"]))
+    lead = _shape(draw, draw(st.integers(1, 2)), 1, 4)
+    if kind == "MatMulBnb4":
+        k, cols, block = draw(st.sampled_from([16, 32, 48])), draw(st.integers(1, 8)), draw(st.sampled_from([16, 32]))
+        trans = draw(st.integers(0, 1))
+        node = helper.make_node(kind, ["a", "b", "m"], ["y"], domain=MS, K=k, N=cols, block_size=block,
+                                quant_type=draw(st.integers(0, 1)), transB=trans)
+        return Case(node, {"a": [*lead, k if trans else cols]},
+                    {"b": np.zeros((cols * k + 1) // 2, np.uint8), "m": np.ones((cols * k + block - 1) // block,
+                                                                                 np.float32)})
+    if kind == "MatMulFpQ4":
+        k, cols = draw(st.sampled_from([32, 64])), draw(st.integers(1, 8))
+        node = helper.make_node(kind, ["a", "b", "s"], ["y"], domain=MS, blk_quant_type=0)
+        return Case(node, {"a": [*lead, k]}, {"b": np.zeros(cols * (k // 32) * 20, np.uint8),
+                                              "s": _i64([k, cols])})
+    if kind == "GatherPacked":
+        fmt, k = draw(st.sampled_from(sorted(PACKED_ROW_BYTES))), draw(st.sampled_from([32, 64]))
+        out = draw(st.sampled_from([0, TensorProto.FLOAT, TensorProto.FLOAT16, TensorProto.BFLOAT16]))
+        node = helper.make_node(kind, ["d", "i"], ["y"], domain=MS, packed_type=fmt, K=k,
+                                **({"output_dtype": out} if out else {}))
+        return Case(node, {}, {"d": np.zeros((5, PACKED_ROW_BYTES[fmt](k)), np.uint8),
+                               "i": np.zeros(lead, np.int64)}, out_types=(out or TensorProto.BFLOAT16,))
+    if kind == "QLinearWhere":
+        quant, consts = _quantized("a")
+        shape = _shape(draw, 2, 1, 4)
+        cond = [draw(st.sampled_from([1, d])) for d in shape]
+        node = helper.make_node(kind, ["c", "aq", "a_s", "a_z", "aq", "a_s", "a_z", "a_s", "a_z"], ["y"], domain=MS)
+        return Case(node, {"a": shape}, {**consts, "c": np.ones(cond, bool)}, before=(quant,), out_types=(U8,))
+    hidden, segments = draw(st.integers(1, 6)), draw(st.booleans())
+    names = ["ids_c", "seg_c" if segments else "", "we", "pe", "se" if segments else "", "g", "b", "", "ws", "ps",
+             "ss" if segments else "", "gs", "bs", "wz", "pz", "sz" if segments else "", "gz", "bz"]
+    consts = {"we": np.zeros((10, hidden), np.uint8), "pe": np.zeros((8, hidden), np.uint8),
+              "se": np.zeros((2, hidden), np.uint8), "g": np.zeros(hidden, np.uint8), "b": np.zeros(hidden, np.uint8),
+              **{k: np.array(0.1, np.float32) for k in ("ws", "ps", "ss", "gs", "bs")},
+              **{k: np.array(0, np.uint8) for k in ("wz", "pz", "sz", "gz", "bz")}}
+    ids = [draw(st.integers(1, 2)), draw(st.integers(1, 8))]
+    casts = (_cast("ids", TensorProto.INT32), *([_cast("seg", TensorProto.INT32)] if segments else []))
+    node = helper.make_node(kind, names, ["y", "m"], domain=MS)
+    used = {k: v for k, v in consts.items() if k in names}
+    return Case(node, {"ids": ids, **({"seg": ids} if segments else {})}, used, before=casts,
+                out_types=(F, TensorProto.INT32))
+
+
 GENERATORS: dict[str, Callable[[st.DrawFn], Case]] = {
     "ConvTranspose": conv_transpose, "Pad": pad, "Slice": slice_, "Reshape": reshape, "Transpose": transpose,
     "Concat": concat, "Split": split, "Squeeze/Unsqueeze": squeeze_unsqueeze, "Tile/Expand": tile_expand,
@@ -1402,6 +1454,7 @@ GENERATORS: dict[str, Callable[[st.DrawFn], Case]] = {
     "com.microsoft twins and math": contrib_twins, "com.microsoft quantized": contrib_quantized,
     "Legacy/Memcpy/NCHWc": legacy_nchwc, "com.microsoft misc": contrib_misc,
     "com.microsoft LLM ops": contrib_llm, "com.microsoft LLM blocks": contrib_llm_blocks,
+    "com.microsoft packed/quantised": contrib_packed,
 }
 
 

@@ -22,6 +22,7 @@ from . import (
     ms_contrib,
     ms_llm,
     ms_misc,
+    ms_packed,
     nchwc,
     normalization,
     optimizers,
@@ -38,7 +39,7 @@ from .core import DEFAULT, ML, MS, Cost, NodeView, OpDef, Shape, Spec, Traits, U
 FAMILIES: tuple[ModuleType, ...] = (contractions, elementwise, normalization, reduction, pooling, movement,
                                     recurrent, control_flow, attention, quantization, ms_contrib, generators,
                                     spectral, sequences, vision, losses, ml, optimizers, legacy,
-                                    nchwc, ms_misc, ms_llm)
+                                    nchwc, ms_misc, ms_llm, ms_packed)
 
 
 def _build() -> dict[tuple[str, str], tuple[OpDef, ...]]:

@@ -216,6 +216,24 @@ def _gather_block_quantized_params(n: NodeView) -> dict[int, int]:
     return {0: math.prod(data) * per_byte, 2: 0, 3: 0}
 
 
+def _qlinear_where(n: NodeView) -> list[Spec]:
+    """condition, X (input 1) and Y (input 4) broadcast; X's quantised type."""
+    return [(bcast(n, [n.input_shape(0), n.input_shape(1), n.input_shape(4)]), n.dtype(1))]
+
+
+def _qembed_layernorm_shape(n: NodeView) -> list[Spec]:
+    """input_ids [B, S] and the quantised word table [V, H] -> float [B, S, H]; the mask index [B] (int32)."""
+    ids, table = n.input_shape(0), n.input_shape(2)
+    return [((*ids, table[-1]), dtypes.FLOAT), ((ids[0],), dtypes.INT32)]
+
+
+def _qembed_layernorm_cost(n: NodeView) -> Cost:
+    """Dequantise the 2-3 embeddings and gamma/beta per element (2 each), add them, LayerNorm with scale and
+    shift (7)."""
+    parts = 3 if n.has_input(4) else 2
+    return Cost(0, n.out_elems() * (DEQUANT_FLOPS * (parts + 2) + parts - 1 + 7))
+
+
 #: The attributes onnxruntime's quantised ops take, by name (their types agree across these ops).
 Q_ATTRS = {**WINDOW_ATTRS, **GEMM_ATTRS, "axis": INT, "alpha": FLOAT, "hidden_size": INT, "direction": STRING,
            "gather_axis": INT, "quantize_axis": INT, "block_size": INT, "bits": INT, "count_include_pad": INT,
@@ -264,6 +282,9 @@ OPS: list[OpDef] = [
     _ms("MatMulIntegerToFloat", lambda n: matmul_spec(n, 0, 1, n.dtype(2)),
         qmatmul_cost(0, requant=False, extra=DEQUANT_FLOPS), QDENSE, geometry=matmul_geometry),
     _ms("DynamicQuantizeLSTM", _dq_lstm_shape, _dq_lstm_cost, Traits(contraction=True, recurrent=True)),
+    _ms("QLinearWhere", _qlinear_where, per_output_element(DEQUANT_FLOPS, "requantise the chosen element"),
+        Traits()),
+    _ms("QEmbedLayerNormalization", _qembed_layernorm_shape, _qembed_layernorm_cost),
     _ms("GatherBlockQuantized", _gather_block_quantized,
         per_output_element(DEQUANT_FLOPS, "dequantise each gathered element"), Traits(selecting=True),
         params=_gather_block_quantized_params),
