@@ -1411,8 +1411,8 @@ def contrib_packed(draw: st.DrawFn) -> Case:
     if kind == "GatherPacked":
         fmt, k = draw(st.sampled_from(sorted(PACKED_ROW_BYTES))), draw(st.sampled_from([32, 64]))
         out = draw(st.sampled_from([0, TensorProto.FLOAT, TensorProto.FLOAT16, TensorProto.BFLOAT16]))
-        node = helper.make_node(kind, ["d", "i"], ["y"], domain=MS, packed_type=fmt, K=k,
-                                **({"output_dtype": out} if out else {}))
+        attrs: dict[str, Any] = {"output_dtype": out} if out else {}
+        node = helper.make_node(kind, ["d", "i"], ["y"], domain=MS, packed_type=fmt, K=k, **attrs)
         return Case(node, {}, {"d": np.zeros((5, PACKED_ROW_BYTES[fmt](k)), np.uint8),
                                "i": np.zeros(lead, np.int64)}, out_types=(out or TensorProto.BFLOAT16,))
     if kind == "QLinearWhere":
