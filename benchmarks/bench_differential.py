@@ -1,7 +1,8 @@
 """The differential test at scale: `--cases N` drawn cases per op family (tests/differential.py), each run by
 onnxruntime and analysed by onnxcost; prints per family the cases drawn, those onnxruntime ran (the others
-are out of scope) and those whose shapes differ. `--coverage` lists, by domain, the ops onnxruntime has a
-CPU kernel for that no family drew.
+are out of scope) and those whose shapes differ. `--coverage` prints, by domain, how many compared cases each
+op with an onnxruntime CPU kernel had (the op whose output shapes were compared, not the nodes that made its
+inputs), and lists those with none.
 
     python -m benchmarks.bench_differential [--cases 400] [--only Slice] [--coverage]
 """
@@ -10,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections import Counter
 from pathlib import Path
 
 from hypothesis import HealthCheck, Phase, given, settings
@@ -20,9 +22,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from tests.differential import GENERATORS, REJECTED, outcome  # noqa: E402
 
 
-def family_run(generator: object, cases: int, drawn: set[tuple[str, str]]) -> tuple[int, int, list[str]]:
-    """(cases drawn, cases onnxruntime rejected, what differed) for one op family; adds the (domain, op) of
-    every node drawn to `drawn`."""
+def family_run(generator: object, cases: int, compared: Counter[tuple[str, str]]) -> tuple[int, int, list[str]]:
+    """(cases drawn, cases onnxruntime rejected, what differed) for one op family; counts in `compared` the
+    (domain, op) of each case onnxruntime ran and onnxcost was compared on."""
     found: list[str] = []
     count = [0, 0]
 
@@ -31,12 +33,13 @@ def family_run(generator: object, cases: int, drawn: set[tuple[str, str]]) -> tu
     @given(st.data())
     def run(data: st.DataObject) -> None:
         case = data.draw(st.composite(generator)())  # type: ignore[arg-type]
-        drawn.update((n.domain or "ai.onnx", n.op_type) for n in (*case.before, case.node))
         result = outcome(case)
         count[0] += 1
         if result == REJECTED:
             count[1] += 1
-        elif result:
+            return
+        compared[(case.node.domain or "ai.onnx", case.node.op_type)] += 1
+        if result:
             found.append(result)
 
     run()
@@ -49,33 +52,36 @@ def main() -> int:
     ap.add_argument("--only", default="")
     ap.add_argument("--coverage", action="store_true")
     args = ap.parse_args()
-    drawn: set[tuple[str, str]] = set()
+    compared: Counter[tuple[str, str]] = Counter()
     total = differ = rejected = 0
     print(f"{'family':36} {'cases':>6} {'compared':>8} {'differ':>6}")
     for family, generator in GENERATORS.items():
         if args.only not in family:
             continue
-        count, out_of_scope, found = family_run(generator, args.cases, drawn)
+        count, out_of_scope, found = family_run(generator, args.cases, compared)
         total, differ, rejected = total + count, differ + len(found), rejected + out_of_scope
         print(f"{family:36} {count:6} {count - out_of_scope:8} {len(found):6}")
         for line in list(dict.fromkeys(found))[:3]:
             print(f"    {line[:240]}")
     print(f"{total} cases drawn, {total - rejected} run by onnxruntime and compared, {differ} differ")
     if args.coverage:
-        uncovered(drawn)
+        coverage(compared)
     return 1 if differ else 0
 
 
-def uncovered(drawn: set[tuple[str, str]]) -> None:
-    """The ops with an onnxruntime CPU kernel that no family drew, by domain."""
+def coverage(compared: Counter[tuple[str, str]]) -> None:
+    """Per domain, the compared cases of each op with an onnxruntime CPU kernel; then those with none."""
     from onnxruntime.capi import _pybind_state
 
     cpu = {(k.domain or "ai.onnx", k.op_name) for k in _pybind_state.get_all_opkernel_def()
            if k.provider == "CPUExecutionProvider"}
-    left = sorted(cpu - drawn)
-    print(f"{len(cpu)} ops have a CPU kernel; {len(cpu & drawn)} drawn, {len(left)} not:")
+    left = sorted(op for op in cpu if not compared[op])
+    print(f"{len(cpu)} ops have a CPU kernel; {len(cpu) - len(left)} compared, {len(left)} not:")
+    for domain in sorted({d for d, _ in cpu}):
+        counts = ", ".join(f"{op} {compared[(d, op)]}" for d, op in sorted(cpu) if d == domain and compared[(d, op)])
+        print(f"  {domain} compared: {counts}")
     for domain in sorted({d for d, _ in left}):
-        print(f"  {domain}: {', '.join(op for d, op in left if d == domain)}")
+        print(f"  {domain} not compared: {', '.join(op for d, op in left if d == domain)}")
 
 
 if __name__ == "__main__":

@@ -31,6 +31,9 @@ class Case:
     data_dependent: bool = False  # output sizes are run-time data: onnxcost may say unknown, never a wrong size
     out_types: tuple[int, ...] = ()  # each output's element type where ONNX's inference cannot tell (contrib ops)
     aliases: tuple[tuple[str, str], ...] = ()  # (output, input) pairs the kernel requires in one buffer
+    domain_opsets: tuple[tuple[str, int], ...] = ()  # opsets other than a domain's default (ai.onnx.ml 5)
+    #: inputs that are not float tensors (maps): their declared type and the value fed
+    typed_inputs: tuple[tuple[onnx.ValueInfoProto, Any], ...] = ()
 
 
 def _shape(draw: st.DrawFn, rank: int, lo: int = 1, hi: int = 6) -> list[int]:
@@ -1436,6 +1439,58 @@ def contrib_packed(draw: st.DrawFn) -> Case:
                 out_types=(F, TensorProto.INT32))
 
 
+def ml_maps_strings(draw: st.DrawFn) -> Case:
+    """What the other families cannot declare: map inputs (CastMap, DictVectorizer), ZipMap's sequence of
+    maps, TreeEnsemble at ai.onnx.ml 5, TfIdfVectorizer, BitCast (opset 26) and com.microsoft's Tokenizer."""
+    kind = draw(st.sampled_from(["CastMap", "DictVectorizer", "ZipMap", "TreeEnsemble", "TfIdfVectorizer", "BitCast",
+                                 "Tokenizer"]))
+    if kind in ("CastMap", "DictVectorizer"):
+        keys = sorted(draw(st.lists(st.integers(0, 6), min_size=1, max_size=5, unique=True)))
+        info = helper.make_value_info("m", helper.make_map_type_proto(TensorProto.INT64,
+                                                                      helper.make_tensor_type_proto(F, None)))
+        feed = {k: 1.0 for k in keys}
+        if kind == "CastMap":
+            sparse = draw(st.booleans())
+            attrs: dict[str, Any] = {"map_form": "SPARSE", "max_map": 7} if sparse else {"map_form": "DENSE"}
+            node = helper.make_node(kind, ["m"], ["y"], domain=ML, cast_to="TO_FLOAT", **attrs)
+            return Case(node, {}, typed_inputs=((info, feed),), data_dependent=not sparse, out_types=(F,))
+        vocab = sorted(draw(st.lists(st.integers(0, 8), min_size=1, max_size=6, unique=True)))
+        node = helper.make_node(kind, ["m"], ["y"], domain=ML, int64_vocabulary=vocab)
+        return Case(node, {}, typed_inputs=((info, feed),), out_types=(F,))
+    rows, cols = draw(st.integers(1, 4)), draw(st.integers(1, 4))
+    if kind == "ZipMap":
+        node = helper.make_node(kind, ["x"], ["y"], domain=ML, classlabels_int64s=list(range(cols)))
+        return Case(node, {"x": [rows, cols]})
+    if kind == "TreeEnsemble":
+        targets, trees = draw(st.integers(1, 3)), draw(st.integers(1, 3))
+        # each tree: one split on feature 0, both children leaves
+        node = helper.make_node(
+            kind, ["x"], ["y"], domain=ML, n_targets=targets, tree_roots=list(range(trees)),
+            nodes_featureids=[0] * trees, nodes_splits=numpy_helper.from_array(np.zeros(trees, np.float32)),
+            nodes_modes=numpy_helper.from_array(np.zeros(trees, np.uint8)), nodes_truenodeids=[2 * t for t in
+                                                                                            range(trees)],
+            nodes_falsenodeids=[2 * t + 1 for t in range(trees)], nodes_trueleafs=[1] * trees,
+            nodes_falseleafs=[1] * trees, leaf_targetids=[t % targets for t in range(2 * trees)],
+            leaf_weights=numpy_helper.from_array(np.ones(2 * trees, np.float32)))
+        return Case(node, {"x": [rows, cols]}, domain_opsets=((ML, 5),))
+    if kind == "TfIdfVectorizer":
+        pool = sorted(draw(st.lists(st.integers(0, 5), min_size=1, max_size=4, unique=True)))
+        indexes = [draw(st.integers(0, 6)) for _ in pool]
+        node = helper.make_node(kind, ["x_c"], ["y"], mode="TF", min_gram_length=1, max_gram_length=1,
+                                max_skip_count=0, ngram_counts=[0], ngram_indexes=indexes, pool_int64s=pool)
+        shape = [rows, cols] if draw(st.booleans()) else [cols]
+        return Case(node, {"x": shape}, before=(_cast("x", TensorProto.INT64),), opset=9)
+    if kind == "BitCast":
+        to = draw(st.sampled_from([TensorProto.INT32, TensorProto.UINT32, TensorProto.FLOAT16, TensorProto.UINT8,
+                                   TensorProto.INT64, TensorProto.DOUBLE]))
+        shape = [rows, cols * draw(st.sampled_from([1, 2]))]
+        return Case(helper.make_node(kind, ["x"], ["y"], to=to), {"x": shape}, opset=26)
+    node = helper.make_node(kind, ["x_c"], ["y"], domain=MS, mincharnum=1, pad_value="#", mark=draw(st.integers(0, 1)),
+                            separators=[" "])
+    return Case(node, {"x": [rows, cols]}, before=(_cast("x", TensorProto.STRING),), data_dependent=True,
+                out_types=(TensorProto.STRING,))
+
+
 GENERATORS: dict[str, Callable[[st.DrawFn], Case]] = {
     "ConvTranspose": conv_transpose, "Pad": pad, "Slice": slice_, "Reshape": reshape, "Transpose": transpose,
     "Concat": concat, "Split": split, "Squeeze/Unsqueeze": squeeze_unsqueeze, "Tile/Expand": tile_expand,
@@ -1454,17 +1509,19 @@ GENERATORS: dict[str, Callable[[st.DrawFn], Case]] = {
     "com.microsoft twins and math": contrib_twins, "com.microsoft quantized": contrib_quantized,
     "Legacy/Memcpy/NCHWc": legacy_nchwc, "com.microsoft misc": contrib_misc,
     "com.microsoft LLM ops": contrib_llm, "com.microsoft LLM blocks": contrib_llm_blocks,
-    "com.microsoft packed/quantised": contrib_packed,
+    "com.microsoft packed/quantised": contrib_packed, "ai.onnx.ml maps, TfIdf, BitCast, Tokenizer": ml_maps_strings,
 }
 
 
 def model_of(case: Case) -> onnx.ModelProto:
-    inputs = [helper.make_tensor_value_info(k, F, v) for k, v in case.inputs.items()]
+    inputs = [*(helper.make_tensor_value_info(k, F, v) for k, v in case.inputs.items()),
+              *(info for info, _ in case.typed_inputs)]
     inits = [numpy_helper.from_array(v, k) for k, v in case.constants.items()]
     outputs = [onnx.ValueInfoProto(name=o) for o in case.node.output if o]  # typed by ONNX's inference below
     graph = helper.make_graph([*case.before, case.node], "g", inputs, outputs, initializer=inits)
     domains = {n.domain for n in (*case.before, case.node)} - {"", "ai.onnx"}
-    extra = [helper.make_opsetid(d, 3 if d == ML else 1) for d in sorted(domains)]
+    opsets = dict(case.domain_opsets)
+    extra = [helper.make_opsetid(d, opsets.get(d, 3 if d == ML else 1)) for d in sorted(domains)]
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", case.opset), *extra])
     try:
         typed = onnx.shape_inference.infer_shapes(model)
@@ -1490,7 +1547,8 @@ def check(case: Case) -> str | None:
 def _run(session: Any, case: Case) -> list[np.ndarray]:
     """The session's outputs for all-ones inputs; aliased outputs bound to their input's buffer (SparseAttention
     updates its KV cache in place and checks that it may)."""
-    feeds = {k: np.ones(v, np.float32) for k, v in case.inputs.items()}
+    feeds: dict[str, Any] = {k: np.ones(v, np.float32) for k, v in case.inputs.items()}
+    feeds.update((info.name, value) for info, value in case.typed_inputs)
     if not case.aliases:
         return list(session.run(None, feeds))
     import onnxruntime as ort
@@ -1528,7 +1586,7 @@ def outcome(case: Case) -> str | None:
         return f"onnxcost refused a case onnxruntime runs: {exc}"
     got = [tuple(s) if s is not None else None for s, name in zip(node.output_shapes, case.node.output,
                                                                    strict=False) if name]
-    want = [tuple(o.shape) for o in outs]
+    want = [(len(o),) if isinstance(o, list) else tuple(o.shape) for o in outs]  # a list: a sequence (of maps)
     if case.data_dependent:
         got = [w if g is None else g for g, w in zip(got, want, strict=True)]
     if got != want:

@@ -6,6 +6,7 @@ bound (the path each sample takes depends on its values)."""
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from typing import Any
 
@@ -133,8 +134,29 @@ def _feature_vectorizer(n: NodeView) -> list[Spec]:
 
 
 def _zipmap(n: NodeView) -> list[Spec]:
-    """A sequence of maps (class label -> score), one per sample: no tensor shape to give."""
-    return [(None, 0)]
+    """A sequence of maps (class label -> score), one per sample: (N,), as onnxcost holds a sequence, with no
+    element type (a map's bytes are not a tensor's)."""
+    return [((_rows(n),), 0)]
+
+
+#: CastMap's cast_to -> the element type of its output
+_CAST_TO = {"TO_FLOAT": dtypes.FLOAT, "TO_INT64": dtypes.INT64, "TO_STRING": STRING}
+
+
+def _cast_map(n: NodeView) -> list[Spec]:
+    """[1, max_map] with map_form SPARSE (keys index the row); DENSE: one value per key, a count that is data."""
+    to = _CAST_TO.get(str(n.attr("cast_to", "TO_FLOAT")))
+    if to is None:
+        raise n.fail(f"cast_to={n.attr('cast_to')!r} (TO_FLOAT, TO_INT64 or TO_STRING)")
+    if str(n.attr("map_form", "DENSE")) == "SPARSE":
+        return [((1, int(n.attr("max_map", 1))), to)]
+    return [(None, to)]
+
+
+def _dict_vectorizer(n: NodeView) -> list[Spec]:
+    """[1, vocabulary size] of the map's value type, as onnxruntime writes it."""
+    vocab = n.attr("int64_vocabulary", None) or n.attr("string_vocabulary", None) or []
+    return [((1, len(vocab)), n.dtype(0))]
 
 
 # --- parameters held in attributes ------------------------------------------------------------------------
@@ -147,13 +169,15 @@ _LEARNED = {
     "Scaler": ("offset", "scale"), "Normalizer": (), "Imputer": ("imputed_value_floats",),
     "TreeEnsembleClassifier": ("nodes_values", "class_weights", "base_values"),
     "TreeEnsembleRegressor": ("nodes_values", "target_weights", "base_values"),
+    "TreeEnsemble": ("nodes_splits", "leaf_weights", "membership_values"),
 }
 
 
 def _learned(n: NodeView) -> int:
     """The learned values in the op's attributes: coefficients, intercepts, support vectors, thresholds, leaf
     weights (README: classical ML parameters)."""
-    return sum(len(n.attr(key, None) or []) for key in _LEARNED.get(n.op_type, ()))
+    values = [n.attr(key, None) for key in _LEARNED.get(n.op_type, ())]
+    return sum(math.prod(v.dims) if isinstance(v, onnx.TensorProto) else len(v or []) for v in values)
 
 
 # --- costs ------------------------------------------------------------------------------------------------
@@ -219,14 +243,54 @@ def longest_paths(tree_ids: Sequence[int], node_ids: Sequence[int], modes: Seque
     return out
 
 
-def _tree_cost(n: NodeView) -> Cost:
-    """One comparison per node on each tree's longest root-to-leaf path per sample, plus one add per tree and
-    target for the leaf weights: an upper bound (a sample's path may be shorter)."""
+def _tree5_lists(n: NodeView) -> tuple[list[int], ...] | None:
+    """TreeEnsemble (ai.onnx.ml 5) in the node-list form of the older ensembles: its interior nodes from each
+    of tree_roots, with children that are leaves (trueleafs/falseleafs) renumbered past the nodes."""
+    keys = ("tree_roots", "nodes_truenodeids", "nodes_falsenodeids", "nodes_trueleafs", "nodes_falseleafs")
+    roots, yes, no, yes_leaf, no_leaf = (list(n.attr(k, None) or []) for k in keys)
+    if not roots or not (len(yes) == len(no) == len(yes_leaf) == len(no_leaf)):
+        return None
+    count = len(yes)
+    lists: tuple[list[int], ...] = ([], [], [], [], [])
+    for tree, root in enumerate(roots):
+        stack, seen = [int(root)], set[int]()
+        while stack and len(seen) <= count:
+            i = stack.pop()
+            if i in seen or not 0 <= i < count:
+                continue
+            seen.add(i)
+            children = [(int(c), bool(leaf)) for c, leaf in ((yes[i], yes_leaf[i]), (no[i], no_leaf[i]))]
+            ids = [count + c if leaf else c for c, leaf in children]
+            for row, value in zip(lists, (tree, i, 0, *ids), strict=True):
+                row.append(value)
+            for (c, leaf), cid in zip(children, ids, strict=True):
+                if leaf:
+                    for row, value in zip(lists, (tree, cid, 1, 0, 0), strict=True):
+                        row.append(value)
+                else:
+                    stack.append(c)
+    return lists
+
+
+def _tree_paths(n: NodeView) -> list[int]:
+    """Comparisons on each tree's longest root-to-leaf path, from either ensemble form."""
+    if n.op_type == "TreeEnsemble":
+        v5 = _tree5_lists(n)
+        if v5 is None:
+            raise UnknownShape("a tree ensemble without its node lists")
+        tree_ids, node_ids, leaf, yes, no = v5
+        return longest_paths(tree_ids, node_ids, ["LEAF" if x else "BRANCH" for x in leaf], yes, no)
     keys = ("nodes_treeids", "nodes_nodeids", "nodes_modes", "nodes_truenodeids", "nodes_falsenodeids")
     lists = [n.attr(k, None) for k in keys]
     if any(v is None for v in lists):
         raise UnknownShape("a tree ensemble without its node lists")
-    paths = longest_paths(*lists)
+    return longest_paths(*lists)
+
+
+def _tree_cost(n: NodeView) -> Cost:
+    """One comparison per node on each tree's longest root-to-leaf path per sample, plus one add per tree and
+    target for the leaf weights: an upper bound (a sample's path may be shorter)."""
+    paths = _tree_paths(n)
     rows = _rows(n)
     outputs = n.output_shape(1 if n.n_out > 1 else 0)[-1]
     return Cost(0, rows * (sum(paths) + len(paths) * outputs), upper_bound=True)
@@ -234,7 +298,8 @@ def _tree_cost(n: NodeView) -> Cost:
 
 _MOVEMENT = {"ArrayFeatureExtractor": _array_feature_extractor, "CategoryMapper": _category_mapper,
              "LabelEncoder": _label_encoder, "OneHotEncoder": _one_hot_encoder,
-             "FeatureVectorizer": _feature_vectorizer, "ZipMap": _zipmap, "CastMap": None, "DictVectorizer": None}
+             "FeatureVectorizer": _feature_vectorizer, "ZipMap": _zipmap, "CastMap": _cast_map,
+             "DictVectorizer": _dict_vectorizer}
 TREE = Traits()
 TREE_NOTE = "comparisons on each tree's longest path: an upper bound"
 OPS: list[OpDef] = [
@@ -253,13 +318,11 @@ OPS: list[OpDef] = [
     OpDef("Binarizer", ML, FAMILY, shape=same_shape, cost=per_input_element(1, "one comparison per element")),
     OpDef("Imputer", ML, FAMILY, shape=same_shape, attribute_params=_learned,
           cost=per_input_element(1, "one comparison (and select) per element")),
-    *(OpDef(op, ML, FAMILY, shape=shape, cost=no_work, traits=MOVE,
-            note="" if shape else "output shape from ONNX inference (a map input)")
-      for op, shape in _MOVEMENT.items()),
+    *(OpDef(op, ML, FAMILY, shape=shape, cost=no_work, traits=MOVE) for op, shape in _MOVEMENT.items()),
     OpDef("TreeEnsembleClassifier", ML, FAMILY, shape=_tree_classifier_shape, cost=_tree_cost, traits=TREE,
           note=TREE_NOTE, attribute_params=_learned),
     OpDef("TreeEnsembleRegressor", ML, FAMILY, shape=_targets_shape("n_targets"), cost=_tree_cost, traits=TREE,
           note=TREE_NOTE, attribute_params=_learned),
     OpDef("TreeEnsemble", ML, FAMILY, shape=_targets_shape("n_targets"), cost=_tree_cost, traits=TREE,
-          note=TREE_NOTE),
+          note=TREE_NOTE, attribute_params=_learned),
 ]

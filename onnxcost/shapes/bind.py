@@ -72,7 +72,9 @@ def bind_inputs(
             kind = vi.type.WhichOneof("value") or "untyped"
             warnings.append(f"graph input '{vi.name}' is a {kind.replace('_type', '')}, not a tensor; "
                             "its size and the costs that depend on it are unknown")
-            tensors[vi.name] = TensorInfo(vi.name, "input")
+            # a map's element type is its values' (DictVectorizer's output type)
+            value_type = vi.type.map_type.value_type.tensor_type.elem_type if kind == "map_type" else 0
+            tensors[vi.name] = TensorInfo(vi.name, "input", dtype=value_type)
             continue
         declared_rank = len(tt.shape.dim) if tt.HasField("shape") else None
         if vi.name in input_shapes:
