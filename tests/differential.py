@@ -1176,10 +1176,18 @@ def contrib_misc(draw: st.DrawFn) -> Case:
     DynamicTimeWarping, CropAndResize, WordConvEmbedding, ConvTransposeWithDynamicPads, MaxpoolWithMask."""
     kind = draw(st.sampled_from(["ScaledSiLU", "GatedAdd", "MurmurHash3", "UnfoldTensor", "Unique", "SampleOp",
                                  "DynamicTimeWarping", "CropAndResize", "WordConvEmbedding",
-                                 "ConvTransposeWithDynamicPads", "MaxpoolWithMask"]))
+                                 "ConvTransposeWithDynamicPads", "MaxpoolWithMask", "SparseToDenseMatMul"]))
     shape = _shape(draw, draw(st.integers(1, 4)), 1, 6)
     if kind in ("ScaledSiLU", "SampleOp"):
         return Case(helper.make_node(kind, ["x"], ["y"], domain=MS), {"x": shape})
+    if kind == "SparseToDenseMatMul":
+        m, k, cols = draw(st.integers(1, 4)), draw(st.integers(1, 4)), draw(st.integers(1, 4))
+        trans_a, trans_b = draw(st.integers(0, 1)), draw(st.integers(0, 1))
+        a_shape = [k, m] if trans_a else [m, k]
+        info = helper.make_sparse_tensor_value_info("a", F, a_shape)
+        dense = np.eye(*a_shape, dtype=np.float32)
+        node = helper.make_node(kind, ["a", "b"], ["y"], domain=MS, transA=trans_a, transB=trans_b)
+        return Case(node, {"b": [cols, k] if trans_b else [k, cols]}, typed_inputs=((info, SparseFeed(dense)),))
     if kind == "GatedAdd":
         return Case(helper.make_node(kind, ["x", "z", "g"], ["y"], domain=MS),
                     {"x": shape, "z": shape, "g": [*shape[:-1], 1]})
@@ -1544,11 +1552,32 @@ def check(case: Case) -> str | None:
     return None if result == REJECTED else result
 
 
+@dataclass(frozen=True)
+class SparseFeed:
+    """A typed input fed as a COO sparse tensor of this dense value."""
+
+    dense: np.ndarray
+
+
+def _ort_value(value: Any) -> Any:
+    import onnxruntime as ort
+
+    if not isinstance(value, SparseFeed):
+        return ort.OrtValue.ortvalue_from_numpy(value)
+    where = np.ascontiguousarray(np.argwhere(value.dense != 0).astype(np.int64))
+    sparse = ort.SparseTensor.sparse_coo_from_numpy(list(value.dense.shape), value.dense[value.dense != 0], where,
+                                                    ort.OrtDevice.make("cpu", 0))
+    return ort.OrtValue.ort_value_from_sparse_tensor(sparse)
+
+
 def _run(session: Any, case: Case) -> list[np.ndarray]:
     """The session's outputs for all-ones inputs; aliased outputs bound to their input's buffer (SparseAttention
     updates its KV cache in place and checks that it may)."""
     feeds: dict[str, Any] = {k: np.ones(v, np.float32) for k, v in case.inputs.items()}
     feeds.update((info.name, value) for info, value in case.typed_inputs)
+    if any(isinstance(v, SparseFeed) for v in feeds.values()):
+        names = [o.name for o in session.get_outputs()]
+        return [v.numpy() for v in session.run_with_ort_values(names, {k: _ort_value(v) for k, v in feeds.items()})]
     if not case.aliases:
         return list(session.run(None, feeds))
     import onnxruntime as ort

@@ -3,6 +3,7 @@ word embedding by character convolution, and the internal ops onnxruntime's test
 
 from __future__ import annotations
 
+import math
 from dataclasses import replace
 
 from ..base import dtypes
@@ -134,6 +135,24 @@ def _gated_add_cost(n: NodeView) -> Cost:
     return Cost(0, 2 * n.out_elems())
 
 
+def _sparse_dense_shape(n: NodeView) -> list[Spec]:
+    """Sparse A [M, K] (transposed with transA) times dense B [K, N] (transB): [M, N], B's type."""
+    a, b = n.input_shape(0), n.input_shape(1)
+    if len(a) != 2 or len(b) != 2:
+        raise n.fail(f"needs 2-D A and B, has ranks {len(a)} and {len(b)}")
+    a = a[::-1] if n.attr("transA", 0) else a
+    b = b[::-1] if n.attr("transB", 0) else b
+    n.require_equal(a[1], b[0], f"A's {a[1]} columns do not meet B's {b[0]} rows")
+    return [((a[0], b[1]), n.dtype(1))]
+
+
+def _sparse_dense_cost(n: NodeView) -> Cost:
+    """Each stored value of A meets a row of B: at most M·K·N MACs (every value stored), an upper bound."""
+    a = n.input_shape(0)
+    macs = math.prod(a) * n.output_shape(0)[1]
+    return Cost(macs, 2 * macs + (n.out_elems() if n.attr("alpha", 1.0) != 1 else 0), upper_bound=True)
+
+
 PLAIN = Traits()
 
 
@@ -159,6 +178,8 @@ OPS: list[OpDef] = [
     _misc("WordConvEmbedding", _word_conv_shape, _word_conv_cost, contractions.dense(),
           attrs={"embedding_size": INT, "conv_window_size": INT, "char_embedding_size": INT}),
     _conv_transpose_with_pads(),
+    _misc("SparseToDenseMatMul", _sparse_dense_shape, _sparse_dense_cost, contractions.dense(),
+          attrs={"transA": INT, "transB": INT, "alpha": FLOAT}, note="MACs as if A were dense: an upper bound"),
     twin(pooling, "MaxPool", domain=MS, family=FAMILY, at_opset=12, attrs=WINDOW_ATTRS, name="MaxpoolWithMask",
          n_outputs=1),
 ]

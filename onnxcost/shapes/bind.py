@@ -68,6 +68,14 @@ def bind_inputs(
         if vi.name in init_names:
             continue
         tt = vi.type.tensor_type
+        sparse = vi.type.sparse_tensor_type
+        if vi.type.HasField("sparse_tensor_type") and sparse.HasField("shape") and all(
+                d.HasField("dim_value") and d.dim_value > 0 for d in sparse.shape.dim):
+            dense = check_shape(tuple(int(d.dim_value) for d in sparse.shape.dim), f"sparse input '{vi.name}'")
+            warnings.append(f"graph input '{vi.name}' is a sparse tensor: its dense shape {list(dense)} stands in "
+                            "for it, so its bytes are an upper bound")
+            tensors[vi.name] = TensorInfo(vi.name, "input", sparse.elem_type, dense)
+            continue
         if not vi.type.HasField("tensor_type") and vi.name not in input_shapes:
             kind = vi.type.WhichOneof("value") or "untyped"
             warnings.append(f"graph input '{vi.name}' is a {kind.replace('_type', '')}, not a tensor; "
