@@ -1171,6 +1171,22 @@ def _cast(name: str, to: int) -> onnx.NodeProto:
     return helper.make_node("Cast", [name], [f"{name}_c"], to=to)
 
 
+def attn_lstm(draw: st.DrawFn) -> Case:
+    """com.microsoft's AttnLSTM: an LSTM with Bahdanau attention over a memory (W takes x and the attention)."""
+    seq, batch, inp, hidden = (draw(st.integers(1, 4)), draw(st.integers(1, 3)), draw(st.integers(1, 5)),
+                               draw(st.integers(1, 4)))
+    slots, depth, attn, layer = (draw(st.integers(1, 4)), draw(st.integers(1, 4)), draw(st.integers(1, 4)),
+                                 draw(st.integers(1, 4)))
+    dirs = draw(st.integers(1, 2))
+    direction = "bidirectional" if dirs == 2 else "forward"
+    weights = {"w": (dirs, 4 * hidden, inp + layer), "r": (dirs, 4 * hidden, hidden), "qw": (dirs, hidden, attn),
+               "mw": (dirs, depth, attn), "v": (dirs, attn), "aw": (dirs, depth + hidden, layer)}
+    node = helper.make_node("AttnLSTM", ["x", "w", "r", "", "", "", "", "", "qw", "mw", "v", "m", "", "aw"],
+                            ["y", "yh", "yc"], domain=MS, hidden_size=hidden, direction=direction)
+    return Case(node, {"x": [seq, batch, inp], "m": [batch, slots, depth]},
+                {k: np.ones(v, np.float32) for k, v in weights.items()})
+
+
 def contrib_misc(draw: st.DrawFn) -> Case:
     """com.microsoft's small ops: ScaledSiLU, GatedAdd, MurmurHash3, UnfoldTensor, Unique, SampleOp,
     DynamicTimeWarping, CropAndResize, WordConvEmbedding, ConvTransposeWithDynamicPads, MaxpoolWithMask."""
@@ -1515,7 +1531,7 @@ GENERATORS: dict[str, Callable[[st.DrawFn], Case]] = {
     "NonZero/Unique/NonMaxSuppression (data-dependent)": data_dependent, "If/Loop/Scan": control_flow,
     "ai.onnx.ml trees/SVM/encoders": classical_ml_more, "Strings/optionals": strings_optionals,
     "com.microsoft twins and math": contrib_twins, "com.microsoft quantized": contrib_quantized,
-    "Legacy/Memcpy/NCHWc": legacy_nchwc, "com.microsoft misc": contrib_misc,
+    "Legacy/Memcpy/NCHWc": legacy_nchwc, "com.microsoft misc": contrib_misc, "com.microsoft AttnLSTM": attn_lstm,
     "com.microsoft LLM ops": contrib_llm, "com.microsoft LLM blocks": contrib_llm_blocks,
     "com.microsoft packed/quantised": contrib_packed, "ai.onnx.ml maps, TfIdf, BitCast, Tokenizer": ml_maps_strings,
 }

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .core import DEFAULT, Cost, NodeView, OpDef, Spec, Traits
+from .core import DEFAULT, FLOAT, FLOATS, INT, MS, STRING, STRINGS, Cost, NodeView, OpDef, Spec, Traits
 
 FAMILY = "recurrent"
 RECURRENT = Traits(contraction=True, recurrent=True)
@@ -45,5 +45,26 @@ def recurrent_cost(n: NodeView, gates: int | None = None, pointwise: int | None 
     return Cost(macs, 2 * macs + steps * hidden * (POINTWISE[n.op_type] if pointwise is None else pointwise))
 
 
-OPS: list[OpDef] = [OpDef(op, DEFAULT, FAMILY, shape=recurrent_shape, cost=recurrent_cost, traits=RECURRENT)
-                    for op in GATES]
+def _attn_lstm_cost(n: NodeView) -> Cost:
+    """An LSTM whose input is x joined with the last attention (W [dirs, 4H, I + aw]), plus per step a Bahdanau
+    attention over the memory M [B, T_m, D_m]: the query projection (H·A), scores (T_m·A MACs with an add and a
+    tanh each), a softmax over T_m, the context (T_m·D_m) and the attention layer ((D_m + H)·aw); the memory's
+    projection (B·T_m·D_m·A) once per direction."""
+    lstm = recurrent_cost(n, gates=4, pointwise=POINTWISE["LSTM"])
+    x, memory = n.input_shape(0), n.input_shape(11)
+    hidden, attn = n.input_shape(2)[-1], n.input_shape(8)[-1]
+    dirs = n.input_shape(1)[0]
+    steps = x[0] * dirs * x[1]
+    slots, depth = memory[1], memory[2]
+    layer = n.input_shape(13)[-1] if n.has_input(13) else 0
+    per_step = hidden * attn + slots * attn + slots * depth + (depth + hidden) * layer
+    macs = steps * per_step + dirs * memory[0] * slots * depth * attn
+    return Cost(lstm.macs + macs, lstm.flops + 2 * macs + steps * slots * (6 * attn + 5))
+
+
+OPS: list[OpDef] = [
+    *(OpDef(op, DEFAULT, FAMILY, shape=recurrent_shape, cost=recurrent_cost, traits=RECURRENT) for op in GATES),
+    OpDef("AttnLSTM", MS, FAMILY, shape=recurrent_shape, cost=_attn_lstm_cost, traits=RECURRENT,
+          attr_types={"direction": STRING, "hidden_size": INT, "input_forget": INT, "clip": FLOAT,
+                      "activation_alpha": FLOATS, "activation_beta": FLOATS, "activations": STRINGS}),
+]
