@@ -525,7 +525,11 @@ def sequences(draw: st.DrawFn) -> Case:
             n.output[:] = ["s_all" if o == "s" else o for o in n.output]
         before[-1].input[0], before[-1].output[0] = "s_all", "s"
         length -= 1
-    read = draw(st.sampled_from(["at", "length", "concat"]))
+    read = draw(st.sampled_from(["at", "length", "concat", "sequence"]))
+    if read == "sequence":  # the sequence itself is the output: its length and element shape are compared
+        if make == "insert" and draw(st.booleans()):
+            return Case(before[0], {})  # SequenceEmpty
+        return Case(before[-1], {"x": shape}, constants, before=tuple(before[:-1]))
     if read == "at":
         constants["pos"] = np.array(draw(st.integers(-length, length - 1)), np.int64)
         node = helper.make_node("SequenceAt", ["s", "pos"], ["y"])
@@ -1552,6 +1556,9 @@ def model_of(case: Case) -> onnx.ModelProto:
     except Exception:  # noqa: BLE001 - onnx rejects the case: onnxruntime will too (out of scope)
         return model
     for k, (out, inferred) in enumerate(zip(model.graph.output, typed.graph.output, strict=True)):
+        if inferred.type.HasField("sequence_type") or inferred.type.HasField("map_type"):
+            out.type.CopyFrom(inferred.type)  # a sequence (of tensors or maps) stays one
+            continue
         given = case.out_types[k] if k < len(case.out_types) else 0
         out.type.tensor_type.elem_type = given or inferred.type.tensor_type.elem_type or F
     return model
@@ -1612,6 +1619,17 @@ def _run(session: Any, case: Case) -> list[np.ndarray]:
     return [np.asarray(v.numpy()) for v in binding.get_outputs()]
 
 
+def _shape_of(output: Any) -> tuple[int, ...]:
+    """An output's shape as onnxcost gives it: a sequence is its length, then its elements' shape when they all
+    agree (onnxcost holds a sequence stacked); a sequence of maps is its length."""
+    if not isinstance(output, list):
+        return tuple(output.shape)
+    shapes = {e.shape for e in output if isinstance(e, np.ndarray)}
+    if len(shapes) == 1 and all(isinstance(e, np.ndarray) for e in output):
+        return (len(output), *shapes.pop())
+    return (len(output),)
+
+
 def outcome(case: Case) -> str | None:
     """None when the shapes agree, REJECTED when onnxruntime will not run the case, else what differs."""
     import onnxruntime as ort
@@ -1631,7 +1649,7 @@ def outcome(case: Case) -> str | None:
         return f"onnxcost refused a case onnxruntime runs: {exc}"
     got = [tuple(s) if s is not None else None for s, name in zip(node.output_shapes, case.node.output,
                                                                    strict=False) if name]
-    want = [(len(o),) if isinstance(o, list) else tuple(o.shape) for o in outs]  # a list: a sequence (of maps)
+    want = [_shape_of(o) for o in outs]
     if case.data_dependent:
         got = [w if g is None else g for g, w in zip(got, want, strict=True)]
     if got != want:
