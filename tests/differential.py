@@ -1191,6 +1191,36 @@ def attn_lstm(draw: st.DrawFn) -> Case:
                 {k: np.ones(v, np.float32) for k, v in weights.items()})
 
 
+def decoder_step(draw: st.DrawFn) -> Case:
+    """com.microsoft's DecoderMaskedMultiHeadAttention (one decoding step over a shared KV buffer, or cross
+    attention over projected keys) and DynamicQuantizeLSTM (int8 weights)."""
+    b, heads, head = draw(st.integers(1, 2)), draw(st.integers(1, 2)), draw(st.sampled_from([4, 8]))
+    if draw(st.booleans()):
+        seq, dirs, hidden, inp = draw(st.integers(1, 4)), draw(st.integers(1, 2)), draw(st.integers(1, 4)), \
+            draw(st.integers(1, 4))
+        names = ["x", "w", "r", "", "", "", "", "", "ws", "wz", "rs", "rz"]
+        node = helper.make_node("DynamicQuantizeLSTM", names, ["y", "yh", "yc"], domain=MS, hidden_size=hidden,
+                                direction="bidirectional" if dirs == 2 else "forward")
+        return Case(node, {"x": [seq, b, inp]}, {
+            "w": np.ones((dirs, inp, 4 * hidden), np.int8), "r": np.ones((dirs, hidden, 4 * hidden), np.int8),
+            "ws": np.full(dirs, 0.1, np.float32), "wz": np.zeros(dirs, np.int8), "rs": np.full(dirs, 0.1, np.float32),
+            "rz": np.zeros(dirs, np.int8)})
+    hidden = heads * head
+    if draw(st.booleans()):  # cross attention: keys and values already [B, N, L, H]
+        length = draw(st.integers(1, 5))
+        node = helper.make_node("DecoderMaskedMultiHeadAttention", ["q", "k", "v"], ["y"], domain=MS,
+                                num_heads=heads)
+        return Case(node, {"q": [b, 1, hidden], "k": [b, heads, length, head], "v": [b, heads, length, head]})
+    cache = draw(st.integers(2, 6))
+    past = draw(st.integers(0, cache - 1))
+    names = ["q", "k", "v", "", "", "pk", "pv", "plen"]
+    node = helper.make_node("DecoderMaskedMultiHeadAttention", names, ["y", "yk", "yv"], domain=MS, num_heads=heads,
+                            past_present_share_buffer=1)
+    return Case(node, {"q": [b, 1, hidden], "k": [b, 1, hidden], "v": [b, 1, hidden],
+                       "pk": [b, heads, cache, head], "pv": [b, heads, cache, head]},
+                {"plen": np.array([past], np.int32)}, aliases=(("yk", "pk"), ("yv", "pv")))
+
+
 def contrib_misc(draw: st.DrawFn) -> Case:
     """com.microsoft's small ops: ScaledSiLU, GatedAdd, MurmurHash3, UnfoldTensor, Unique, SampleOp,
     DynamicTimeWarping, CropAndResize, WordConvEmbedding, ConvTransposeWithDynamicPads, MaxpoolWithMask."""
@@ -1536,6 +1566,7 @@ GENERATORS: dict[str, Callable[[st.DrawFn], Case]] = {
     "ai.onnx.ml trees/SVM/encoders": classical_ml_more, "Strings/optionals": strings_optionals,
     "com.microsoft twins and math": contrib_twins, "com.microsoft quantized": contrib_quantized,
     "Legacy/Memcpy/NCHWc": legacy_nchwc, "com.microsoft misc": contrib_misc, "com.microsoft AttnLSTM": attn_lstm,
+    "com.microsoft decoder step, DynamicQuantizeLSTM": decoder_step,
     "com.microsoft LLM ops": contrib_llm, "com.microsoft LLM blocks": contrib_llm_blocks,
     "com.microsoft packed/quantised": contrib_packed, "ai.onnx.ml maps, TfIdf, BitCast, Tokenizer": ml_maps_strings,
 }
