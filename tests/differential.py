@@ -1221,6 +1221,56 @@ def decoder_step(draw: st.DrawFn) -> Case:
                 {"plen": np.array([past], np.int32)}, aliases=(("yk", "pk"), ("yv", "pv")))
 
 
+def gpt2_decoder(vocab: int, heads: int, head: int) -> onnx.GraphProto:
+    """The smallest decoder GreedySearch, Sampling and BeamSearch accept (model_type 0, GPT-2's interface):
+    logits from an embedding of the ids, and the cache grown by one [2, B, N, S, H] block made from them."""
+    def ints(name: str, values: list[int]) -> onnx.TensorProto:
+        return numpy_helper.from_array(np.array(values, np.int64), name)
+
+    nodes = [helper.make_node("Gather", ["emb", "input_ids"], ["logits"]),
+             helper.make_node("Cast", ["input_ids"], ["idf"], to=F),
+             helper.make_node("Unsqueeze", ["idf", "axes"], ["u"]),
+             helper.make_node("Shape", ["past_0"], ["ps"]), helper.make_node("Shape", ["input_ids"], ["is"]),
+             helper.make_node("Slice", ["ps", "c0", "c3"], ["lead"]),
+             helper.make_node("Slice", ["is", "c1", "c2"], ["s"]),
+             helper.make_node("Slice", ["ps", "c4", "c5"], ["tail"]),
+             helper.make_node("Concat", ["lead", "s", "tail"], ["kv_shape"], axis=0),
+             helper.make_node("Expand", ["u", "kv_shape"], ["kv"]),
+             helper.make_node("Concat", ["past_0", "kv"], ["present_0"], axis=3)]
+    inits = [numpy_helper.from_array(np.eye(vocab, dtype=np.float32), "emb"), ints("axes", [0, 2, 4]),
+             *(ints(f"c{k}", [k]) for k in range(6))]
+    i32 = TensorProto.INT32
+    inputs = [helper.make_tensor_value_info("input_ids", i32, ["b", "s"]),
+              helper.make_tensor_value_info("position_ids", i32, ["b", "s"]),
+              helper.make_tensor_value_info("attention_mask", i32, ["b", "t"]),
+              helper.make_tensor_value_info("past_0", F, [2, "b", heads, "p", head])]
+    outputs = [helper.make_tensor_value_info("logits", F, ["b", "s", vocab]),
+               helper.make_tensor_value_info("present_0", F, [2, "b", heads, "t", head])]
+    return helper.make_graph(nodes, "decoder", inputs, outputs, inits)
+
+
+def generation(draw: st.DrawFn) -> Case:
+    """com.microsoft's GreedySearch, Sampling and BeamSearch around a GPT-2-style decoder: the generated
+    sequences' shapes from the batch, max_length, num_beams and num_return_sequences."""
+    kind = draw(st.sampled_from(["GreedySearch", "Sampling", "BeamSearch"]))
+    batch, prompt, vocab = draw(st.integers(1, 3)), draw(st.integers(1, 4)), draw(st.integers(2, 8))
+    max_length = prompt + draw(st.integers(1, 5))
+    attrs = {"decoder": gpt2_decoder(vocab, 2, 4), "eos_token_id": 0, "pad_token_id": 0, "model_type": 0,
+             "vocab_size": vocab}
+    consts = {"max_length": np.array([max_length], np.int32)}
+    cast = (_cast("ids", TensorProto.INT32),)
+    if kind != "BeamSearch":
+        node = helper.make_node(kind, ["ids_c", "max_length"], ["y"], domain=MS, **attrs)
+        return Case(node, {"ids": [batch, prompt]}, consts, before=cast, out_types=(TensorProto.INT32,))
+    beams = draw(st.integers(1, 4))
+    consts |= {"min_length": np.array([1], np.int32), "num_beams": np.array([beams], np.int32),
+               "num_return_sequences": np.array([draw(st.integers(1, beams))], np.int32),
+               "length_penalty": np.array([1.0], np.float32), "repetition_penalty": np.array([1.0], np.float32)}
+    outs = ["y", "y_scores", "step_scores"][:draw(st.integers(1, 3))]
+    node = helper.make_node(kind, ["ids_c", *consts], outs, domain=MS, **attrs)
+    return Case(node, {"ids": [batch, prompt]}, consts, before=cast, out_types=(TensorProto.INT32, F, F))
+
+
 def contrib_misc(draw: st.DrawFn) -> Case:
     """com.microsoft's small ops: ScaledSiLU, GatedAdd, MurmurHash3, UnfoldTensor, Unique, SampleOp,
     DynamicTimeWarping, CropAndResize, WordConvEmbedding, ConvTransposeWithDynamicPads, MaxpoolWithMask."""
@@ -1566,7 +1616,7 @@ GENERATORS: dict[str, Callable[[st.DrawFn], Case]] = {
     "ai.onnx.ml trees/SVM/encoders": classical_ml_more, "Strings/optionals": strings_optionals,
     "com.microsoft twins and math": contrib_twins, "com.microsoft quantized": contrib_quantized,
     "Legacy/Memcpy/NCHWc": legacy_nchwc, "com.microsoft misc": contrib_misc, "com.microsoft AttnLSTM": attn_lstm,
-    "com.microsoft decoder step, DynamicQuantizeLSTM": decoder_step,
+    "com.microsoft decoder step, DynamicQuantizeLSTM": decoder_step, "com.microsoft generation": generation,
     "com.microsoft LLM ops": contrib_llm, "com.microsoft LLM blocks": contrib_llm_blocks,
     "com.microsoft packed/quantised": contrib_packed, "ai.onnx.ml maps, TfIdf, BitCast, Tokenizer": ml_maps_strings,
 }

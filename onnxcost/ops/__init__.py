@@ -14,6 +14,7 @@ from . import (
     contractions,
     control_flow,
     elementwise,
+    generation,
     generators,
     legacy,
     losses,
@@ -39,7 +40,8 @@ from .core import DEFAULT, ML, MS, Cost, NodeView, OpDef, Shape, Spec, Traits, U
 FAMILIES: tuple[ModuleType, ...] = (contractions, elementwise, normalization, reduction, pooling, movement,
                                     recurrent, control_flow, attention, quantization, ms_contrib, generators,
                                     spectral, sequences, vision, losses, ml, optimizers, legacy,
-                                    nchwc, ms_misc, ms_llm, ms_packed)
+                                    nchwc, ms_misc, ms_llm, ms_packed,
+                                    generation)
 
 
 def _build() -> dict[tuple[str, str], tuple[OpDef, ...]]:

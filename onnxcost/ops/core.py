@@ -266,7 +266,7 @@ class OpDef:
 INT, INTS, FLOAT, FLOATS, STRING = (int(onnx.AttributeProto.INT), int(onnx.AttributeProto.INTS),
                                     int(onnx.AttributeProto.FLOAT), int(onnx.AttributeProto.FLOATS),
                                     int(onnx.AttributeProto.STRING))
-STRINGS = int(onnx.AttributeProto.STRINGS)
+STRINGS, GRAPH = int(onnx.AttributeProto.STRINGS), int(onnx.AttributeProto.GRAPH)
 WINDOW_ATTRS = {"kernel_shape": INTS, "strides": INTS, "pads": INTS, "dilations": INTS, "auto_pad": STRING,
                 "group": INT, "ceil_mode": INT, "channels_last": INT}
 GEMM_ATTRS = {"transA": INT, "transB": INT, "alpha": FLOAT, "beta": FLOAT}
