@@ -1255,8 +1255,8 @@ def generation(draw: st.DrawFn) -> Case:
     kind = draw(st.sampled_from(["GreedySearch", "Sampling", "BeamSearch"]))
     batch, prompt, vocab = draw(st.integers(1, 3)), draw(st.integers(1, 4)), draw(st.integers(2, 8))
     max_length = prompt + draw(st.integers(1, 5))
-    attrs = {"decoder": gpt2_decoder(vocab, 2, 4), "eos_token_id": 0, "pad_token_id": 0, "model_type": 0,
-             "vocab_size": vocab}
+    attrs: dict[str, Any] = {"decoder": gpt2_decoder(vocab, 2, 4), "eos_token_id": 0, "pad_token_id": 0,
+                             "model_type": 0, "vocab_size": vocab}
     consts = {"max_length": np.array([max_length], np.int32)}
     cast = (_cast("ids", TensorProto.INT32),)
     if kind != "BeamSearch":
