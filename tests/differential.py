@@ -1249,26 +1249,81 @@ def gpt2_decoder(vocab: int, heads: int, head: int) -> onnx.GraphProto:
     return helper.make_graph(nodes, "decoder", inputs, outputs, inits)
 
 
+def _ids_to_cache(ids: str, out: str, heads: int, head: int) -> tuple[list[onnx.NodeProto], list[onnx.TensorProto]]:
+    """[B, S] int ids -> a [B, heads, S, head] float block (Cast, Unsqueeze, Expand)."""
+    nodes = [helper.make_node("Cast", [ids], [f"{out}_f"], to=F),
+             helper.make_node("Unsqueeze", [f"{out}_f", f"{out}_axes"], [f"{out}_u"]),
+             helper.make_node("Expand", [f"{out}_u", f"{out}_shape"], [out])]
+    return nodes, [numpy_helper.from_array(_i64([1, 3]), f"{out}_axes"),
+                   numpy_helper.from_array(_i64([1, heads, 1, head]), f"{out}_shape")]
+
+
+def whisper_graphs(vocab: int, heads: int, head: int, features: int) -> tuple[onnx.GraphProto, onnx.GraphProto]:
+    """The smallest encoder (with decoder initialisation) and decoder WhisperBeamSearch accepts: logits from an
+    embedding of the ids, hidden states the transposed features, self caches grown from the ids, cross caches
+    from the hidden states."""
+    emb = numpy_helper.from_array(np.eye(vocab, dtype=np.float32), "emb")
+    i32 = TensorProto.INT32
+    caches = [_ids_to_cache("decoder_input_ids", f"present_{k}_self_0", heads, head) for k in ("key", "value")]
+    encoder_nodes = [helper.make_node("Gather", ["emb", "decoder_input_ids"], ["logits"]),
+                     helper.make_node("Transpose", ["encoder_input_ids"], ["encoder_hidden_states"], perm=[0, 2, 1]),
+                     helper.make_node("ReduceMean", ["encoder_hidden_states"], ["mean"], axes=[2], keepdims=1),
+                     helper.make_node("Unsqueeze", ["mean", "axis1"], ["mean_u"]),
+                     *(helper.make_node("Expand", ["mean_u", "cross_shape"], [f"present_{k}_cross_0"])
+                       for k in ("key", "value")), *(n for nodes, _ in caches for n in nodes)]
+    encoder = helper.make_graph(
+        encoder_nodes, "encoder",
+        [helper.make_tensor_value_info("encoder_input_ids", F, ["b", features, "t"]),
+         helper.make_tensor_value_info("decoder_input_ids", i32, ["b", "s"])],
+        [helper.make_tensor_value_info("logits", F, ["b", "s", vocab]),
+         helper.make_tensor_value_info("encoder_hidden_states", F, ["b", "t", features]),
+         *(helper.make_tensor_value_info(f"present_{k}_self_0", F, ["b", heads, "s", head]) for k in ("key", "value")),
+         *(helper.make_tensor_value_info(f"present_{k}_cross_0", F, ["b", heads, "t", head])
+           for k in ("key", "value"))],
+        [emb, numpy_helper.from_array(_i64([1]), "axis1"), numpy_helper.from_array(_i64([1, heads, 1, head]),
+                                                                                   "cross_shape"),
+         *(t for _, inits in caches for t in inits)])
+    grown = [_ids_to_cache("input_ids", f"new_{k}", heads, head) for k in ("key", "value")]
+    decoder = helper.make_graph(
+        [helper.make_node("Gather", ["emb", "input_ids"], ["logits"]), *(n for nodes, _ in grown for n in nodes),
+         *(helper.make_node("Concat", [f"past_{k}_self_0", f"new_{k}"], [f"present_{k}_self_0"], axis=2)
+           for k in ("key", "value"))], "decoder",
+        [helper.make_tensor_value_info("input_ids", i32, ["b", 1]),
+         helper.make_tensor_value_info("encoder_hidden_states", F, ["b", "t", features]),
+         *(helper.make_tensor_value_info(f"past_{k}_self_0", F, ["b", heads, "p", head]) for k in ("key", "value")),
+         *(helper.make_tensor_value_info(f"past_{k}_cross_0", F, ["b", heads, "t", head]) for k in ("key", "value"))],
+        [helper.make_tensor_value_info("logits", F, ["b", 1, vocab]),
+         *(helper.make_tensor_value_info(f"present_{k}_self_0", F, ["b", heads, "q", head]) for k in ("key", "value"))],
+        [emb, *(t for _, inits in grown for t in inits)])
+    return encoder, decoder
+
+
 def generation(draw: st.DrawFn) -> Case:
     """com.microsoft's GreedySearch, Sampling and BeamSearch around a GPT-2-style decoder: the generated
     sequences' shapes from the batch, max_length, num_beams and num_return_sequences."""
-    kind = draw(st.sampled_from(["GreedySearch", "Sampling", "BeamSearch"]))
+    kind = draw(st.sampled_from(["GreedySearch", "Sampling", "BeamSearch", "WhisperBeamSearch"]))
     batch, prompt, vocab = draw(st.integers(1, 3)), draw(st.integers(1, 4)), draw(st.integers(2, 8))
     max_length = prompt + draw(st.integers(1, 5))
     attrs: dict[str, Any] = {"decoder": gpt2_decoder(vocab, 2, 4), "eos_token_id": 0, "pad_token_id": 0,
                              "model_type": 0, "vocab_size": vocab}
     consts = {"max_length": np.array([max_length], np.int32)}
-    cast = (_cast("ids", TensorProto.INT32),)
-    if kind != "BeamSearch":
+    cast: tuple[onnx.NodeProto, ...] = (_cast("ids", TensorProto.INT32),)
+    if kind in ("GreedySearch", "Sampling"):
         node = helper.make_node(kind, ["ids_c", "max_length"], ["y"], domain=MS, **attrs)
         return Case(node, {"ids": [batch, prompt]}, consts, before=cast, out_types=(TensorProto.INT32,))
     beams = draw(st.integers(1, 4))
+    inputs = {"ids": [batch, prompt]}
+    if kind == "WhisperBeamSearch":
+        features, frames = draw(st.integers(1, 4)), draw(st.integers(1, 8))
+        attrs["encoder"], attrs["decoder"] = whisper_graphs(vocab, 2, 4, features)
+        attrs["model_type"], attrs["decoder_start_token_id"] = 2, 1
+        inputs, cast = {"features": [batch, features, frames]}, ()
     consts |= {"min_length": np.array([1], np.int32), "num_beams": np.array([beams], np.int32),
                "num_return_sequences": np.array([draw(st.integers(1, beams))], np.int32),
                "length_penalty": np.array([1.0], np.float32), "repetition_penalty": np.array([1.0], np.float32)}
     outs = ["y", "y_scores", "step_scores"][:draw(st.integers(1, 3))]
-    node = helper.make_node(kind, ["ids_c", *consts], outs, domain=MS, **attrs)
-    return Case(node, {"ids": [batch, prompt]}, consts, before=cast, out_types=(TensorProto.INT32, F, F))
+    node = helper.make_node(kind, ["features" if cast == () else "ids_c", *consts], outs, domain=MS, **attrs)
+    return Case(node, inputs, consts, before=cast, out_types=(TensorProto.INT32, F, F))
 
 
 def contrib_misc(draw: st.DrawFn) -> Case:

@@ -33,9 +33,17 @@ def _greedy_shape(n: NodeView) -> list[Spec]:
     return [((n.input_shape(0)[0], _count(n, 1, "max_length")), dtypes.INT32)]
 
 
+def _prompt(n: NodeView) -> int:
+    """The tokens a sequence starts with: the input ids; for Whisper (whose input is audio features), the
+    decoder_input_ids when given, else the start token alone."""
+    if n.op_type != "WhisperBeamSearch":
+        return n.input_shape(0)[1]
+    return n.input_shape(10)[1] if n.has_input(10) else 1
+
+
 def _beam_shape(n: NodeView) -> list[Spec]:
     """sequences [batch, num_return_sequences, max_length]; their scores [batch, num_return_sequences]; the
-    scores of each step [max_length - input length, batch, num_beams, vocab]; WhisperBeamSearch adds the
+    scores of each step [max_length - prompt length, batch, num_beams, vocab]; WhisperBeamSearch adds the
     cross-attention weights [batch, num_return, layer-heads, max_length, frames / 2] and the non-speech
     probabilities [batch]."""
     ids = n.input_shape(0)
@@ -43,7 +51,7 @@ def _beam_shape(n: NodeView) -> list[Spec]:
     beams, returned = _count(n, 3, "num_beams"), _count(n, 4, "num_return_sequences")
     out: list[Spec] = [((batch, returned, max_length), dtypes.INT32), ((batch, returned), dtypes.FLOAT)]
     try:
-        steps = max_length - (ids[-1] if n.op_type == "WhisperBeamSearch" else ids[1])
+        steps = max_length - _prompt(n)
         out.append(((steps, batch, beams, _vocab(n)), dtypes.FLOAT))
     except UnknownShape:
         out.append((None, dtypes.FLOAT))
