@@ -34,6 +34,17 @@ def test_every_onnx_op_has_an_entry_for_every_opset_version() -> None:
         name for (_, name) in _schemas()}
 
 
+def test_every_op_onnxruntime_runs_on_cpu_has_an_entry() -> None:
+    # every op with an onnxruntime CPU kernel (default domain, ai.onnx.ml, com.microsoft and its NCHWc ops, and
+    # the experimental ops ONNX dropped): a file that uses one is analysed, not left unknown
+    from onnxruntime.capi import _pybind_state
+
+    kernels = {(k.domain or "ai.onnx", k.op_name) for k in _pybind_state.get_all_opkernel_def()
+               if k.provider == "CPUExecutionProvider"}
+    assert len(kernels) > 250
+    assert sorted(f"{d}.{op}" for d, op in kernels if ops.lookup(d, op) is None) == []
+
+
 def test_default_domain_entries_cost_or_say_why_not() -> None:
     # an entry is a cost, a subgraph (control flow), or an explicit note on why the cost is unknown
     for d in ops.all_defs():
