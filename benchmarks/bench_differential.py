@@ -14,12 +14,15 @@ import sys
 from collections import Counter
 from pathlib import Path
 
-from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import HealthCheck, Phase, given, seed, settings
 from hypothesis import strategies as st
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from tests.differential import GENERATORS, REJECTED, outcome  # noqa: E402
+
+#: hypothesis runs per family, each from its own seed, sharing the --cases
+PASSES = 4
 
 
 def family_run(generator: object, cases: int, compared: Counter[tuple[str, str]]) -> tuple[int, int, list[str]]:
@@ -28,8 +31,8 @@ def family_run(generator: object, cases: int, compared: Counter[tuple[str, str]]
     found: list[str] = []
     count = [0, 0]
 
-    @settings(max_examples=cases, deadline=None, database=None, suppress_health_check=list(HealthCheck),
-              phases=[Phase.generate])
+    @settings(max_examples=max(cases // PASSES, 1), deadline=None, database=None,
+              suppress_health_check=list(HealthCheck), phases=[Phase.generate])
     @given(st.data())
     def run(data: st.DataObject) -> None:
         case = data.draw(st.composite(generator)())  # type: ignore[arg-type]
@@ -42,7 +45,8 @@ def family_run(generator: object, cases: int, compared: Counter[tuple[str, str]]
         if result:
             found.append(result)
 
-    run()
+    for pass_seed in range(PASSES):  # hypothesis drawing from several seeds reaches more of a family's ops
+        seed(pass_seed)(run)()
     return count[0], count[1], found
 
 
