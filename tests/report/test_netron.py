@@ -72,8 +72,14 @@ def test_netron_shows_the_costs_and_the_shapes(tmp_path: Path) -> None:
         nodes = _wait(lambda: driver.find_elements(By.CSS_SELECTOR, "g.node"))
         assert len(nodes) > 60
         # the edges carry the shapes annotate wrote (value_info), not only the graph input's
-        shapes = {t.text for t in driver.find_elements(By.CSS_SELECTOR, "text") if "×" in t.text}
-        assert {"1×3×224×224", "1×64×112×112", "1×64×56×56", "1×512×7×7"} <= shapes
+        # Netron draws the edge labels after the nodes, so wait for them rather than read them at once.
+        expected = {"1×3×224×224", "1×64×112×112", "1×64×56×56", "1×512×7×7"}
+
+        def edge_shapes() -> set[str]:
+            return {t.text for t in driver.find_elements(By.CSS_SELECTOR, "text") if "×" in t.text}
+
+        _wait(lambda: expected <= edge_shapes())
+        assert expected <= edge_shapes()
         conv = driver.find_element(By.ID, "node-name-conv1")
         driver.execute_script("arguments[0].dispatchEvent(new MouseEvent('click', {bubbles: true}))",
                               conv.find_element(By.CSS_SELECTOR, "*"))
