@@ -100,22 +100,49 @@ with contextlib.redirect_stdout(io.StringIO()):
 """
 
 
-def _process_s(cmd: list[str], repeat: int) -> float | None:
-    """Median wall time of a whole process; None when it fails."""
+def _process_s(cmd: list[str]) -> float | None:
+    """Wall time of one whole process; None when it fails."""
     import subprocess
 
-    times = []
+    t = time.perf_counter()
+    if subprocess.run(cmd, capture_output=True).returncode != 0:
+        return None
+    return time.perf_counter() - t
+
+
+def _paired_s(ours_cmd: list[str], tool_cmd: list[str], repeat: int) -> tuple[float | None, float | None]:
+    """Median wall times of two processes run alternately, so a slow spell of the machine hits both."""
+    times: dict[int, list[float] | None] = {0: [], 1: []}
     for _ in range(repeat):
-        t = time.perf_counter()
-        if subprocess.run(cmd, capture_output=True).returncode != 0:
-            return None
-        times.append(time.perf_counter() - t)
-    return statistics.median(times)
+        for side, cmd in enumerate((ours_cmd, tool_cmd)):
+            runs = times[side]
+            if runs is not None:
+                t = _process_s(cmd)
+                times[side] = None if t is None else [*runs, t]
+    ours, tool = (None if times[s] is None else statistics.median(times[s] or [0.0]) for s in (0, 1))
+    return ours, tool
+
+
+def _compile_bytecode() -> None:
+    """Write onnxcost's .pyc files, as `pip install` does for onnx-tool, even under PYTHONDONTWRITEBYTECODE."""
+    import compileall
+
+    compileall.compile_dir(str(ROOT / "onnxcost"), quiet=1)
+
+
+def _versions(python: str) -> str:
+    import subprocess
+
+    code = ("import importlib.metadata as m; print(' '.join(f'{p} {m.version(p)}' for p in "
+            "('onnx', 'numpy', 'ml_dtypes')))")
+    return subprocess.run([python, "-c", code], capture_output=True, text=True).stdout.strip()
 
 
 def side_by_side(tool_python: str, only: str, repeat: int) -> None:
     from tests.golden import models
 
+    _compile_bytecode()
+    print(f"onnxcost: {_versions(sys.executable)}; onnx-tool: {_versions(tool_python)}")
     print(f"{'model':55} {'onnx-tool':>10} {'onnxcost':>9} {'ratio':>6}")
     ratios = []
     for ident, path, shapes, _values in models():
@@ -127,8 +154,8 @@ def side_by_side(tool_python: str, only: str, repeat: int) -> None:
             shapes = {i.name: [d.dim_value for d in i.type.tensor_type.shape.dim] for i in m.graph.input
                       if i.name not in inits}
         flags = [f for k, v in shapes.items() for f in ("--input-shape", f"{k}={'x'.join(map(str, v))}")]
-        ours = _process_s([sys.executable, "-m", "onnxcost", "report", str(path), *flags], repeat)
-        tool = _process_s([tool_python, "-c", ONNX_TOOL, str(path), json.dumps(shapes)], repeat)
+        ours, tool = _paired_s([sys.executable, "-m", "onnxcost", "report", str(path), *flags],
+                               [tool_python, "-c", ONNX_TOOL, str(path), json.dumps(shapes)], repeat)
         ratio = None if ours is None or tool is None else ours / tool
         if ratio is not None:
             ratios.append(ratio)
