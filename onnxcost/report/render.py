@@ -1,20 +1,22 @@
-"""Renderers of a Report: rich terminal table, JSON, CSV and Markdown. Pure: they return text or tables."""
+"""Renderers of a Report: rich terminal table, JSON, CSV and Markdown. Pure: they return text or tables. rich is
+imported by the table functions alone, so text formats never pay for it."""
 
 from __future__ import annotations
 
 import csv
 import io
 from collections.abc import Iterable
-from typing import Any
-
-from rich.console import Group
-from rich.table import Table
-from rich.text import Text
+from typing import TYPE_CHECKING, Any
 
 from ..base import symbolic
 from ..base.errors import printable
 from ..base.units import binary_bytes, si
 from .schema import NodeReport, Report
+
+if TYPE_CHECKING:
+    from rich.console import Group
+    from rich.table import Table
+    from rich.text import Text
 
 NODE_COLUMNS = ("name", "op_type", "output_shapes", "macs", "flops", "params", "param_bytes",
                 "input_bytes", "output_bytes", "folded", "op_class", "bound", "arithmetic_intensity", "latency_us")
@@ -22,6 +24,8 @@ NODE_COLUMNS = ("name", "op_type", "output_shapes", "macs", "flops", "params", "
 
 def cell(text: str) -> Text:
     """A table cell holding text from a model (names can hold anything): never markup, never control codes."""
+    from rich.text import Text
+
     return Text(printable(text))
 
 
@@ -63,6 +67,8 @@ class LongTable:
         head, body, bottom = self._lines()
         width = len(bottom)
         if width > options.max_width:
+            from rich.table import Table
+
             table = Table(title=cell(self.title), header_style="bold")
             for h, justify in self.columns:
                 table.add_column(h, justify=justify)  # type: ignore[arg-type]
@@ -208,6 +214,9 @@ def training_rows(report: Report) -> list[tuple[str, str, str]]:
 
 def table(report: Report, top: int | None = None, bind_hint: str = API_BIND_HINT) -> Group:
     """Per-node rows, a per-op-type summary and the totals, with human units."""
+    from rich.console import Group
+    from rich.table import Table
+
     title = f"{'Top ' + str(top) + ' nodes' if top else 'Nodes'} — {report.model.path or 'model'}"
     columns = [("node", "left"), ("op", "left"), ("output shape", "left"), ("MACs", "right"), ("FLOPs", "right"),
                ("params", "right"), ("out bytes", "right")]
