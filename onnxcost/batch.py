@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import io
 from collections.abc import Callable, Sequence
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -106,6 +105,8 @@ def analyze_many(paths: Sequence[Path], jobs: int = 1, top: int | None = None,
             if progress:
                 progress(k + 1)
         return results
+    from concurrent.futures import ProcessPoolExecutor
+
     with ProcessPoolExecutor(max_workers=jobs) as pool:
         futures = [pool.submit(_one, p, kwargs, top, bind_hint) for p in paths]
         results = []

@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-HEAVY = ("networkx", "sympy", "rich", "typer", "matplotlib", "onnxruntime", "scipy", "pandas")
+HEAVY = ("networkx", "sympy", "rich", "typer", "click", "pydantic", "matplotlib", "onnxruntime", "scipy", "pandas")
 
 
 def _loaded(code: str) -> list[str]:
@@ -31,3 +31,16 @@ def test_symbols_bring_sympy_and_nothing_else() -> None:
             "m.graph.input[0].type.tensor_type.shape.dim[0].dim_param = 'batch'\n"
             "onnxcost.analyze(m).to_json()")
     assert _loaded(code) == ["sympy"]
+
+
+def test_the_command_line_report_skips_typer() -> None:
+    """`onnxcost report MODEL -f json` takes the fast path: building typer's commands costs more than the analysis."""
+    code = ("from onnxcost.cli.app import main\nimport io, contextlib\nwith contextlib.redirect_stdout(io.StringIO()):\n"
+            "    assert main(['report', 'models/resnet18.onnx', '-f', 'json', '--dim', 'unused=1']) in (0, 2)")
+    assert _loaded(code) == []
+
+
+def test_the_terminal_table_brings_rich_alone() -> None:
+    code = ("from onnxcost.cli.app import main\nimport io, contextlib\nwith contextlib.redirect_stdout(io.StringIO()):\n"
+            "    assert main(['report', 'models/resnet18.onnx', '--top', '3']) == 0")
+    assert _loaded(code) == ["rich"]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 import sys
 from pathlib import Path
 from typing import Annotated, Any
@@ -11,22 +10,18 @@ import typer
 from rich.console import Console
 
 from ..base.errors import ConfigError
-from .common import (
+from .common import DimOpt, ModelArg, ShapeOpt, ValueOpt, app, emit_rows
+from .options import (
     BIND_HINT,
     DIGITS,
     EXIT_BAD_INPUT,
-    DimOpt,
     Format,
     Fusions,
-    ModelArg,
     Optimizer,
     Schedule,
-    ShapeOpt,
-    ValueOpt,
-    app,
+    api_options,
     as_markdown,
     emit,
-    emit_rows,
     flags,
     parse_dims,
     parse_input_shapes,
@@ -34,6 +29,7 @@ from .common import (
     require_format,
     warn,
 )
+from .single import write_report
 
 
 @app.command()
@@ -73,8 +69,6 @@ def report(
 ) -> None:
     """Per-node and total MACs, FLOPs, parameters, bytes and peak memory of each model."""
     from ..batch import expand
-    from ..pipeline import analyze
-    from ..report import render as formats
 
     fmt = as_markdown(fmt)
 
@@ -83,10 +77,8 @@ def report(
         raise ConfigError(f"no .onnx file in {', '.join(models)}")
     if trace is not None and profile is None:
         raise ConfigError("--trace needs --profile: the timeline is of estimated latencies")
-    options: dict[str, Any] = dict(
-        dims=parse_dims(dim), input_shapes=parse_input_shapes(input_shape), schedule=schedule.value,
-        schedule_budget=schedule_budget, inplace=inplace, arena=arena, profile=profile, strict=strict,
-        input_values=parse_input_values(input_value), fusions=fusions.value)
+    options = api_options(dim, input_shape, input_value, schedule, schedule_budget, inplace, arena, profile, strict,
+                          fusions)
     if len(paths) > 1:
         if plot is not None or plot_roofline is not None or trace is not None:
             raise ConfigError("--plot, --plot-roofline and --trace take one model")
@@ -98,41 +90,8 @@ def report(
     if batch is not None and training is None:
         raise ConfigError("--batch sets the training batch and needs --training; bind an inference batch with "
                           "--dim batch=N")
-    model = paths[0]
-    rep = analyze(model, training=None if training is None else training.value, batch=batch, **options)
-    warn(rep.warnings)
-    if plot is not None:
-        from ..report.plots import memory_png
-
-        memory_png(rep, plot)
-    if plot_roofline is not None:
-        if profile is None:
-            raise ConfigError("--plot-roofline needs --profile")
-        from ..latency.profiles import load_profile
-        from ..report.plots import roofline_png
-
-        roofline_png(rep, load_profile(profile), plot_roofline)
-    if trace is not None:
-        from ..measure.trace import estimated_events, trace_json
-
-        emit(trace_json(estimated_events(rep.nodes, rep.schedule, rep.totals.profile)), trace)
-    if fmt is Format.table:
-        if output is None:
-            Console(width=None if sys.stdout.isatty() else 160).print(formats.table(rep, top, BIND_HINT))
-            return
-        buffer = Console(width=160, file=io.StringIO(), color_system=None)
-        buffer.print(formats.table(rep, top, BIND_HINT))
-        emit(buffer.file.getvalue(), output)  # type: ignore[attr-defined]
-        return
-    if fmt is Format.html:
-        from ..latency.profiles import load_profile
-        from ..report.html import page
-
-        emit(page(rep, load_profile(profile) if profile else None), output)
-        return
-    text = {Format.json: lambda: formats.json_text(rep), Format.csv: lambda: formats.csv_text(rep, top),
-            Format.markdown: lambda: formats.markdown_text(rep, top, BIND_HINT)}[fmt]()
-    emit(text, output)
+    write_report(paths[0], fmt, output, top, options, None if training is None else training.value, batch, plot,
+                 plot_roofline, trace)
 
 
 def _html_many(paths: list[Path], output: Path | None, profile: str | None, kwargs: dict[str, Any]) -> None:

@@ -5,23 +5,42 @@ Every error a user can cause ends as one line on stderr and exit code 2; see `ma
 from __future__ import annotations
 
 import sys
+from typing import Any
 
 from ..base.errors import OnnxcostError, internal_error, printable
-from . import analysis, gate, measure  # noqa: F401 - their commands register on `app`
-from .common import EXIT_BAD_INPUT, app, flags
+from .fast import fast_report
+from .options import EXIT_BAD_INPUT, flags
 
-__all__ = ["app", "main"]
+__all__ = ["app", "main"]  # noqa: F822 - `app` comes from __getattr__, on first use
+
+
+def _typer_app() -> Any:
+    """The typer app with every command registered, imported only when the fast path declines."""
+    from . import analysis, gate, measure  # noqa: F401 - their commands register on `app`
+    from .common import app
+
+    return app
+
+
+def __getattr__(name: str) -> Any:
+    """`app` on first use: importing this module stays as cheap as the fast path."""
+    if name == "app":
+        return _typer_app()
+    raise AttributeError(name)
 
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point: run the app, turn every onnxcost error into one line and exit code 2."""
     args = sys.argv[1:] if argv is None else argv
     if not args:
+        app = _typer_app()
         names = ", ".join(sorted(str(c.name or getattr(c.callback, "__name__", "")) for c in app.registered_commands))
         print(f"onnxcost: error: no command given (one of: {names}); see onnxcost --help", file=sys.stderr)
         return EXIT_BAD_INPUT
     try:
-        rc = app(args=args, standalone_mode=False)
+        if fast_report(args):
+            return 0
+        rc = _typer_app()(args=args, standalone_mode=False)
         if isinstance(rc, int):  # click returns an Exit's code instead of raising it here
             return rc
     except OnnxcostError as exc:

@@ -10,16 +10,8 @@ from typing import Annotated
 import typer
 
 from ..base.errors import ConfigError
-from .common import (
-    DimOpt,
-    ShapeOpt,
-    app,
-    as_markdown,
-    emit,
-    flags,
-    parse_dims,
-    parse_input_shapes,
-)
+from .common import DimOpt, ShapeOpt, app
+from .options import as_markdown, emit, flags, parse_dims, parse_input_shapes
 
 
 class CheckFormat(str, Enum):

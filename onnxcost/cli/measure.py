@@ -13,19 +13,8 @@ import typer
 from rich.console import Console
 
 from ..base.errors import ConfigError
-from .common import (
-    DimOpt,
-    Format,
-    ModelArg,
-    ShapeOpt,
-    ValueOpt,
-    app,
-    emit,
-    emit_rows,
-    parse_dims,
-    parse_input_shapes,
-    parse_input_values,
-)
+from .common import DimOpt, ModelArg, ShapeOpt, ValueOpt, app, emit_rows
+from .options import Format, emit, parse_dims, parse_input_shapes, parse_input_values
 
 
 class BenchFormat(str, Enum):
