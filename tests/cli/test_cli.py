@@ -251,3 +251,14 @@ def test_small_things(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> Non
     code, out, _ = run(["check", "--config", str(cfg), "-f", "json"], capsys)
     line = json.loads(out)["models"][0]["lines"][0]
     assert line["value"] == 724_406_816 and isinstance(line["value"], int) and isinstance(line["limit"], int)
+
+
+def test_json_is_compact_into_a_pipe_and_indented_in_a_file(alexnet: Path, tmp_path: Path,
+                                                              capsys: pytest.CaptureFixture[str]) -> None:
+    """A pipe feeds a program (compact, json's C encoder); a file is for a person too (indented). Same data."""
+    assert main(["report", str(alexnet), "-f", "json"]) == 0
+    piped = capsys.readouterr().out
+    assert main(["report", str(alexnet), "-f", "json", "-o", str(tmp_path / "r.json")]) == 0
+    written = (tmp_path / "r.json").read_text()
+    assert piped.count("\n") == 1 and written.count("\n") > 100
+    assert json.loads(piped) == json.loads(written)
