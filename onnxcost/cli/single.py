@@ -4,12 +4,15 @@ the fast path alike, so the two cannot differ. rich is imported only for the ter
 from __future__ import annotations
 
 import io
+import os
 import sys
 from pathlib import Path
 from typing import Any
 
 from ..base.errors import ConfigError
 from .options import BIND_HINT, Format, emit, warn
+
+PLAIN_WIDTH = 160  # columns of a table written to a file or pipe
 
 
 def write_report(model: Path, fmt: Format, output: Path | None, top: int | None, options: dict[str, Any],
@@ -38,12 +41,17 @@ def write_report(model: Path, fmt: Format, output: Path | None, top: int | None,
 
         emit(trace_json(estimated_events(rep.nodes, rep.schedule, rep.totals.profile)), trace)
     if fmt is Format.table:
+        terminal = output is None and (sys.stdout.isatty() or bool(os.environ.get("FORCE_COLOR")))
+        plain = None if terminal else formats.plain_table(rep, top, BIND_HINT, PLAIN_WIDTH)
+        if plain is not None:  # what rich would print to a file or pipe, drawn without it
+            emit(plain, output)
+            return
         from rich.console import Console
 
         if output is None:
-            Console(width=None if sys.stdout.isatty() else 160).print(formats.table(rep, top, BIND_HINT))
+            Console(width=None if sys.stdout.isatty() else PLAIN_WIDTH).print(formats.table(rep, top, BIND_HINT))
             return
-        buffer = Console(width=160, file=io.StringIO(), color_system=None)
+        buffer = Console(width=PLAIN_WIDTH, file=io.StringIO(), color_system=None)
         buffer.print(formats.table(rep, top, BIND_HINT))
         emit(buffer.file.getvalue(), output)  # type: ignore[attr-defined]
         return

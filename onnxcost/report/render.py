@@ -6,7 +6,9 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from ..base import symbolic
@@ -35,6 +37,110 @@ def add_row(table: Table, *cells: str) -> None:
     table.add_row(*(cell(c) for c in cells))
 
 
+@dataclass(frozen=True)
+class TextTable:
+    """One table of a report as plain data: a title, (header, justify) columns and rows of plain text cells."""
+
+    title: str
+    columns: tuple[tuple[str, str], ...]
+    rows: tuple[tuple[str, ...], ...]
+    header: bool = True
+
+
+#: The non-ASCII characters of onnxcost's own text, each one terminal column: counted without rich's tables.
+_NARROW = frozenset("—…·µ×≥▁▂▃▄▅▆▇█")
+
+
+def _single_width(text: str) -> bool:
+    """Every character of `text` takes one terminal column (so a character count is its width)."""
+    if text.isascii() or all(c.isascii() or c in _NARROW for c in text):
+        return True
+    from rich.cells import cell_len
+
+    return all(cell_len(c) == 1 for c in text)
+
+
+def _cell_len(text: str) -> int:
+    """Terminal columns of `text`: its length when one column per character, else rich's count."""
+    if _single_width(text):
+        return len(text)
+    from rich.cells import cell_len
+
+    return cell_len(text)
+
+
+_WORD = re.compile(r"\s*\S+\s*")
+
+
+def _wrapped(text: str, width: int) -> list[str]:
+    """A title of one-column characters in lines of at most `width`, broken as rich breaks a centred title:
+    at spaces, with a word longer than the width cut into pieces of the width."""
+    breaks, offset = [], 0
+    for match in _WORD.finditer(text):
+        start, word = match.start(), match.group(0)
+        length = len(word.rstrip())
+        if width - offset >= length:
+            offset += len(word)
+        elif length > width:
+            pieces = [word[k:k + width] for k in range(0, len(word), width)]
+            for k, piece in enumerate(pieces):
+                if start:
+                    breaks.append(start)
+                if k == len(pieces) - 1:
+                    offset = len(piece)
+                else:
+                    start += len(piece)
+        elif offset and start:
+            breaks.append(start)
+            offset = len(word)
+    bounds = [0, *breaks, len(text)]
+    return [text[a:b].rstrip() for a, b in zip(bounds, bounds[1:], strict=False)] if text else []
+
+
+def draw(table: TextTable, width: int) -> str | None:
+    """`table` exactly as rich draws it with no colour (box HEAVY_HEAD, SQUARE without a header), or None when
+    rich would have to fit it: wider than `width`, a title longer than the table, or no rows."""
+    cols, rows = table.columns, [[printable(c) for c in row] for row in table.rows]
+    title = printable(table.title)
+    if not rows:
+        return None
+    widths = [max([_cell_len(h) if table.header else 0] + [_cell_len(r[k]) for r in rows])
+              for k, (h, _) in enumerate(cols)]
+    full = sum(widths) + 3 * len(widths) + 1
+    if full > width or not _single_width(title):
+        return None
+
+    def rule(left: str, mid: str, right: str, fill: str) -> str:
+        return left + mid.join(fill * (w + 2) for w in widths) + right
+
+    def row(cells: list[str], edge: str) -> str:
+        padded = [(" " * (w - _cell_len(c)) + c) if justify == "right" else c + " " * (w - _cell_len(c))
+                  for c, w, (_, justify) in zip(cells, widths, cols, strict=True)]
+        return edge + edge.join(f" {c} " for c in padded) + edge
+
+    lines = [" " * ((full - len(t)) // 2) + t + " " * (full - len(t) - (full - len(t)) // 2)  # odd space: right
+             for t in _wrapped(title, full)]
+    if table.header:
+        lines += [rule("┏", "┳", "┓", "━"), row([h for h, _ in cols], "┃"), rule("┡", "╇", "┩", "━")]
+    else:
+        lines.append(rule("┌", "┬", "┐", "─"))
+    lines += [row(r, "│") for r in rows]
+    lines.append(rule("└", "┴", "┘", "─"))
+    return "\n".join(lines) + "\n"
+
+
+def rich_table(table: TextTable) -> Any:
+    """`table` as a rich Table, for a terminal or for a table rich must fit to the width."""
+    from rich.table import Table
+
+    out = Table(title=cell(table.title) if table.title else None, header_style="bold", show_header=table.header)
+    for h, justify in table.columns:
+        out.add_column(h, justify=justify)  # type: ignore[arg-type]
+    for r in table.rows:
+        add_row(out, *r)
+    return out
+
+
 class LongTable:
     """A long table (the nodes of a big model) drawn directly in the look of rich's default table, at a
     fraction of its cost; one wider than the console is left to rich, which fits it."""
@@ -42,49 +148,20 @@ class LongTable:
     LONG = 40  # rows from which a table is drawn this way
 
     def __init__(self, title: str, columns: list[tuple[str, str]], rows: list[list[str]]) -> None:
-        self.title, self.columns = printable(title), columns
-        self.rows = [[printable(c) for c in row] for row in rows]
-
-    def _lines(self) -> tuple[str, list[str], str]:
-        from rich.cells import cell_len
-
-        widths = [max([cell_len(h)] + [cell_len(r[k]) for r in self.rows]) for k, (h, _) in enumerate(self.columns)]
-
-        def rule(left: str, mid: str, right: str, fill: str) -> str:
-            return left + mid.join(fill * (w + 2) for w in widths) + right
-
-        def row(cells: list[str], edge: str) -> str:
-            padded = [(" " * (w - cell_len(c)) + c) if justify == "right" else c + " " * (w - cell_len(c))
-                      for c, w, (_, justify) in zip(cells, widths, self.columns, strict=True)]
-            return edge + edge.join(f" {c} " for c in padded) + edge
-
-        head = "\n".join([rule("┏", "┳", "┓", "━"), row([h for h, _ in self.columns], "┃"), rule("┡", "╇", "┩", "━")])
-        return head, [row(r, "│") for r in self.rows], rule("└", "┴", "┘", "─")
+        self.table = TextTable(title, tuple(columns), tuple(tuple(r) for r in rows))
 
     def __rich_console__(self, console: Any, options: Any) -> Any:
+        text = draw(self.table, options.max_width)
+        if text is None:
+            yield rich_table(self.table)
+            return
         from rich.segment import Segment
         from rich.style import Style
 
-        head, body, bottom = self._lines()
-        width = len(bottom)
-        if width > options.max_width:
-            from rich.table import Table
-
-            table = Table(title=cell(self.title), header_style="bold")
-            for h, justify in self.columns:
-                table.add_column(h, justify=justify)  # type: ignore[arg-type]
-            for r in self.rows:
-                add_row(table, *r)
-            yield table
-            return
-        from rich.cells import cell_len
-
-        left = max(width - cell_len(self.title), 0) // 2  # centred as rich centres: the odd space goes right
-        yield Segment(" " * left + self.title + " " * max(width - left - cell_len(self.title), 0) + "\n",
-                      Style(italic=True))
-        yield Segment(head + "\n", Style(bold=True))
-        yield Segment("\n".join(body) + "\n")
-        yield Segment(bottom + "\n")
+        lines = text.splitlines(keepends=True)
+        yield Segment(lines[0], Style(italic=True))
+        yield Segment("".join(lines[1:4]), Style(bold=True))
+        yield Segment("".join(lines[4:]))
 
 
 def md(text: str) -> str:
@@ -213,11 +290,9 @@ def training_rows(report: Report) -> list[tuple[str, str, str]]:
     ]
 
 
-def table(report: Report, top: int | None = None, bind_hint: str = API_BIND_HINT) -> Group:
-    """Per-node rows, a per-op-type summary and the totals, with human units."""
-    from rich.console import Group
-    from rich.table import Table
-
+def sections(report: Report, top: int | None = None, bind_hint: str = API_BIND_HINT) -> list[TextTable]:
+    """The report's tables as data: nodes (the `top` heaviest), op types, functions, totals, memory, decoder
+    phases and training, each present when it has rows."""
     title = f"{'Top ' + str(top) + ' nodes' if top else 'Nodes'} — {report.model.path or 'model'}"
     columns = [("node", "left"), ("op", "left"), ("output shape", "left"), ("MACs", "right"), ("FLOPs", "right"),
                ("params", "right"), ("out bytes", "right")]
@@ -230,53 +305,49 @@ def table(report: Report, top: int | None = None, bind_hint: str = API_BIND_HINT
                binary_bytes(n.output_bytes)]
         if timed:
             row += ["?" if n.latency_us is None else f"{n.latency_us:,.1f}", n.bound or ""]
-        rows.append(row)
-    nodes: Table | LongTable
-    if len(rows) >= LongTable.LONG:
-        nodes = LongTable(title, columns, rows)
-    else:
-        nodes = Table(title=cell(title), show_lines=False, header_style="bold")
-        for col, justify in columns:
-            nodes.add_column(col, justify=justify)  # type: ignore[arg-type]
-        for row in rows:
-            add_row(nodes, *row)
-    ops = Table(title="By op type", header_style="bold")
-    for col in ("op", "count", "MACs", "FLOPs", "params"):
-        ops.add_column(col, justify="left" if col == "op" else "right")
-    for op, agg in report.by_op_type.items():
-        add_row(ops, op, str(agg.count), si(agg.macs), si(agg.flops), si(agg.params) if agg.params else "")
-    functions = Table(title="By function (model-local, nested calls included)", header_style="bold")
-    for col in ("function", "calls", "nodes", "MACs", "FLOPs", "params"):
-        functions.add_column(col, justify="left" if col == "function" else "right")
-    for name, f in report.by_function.items():
-        add_row(functions, name, str(f.calls), str(f.nodes), si(f.macs), si(f.flops), si(f.params) if f.params else "")
-    totals = Table(title="Totals", header_style="bold", show_header=False)
-    totals.add_column("metric")
-    totals.add_column("value", justify="right")
-    for k, v in _totals_rows(report, bind_hint):
-        add_row(totals, k, v)
-    memory = Table(title="Memory", header_style="bold", show_header=False)
-    memory.add_column("what")
-    memory.add_column("value")
-    for k, v in memory_rows(report):
-        add_row(memory, k, v)
-    parts = [nodes, ops] + ([functions] if functions.row_count else []) + [totals] + (
-        [memory] if memory.row_count else [])
+        rows.append(tuple(row))
+    ops = [(op, str(a.count), si(a.macs), si(a.flops), si(a.params) if a.params else "")
+           for op, a in report.by_op_type.items()]
+    functions = [(name, str(f.calls), str(f.nodes), si(f.macs), si(f.flops), si(f.params) if f.params else "")
+                 for name, f in report.by_function.items()]
+    right = "right"
+    parts = [TextTable(title, tuple(columns), tuple(rows)),
+             TextTable("By op type", (("op", "left"), ("count", right), ("MACs", right), ("FLOPs", right),
+                                      ("params", right)), tuple(ops))]
+    if functions:
+        parts.append(TextTable("By function (model-local, nested calls included)",
+                               (("function", "left"), ("calls", right), ("nodes", right), ("MACs", right),
+                                ("FLOPs", right), ("params", right)), tuple(functions)))
+    parts.append(TextTable("Totals", (("metric", "left"), ("value", right)),
+                           tuple(_totals_rows(report, bind_hint)), header=False))
+    memory = tuple(memory_rows(report))
+    if memory:
+        parts.append(TextTable("Memory", (("what", "left"), ("value", "left")), memory, header=False))
     if report.llm is not None:
-        llm = Table(title="Decoder with a key/value cache", header_style="bold", show_header=False)
-        llm.add_column("what")
-        llm.add_column("value")
-        for k, v in llm_rows(report):
-            add_row(llm, k, v)
-        parts.append(llm)
+        parts.append(TextTable("Decoder with a key/value cache", (("what", "left"), ("value", "left")),
+                               tuple(llm_rows(report)), header=False))
     if report.training is not None:
-        train = Table(title="Inference vs training", header_style="bold")
-        for col in ("", "inference", "training"):
-            train.add_column(col, justify="left" if not col else "right")
-        for cells in training_rows(report):
-            add_row(train, *cells)
-        parts.append(train)
-    return Group(*parts)
+        parts.append(TextTable("Inference vs training", (("", "left"), ("inference", right), ("training", right)),
+                               tuple(training_rows(report))))
+    return parts
+
+
+def table(report: Report, top: int | None = None, bind_hint: str = API_BIND_HINT) -> Group:
+    """The report's tables for rich (a terminal); a long node table is drawn directly (`LongTable`)."""
+    from rich.console import Group
+
+    parts = sections(report, top, bind_hint)
+    nodes = parts[0]
+    first = LongTable(nodes.title, list(nodes.columns), [list(r) for r in nodes.rows]) \
+        if len(nodes.rows) >= LongTable.LONG else rich_table(nodes)
+    return Group(first, *(rich_table(t) for t in parts[1:]))
+
+
+def plain_table(report: Report, top: int | None, bind_hint: str, width: int) -> str | None:
+    """The report's tables as rich prints them to a file or pipe, without rich; None when one needs rich to
+    fit it (see `draw`)."""
+    texts = [draw(t, width) for t in sections(report, top, bind_hint)]
+    return None if any(t is None for t in texts) else "".join(t for t in texts if t is not None)
 
 
 def json_text(report: Report, pretty: bool = True) -> str:

@@ -4,11 +4,19 @@ does; narrower consoles fall back to rich, which fits the columns."""
 from __future__ import annotations
 
 import io
+import random
+from pathlib import Path
 
+import pytest
 from rich.console import Console
 from rich.table import Table
 
+from onnxcost import analyze
+from onnxcost.report import render
 from onnxcost.report.render import LongTable, add_row, cell
+
+ROOT = Path(__file__).resolve().parents[2]
+EXPORTS = ROOT / "corpus" / "exports"
 
 
 def _text(renderable: object, width: int) -> str:
@@ -36,3 +44,48 @@ def test_long_table_escapes_names_and_falls_back_when_narrow() -> None:
     assert "\x1b" not in text and "\\x1b[31m[bold]x[/bold]" in text
     narrow = _text(LongTable("t", COLUMNS, rows), 30)
     assert max(len(line) for line in narrow.splitlines()) <= 30
+
+
+def _rich_text(rep: object, top: int | None) -> str:
+    return _text(render.table(rep, top, "x"), 160)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("case", ["resnet18", "alexnet-training", "lenet-profile", "functions", "decoder"])
+def test_the_plain_tables_are_richs_text(case: str) -> None:
+    """Into a file or pipe the report's tables are drawn without rich; the text must be rich's, character for
+    character (the long node table, titles wrapped at the table's width, tables without a header)."""
+    rep = {
+        "resnet18": lambda: analyze(ROOT / "models" / "resnet18.onnx"),
+        "alexnet-training": lambda: analyze(ROOT / "models" / "alexnet.onnx", training="adam", batch=4),
+        "lenet-profile": lambda: analyze(ROOT / "models" / "lenet_1989.onnx", profile="xeon-8480"),
+        "functions": lambda: analyze(EXPORTS / "onnxscript_functions.onnx", input_shapes={
+            "x": [4, 32], "w1": [32, 64], "b1": [64], "w2": [64, 8], "b2": [8]}),
+        "decoder": lambda: analyze(EXPORTS / "gpt2_past_legacy.onnx",
+                                   dims={"batch": 1, "seq": 1, "past_seq": 8, "total_seq": 9}),
+    }[case]()
+    for top in (None, 3):
+        plain = render.plain_table(rep, top, "x", 160)
+        assert plain is not None
+        assert plain == _rich_text(rep, top)
+
+
+def test_titles_wrap_as_rich_wraps_them() -> None:
+    rng = random.Random(7)
+    for _ in range(400):
+        words = ["x" * rng.randint(1, 40) for _ in range(rng.randint(1, 6))]
+        title = rng.choice(["", " "]) + rng.choice([" ", "  ", " — ", "·"]).join(words) + rng.choice(["", " "])
+        table = render.TextTable(title, (("c", "left"), ("µs", "right")), (("y" * rng.randint(1, 60), "1"),))
+        assert render.draw(table, 160) == _text(render.rich_table(table), 160), title
+
+
+def test_what_rich_must_fit_is_left_to_rich() -> None:
+    wide = render.TextTable("t", (("a", "left"), ("b", "left")), (("x" * 100, "y" * 100),), header=False)
+    assert render.draw(wide, 160) is None
+    assert render.draw(render.TextTable("t", (("a", "left"),), ()), 160) is None  # no rows
+    assert render.draw(render.TextTable("名前", (("a", "left"),), (("x",),)), 160) is None  # wide characters
+
+
+def test_the_characters_counted_without_rich_are_one_column_in_rich() -> None:
+    from rich.cells import cell_len
+
+    assert all(cell_len(c) == 1 for c in render._NARROW)
