@@ -4,6 +4,7 @@ file's own spelling."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import onnx
@@ -46,7 +47,7 @@ def test_both_spellings_bind_in_report_sweep_and_check(tmp_path: Path, capsys: p
     assert point.totals["macs"] == 216 * 48 * 192
     code = main(["report", str(path), "--dim", "p2o.DynamicDimension.1=48", "--dim", "x_3=192", "--dim", "x_0=1",
                  "--format", "json"])
-    assert code == 0 and f'"macs": {216 * 48 * 192}' in capsys.readouterr().out
+    assert code == 0 and json.loads(capsys.readouterr().out)["totals"]["macs"] == 216 * 48 * 192
     (tmp_path / "onnxcost.toml").write_text('[budgets."m.onnx"]\nmacs = "2M"\n'
                                             'dims = { "p2o.DynamicDimension.0" = 1, x_2 = 48, x_3 = 192 }\n')
     assert main(["check", "--config", str(tmp_path / "onnxcost.toml")]) == 0, capsys.readouterr()
