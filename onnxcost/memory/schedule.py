@@ -150,59 +150,77 @@ def _segment_peak(m: MemoryModel, prefix: int, order: list[int], base: int) -> i
     return peak
 
 
-def _segment_dp(m: MemoryModel, prefix: int, seg: list[int], base: int, upper: int,
-                deadline: float) -> list[int] | str:
-    """Exact minimum-peak order of `seg` given `prefix` already run; else why not: "time" or "states"."""
-    local = {g: k for k, g in enumerate(seg)}
-    seg_mask = sum(1 << g for g in seg)
-    ldeps = []
+def _segment_dp(m: MemoryModel, prefix: int, seg: list[int], base: int, below: int,
+                deadline: float) -> list[int] | str | None:
+    """Exact minimum-peak order of `seg` given `prefix` already run, among orders peaking under `below`; None
+    when there is none (an order peaking at `below` is then optimal), else why not: "time" or "states".
+
+    Dynamic programming over the sets of nodes run (each state keeps its least peak; the live bytes after a
+    set do not depend on the order). Searching strictly under the best known order prunes every state that
+    reaches its peak: the usual outcome on a wide graph is a proof that the simple order was best.
+    A free move is taken alone: a ready node whose step stays within the state's peak and that frees at least
+    what it allocates. Moving it to the front of any completion lowers or keeps the live bytes at every later
+    step (its inputs die no later, other nodes only become last readers sooner), so some optimal completion
+    starts with it."""
+    seg_mask = 0
     for g in seg:
-        d, mask = 0, m.deps[g] & seg_mask
-        while mask:
-            low = mask & -mask
-            d |= 1 << local[low.bit_length() - 1]
-            mask ^= low
-        ldeps.append(d)
-    full = (1 << len(seg)) - 1
-    level: dict[int, tuple[int, int]] = {0: (0, base)}  # local done-set -> (peak so far, live bytes)
+        seg_mask |= 1 << g
+    users: dict[int, list[int]] = {g: [] for g in seg}
+    ready = 0
+    for u in seg:
+        preds = m.deps[u] & seg_mask
+        if not preds:
+            ready |= 1 << u
+        for p in _bits(preds):
+            users[p].append(u)
+    # state: the set run (global bits, prefix included) -> (least peak, live bytes, ready nodes)
+    level: dict[int, tuple[int, int, int]] = {prefix: (0, base, ready)}
     parent: dict[int, tuple[int, int]] = {}
     visited = 0
     for _ in range(len(seg)):
-        nxt: dict[int, tuple[int, int]] = {}
-        for s, (peak, mem) in level.items():
-            done_global = prefix
-            bits = s
+        nxt: dict[int, tuple[int, int, int]] = {}
+        for s, (peak, mem, ready) in level.items():
+            moves = []
+            bits = ready
             while bits:
                 low = bits & -bits
-                done_global |= 1 << seg[low.bit_length() - 1]
                 bits ^= low
-            for k, g in enumerate(seg):
-                if s >> k & 1 or ldeps[k] & ~s:
-                    continue
-                alloc, freed, _ = step(m, done_global, g)
+                g = low.bit_length() - 1
+                alloc, freed, _r = step(m, s, g)
+                if mem + alloc <= peak and m.alloc_bytes[g] <= freed:
+                    moves = [(g, alloc, freed)]  # a free move (see above)
+                    break
+                moves.append((g, alloc, freed))
+            for g, alloc, freed in moves:
                 new_peak = max(peak, mem + alloc)
-                if new_peak > upper:
+                if new_peak >= below:
                     continue
-                t = s | 1 << k
+                t = s | 1 << g
                 old = nxt.get(t)
-                if old is None or new_peak < old[0]:
-                    nxt[t] = (new_peak, mem + m.alloc_bytes[g] - freed)
+                if old is None:
+                    r = ready & ~(1 << g)
+                    for u in users[g]:
+                        if not m.deps[u] & ~t:
+                            r |= 1 << u
+                    nxt[t] = (new_peak, mem + m.alloc_bytes[g] - freed, r)
+                    parent[t] = (s, g)
+                elif new_peak < old[0]:
+                    nxt[t] = (new_peak, old[1], old[2])
                     parent[t] = (s, g)
             visited += 1
-            # each state scans the whole segment: check the clock often when the segment is wide
-            if visited % 512 == 0 or len(seg) > 64:
+            if visited % 64 == 0:
                 if time.perf_counter() > deadline:
                     return "time"
                 if visited > MAX_STATES:
                     return "states"
         level = nxt
         if not level:
-            return "states"  # nothing within the upper bound: cannot happen when upper is achievable
-    if full not in level:
-        return "states"
+            return None  # no order stays under `below`
+    s = prefix | seg_mask
+    if s not in level:
+        return None
     order: list[int] = []
-    s = full
-    while s:
+    while s != prefix:
         s, g = parent[s]
         order.append(g)
     order.reverse()
@@ -263,8 +281,9 @@ def optimal_order(m: MemoryModel, budget_s: float = DEFAULT_BUDGET_S) -> tuple[l
         if isinstance(exact, str):
             stop = stop or exact
             continue
-        chosen[k] = exact
-        floor = max(floor, _segment_peak(m, prefix, exact, mem))
+        if exact is not None:  # better than the simple orders; None: they were optimal already
+            chosen[k] = exact
+        floor = max(floor, _segment_peak(m, prefix, chosen[k], mem))
     return [g for seg in chosen for g in seg], stop
 
 
