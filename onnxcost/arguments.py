@@ -9,8 +9,7 @@ from collections.abc import Mapping, Sequence
 import onnx
 
 from .base.errors import ConfigError
-from .latency.profiles import Profile
-from .latency.summary import FUSIONS
+from .latency.result import FUSIONS
 from .memory import schedule as schedule_mod
 
 
@@ -45,7 +44,7 @@ def check(model: object, dims: object, input_shapes: object, schedule: object, b
         raise fail("batch", batch, "a positive int")
     if fusions not in FUSIONS:
         raise fail("fusions", fusions, f"one of {', '.join(FUSIONS)}")
-    if profile is not None and not isinstance(profile, (str, Profile)):
+    if profile is not None and not isinstance(profile, str) and not _is_profile(profile):
         raise fail("profile", profile, "a profile name, a .toml path or a Profile")
     if input_values is not None and not (isinstance(input_values, Mapping) and all(
             _number(v) or isinstance(v, Sequence) and not isinstance(v, str) and all(_number(x) for x in v)
@@ -62,3 +61,9 @@ def value_lists(input_values: Mapping[str, Sequence[float] | float] | None) -> d
     if input_values is None:
         return None
     return {k: [v] if isinstance(v, (int, float)) else v for k, v in input_values.items()}
+
+
+def _is_profile(value: object) -> bool:
+    from .latency.profiles import Profile  # only for a value that is neither None nor a name
+
+    return isinstance(value, Profile)

@@ -4,15 +4,14 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
 
 import onnx
 
 from . import arguments
 from .cost import llm
 from .cost import nodes as cost
-from .cost import training as training_mod
-from .latency.profiles import Profile
-from .latency.summary import latency
+from .latency.result import no_latency
 from .load import model as load
 from .memory import plan as memory
 from .memory import schedule as schedule_mod
@@ -20,6 +19,9 @@ from .report import assemble
 from .report.schema import SCHEMA, MemoryInfo, ModelInfo, NodeReport, OpTypeTotals, Report, TensorSpec, Totals
 from .shapes import graph
 from .shapes import inference as shapes
+
+if TYPE_CHECKING:
+    from .latency.profiles import Profile
 
 __all__ = ["SCHEMA", "MemoryInfo", "ModelInfo", "NodeReport", "OpTypeTotals", "Report", "TensorSpec", "Totals",
            "analyze"]
@@ -57,6 +59,8 @@ def analyze(
     values = arguments.value_lists(input_values)
     loaded = load.load(model)
     if training is not None and batch is not None:
+        from .cost import training as training_mod
+
         dims = {**training_mod.batch_dims(loaded.graph, batch), **(dims or {})}
     shaped = shapes.infer(loaded, dims, {k: tuple(v) for k, v in (input_shapes or {}).items()}, values)
     g = graph.build(loaded, shaped)
@@ -64,12 +68,26 @@ def analyze(
     if strict:
         cost.require_known(g, costs, cost_warnings)
     mem = memory.memory(g, bool(shaped.symbols), schedule, schedule_budget, inplace, arena)
-    lat = latency(g, costs, profile, fusions, model)
+    lat = no_latency(len(g.nodes)) if profile is None else _latency(g, costs, profile, fusions, model)
     stages = assemble.Stages(loaded, shaped, g, costs, weights, mem, lat,
                              loaded.warnings + shaped.warnings + cost_warnings + mem.warnings + lat.warnings)
-    train = None if training is None else training_mod.for_graph(
+    train = None if training is None else _training(
         g, costs, cost.weight_bytes(g, weights), None if mem.plan is None else mem.plan.timeline.total_bytes,
         list(shaped.symbols), batch, training)
     macs = sum(c.macs or 0 for c in costs)
     view = llm.with_bound_phases(loaded, g, macs, shaped, dims or {}, values)
     return assemble.report(stages, inplace, train, view)
+
+
+def _latency(*args: Any) -> Any:
+    """The latency stage, imported only when a profile asks for it."""
+    from .latency.summary import latency
+
+    return latency(*args)
+
+
+def _training(*args: Any) -> Any:
+    """The training estimate, imported only when asked for."""
+    from .cost import training as training_mod
+
+    return training_mod.for_graph(*args)

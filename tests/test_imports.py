@@ -45,3 +45,14 @@ def test_the_command_line_report_skips_typer() -> None:
 def test_a_piped_table_is_drawn_without_rich() -> None:
     code = f"{_QUIET}\n    assert main(['report', 'models/resnet18.onnx', '--top', '3']) == 0"
     assert _loaded(code) == []
+
+
+def test_a_report_without_profile_training_or_arena_skips_their_stages() -> None:
+    """The estimator (six modules), the training estimate and the arena planner load only when asked for."""
+    code = ("import sys, onnxcost\nonnxcost.analyze('models/resnet18.onnx')\n"
+            "print(json.dumps(sorted(m for m in sys.modules if m.startswith('onnxcost.'))))")
+    out = subprocess.run([sys.executable, "-c", f"import json\n{code}"], cwd=ROOT, capture_output=True, text=True,
+                         check=True)
+    loaded = set(json.loads(out.stdout.strip().splitlines()[-1]))
+    assert not loaded & {"onnxcost.latency.summary", "onnxcost.latency.estimate", "onnxcost.latency.profiles",
+                         "onnxcost.cost.training", "onnxcost.memory.arena"}

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
 
 import onnx
 
@@ -13,30 +12,9 @@ from ..shapes.graph import Graph
 from . import runtime
 from .estimate import NodeEstimate, critical_path_us, estimate, reorder_estimates, total_latency_us
 from .profiles import Profile, load_profile
+from .result import FUSIONS, Latency, LatencyTotals, no_latency
 
-
-@dataclass(frozen=True)
-class LatencyTotals:
-    profile: str
-    latency_ms: float | None  # node estimates and layout reorders (None if any is unknown)
-    critical_path_ms: float | None  # the longest dependent chain (parallel branches overlap)
-    layout_reorders: int | None = None  # with a runtime that blocks conv layouts: the copies it inserts
-    layout_reorder_bytes: int | None = None
-    layout_reorder_ms: float | None = None
-
-
-@dataclass(frozen=True)
-class Latency:
-    """Per-node estimates (None without a profile) and the totals, with a warning when none could be made."""
-
-    nodes: list[NodeEstimate | None]
-    totals: LatencyTotals | None
-    warnings: list[str]
-
-
-#: Where the estimate learns which nodes the runtime fuses: its own pattern rules, or onnxruntime's optimized
-#: graph of the model (which opens a session, reading the weights: runtime.py).
-FUSIONS = ("patterns", "onnxruntime")
+__all__ = ["FUSIONS", "Latency", "LatencyTotals", "latency"]
 
 
 def latency(g: Graph, costs: list[NodeCost], profile: str | Profile | None, fusions: str = "patterns",
@@ -46,7 +24,7 @@ def latency(g: Graph, costs: list[NodeCost], profile: str | Profile | None, fusi
     the pattern rules stand in, with a warning, where onnxruntime cannot open it."""
     hw = load_profile(profile) if isinstance(profile, str) else profile
     if hw is None:
-        return Latency([None] * len(g.nodes), None, [])
+        return no_latency(len(g.nodes))
     if any(symbolic.any_symbolic((c.flops, c.input_bytes, c.output_bytes)) for c in costs):
         return Latency([None] * len(g.nodes), None,
                        ["a latency estimate needs every dim bound; bind them with dims={...}"])

@@ -8,7 +8,6 @@ from typing import Any
 
 from ..base import symbolic
 from ..shapes.graph import Graph
-from . import arena as arena_mod
 from . import liveness
 from . import schedule as schedule_mod
 
@@ -65,6 +64,8 @@ def plan(g: Graph, method: str, budget: float, inplace: bool, arena: bool) -> Me
         names = [n.name for n in g.nodes if n.folded] + [model.nodes[i].name for i in sched.order]
     arena_plan = None
     if arena:
+        from . import arena as arena_mod
+
         placed = arena_mod.plan([(s, e, b) for s, e, b, _ in timeline.lifetimes], timeline.peak_bytes)
         arena_plan = ArenaPlan(placed.arena_bytes, round(placed.fragmentation, 4),
                                {name: p.offset for name, p in zip(timeline.buffer_names, placed.placements,

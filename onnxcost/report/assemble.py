@@ -5,20 +5,22 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..base import dtypes, symbolic
-from ..cost import llm as llm_mod
-from ..cost import training as training_mod
 from ..cost.nodes import NodeCost, weight_bytes
-from ..latency.estimate import NodeEstimate
-from ..latency.summary import Latency
+from ..latency.result import Latency
 from ..load.model import LoadedModel
 from ..memory.plan import MemoryResult
 from ..ops.core import InnerNode
 from ..shapes.graph import Graph
 from ..shapes.tensors import ShapeResult, TensorInfo
 from .schema import FunctionTotals, MemoryInfo, ModelInfo, NodeReport, OpTypeTotals, Report, TensorSpec, Totals, op_key
+
+if TYPE_CHECKING:
+    from ..cost import llm as llm_mod
+    from ..cost import training as training_mod
+    from ..latency.estimate import NodeEstimate
 
 
 @dataclass(frozen=True)

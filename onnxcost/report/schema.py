@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field, fields, is_dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..base.errors import ConfigError
-from ..cost import llm as llm_mod
-from ..cost import training as training_mod
-from ..shapes import graph
+
+if TYPE_CHECKING:
+    from ..cost import llm as llm_mod
+    from ..cost import training as training_mod
+    from ..shapes import graph
 
 SCHEMA = "onnxcost.report/1"
 
