@@ -151,8 +151,8 @@ def side_by_side(tool_python: str, only: str, repeat: int) -> None:
         if shapes is None:
             m = onnx.load(str(path), load_external_data=False)
             inits = {t.name for t in m.graph.initializer}
-            shapes = {i.name: [d.dim_value for d in i.type.tensor_type.shape.dim] for i in m.graph.input
-                      if i.name not in inits}
+            shapes = {i.name: [d.dim_value or 1 for d in i.type.tensor_type.shape.dim] for i in m.graph.input
+                      if i.name not in inits}  # a dim the file leaves open is 1 for both tools
         flags = [f for k, v in shapes.items() for f in ("--input-shape", f"{k}={'x'.join(map(str, v))}")]
         ours, tool = _paired_s([sys.executable, "-m", "onnxcost", "report", str(path), *flags],
                                [tool_python, "-c", ONNX_TOOL, str(path), json.dumps(shapes)], repeat)
