@@ -14,6 +14,7 @@ from typing import Any
 
 from .. import ops
 from ..base import symbolic
+from ..base.errors import ModelError
 from ..load.model import LoadedModel
 from ..shapes import graph as graph_mod
 from ..shapes import inference as shapes
@@ -177,8 +178,9 @@ def _phases(macs: Any, past: str, seq: str, symbols: dict[str, symbolic.SymbolIn
 
 def with_bound_phases(loaded: LoadedModel, g: Graph, macs: Any, shaped: ShapeResult,
                       dims: Mapping[str, int], input_values: Mapping[str, Sequence[float]] | None) -> LlmView | None:
-    """The LLM view; with every dim bound, prefill and decode at the bound seq and past too, from one more
-    shapes-and-costs pass with those two dims (and the mask's total) left free."""
+    """The LLM view; with every dim bound, prefill and decode at the bound seq and past too: from two more
+    passes at those lengths (`concrete_phases`), else from one pass with past, seq and the mask's total left
+    free, whose formula is evaluated there."""
     found = view(g, macs, shaped.symbols)
     if found is None or shaped.symbols:
         return found
@@ -189,9 +191,37 @@ def with_bound_phases(loaded: LoadedModel, g: Graph, macs: Any, shaped: ShapeRes
     bound = {d.dim_param: int(g.tensors[vi.name].shape[k])  # type: ignore[index]
              for vi in loaded.graph.input if vi.name in g.tensors and g.tensors[vi.name].shape is not None
              for k, d in enumerate(vi.type.tensor_type.shape.dim) if d.dim_param and d.dim_param not in released}
-    free = shapes.infer(loaded, {**bound, **{k: v for k, v in dims.items() if k not in released}}, {}, input_values)
-    free_costs, _, _ = nodes.graph_costs(graph_mod.build(loaded, free))
-    if any(not c.known for c in free_costs):
-        return found
-    phases = bound_phases(sum(c.macs or 0 for c in free_costs), names, found.kv_cache_bytes_per_token)
+    kept = {**bound, **{k: v for k, v in dims.items() if k not in released}}
+    phases = concrete_phases(loaded, kept, names, found.kv_cache_bytes_per_token, input_values)
+    if phases is None:
+        free = shapes.infer(loaded, kept, {}, input_values)
+        free_costs, _, _ = nodes.graph_costs(graph_mod.build(loaded, free))
+        if any(not c.known for c in free_costs):
+            return found
+        phases = bound_phases(sum(c.macs or 0 for c in free_costs), names, found.kv_cache_bytes_per_token)
     return replace(found, bound=phases)
+
+
+def concrete_phases(loaded: LoadedModel, kept: Mapping[str, int], names: PhaseDims, per_token: int | None,
+                    input_values: Mapping[str, Sequence[float]] | None) -> BoundPhases | None:
+    """Prefill (the prompt over an empty cache) and decode (one token over the bound cache) from a concrete
+    pass at each: no symbols, so no sympy. None when a pass fails or leaves a cost unknown (an empty cache
+    can make a reshape ambiguous); the symbolic pass then decides."""
+    def macs_at(past: int, seq: int) -> int | None:
+        lengths = {names.past: past, names.seq: seq, **{t: past + seq for t in names.totals}}
+        try:
+            shaped = shapes.infer(loaded, {**kept, **lengths}, {}, input_values)
+            costs, _, _ = nodes.graph_costs(graph_mod.build(loaded, shaped))
+        except ModelError:
+            return None
+        if shaped.symbols or any(not c.known or symbolic.is_symbolic(c.macs) for c in costs):
+            return None
+        return sum(c.macs or 0 for c in costs)
+
+    prefill = macs_at(0, names.seq_len)
+    decode = None if prefill is None else macs_at(names.past_len, 1)
+    if prefill is None or decode is None:
+        return None
+    written, read = ((None, None) if per_token is None else
+                     (per_token * names.batch * names.seq_len, per_token * names.batch * names.past_len))
+    return BoundPhases(names.batch, names.seq_len, names.past_len, prefill, decode, written, read)

@@ -102,3 +102,29 @@ def test_llm_view_bound_on_real_gpt2_exports(name: str) -> None:
     bound = report.llm.bound
     assert (bound.prefill_macs, bound.decode_macs) == (1_306_624, 329_216)
     assert (bound.prefill_cache_bytes, bound.decode_cache_bytes) == (8 << 10, 16 << 10)
+
+
+@pytest.mark.parametrize(("name", "concrete_decides"), [
+    ("gpt2_past_legacy", True), ("gpt2_past_ortopt", True), ("llama_gqa_past_legacy", True),
+    # the dynamo exports name each cache's length apart (s2, s74, s18): releasing one leaves the others bound
+    # and the lengths disagree, so the concrete pass declines and the symbolic pass decides
+    ("gpt2_past_dynamo", False), ("llama_gqa_past_dynamo", False)])
+def test_concrete_phases_equal_the_symbolic_pass(name: str, concrete_decides: bool,
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    """Prefill and decode come from two concrete passes (no sympy) where they can; the symbolic pass they
+    replace, evaluated at the same lengths, gives the same numbers on every real KV-cache export."""
+    from onnxcost.cost import llm
+    from tests.corpus import EXPORTS
+
+    model = onnx.load(EXPORTS / f"{name}.onnx")
+    shapes = {i.name: [2, 4] if i.name == "input_ids" else [2, 12] if i.name == "attention_mask" else
+              [2, *(d.dim_value or 8 for d in i.type.tensor_type.shape.dim[1:])] for i in model.graph.input}
+    calls: list[object] = []
+    real = llm.concrete_phases
+    monkeypatch.setattr(llm, "concrete_phases", lambda *a, **k: calls.append(real(*a, **k)) or calls[-1])
+    concrete = onnxcost.analyze(model, input_shapes=shapes, schedule="file")
+    assert calls and (calls[0] is not None) == concrete_decides
+    monkeypatch.setattr(llm, "concrete_phases", lambda *a, **k: None)
+    symbolic = onnxcost.analyze(model, input_shapes=shapes, schedule="file")
+    assert concrete.llm is not None and symbolic.llm is not None and concrete.llm.bound is not None
+    assert concrete.llm.bound == symbolic.llm.bound
