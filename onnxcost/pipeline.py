@@ -59,9 +59,7 @@ def analyze(
     values = arguments.value_lists(input_values)
     loaded = load.load(model)
     if training is not None and batch is not None:
-        from .cost import training as training_mod
-
-        dims = {**training_mod.batch_dims(loaded.graph, batch), **(dims or {})}
+        dims = {**_training("batch_dims", loaded.graph, batch), **(dims or {})}
     shaped = shapes.infer(loaded, dims, {k: tuple(v) for k, v in (input_shapes or {}).items()}, values)
     g = graph.build(loaded, shaped)
     costs, weights, cost_warnings = cost.graph_costs(g)
@@ -71,7 +69,7 @@ def analyze(
     lat = no_latency(len(g.nodes)) if profile is None else _latency(g, costs, profile, fusions, model)
     stages = assemble.Stages(loaded, shaped, g, costs, weights, mem, lat,
                              loaded.warnings + shaped.warnings + cost_warnings + mem.warnings + lat.warnings)
-    train = None if training is None else _training(
+    train = None if training is None else _training("for_graph",
         g, costs, cost.weight_bytes(g, weights), None if mem.plan is None else mem.plan.timeline.total_bytes,
         list(shaped.symbols), batch, training)
     macs = sum(c.macs or 0 for c in costs)
@@ -86,8 +84,8 @@ def _latency(*args: Any) -> Any:
     return latency(*args)
 
 
-def _training(*args: Any) -> Any:
-    """The training estimate, imported only when asked for."""
+def _training(function: str, *args: Any) -> Any:
+    """A function of the training estimate, imported only when one is asked for."""
     from .cost import training as training_mod
 
-    return training_mod.for_graph(*args)
+    return getattr(training_mod, function)(*args)

@@ -30,11 +30,13 @@ def emit_rows(header: list[str], rows: list[list[str]], fmt: Format, output: Pat
     else:
         from rich.table import Table
 
+        from ..report.tables import add_row
+
         table = Table(header_style="bold", title=title)
         for col in header:
             table.add_column(col, justify="right" if col in right else "left")
         for row in shown or rows:
-            formats.add_row(table, *row)
+            add_row(table, *row)
         if output is None:
             sys.stdout.write(before)
             Console(width=None if sys.stdout.isatty() else 160).print(table)

@@ -12,7 +12,8 @@ from rich.table import Table
 from ..base.errors import printable
 from ..base.units import binary_bytes
 from ..measure.bench import BenchResult
-from ..report.render import add_row, md
+from ..report.render import md
+from ..report.tables import add_row
 from .check import CheckLine, CheckResult, ModelCheck
 from .diff import Change, ReportDiff
 

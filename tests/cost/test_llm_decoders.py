@@ -121,7 +121,12 @@ def test_concrete_phases_equal_the_symbolic_pass(name: str, concrete_decides: bo
               [2, *(d.dim_value or 8 for d in i.type.tensor_type.shape.dim[1:])] for i in model.graph.input}
     calls: list[object] = []
     real = llm.concrete_phases
-    monkeypatch.setattr(llm, "concrete_phases", lambda *a, **k: calls.append(real(*a, **k)) or calls[-1])
+
+    def recorded(*args: object) -> object:
+        calls.append(real(*args))  # type: ignore[arg-type]
+        return calls[-1]
+
+    monkeypatch.setattr(llm, "concrete_phases", recorded)
     concrete = onnxcost.analyze(model, input_shapes=shapes, schedule="file")
     assert calls and (calls[0] is not None) == concrete_decides
     monkeypatch.setattr(llm, "concrete_phases", lambda *a, **k: None)

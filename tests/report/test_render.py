@@ -12,8 +12,8 @@ from rich.console import Console
 from rich.table import Table
 
 from onnxcost import analyze
-from onnxcost.report import render
-from onnxcost.report.render import LongTable, add_row, cell
+from onnxcost.report import render, tables
+from onnxcost.report.tables import LongTable, add_row, cell
 
 ROOT = Path(__file__).resolve().parents[2]
 EXPORTS = ROOT / "corpus" / "exports"
@@ -74,18 +74,18 @@ def test_titles_wrap_as_rich_wraps_them() -> None:
     for _ in range(400):
         words = ["x" * rng.randint(1, 40) for _ in range(rng.randint(1, 6))]
         title = rng.choice(["", " "]) + rng.choice([" ", "  ", " — ", "·"]).join(words) + rng.choice(["", " "])
-        table = render.TextTable(title, (("c", "left"), ("µs", "right")), (("y" * rng.randint(1, 60), "1"),))
-        assert render.draw(table, 160) == _text(render.rich_table(table), 160), title
+        table = tables.TextTable(title, (("c", "left"), ("µs", "right")), (("y" * rng.randint(1, 60), "1"),))
+        assert tables.draw(table, 160) == _text(tables.rich_table(table), 160), title
 
 
 def test_what_rich_must_fit_is_left_to_rich() -> None:
-    wide = render.TextTable("t", (("a", "left"), ("b", "left")), (("x" * 100, "y" * 100),), header=False)
-    assert render.draw(wide, 160) is None
-    assert render.draw(render.TextTable("t", (("a", "left"),), ()), 160) is None  # no rows
-    assert render.draw(render.TextTable("名前", (("a", "left"),), (("x",),)), 160) is None  # wide characters
+    wide = tables.TextTable("t", (("a", "left"), ("b", "left")), (("x" * 100, "y" * 100),), header=False)
+    assert tables.draw(wide, 160) is None
+    assert tables.draw(tables.TextTable("t", (("a", "left"),), ()), 160) is None  # no rows
+    assert tables.draw(tables.TextTable("名前", (("a", "left"),), (("x",),)), 160) is None  # wide characters
 
 
 def test_the_characters_counted_without_rich_are_one_column_in_rich() -> None:
     from rich.cells import cell_len
 
-    assert all(cell_len(c) == 1 for c in render._NARROW)
+    assert all(cell_len(c) == 1 for c in tables._NARROW)
