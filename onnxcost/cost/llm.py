@@ -59,6 +59,8 @@ class PhaseDims:
     batch: int
     seq_len: int
     past_len: int
+    #: the other caches' length names where the file names each apart (dynamo: s2, s74, s18): the same length
+    other_pasts: tuple[str, ...] = ()
 
 
 def phase_dims(graph: Graph, model_graph: Any, caches: list[str]) -> PhaseDims | None:
@@ -73,8 +75,10 @@ def phase_dims(graph: Graph, model_graph: Any, caches: list[str]) -> PhaseDims |
     cache_shape, seq_shape = graph.tensors[caches[0]].shape, graph.tensors[others[0]].shape
     if not past or not seq or cache_shape is None or seq_shape is None:
         return None
+    other_pasts = tuple(dict.fromkeys(d[-2] for n in caches[1:] if len(d := declared.get(n, [])) >= 3 and d[-2]
+                                      and d[-2] not in (past, seq)))
     return PhaseDims(past, seq, tuple(t for t in totals if t not in (past, seq)), int(seq_shape[0]),
-                     int(seq_shape[1]), int(cache_shape[-2]))
+                     int(seq_shape[1]), int(cache_shape[-2]), other_pasts)
 
 
 def bound_phases(free_macs: Any, dims: PhaseDims, per_token: int | None) -> BoundPhases | None:
@@ -208,7 +212,8 @@ def concrete_phases(loaded: LoadedModel, kept: Mapping[str, int], names: PhaseDi
     pass at each: no symbols, so no sympy. None when a pass fails or leaves a cost unknown (an empty cache
     can make a reshape ambiguous); the symbolic pass then decides."""
     def macs_at(past: int, seq: int) -> int | None:
-        lengths = {names.past: past, names.seq: seq, **{t: past + seq for t in names.totals}}
+        lengths = {names.past: past, **dict.fromkeys(names.other_pasts, past), names.seq: seq,
+                   **{t: past + seq for t in names.totals}}
         try:
             shaped = shapes.infer(loaded, {**kept, **lengths}, {}, input_values)
             costs, _, _ = nodes.graph_costs(graph_mod.build(loaded, shaped))

@@ -104,13 +104,10 @@ def test_llm_view_bound_on_real_gpt2_exports(name: str) -> None:
     assert (bound.prefill_cache_bytes, bound.decode_cache_bytes) == (8 << 10, 16 << 10)
 
 
-@pytest.mark.parametrize(("name", "concrete_decides"), [
-    ("gpt2_past_legacy", True), ("gpt2_past_ortopt", True), ("llama_gqa_past_legacy", True),
-    # the dynamo exports name each cache's length apart (s2, s74, s18): releasing one leaves the others bound
-    # and the lengths disagree, so the concrete pass declines and the symbolic pass decides
-    ("gpt2_past_dynamo", False), ("llama_gqa_past_dynamo", False)])
-def test_concrete_phases_equal_the_symbolic_pass(name: str, concrete_decides: bool,
-                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.mark.parametrize("name", ["gpt2_past_legacy", "gpt2_past_ortopt", "llama_gqa_past_legacy",
+                                  # these name each cache's length apart (s2, s74, s18): all are set together
+                                  "gpt2_past_dynamo", "llama_gqa_past_dynamo"])
+def test_concrete_phases_equal_the_symbolic_pass(name: str, monkeypatch: pytest.MonkeyPatch) -> None:
     """Prefill and decode come from two concrete passes (no sympy) where they can; the symbolic pass they
     replace, evaluated at the same lengths, gives the same numbers on every real KV-cache export."""
     from onnxcost.cost import llm
@@ -128,7 +125,7 @@ def test_concrete_phases_equal_the_symbolic_pass(name: str, concrete_decides: bo
 
     monkeypatch.setattr(llm, "concrete_phases", recorded)
     concrete = onnxcost.analyze(model, input_shapes=shapes, schedule="file")
-    assert calls and (calls[0] is not None) == concrete_decides
+    assert calls and calls[0] is not None  # the concrete passes decided
     monkeypatch.setattr(llm, "concrete_phases", lambda *a, **k: None)
     symbolic = onnxcost.analyze(model, input_shapes=shapes, schedule="file")
     assert concrete.llm is not None and symbolic.llm is not None and concrete.llm.bound is not None
