@@ -56,3 +56,12 @@ def test_a_report_without_profile_training_or_arena_skips_their_stages() -> None
     loaded = set(json.loads(out.stdout.strip().splitlines()[-1]))
     assert not loaded & {"onnxcost.latency.summary", "onnxcost.latency.estimate", "onnxcost.latency.profiles",
                          "onnxcost.cost.training", "onnxcost.memory.arena"}
+
+
+def test_a_bound_loop_of_fixed_state_and_a_bound_decoder_need_no_sympy() -> None:
+    """An iteration symbol only where a Loop's state grows; a KV-cache decoder's phases from concrete passes."""
+    code = ("import onnxcost\n"
+            "onnxcost.analyze('corpus/exports/loop_over_rows.onnx', input_shapes={'x': [5, 2, 32], 'h': [2, 32]})\n"
+            "onnxcost.analyze('corpus/exports/gpt2_past_dynamo.onnx', input_shapes={'input_ids': [2, 4], "
+            "'attention_mask': [2, 12], **{f'past_{k}_{v}': [2, 4, 8, 16] for k in (0, 1) for v in 'kv'}})")
+    assert _loaded(code) == []

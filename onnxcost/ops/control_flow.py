@@ -288,14 +288,15 @@ def _loop_shape(n: NodeView) -> list[Spec]:
         if outs is None:
             raise UnknownShape(f"the body of Loop '{n.name}'")
     trips = trip_count(n, body)
-    i = iteration(n)
+    i = iteration(n) if grown is not None else None  # a state of fixed shape needs no iteration symbol (sympy)
     specs: list[Spec] = []
     for (shape, dtype), (out, out_dtype) in zip(grown or given[2:], outs[1:1 + n_carried], strict=True):
-        after = tuple(symbolic.substitute(d, {i: i + 1}) for d in shape)  # the state the body must hand on
+        # the state the body must hand on
+        after = shape if i is None else tuple(symbolic.substitute(d, {i: i + 1}) for d in shape)
         if out is None or out_dtype != dtype or len(out) != len(shape) or any(
                 symbolic.equal(a, b) is not True for a, b in zip(after, out, strict=True)):
             raise UnknownShape(f"the state Loop '{n.name}' carries, which changes shape between iterations")
-        growing = _grows(shape, i)
+        growing = i is not None and _grows(shape, i)
         if growing and trips is None:
             specs.append((None, dtype))  # its size is the number of iterations, which is run-time data
         else:
@@ -305,7 +306,7 @@ def _loop_shape(n: NodeView) -> list[Spec]:
     # and a slice that grows with the iterations stacks into no tensor (ragged)
     # (with no iteration at all onnxruntime gives each an empty 1-D tensor: no slice was ever made)
     for shape, dtype in scans:
-        if trips is None or shape is None or _grows(shape, i):
+        if trips is None or shape is None or (i is not None and _grows(shape, i)):
             specs.append((None, dtype))
         else:
             specs.append(((0,) if trips == 0 else (trips, *shape), dtype))
@@ -337,7 +338,8 @@ def _if_cost(n: NodeView) -> Cost:
 def _summed(n: NodeView, count: Any, work: Cost) -> Cost | None:
     """The body's cost over `count` iterations: times the count, or, where the carried state grows, the sum of
     each iteration's cost (a formula in the iteration number); None when that sum has no exact form."""
-    i = iteration(n)
+    per_run = [work.macs, work.flops, *(v for x in work.inner for v in (x.macs, x.flops))]
+    i = iteration(n) if any(symbolic.is_symbolic(v) for v in per_run) else None  # else: count x one run, no sympy
     macs, flops = symbolic.sum_over(work.macs, i, count), symbolic.sum_over(work.flops, i, count)
     if macs is None or flops is None:
         return None
