@@ -217,3 +217,17 @@ def test_diff_against_a_malformed_stored_report(report: dict[str, object], tmp_p
     stored.write_text(json.dumps({"schema": "onnxcost.report/1", **report}))
     code, _, err = _run(["diff", str(stored), "models/alexnet.onnx"], capsys)
     assert code == 2 and "malformed" in err and len(err.strip().splitlines()) == 1
+
+
+def test_invalid_utf8_in_repeated_and_nested_strings(tmp_path: Path) -> None:
+    """A tensor name (a repeated string of the node, the name of a graph input) and a dim name (nested three
+    messages deep), all invalid UTF-8: each reads as the same U+FFFD text, so references still match."""
+    x = helper.make_tensor_value_info("QQQQ", TensorProto.FLOAT, ["DDDD", 4])
+    y = helper.make_tensor_value_info("y", TensorProto.FLOAT, None)
+    graph = helper.make_graph([helper.make_node("Relu", ["QQQQ"], ["y"], name="r")], "g", [x], [y])
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+    path = tmp_path / "m.onnx"
+    path.write_bytes(model.SerializeToString().replace(b"QQQQ", b"Q\xff\xfeQ").replace(b"DDDD", b"D\xc3DD"))
+    rep = onnxcost.analyze(path, dims={"D\ufffdDD": 3})
+    assert rep.inputs[0].name == "Q\ufffd\ufffdQ" and rep.inputs[0].shape == [3, 4]
+    assert rep.totals.unknown_cost_nodes == 0 and rep.nodes[0].output_shapes == [[3, 4]]

@@ -152,21 +152,29 @@ def _parse(path: Path) -> onnx.ModelProto:
     return proto
 
 
+_STRING, _MESSAGE = FieldDescriptor.TYPE_STRING, FieldDescriptor.TYPE_MESSAGE
+
+
 def _decode_strings(message: Message) -> None:
     """Make every string field a str: protobuf hands back bytes for a string that is not valid UTF-8, and
-    names are data. Invalid bytes become U+FFFD, the same way everywhere, so references still match."""
+    names are data. Invalid bytes become U+FFFD, the same way everywhere, so references still match.
+    (Written for speed: it visits every message of the model, 27,000 on swin_s.)"""
     for desc, value in message.ListFields():
-        if desc.type == FieldDescriptor.TYPE_STRING:
+        kind = desc.type
+        if kind == _STRING:
             if desc.is_repeated:
-                if any(isinstance(v, bytes) for v in value):
+                if bytes in map(type, value):
                     fixed = [v.decode("utf-8", "replace") if isinstance(v, bytes) else v for v in value]
                     del value[:]
                     value.extend(fixed)
-            elif isinstance(value, bytes):
+            elif type(value) is bytes:
                 setattr(message, desc.name, value.decode("utf-8", "replace"))
-        elif desc.type == FieldDescriptor.TYPE_MESSAGE:
-            for item in value if desc.is_repeated else [value]:
-                _decode_strings(item)
+        elif kind == _MESSAGE:
+            if desc.is_repeated:
+                for item in value:
+                    _decode_strings(item)
+            else:
+                _decode_strings(value)
 
 
 def _short(text: str, limit: int = 200) -> str:
