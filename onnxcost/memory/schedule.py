@@ -4,8 +4,9 @@ topological order, `optimal` minimises the peak of live bytes.
 `optimal` is exact: the graph is cut at nodes comparable with every other node (all others are ancestors or
 descendants, so every schedule runs the same set before them, and the live set after a set of nodes does
 not depend on order); each segment between cuts is solved by dynamic programming over the sets of nodes
-already run (SERENITY, MLSys 2020), pruned by a greedy upper bound. A segment too large for the time
-budget keeps the best of greedy, file and topo orders, and the result says it is not proven optimal."""
+already run (SERENITY, MLSys 2020), searched strictly under the best simple order (see `_segment_dp`). A
+segment too large for the time budget keeps the best of greedy, file and topo orders, and the result says it
+is not proven optimal."""
 
 from __future__ import annotations
 
