@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import onnx
 
@@ -21,7 +21,9 @@ from .shapes import graph
 from .shapes import inference as shapes
 
 if TYPE_CHECKING:
+    from .cost.training import TrainingEstimate
     from .latency.profiles import Profile
+    from .latency.result import Latency
 
 __all__ = ["SCHEMA", "MemoryInfo", "ModelInfo", "NodeReport", "OpTypeTotals", "Report", "TensorSpec", "Totals",
            "analyze"]
@@ -59,7 +61,7 @@ def analyze(
     values = arguments.value_lists(input_values)
     loaded = load.load(model)
     if training is not None and batch is not None:
-        dims = {**_training("batch_dims", loaded.graph, batch), **(dims or {})}
+        dims = {**_batch_dims(loaded.graph, batch), **(dims or {})}
     shaped = shapes.infer(loaded, dims, {k: tuple(v) for k, v in (input_shapes or {}).items()}, values)
     g = graph.build(loaded, shaped)
     costs, weights, cost_warnings = cost.graph_costs(g)
@@ -69,7 +71,7 @@ def analyze(
     lat = no_latency(len(g.nodes)) if profile is None else _latency(g, costs, profile, fusions, model)
     stages = assemble.Stages(loaded, shaped, g, costs, weights, mem, lat,
                              loaded.warnings + shaped.warnings + cost_warnings + mem.warnings + lat.warnings)
-    train = None if training is None else _training("for_graph",
+    train = None if training is None else _training_estimate(
         g, costs, cost.weight_bytes(g, weights), None if mem.plan is None else mem.plan.timeline.total_bytes,
         list(shaped.symbols), batch, training)
     macs = sum(c.macs or 0 for c in costs)
@@ -77,15 +79,24 @@ def analyze(
     return assemble.report(stages, inplace, train, view)
 
 
-def _latency(*args: Any) -> Any:
+def _latency(g: graph.Graph, costs: list[cost.NodeCost], profile: str | Profile, fusions: str,
+             model: str | os.PathLike[str] | onnx.ModelProto) -> Latency:
     """The latency stage, imported only when a profile asks for it."""
     from .latency.summary import latency
 
-    return latency(*args)
+    return latency(g, costs, profile, fusions, model)
 
 
-def _training(function: str, *args: Any) -> Any:
-    """A function of the training estimate, imported only when one is asked for."""
+def _batch_dims(model_graph: onnx.GraphProto, batch: int) -> dict[str, int]:
+    """The dims a training batch binds; the training estimate is imported only when asked for."""
     from .cost import training as training_mod
 
-    return getattr(training_mod, function)(*args)
+    return training_mod.batch_dims(model_graph, batch)
+
+
+def _training_estimate(g: graph.Graph, costs: list[cost.NodeCost], param_bytes: int, activation_bytes: int | None,
+                       free: list[str], batch: int | None, optimizer: str) -> TrainingEstimate:
+    """`cost.training.for_graph`, imported only when a training estimate is asked for."""
+    from .cost import training as training_mod
+
+    return training_mod.for_graph(g, costs, param_bytes, activation_bytes, free, batch, optimizer)
