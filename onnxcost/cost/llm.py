@@ -93,10 +93,15 @@ def bound_phases(free_macs: Any, dims: PhaseDims, per_token: int | None) -> Boun
 
     if {s.name for s in free_macs.free_symbols} - {dims.past, dims.seq, *dims.totals}:
         return None  # another dim is free too: no single number per phase
-    written, read = ((None, None) if per_token is None else
-                     (per_token * dims.batch * dims.seq_len, per_token * dims.batch * dims.past_len))
     return BoundPhases(dims.batch, dims.seq_len, dims.past_len, at(0, dims.seq_len), at(dims.past_len, 1),
-                       written, read)
+                       *_cache_bytes(dims, per_token))
+
+
+def _cache_bytes(dims: PhaseDims, per_token: int | None) -> tuple[int | None, int | None]:
+    """The cache the prompt writes and the cache one decode step reads, in bytes (None without a per-token size)."""
+    if per_token is None:
+        return None, None
+    return per_token * dims.batch * dims.seq_len, per_token * dims.batch * dims.past_len
 
 
 def cache_inputs(graph: Graph) -> list[str]:
@@ -227,6 +232,4 @@ def concrete_phases(loaded: LoadedModel, kept: Mapping[str, int], names: PhaseDi
     decode = None if prefill is None else macs_at(names.past_len, 1)
     if prefill is None or decode is None:
         return None
-    written, read = ((None, None) if per_token is None else
-                     (per_token * names.batch * names.seq_len, per_token * names.batch * names.past_len))
-    return BoundPhases(names.batch, names.seq_len, names.past_len, prefill, decode, written, read)
+    return BoundPhases(names.batch, names.seq_len, names.past_len, prefill, decode, *_cache_bytes(names, per_token))
