@@ -14,7 +14,7 @@ import time
 from collections import deque
 from dataclasses import dataclass
 
-from .liveness import MemoryModel, simulate, step
+from .liveness import MemoryModel, simulate, step, step_tables
 
 METHODS = ("file", "topo", "optimal")
 #: States one segment may visit before the budget check gives up on proving it.
@@ -174,19 +174,7 @@ def _segment_dp(m: MemoryModel, prefix: int, seg: list[int], base: int, below: i
             ready |= 1 << u
         for p in _bits(preds):
             users[p].append(u)
-    # step(), unrolled for speed: per node, the buffers it may free as (readers, bytes), the bytes of outputs
-    # nobody reads, and the buffer it may overwrite in place as (readers, bytes)
-    frees: dict[int, tuple[tuple[int, int], ...]] = {}
-    dead: dict[int, int] = {}
-    overwrite: dict[int, tuple[int, int] | None] = {}
-    for g in seg:
-        frees[g] = tuple((m.buffers[b].consumers, m.buffers[b].nbytes) for b in m.reads[g]
-                         if not m.buffers[b].pinned)
-        dead[g] = sum(m.buffers[b].nbytes for b in m.allocs[g]
-                      if not m.buffers[b].pinned and not m.buffers[b].consumers)
-        reused = m.reuse[g]
-        overwrite[g] = None if reused is None or m.buffers[reused].pinned else (
-            m.buffers[reused].consumers, m.buffers[reused].nbytes)
+    frees, dead, overwrite = step_tables(m, seg)  # step(), unrolled below for speed
     alloc_bytes = m.alloc_bytes
     # state: the set run (global bits, prefix included) -> (least peak, live bytes, ready nodes)
     level: dict[int, tuple[int, int, int]] = {prefix: (0, base, ready)}
