@@ -6,9 +6,8 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping, Sequence
 
-import onnx
-
 from .base.errors import ConfigError
+from .base.proto import ModelProto
 from .latency.result import FUSIONS
 from .memory import schedule as schedule_mod
 
@@ -20,8 +19,8 @@ def check(model: object, dims: object, input_shapes: object, schedule: object, b
     def fail(name: str, value: object, want: str) -> ConfigError:
         return ConfigError(f"analyze(): {name}={value!r:.80} is not {want}")
 
-    if not isinstance(model, (str, os.PathLike, onnx.ModelProto)):
-        raise fail("model", model, "a path or an onnx.ModelProto")
+    if not isinstance(model, (str, os.PathLike, ModelProto)):
+        raise fail("model", model, "a path or an ModelProto")
     if dims is not None:
         if not isinstance(dims, Mapping):
             raise fail("dims", dims, "a mapping of dim names to ints")

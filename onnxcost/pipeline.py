@@ -6,9 +6,8 @@ import os
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 
-import onnx
-
 from . import arguments
+from .base.proto import GraphProto, ModelProto
 from .cost import llm
 from .cost import nodes as cost
 from .latency.result import no_latency
@@ -30,7 +29,7 @@ __all__ = ["SCHEMA", "MemoryInfo", "ModelInfo", "NodeReport", "OpTypeTotals", "R
 
 
 def analyze(
-    model: str | os.PathLike[str] | onnx.ModelProto,
+    model: str | os.PathLike[str] | ModelProto,
     dims: Mapping[str, int] | None = None,
     input_shapes: Mapping[str, Sequence[int]] | None = None,
     *,
@@ -80,14 +79,14 @@ def analyze(
 
 
 def _latency(g: graph.Graph, costs: list[cost.NodeCost], profile: str | Profile, fusions: str,
-             model: str | os.PathLike[str] | onnx.ModelProto) -> Latency:
+             model: str | os.PathLike[str] | ModelProto) -> Latency:
     """The latency stage, imported only when a profile asks for it."""
     from .latency.summary import latency
 
     return latency(g, costs, profile, fusions, model)
 
 
-def _batch_dims(model_graph: onnx.GraphProto, batch: int) -> dict[str, int]:
+def _batch_dims(model_graph: GraphProto, batch: int) -> dict[str, int]:
     """The dims a training batch binds; the training estimate is imported only when asked for."""
     from .cost import training as training_mod
 

@@ -65,3 +65,25 @@ def test_a_bound_loop_of_fixed_state_and_a_bound_decoder_need_no_sympy() -> None
             "onnxcost.analyze('corpus/exports/gpt2_past_dynamo.onnx', input_shapes={'input_ids': [2, 4], "
             "'attention_mask': [2, 12], **{f'past_{k}_{v}': [2, 4, 8, 16] for k in (0, 1) for v in 'kv'}})")
     assert _loaded(code) == []
+
+
+def test_a_default_report_does_not_import_onnx_s_package() -> None:
+    """The message classes come from onnx's generated module alone (onnx's __init__ costs ~45 ms a process);
+    a report of a static model, as a table and as JSON, needs nothing else of onnx."""
+    code = (f"{_QUIET}\n    assert main(['report', 'models/resnet18.onnx', '--top', '3']) == 0\n"
+            "    assert main(['report', 'corpus/exports/skl_tree.onnx', '-f', 'json']) == 0\n"
+            "print(json.dumps(sorted(m for m in sys.modules if m == 'onnx' or m.startswith('onnx.'))))")
+    out = subprocess.run([sys.executable, "-c", f"import sys, json\n{code}"], cwd=ROOT, capture_output=True,
+                         text=True, check=True)
+    assert json.loads(out.stdout.strip().splitlines()[-1]) == ["onnx.onnx_ml_pb2"]
+
+
+def test_onnx_imported_after_a_report_shares_its_classes() -> None:
+    """A pipeline that imports onnx after analysing gets the very classes the analysis used, and a working onnx."""
+    code = ("import onnxcost\nfrom onnxcost.base import proto\nrep = onnxcost.analyze('models/resnet18.onnx')\n"
+            "import onnx\nfrom onnx import checker, helper\nassert proto.ModelProto is onnx.ModelProto\n"
+            "m = onnx.load('models/resnet18.onnx', load_external_data=False)\nassert isinstance(m, proto.ModelProto)\n"
+            "checker.check_model(helper.make_model(helper.make_graph([], 'g', [], [])))\n"
+            "print(onnxcost.analyze(m).totals.macs == rep.totals.macs)")
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
+    assert out.stdout.strip().splitlines()[-1] == "True"

@@ -2,12 +2,36 @@
 
 from __future__ import annotations
 
+import sys
 from functools import cache
+from types import ModuleType
 
 import numpy as np
-from onnx import TensorProto, helper, numpy_helper
 
 from .errors import ModelError
+from .proto import TensorProto
+
+#: The element types numpy holds natively (onnx's own table for these, without importing onnx's helpers);
+#: the others (bfloat16, float8, int4, ...) go through onnx and ml_dtypes.
+_NUMPY: dict[int, np.dtype] = {TensorProto.FLOAT: np.dtype(np.float32), TensorProto.UINT8: np.dtype(np.uint8),
+          TensorProto.INT8: np.dtype(np.int8), TensorProto.UINT16: np.dtype(np.uint16),
+          TensorProto.INT16: np.dtype(np.int16), TensorProto.INT32: np.dtype(np.int32),
+          TensorProto.INT64: np.dtype(np.int64), TensorProto.BOOL: np.dtype(np.bool_),
+          TensorProto.FLOAT16: np.dtype(np.float16), TensorProto.DOUBLE: np.dtype(np.float64),
+          TensorProto.UINT32: np.dtype(np.uint32), TensorProto.UINT64: np.dtype(np.uint64),
+          TensorProto.COMPLEX64: np.dtype(np.complex64), TensorProto.COMPLEX128: np.dtype(np.complex128),
+          TensorProto.STRING: np.dtype(object)}
+_FROM_NUMPY: dict[np.dtype, int] = {dtype: elem for elem, dtype in _NUMPY.items()}
+#: Types whose values a typed field holds as they are (no narrowing): decoded here, the rest by onnx.
+_FIELDS: dict[int, str] = {TensorProto.FLOAT: "float_data", TensorProto.DOUBLE: "double_data", TensorProto.INT32: "int32_data",
+           TensorProto.INT64: "int64_data"}
+
+
+def _onnx_helpers() -> tuple[ModuleType, ModuleType]:
+    """onnx's helper and numpy_helper, imported only for the element types numpy lacks."""
+    from onnx import helper, numpy_helper
+
+    return helper, numpy_helper
 
 _NARROW_BITS = {
     getattr(TensorProto, name): bits
@@ -34,8 +58,10 @@ def bits(elem_type: int) -> int:
         return _NARROW_BITS[elem_type]
     if elem_type in (0, TensorProto.STRING):
         return 0
+    if elem_type in _NUMPY:
+        return _NUMPY[elem_type].itemsize * 8
     try:
-        return int(np.dtype(helper.tensor_dtype_to_np_dtype(elem_type)).itemsize) * 8
+        return int(np.dtype(_onnx_helpers()[0].tensor_dtype_to_np_dtype(elem_type)).itemsize) * 8
     except (KeyError, TypeError, ValueError):
         return 0
 
@@ -54,15 +80,17 @@ def name(elem_type: int) -> str:
     if elem_type == 0:
         return "unknown"
     try:
-        return str(helper.tensor_dtype_to_string(elem_type)).removeprefix("TensorProto.").lower()
-    except (KeyError, ValueError):
+        return str(TensorProto.DataType.Name(elem_type)).lower()
+    except ValueError:
         return f"type{elem_type}"
 
 
 def to_numpy(elem_type: int) -> np.dtype:
     """The numpy dtype of an ONNX element type; ModelError for a type ONNX does not define (hostile files)."""
+    if elem_type in _NUMPY:
+        return _NUMPY[elem_type]
     try:
-        return np.dtype(helper.tensor_dtype_to_np_dtype(elem_type))
+        return np.dtype(_onnx_helpers()[0].tensor_dtype_to_np_dtype(elem_type))
     except (KeyError, TypeError, ValueError):
         raise ModelError(f"element type {elem_type} is not an ONNX tensor type") from None
 
@@ -70,7 +98,9 @@ def to_numpy(elem_type: int) -> np.dtype:
 def from_numpy(dtype: np.dtype) -> int:
     if dtype == np.dtype(object) or dtype.kind in "US":
         return TensorProto.STRING
-    return int(helper.np_dtype_to_tensor_dtype(dtype))
+    if dtype in _FROM_NUMPY:
+        return _FROM_NUMPY[dtype]
+    return int(_onnx_helpers()[0].np_dtype_to_tensor_dtype(dtype))
 
 
 def is_param_type(elem_type: int) -> bool:
@@ -81,10 +111,24 @@ def is_param_type(elem_type: int) -> bool:
 def decode(t: TensorProto, what: str, shape: tuple[int, ...]) -> np.ndarray:
     """An embedded tensor's data, checked against its declared shape (never external data: callers check)."""
     try:
-        value = numpy_helper.to_array(t)
+        value = to_array(t)
     except (ValueError, TypeError, KeyError) as exc:  # numpy and onnx's decoder reject the bytes
         raise ModelError(f"{what}: its data cannot be decoded ({str(exc).splitlines()[0] if str(exc) else exc})") \
             from None
     if value.shape != tuple(shape):
         raise ModelError(f"{what}: its data holds {value.size} values for declared dims {list(shape)}")
     return value
+
+
+def to_array(t: TensorProto) -> np.ndarray:
+    """onnx's numpy_helper.to_array for the common element types, without importing onnx; onnx's for the rest."""
+    elem = t.data_type
+    if t.HasField("segment") or elem not in _NUMPY or sys.byteorder != "little":
+        return np.asarray(_onnx_helpers()[1].to_array(t))
+    if elem == TensorProto.STRING:
+        return np.array([s.decode("utf-8") for s in t.string_data], dtype=object).reshape(t.dims)
+    if t.HasField("raw_data"):
+        return np.frombuffer(t.raw_data, dtype=_NUMPY[elem]).reshape(t.dims)
+    if elem in _FIELDS:
+        return np.asarray(getattr(t, _FIELDS[elem]), dtype=_NUMPY[elem]).reshape(t.dims)
+    return np.asarray(_onnx_helpers()[1].to_array(t))

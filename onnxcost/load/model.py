@@ -6,11 +6,11 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
-import onnx
 from google.protobuf.descriptor import FieldDescriptor
 from google.protobuf.message import DecodeError, Message
 
 from ..base.errors import ModelError
+from ..base.proto import AttributeProto, FunctionProto, GraphProto, ModelProto, NodeProto, TensorProto
 
 #: Tensors up to this many elements may hold shapes, axes or indices: their values are kept and read.
 SMALL_TENSOR_ELEMENTS = 1 << 16
@@ -22,7 +22,7 @@ LEAN_PARSE_BYTES = 32 << 20
 class LoadedModel:
     """A parsed model whose graph is known to be well-formed, with its nodes in a topological order."""
 
-    model: onnx.ModelProto
+    model: ModelProto
     path: str | None
     opsets: dict[str, int]
     order: list[int]  # indices into model.graph.node, dependencies first, ties in file order
@@ -30,7 +30,7 @@ class LoadedModel:
     warnings: list[str] = field(default_factory=list)
 
     @property
-    def graph(self) -> onnx.GraphProto:
+    def graph(self) -> GraphProto:
         return self.model.graph
 
 
@@ -38,9 +38,9 @@ class LoadedModel:
 MAX_OPSET = 10_000
 
 
-def load(model: str | os.PathLike[str] | onnx.ModelProto) -> LoadedModel:
+def load(model: str | os.PathLike[str] | ModelProto) -> LoadedModel:
     """Parse `model` (a path or a ModelProto) without reading external data, then validate and order it."""
-    if isinstance(model, onnx.ModelProto):
+    if isinstance(model, ModelProto):
         proto, path = model, None
     else:
         path = str(model)
@@ -56,7 +56,8 @@ def load(model: str | os.PathLike[str] | onnx.ModelProto) -> LoadedModel:
         if not 0 <= version <= MAX_OPSET:
             raise ModelError(f"{path or 'model'}: opset import {domain} {version} is not an opset version")
     # Models from before opset_import existed (IR < 3) imply opset 1.
-    opsets.setdefault("ai.onnx", 1 if proto.ir_version < 3 else onnx.defs.onnx_opset_version())
+    if "ai.onnx" not in opsets:
+        opsets["ai.onnx"] = 1 if proto.ir_version < 3 else _latest_opset()
     reads = [node_inputs(n) for n in proto.graph.node]
     order = topological_order(proto.graph, path or "model", reads)
     return LoadedModel(proto, path, opsets, order, reads, warnings)
@@ -66,7 +67,7 @@ def load(model: str | os.PathLike[str] | onnx.ModelProto) -> LoadedModel:
 PATH_KEY, FUNCTIONS_KEY = "onnxcost.path", "onnxcost.functions"
 
 
-def _inline(proto: onnx.ModelProto, where: str) -> onnx.ModelProto:
+def _inline(proto: ModelProto, where: str) -> ModelProto:
     """Model-local functions (onnxscript, the dynamo exporter) replaced by their bodies with onnx's own
     inliner, so each op inside is costed as any other (external data stays unread: only references move).
     Each inlined node is named by its call path (`encoder.attention/MatMul`) and remembers the functions it
@@ -85,16 +86,16 @@ def _inline(proto: onnx.ModelProto, where: str) -> onnx.ModelProto:
     return inlined
 
 
-def _call_sites(proto: onnx.ModelProto) -> onnx.ModelProto:
+def _call_sites(proto: ModelProto) -> ModelProto:
     """A copy whose every call site calls a function of its own, whose nodes carry their call path: the
     inliner keeps node metadata, so after inlining each node knows where it came from."""
     functions = {(f.domain, f.name): f for f in proto.functions}
-    copies: list[onnx.FunctionProto] = []
+    copies: list[FunctionProto] = []
 
     def specialise(key: tuple[str, str], path: str, stack: tuple[str, ...]) -> str:
         if len(stack) > len(functions):  # a function that calls itself: the inliner will refuse it
             return key[1]
-        f = onnx.FunctionProto()
+        f = FunctionProto()
         f.CopyFrom(functions[key])
         f.name = f"{key[1]}__onnxcost_{len(copies)}"
         copies.append(f)
@@ -108,7 +109,7 @@ def _call_sites(proto: onnx.ModelProto) -> onnx.ModelProto:
                 entry.key, entry.value = key_, value
         return f.name
 
-    out = onnx.ModelProto()
+    out = ModelProto()
     out.CopyFrom(proto)
     for k, node in enumerate(out.graph.node):
         key = (node.domain, node.op_type)
@@ -119,7 +120,7 @@ def _call_sites(proto: onnx.ModelProto) -> onnx.ModelProto:
     return out
 
 
-def _parse(path: Path) -> onnx.ModelProto:
+def _parse(path: Path) -> ModelProto:
     where = _short(str(path))
     try:
         if not path.exists():
@@ -137,7 +138,7 @@ def _parse(path: Path) -> onnx.ModelProto:
 
             proto = parse_without_weights(path, SMALL_TENSOR_ELEMENTS)
         else:
-            proto = onnx.load_model(str(path), load_external_data=False)
+            proto = _read(path)
     except ModelError:
         raise
     except (DecodeError, RuntimeError, ValueError, UnicodeDecodeError, IndexError) as exc:
@@ -150,6 +151,33 @@ def _parse(path: Path) -> onnx.ModelProto:
     ):
         raise ModelError(f"{where}: not an ONNX model: no IR version or no graph after parsing {size} bytes")
     return proto
+
+
+#: File name endings onnx reads as text (textproto, JSON, its textual syntax) rather than as protobuf bytes.
+_TEXT_FORMATS = frozenset({".prototxt", ".txtpb", ".pbtxt", ".textproto", ".onnxjson", ".json", ".onnxtxt",
+                           ".onnxtext"})
+
+
+def _read(path: Path) -> ModelProto:
+    """The model in a file under LEAN_PARSE_BYTES, as onnx.load_model reads it (external data left unread);
+    protobuf bytes without importing onnx, a text format through onnx."""
+    if path.suffix.lower() in _TEXT_FORMATS:
+        import onnx
+
+        return onnx.load_model(str(path), load_external_data=False)
+    data = path.read_bytes()
+    proto = ModelProto()
+    decoded = proto.ParseFromString(data)
+    if decoded is not None and decoded != len(data):
+        raise DecodeError(f"Protobuf decoding consumed too few bytes: {decoded} out of {len(data)}")
+    return proto
+
+
+def _latest_opset() -> int:
+    """The newest default-domain opset the installed onnx defines: what a model without that import means."""
+    import onnx.defs
+
+    return int(onnx.defs.onnx_opset_version())
 
 
 _STRING, _MESSAGE = FieldDescriptor.TYPE_STRING, FieldDescriptor.TYPE_MESSAGE
@@ -187,13 +215,13 @@ def _one_line(exc: BaseException) -> str:
     return text[0] if text else type(exc).__name__
 
 
-def _check_external_data(proto: onnx.ModelProto, base: Path | None) -> list[str]:
+def _check_external_data(proto: ModelProto, base: Path | None) -> list[str]:
     """Warn (never fail) when external weight files are absent: costs need only the dims in the graph. A
     location outside the model's folder (absolute, or climbing with ..) is never looked at, let alone read."""
     missing: dict[str, int] = {}
     outside: dict[str, int] = {}
     for init in proto.graph.initializer:
-        if init.data_location != onnx.TensorProto.EXTERNAL:
+        if init.data_location != TensorProto.EXTERNAL:
             continue
         location = next((e.value for e in init.external_data if e.key == "location"), "")
         if not inside_folder(location):
@@ -217,7 +245,7 @@ def inside_folder(location: str) -> bool:
     return bool(location) and not pure.is_absolute() and ".." not in pure.parts and ":" not in location
 
 
-def subgraph_outer_inputs(node: onnx.NodeProto) -> set[str]:
+def subgraph_outer_inputs(node: NodeProto) -> set[str]:
     """Names a node's subgraphs (If/Loop/Scan bodies) read from the enclosing scope."""
     used: set[str] = set()
     for attr in node.attribute:
@@ -233,10 +261,10 @@ def subgraph_outer_inputs(node: onnx.NodeProto) -> set[str]:
     return used
 
 
-_GRAPH_ATTRS = (onnx.AttributeProto.GRAPH, onnx.AttributeProto.GRAPHS)
+_GRAPH_ATTRS = (AttributeProto.GRAPH, AttributeProto.GRAPHS)
 
 
-def node_inputs(node: onnx.NodeProto) -> list[str]:
+def node_inputs(node: NodeProto) -> list[str]:
     """Every tensor a node depends on: its inputs, then outer-scope names its subgraphs read."""
     names = [n for n in node.input if n]
     if node.attribute and any(a.type in _GRAPH_ATTRS for a in node.attribute):
@@ -244,7 +272,7 @@ def node_inputs(node: onnx.NodeProto) -> list[str]:
     return names
 
 
-def topological_order(graph: onnx.GraphProto, where: str, reads: list[list[str]] | None = None) -> list[int]:
+def topological_order(graph: GraphProto, where: str, reads: list[list[str]] | None = None) -> list[int]:
     """Dependencies first, ties broken by file position (networkx's lexicographical topological sort); raises
     ModelError on dangling inputs, and on a cycle, naming the nodes around it."""
     available = {i.name for i in graph.input} | {i.name for i in graph.initializer}
@@ -308,5 +336,5 @@ def _kahn(users: list[set[int]]) -> list[int] | None:
     return order if len(order) == len(users) else None
 
 
-def _label(node: onnx.NodeProto, idx: int) -> str:
+def _label(node: NodeProto, idx: int) -> str:
     return f"'{node.name or f'{node.op_type}_{idx}'}' ({node.op_type})"

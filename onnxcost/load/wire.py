@@ -7,7 +7,7 @@ import mmap
 from collections.abc import Iterator
 from pathlib import Path
 
-import onnx
+from ..base.proto import ModelProto
 
 # Field numbers from onnx.proto3: ModelProto.graph, GraphProto.initializer, TensorProto.dims and its
 # data fields (float_data, int32_data, string_data, int64_data, raw_data, double_data, uint64_data).
@@ -90,7 +90,7 @@ def _tensor_without_data(buf: mmap.mmap, start: int, end: int, keep_elements: in
     return b"".join(parts)
 
 
-def parse_without_weights(path: Path, keep_elements: int) -> onnx.ModelProto:
+def parse_without_weights(path: Path, keep_elements: int) -> ModelProto:
     """ModelProto of `path` whose initializers larger than keep_elements have dims and type but no data."""
     with open(path, "rb") as f, mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) as buf:
         size = len(buf)
@@ -106,6 +106,6 @@ def parse_without_weights(path: Path, keep_elements: int) -> onnx.ModelProto:
                 else:
                     graph_parts.append(bytes(buf[gfs:gnxt]))
             model_parts.append(_len_field(field, b"".join(graph_parts)))
-    proto = onnx.ModelProto()
+    proto = ModelProto()
     proto.ParseFromString(b"".join(model_parts))
     return proto

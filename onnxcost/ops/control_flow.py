@@ -11,9 +11,9 @@ from dataclasses import replace
 from typing import Any
 
 import numpy as np
-import onnx
 
 from ..base import dtypes, symbolic
+from ..base.proto import GraphProto, NodeProto
 from .core import DEFAULT, Cost, NodeView, OpDef, Spec, Traits, UnknownShape
 
 FAMILY = "control_flow"
@@ -29,7 +29,7 @@ def _if_shape(n: NodeView) -> list[Spec]:
     if cond is not None and cond.size == 1 and not symbolic.any_symbolic(cond):
         keys = [keys[0] if bool(cond.reshape(-1)[0]) else keys[1]]
     branches = [n.attrs.get(k) for k in keys]
-    if not all(isinstance(b, onnx.GraphProto) for b in branches):
+    if not all(isinstance(b, GraphProto) for b in branches):
         raise n.fail("attribute then_branch or else_branch is missing or not a graph")
     outs = [n.subgraph_of(b) for b in branches]
     if any(o is None or len(o) != n.n_out for o in outs):
@@ -76,7 +76,7 @@ def _scan_shape(n: NodeView) -> list[Spec]:
     """Scan (opset 9+): the final state variables, and each scan output stacked over the L iterations (L the
     scan inputs' length along their scan axis) at its scan_output_axes."""
     body = n.attrs.get("body")
-    if n.opset < 9 or not isinstance(body, onnx.GraphProto):
+    if n.opset < 9 or not isinstance(body, GraphProto):
         raise UnknownShape("Scan before opset 9 (batched, with sequence_lens)")
     n_scan = int(n.attr("num_scan_inputs", 0))
     ins = [(n.input_shape(i), n.dtype(i)) for i in range(len(n.present))]
@@ -112,12 +112,12 @@ def scalar(v: np.ndarray | None) -> Any:
     return x.item() if isinstance(x, np.generic) else x  # a numpy scalar, or an object: a string, a relation
 
 
-def _producers(body: onnx.GraphProto) -> dict[str, onnx.NodeProto]:
+def _producers(body: GraphProto) -> dict[str, NodeProto]:
     """Each tensor a body's nodes make, and the node that makes it."""
     return {o: x for x in body.node for o in x.output}
 
 
-def cond_always_true(n: NodeView, body: onnx.GraphProto) -> bool:
+def cond_always_true(n: NodeView, body: GraphProto) -> bool:
     """The body's condition output is True on every iteration, as analysed (a Constant, or an outer constant
     through an Identity, as exporters write a plain for-loop), or is the condition input passed through."""
     if not body.output:
@@ -151,7 +151,7 @@ def _given_trips(n: NodeView) -> Any:
     return None if trips >= _NO_COUNT else trips
 
 
-def _counter_limit(n: NodeView, body: onnx.GraphProto) -> Any:
+def _counter_limit(n: NodeView, body: GraphProto) -> Any:
     """The most iterations a body's condition allows when one of its conjuncts is `counter + 1 < L`, with the
     counter the iteration number or a carried state that starts at a known value and hands `counter + 1` on
     (how TorchScript writes `for k in range(L)` with a `break`): L - start. None when no such conjunct exists
@@ -199,7 +199,7 @@ def max_trips(n: NodeView) -> Any:
     return _least(given, limit)
 
 
-def trip_count(n: NodeView, body: onnx.GraphProto) -> Any:
+def trip_count(n: NodeView, body: GraphProto) -> Any:
     """A Loop's iterations when they are known: a constant trip count, and a condition that is True going in
     and stays True (no data-dependent exit)."""
     trips = max_trips(n)
@@ -208,9 +208,9 @@ def trip_count(n: NodeView, body: onnx.GraphProto) -> Any:
     return trips
 
 
-def loop_body(n: NodeView) -> onnx.GraphProto:
+def loop_body(n: NodeView) -> GraphProto:
     body = n.attrs.get("body")
-    if not isinstance(body, onnx.GraphProto):
+    if not isinstance(body, GraphProto):
         raise n.fail("attribute body is missing or not a graph")
     if len(body.input) < 2 or not body.output:
         raise n.fail("its body needs an iteration count and a condition input and a condition output")
@@ -228,7 +228,7 @@ def iteration(n: NodeView) -> Any:
     return symbolic.counter(f"{n.name}:iteration")
 
 
-def _growth(n: NodeView, body: onnx.GraphProto, given: list[tuple[Any, int]],
+def _growth(n: NodeView, body: GraphProto, given: list[tuple[Any, int]],
             outs: list[tuple[Any, int]]) -> list[tuple[Any, int]] | None:
     """The carried state's shapes at iteration i, when each dim that changes grows by the same positive
     amount every iteration (a sequence extended by a row each step): found by running the body once on a

@@ -10,10 +10,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-import onnx
 
 from ..base import symbolic
 from ..base.errors import ModelError
+from ..base.proto import AttributeProto
 from ..base.symbolic import is_symbolic, normal
 
 Shape = tuple[int, ...]
@@ -263,10 +263,10 @@ class OpDef:
 
 # --- attribute types of ops without an onnx schema -------------------------------------------------------
 
-INT, INTS, FLOAT, FLOATS, STRING = (int(onnx.AttributeProto.INT), int(onnx.AttributeProto.INTS),
-                                    int(onnx.AttributeProto.FLOAT), int(onnx.AttributeProto.FLOATS),
-                                    int(onnx.AttributeProto.STRING))
-STRINGS, GRAPH = int(onnx.AttributeProto.STRINGS), int(onnx.AttributeProto.GRAPH)
+INT, INTS, FLOAT, FLOATS, STRING = (int(AttributeProto.INT), int(AttributeProto.INTS),
+                                    int(AttributeProto.FLOAT), int(AttributeProto.FLOATS),
+                                    int(AttributeProto.STRING))
+STRINGS, GRAPH = int(AttributeProto.STRINGS), int(AttributeProto.GRAPH)
 WINDOW_ATTRS = {"kernel_shape": INTS, "strides": INTS, "pads": INTS, "dilations": INTS, "auto_pad": STRING,
                 "group": INT, "ceil_mode": INT, "channels_last": INT}
 GEMM_ATTRS = {"transA": INT, "transB": INT, "alpha": FLOAT, "beta": FLOAT}

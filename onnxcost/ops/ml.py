@@ -10,9 +10,8 @@ import math
 from collections.abc import Sequence
 from typing import Any
 
-import onnx
-
 from ..base import dtypes, symbolic
+from ..base.proto import TensorProto
 from .core import (
     ML,
     Cost,
@@ -30,7 +29,7 @@ from .core import (
 FAMILY = "ml"
 MOVE = Traits()
 DENSE = Traits(contraction=True)
-STRING = int(onnx.TensorProto.STRING)
+STRING = int(TensorProto.STRING)
 
 #: FLOPs per score of each post-transform (softmax: exp, sum, divide and the max subtraction).
 _POST = {"NONE": 0, "SOFTMAX": 5, "LOGISTIC": 4, "SOFTMAX_ZERO": 5, "PROBIT": 10}
@@ -119,7 +118,7 @@ def _label_encoder(n: NodeView) -> list[Spec]:
         if n.attr(key, None):
             return [(n.input_shape(0), dtype)]
     tensor = n.attr("values_tensor", None)
-    if isinstance(tensor, onnx.TensorProto):
+    if isinstance(tensor, TensorProto):
         return [(n.input_shape(0), int(tensor.data_type))]
     raise UnknownShape("LabelEncoder without values")
 
@@ -177,7 +176,7 @@ def _learned(n: NodeView) -> int:
     """The learned values in the op's attributes: coefficients, intercepts, support vectors, thresholds, leaf
     weights (README: classical ML parameters)."""
     values = [n.attr(key, None) for key in _LEARNED.get(n.op_type, ())]
-    return sum(math.prod(v.dims) if isinstance(v, onnx.TensorProto) else len(v or []) for v in values)
+    return sum(math.prod(v.dims) if isinstance(v, TensorProto) else len(v or []) for v in values)
 
 
 # --- costs ------------------------------------------------------------------------------------------------

@@ -7,10 +7,9 @@ import math
 from typing import Any
 
 import numpy as np
-import onnx
-from onnx import numpy_helper
 
 from ..base import dtypes, symbolic
+from ..base.proto import SparseTensorProto, TensorProto
 from .core import (
     ALL_INPUTS,
     DEFAULT,
@@ -392,7 +391,7 @@ def fill_value(n: NodeView) -> np.ndarray:
     fill = n.attr("value")
     if fill is None:
         return np.zeros((), dtype=np.float32)
-    return numpy_helper.to_array(fill).reshape(-1)[:1].reshape(())
+    return dtypes.to_array(fill).reshape(-1)[:1].reshape(())
 
 
 def _constant_of_shape(n: NodeView) -> list[Spec]:
@@ -543,8 +542,8 @@ def _col2im_cost(n: NodeView) -> Cost:
 
 
 _CONSTANT_KEYS = {"value_float": dtypes.FLOAT, "value_int": dtypes.INT64, "value_floats": dtypes.FLOAT,
-                  "value_ints": dtypes.INT64, "value_string": onnx.TensorProto.STRING,
-                  "value_strings": onnx.TensorProto.STRING}
+                  "value_ints": dtypes.INT64, "value_string": TensorProto.STRING,
+                  "value_strings": TensorProto.STRING}
 
 
 def _constant(n: NodeView) -> list[Spec]:
@@ -555,9 +554,9 @@ def _constant(n: NodeView) -> list[Spec]:
     key = present[0]
     v = n.attrs[key]
     if key in ("value", "sparse_value"):
-        if not isinstance(v, (onnx.TensorProto, onnx.SparseTensorProto)):
+        if not isinstance(v, (TensorProto, SparseTensorProto)):
             raise n.fail(f"attribute {key} is not a tensor")
-        t = v if isinstance(v, onnx.TensorProto) else v.values
+        t = v if isinstance(v, TensorProto) else v.values
         dims = tuple(int(d) for d in v.dims)
         if any(d < 0 for d in dims):
             raise n.fail(f"negative dims {list(dims)}")
@@ -572,9 +571,9 @@ def _constant_value(n: NodeView) -> list[np.ndarray]:
         raise UnknownShape("sparse constant: value not decoded")
     if "value" not in n.attrs:
         key = next(k for k in _CONSTANT_KEYS if k in n.attrs)
-        return [np.array(n.attrs[key], dtype=dtypes.to_numpy(dtype) if dtype != onnx.TensorProto.STRING else object)]
+        return [np.array(n.attrs[key], dtype=dtypes.to_numpy(dtype) if dtype != TensorProto.STRING else object)]
     t = n.attrs["value"]
-    if t.data_location == onnx.TensorProto.EXTERNAL:
+    if t.data_location == TensorProto.EXTERNAL:
         raise UnknownShape("a Constant's external data is never read")
     return [dtypes.decode(t, f"node '{n.name}' (Constant)", shape)]
 

@@ -4,8 +4,7 @@ for; scales are not parameters."""
 
 from __future__ import annotations
 
-from onnx import TensorProto
-
+from ..base.proto import TensorProto
 from .contractions import dense, matmul_geometry
 from .core import INT, MS, Cost, NodeView, OpDef, Spec
 

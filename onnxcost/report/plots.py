@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..base.errors import ConfigError
-from ..latency.profiles import Profile
 from .schema import Report
+
+if TYPE_CHECKING:
+    from ..latency.profiles import Profile
 
 BARS = "▁▂▃▄▅▆▇█"
 

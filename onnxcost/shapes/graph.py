@@ -5,8 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-import onnx
-
+from ..base.proto import NodeProto
 from ..load.model import FUNCTIONS_KEY, LoadedModel
 from .subgraph import Subgraph
 from .tensors import ShapeResult, TensorInfo
@@ -54,7 +53,7 @@ class InnerGraph:
     sub: Subgraph
 
 
-def _functions(node: onnx.NodeProto) -> tuple[str, ...]:
+def _functions(node: NodeProto) -> tuple[str, ...]:
     """The functions an inlined node was called through (load.model.FUNCTIONS_KEY), outermost first."""
     for p in node.metadata_props:
         if p.key == FUNCTIONS_KEY:

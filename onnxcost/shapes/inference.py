@@ -10,11 +10,10 @@ from dataclasses import replace
 from typing import Any
 
 import numpy as np
-import onnx
-from onnx import helper, numpy_helper
 
 from .. import ops
 from ..base import dtypes, symbolic
+from ..base.proto import GraphProto, NodeProto, TensorProto
 from ..load.model import LoadedModel
 from ..ops import DEFAULT, NodeView, Shape, UnknownShape
 from . import attributes
@@ -116,7 +115,7 @@ def _tied_value(value: np.ndarray | None, ties: dict[Any, Any]) -> np.ndarray | 
 
 
 def _infer_node(
-    node: onnx.NodeProto, name: str, attrs: dict[str, Any], ins: list[TensorInfo | None], opset: int,
+    node: NodeProto, name: str, attrs: dict[str, Any], ins: list[TensorInfo | None], opset: int,
     domain: str, warnings: list[str], declared: dict[str, tuple[Shape, int]], opsets: dict[str, int],
     equalities: list[symbolic.Equal], outer: Mapping[str, TensorInfo], inner: dict[str, SubgraphAnalysis],
 ) -> list[Out]:
@@ -124,7 +123,7 @@ def _infer_node(
     n_out = len(node.output)
     specs: list[tuple[Shape | None, int]] | None = None
     definition = ops.lookup(domain, op, opset)
-    def subgraph(body: onnx.GraphProto,
+    def subgraph(body: GraphProto,
                  given: Sequence[tuple[Shape, int]] = ()) -> list[tuple[Shape | None, int]] | None:
         found = analyse(body, outer, opsets, given)
         if found is None:
@@ -210,7 +209,7 @@ def _values_known(ins: list[TensorInfo | None]) -> bool:
             continue
         if t.proto is None or t.elements is None or t.elements > VALUE_LIMIT:
             return False
-        if t.proto.data_location == onnx.TensorProto.EXTERNAL:
+        if t.proto.data_location == TensorProto.EXTERNAL:
             return False
     return True
 
@@ -223,7 +222,7 @@ def _small(specs: list[tuple[Shape | None, int]] | None) -> bool:
                for s, _ in specs)
 
 
-def _declared_shapes(graph: onnx.GraphProto) -> dict[str, tuple[Shape, int]]:
+def _declared_shapes(graph: GraphProto) -> dict[str, tuple[Shape, int]]:
     """Fully static shapes the file itself declares (value_info, outputs): a last resort for unknown ops."""
     out: dict[str, tuple[Shape, int]] = {}
     for vi in list(graph.value_info) + list(graph.output):
@@ -234,10 +233,13 @@ def _declared_shapes(graph: onnx.GraphProto) -> dict[str, tuple[Shape, int]]:
 
 
 def _onnx_fallback(
-    node: onnx.NodeProto, ins: list[TensorInfo | None], opsets: dict[str, int]
+    node: NodeProto, ins: list[TensorInfo | None], opsets: dict[str, int]
 ) -> list[tuple[Shape | None, int]] | None:
     """ONNX's own inference on a one-node model, for ops without a rule here. Symbolic dims go in as named
     dim_params and come back as the same expressions."""
+    import onnx.shape_inference
+    from onnx import helper, numpy_helper
+
     inputs, inits = [], []
     params: dict[str, Any] = {}  # dim_param -> the symbolic dim it stands for
 
@@ -260,7 +262,7 @@ def _onnx_fallback(
         if t.dtype == 0:
             return None
         v = t.value()
-        if v is not None and t.dtype != onnx.TensorProto.STRING and not symbolic.any_symbolic(v):
+        if v is not None and t.dtype != TensorProto.STRING and not symbolic.any_symbolic(v):
             with contextlib.suppress(TypeError, ValueError):
                 inits.append(numpy_helper.from_array(np.asarray(v), name))
         inputs.append(helper.make_tensor_value_info(name, t.dtype, dims(t.shape)))

@@ -8,11 +8,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-import onnx
-from onnx import helper, numpy_helper
 
 from ..base import symbolic
 from ..base.errors import OnnxcostError
+from ..base.proto import GraphProto, ModelProto, TensorProto, ValueInfoProto
 from ..load.model import LoadedModel, node_inputs
 from ..ops import DEFAULT, Shape
 from .tensors import ShapeResult, TensorInfo
@@ -22,7 +21,7 @@ from .tensors import ShapeResult, TensorInfo
 class Subgraph:
     """A subgraph as a model of its own, and the outer expressions its placeholder dims stand for."""
 
-    model: onnx.ModelProto
+    model: ModelProto
     placeholders: dict[Any, Any]  # symbol of the inner analysis -> the outer dim expression
     values: dict[str, np.ndarray] = field(default_factory=dict)  # outer values holding symbols, in inner symbols
     #: inputs with a dim of 0 (an empty sequence), bound as such: a declared 0 in a graph input means "unknown"
@@ -40,16 +39,18 @@ class Subgraph:
         return symbolic.substitute(x, self.placeholders)
 
 
-def subgraph_model(body: onnx.GraphProto, given: Mapping[str, TensorInfo], outer: Mapping[str, TensorInfo],
+def subgraph_model(body: GraphProto, given: Mapping[str, TensorInfo], outer: Mapping[str, TensorInfo],
                    opsets: Mapping[str, int]) -> Subgraph | None:
     """A subgraph (an If branch, a Loop body) as a model of its own: its inputs from `given`, and the names it
     reads from the enclosing graph as inputs of their known shapes (small known values as initializers).
     A lone symbol goes in as a dim_param of its name (the inner analysis makes the same symbol); a compound
     expression (floor(h/2) + 1) as a placeholder dim that `Subgraph.outer` turns back into it. None when an
     input has no shape."""
+    from onnx import helper, numpy_helper
+
     defined = {i.name for i in body.input} | {i.name for i in body.initializer}
-    inputs: list[onnx.ValueInfoProto] = []
-    inits: list[onnx.TensorProto] = []
+    inputs: list[ValueInfoProto] = []
+    inits: list[TensorProto] = []
     placeholders: dict[Any, Any] = {}
     names: dict[Any, str] = {}
     values: dict[str, np.ndarray] = {}
@@ -94,7 +95,7 @@ def subgraph_model(body: onnx.GraphProto, given: Mapping[str, TensorInfo], outer
             if v is not None and not symbolic.any_symbolic(v):
                 inits.append(numpy_helper.from_array(v, name))
             elif v is None and t.is_constant and not symbolic.any_symbolic(t.shape):
-                inits.append(onnx.TensorProto(name=name, data_type=t.dtype, dims=list(t.shape)))
+                inits.append(TensorProto(name=name, data_type=t.dtype, dims=list(t.shape)))
             else:
                 inputs.append(helper.make_tensor_value_info(name, t.dtype, dims(t.shape)))
                 if v is not None:
@@ -118,7 +119,7 @@ class SubgraphAnalysis:
     outputs: list[tuple[Shape | None, int]]
 
 
-def analyse(body: onnx.GraphProto, outer: Mapping[str, TensorInfo], opsets: Mapping[str, int],
+def analyse(body: GraphProto, outer: Mapping[str, TensorInfo], opsets: Mapping[str, int],
             given: Sequence[tuple[Shape, int]] = ()) -> SubgraphAnalysis | None:
     """A subgraph analysed from the shapes of the enclosing graph's tensors it reads and of its own inputs
     (`given`, in order: a Loop or Scan body's counters, state and slices; none for an If branch); None when it

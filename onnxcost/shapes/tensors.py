@@ -7,10 +7,10 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import onnx
 
 from ..base import dtypes, symbolic
 from ..base.errors import ModelError
+from ..base.proto import TensorProto
 from ..base.symbolic import SymbolInfo
 from ..load.model import SMALL_TENSOR_ELEMENTS
 from ..ops import Shape
@@ -28,7 +28,7 @@ class TensorInfo:
     shape: Shape | None = None
     producer: int | None = None  # index of the producing node in the model's node list
     from_shape: bool = False  # a constant computed from activation shapes (Shape -> ...), not a weight
-    proto: onnx.TensorProto | None = field(default=None, repr=False)
+    proto: TensorProto | None = field(default=None, repr=False)
     _value: np.ndarray | None = field(default=None, repr=False)
 
     @property
@@ -48,7 +48,7 @@ class TensorInfo:
         """The tensor's value when known and small; embedded initializers are decoded on first use."""
         if self._value is None and self.proto is not None:
             n = self.elements
-            if n is not None and n <= VALUE_LIMIT and self.proto.data_location != onnx.TensorProto.EXTERNAL:
+            if n is not None and n <= VALUE_LIMIT and self.proto.data_location != TensorProto.EXTERNAL:
                 self._value = dtypes.decode(self.proto, f"initializer '{self.name}'", self.shape or ())
             self.proto = None if self._value is not None else self.proto
         return self._value

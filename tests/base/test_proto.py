@@ -1,0 +1,86 @@
+"""What onnxcost reads without importing onnx's package (the message classes, element types, tensor data, attribute
+values and op schemas) equals what onnx itself gives."""
+
+from __future__ import annotations
+
+import numpy as np
+import onnx
+import pytest
+from onnx import TensorProto, helper, numpy_helper
+
+from onnxcost.base import dtypes, proto
+from onnxcost.ops import schemas
+from onnxcost.shapes import attributes
+from tests import schemas as generator
+
+
+def test_the_message_classes_are_onnx_s_own() -> None:
+    assert proto.ModelProto is onnx.ModelProto and proto.TensorProto is onnx.TensorProto
+    assert proto.AttributeProto is onnx.AttributeProto and proto.GraphProto is onnx.GraphProto
+
+
+@pytest.mark.parametrize("elem", sorted(TensorProto.DataType.values()))
+def test_element_types_match_onnx_helper(elem: int) -> None:
+    if elem == 0:
+        assert dtypes.name(elem) == "unknown"
+        return
+    assert dtypes.name(elem) == helper.tensor_dtype_to_string(elem).removeprefix("TensorProto.").lower()
+    try:
+        expected = np.dtype(helper.tensor_dtype_to_np_dtype(elem))
+    except (KeyError, TypeError, ValueError):
+        return
+    assert dtypes.to_numpy(elem) == expected
+    if elem not in dtypes._NARROW_BITS and elem != TensorProto.STRING:
+        assert dtypes.bits(elem) == expected.itemsize * 8
+    if expected.kind not in "OUSV":
+        assert dtypes.from_numpy(expected) == helper.np_dtype_to_tensor_dtype(expected)
+
+
+_VALUES = [np.arange(-3, 3).reshape(2, 3), np.array([[1.5, -2.25]]), np.array([True, False, True]), np.zeros((0, 4)),
+           np.array(7)]
+
+
+@pytest.mark.parametrize("elem", [e for e in TensorProto.DataType.values() if e in dtypes._NUMPY])
+@pytest.mark.parametrize("raw", [True, False])
+def test_tensor_data_matches_numpy_helper(elem: int, raw: bool) -> None:
+    """Raw bytes and the typed fields, for every type numpy holds natively (the rest go through onnx)."""
+    for v in _VALUES:
+        if elem == TensorProto.STRING:
+            value = np.array([str(x) for x in v.reshape(-1)], dtype=object).reshape(v.shape)
+            t = numpy_helper.from_array(value, "t")
+        else:
+            value = v.astype(helper.tensor_dtype_to_np_dtype(elem))
+            t = (numpy_helper.from_array(value, "t") if raw
+                 else helper.make_tensor("t", elem, value.shape, value.reshape(-1).tolist()))
+        got, want = dtypes.to_array(t), numpy_helper.to_array(t)
+        assert got.dtype == want.dtype and got.shape == want.shape
+        assert np.array_equal(got, want)
+
+
+def test_attribute_values_match_onnx_helper() -> None:
+    graph = helper.make_graph([], "g", [], [])
+    node = helper.make_node("Op", [], [], f=1.5, i=3, s="text", t=numpy_helper.from_array(np.ones(2), "w"),
+                            g=graph, floats=[1.0, 2.0], ints=[4, 5], strings=["a", "b"],
+                            tensors=[numpy_helper.from_array(np.ones(1), "x")], graphs=[graph],
+                            tp=helper.make_tensor_type_proto(1, [2]))
+    empty = onnx.AttributeProto(name="u")
+    for a in [*node.attribute, empty]:
+        assert attributes.value(a) == helper.get_attribute_value(a), a.name
+
+
+def test_the_schema_table_is_the_installed_onnx_s() -> None:
+    """`python -m tests.schemas --update` rewrites it from a newer onnx."""
+    assert generator.TABLE.read_text() == generator.render()
+
+
+def test_schema_lookup_matches_onnx_defs_at_every_opset() -> None:
+    for (domain, op_type), _versions in schemas.SCHEMAS.items():
+        for opset in range(1, schemas.COVERED[domain] + 2):
+            try:
+                s = onnx.defs.get_schema(op_type, opset, "" if domain == "ai.onnx" else domain)
+            except onnx.defs.SchemaError:
+                assert attributes._onnx_schema(domain, op_type, opset) is None, (op_type, opset)
+                continue
+            types = {name: int(a.type) for name, a in s.attributes.items()}  # type: ignore[call-overload]
+            required = frozenset(name for name, a in s.attributes.items() if a.required)
+            assert attributes._onnx_schema(domain, op_type, opset) == (types, required), (domain, op_type, opset)
