@@ -23,8 +23,8 @@ _NUMPY: dict[int, np.dtype] = {TensorProto.FLOAT: np.dtype(np.float32), TensorPr
           TensorProto.STRING: np.dtype(object)}
 _FROM_NUMPY: dict[np.dtype, int] = {dtype: elem for elem, dtype in _NUMPY.items()}
 #: Types whose values a typed field holds as they are (no narrowing): decoded here, the rest by onnx.
-_FIELDS: dict[int, str] = {TensorProto.FLOAT: "float_data", TensorProto.DOUBLE: "double_data", TensorProto.INT32: "int32_data",
-           TensorProto.INT64: "int64_data"}
+_FIELDS: dict[int, str] = {TensorProto.FLOAT: "float_data", TensorProto.DOUBLE: "double_data",
+                           TensorProto.INT32: "int32_data", TensorProto.INT64: "int64_data"}
 
 
 def _onnx_helpers() -> tuple[ModuleType, ModuleType]:

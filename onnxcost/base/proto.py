@@ -54,12 +54,15 @@ if TYPE_CHECKING:
         TypeProto,
         ValueInfoProto,
     )
+
+    IR_VERSION: int
 else:
     _pb = _messages()
     AttributeProto, FunctionProto, GraphProto = _pb.AttributeProto, _pb.FunctionProto, _pb.GraphProto
     ModelProto, NodeProto, OperatorSetIdProto = _pb.ModelProto, _pb.NodeProto, _pb.OperatorSetIdProto
     SparseTensorProto, TensorProto, TypeProto = _pb.SparseTensorProto, _pb.TensorProto, _pb.TypeProto
     ValueInfoProto = _pb.ValueInfoProto
+    IR_VERSION = int(_pb.IR_VERSION)  # the newest IR version this onnx writes
 
-__all__ = ["AttributeProto", "FunctionProto", "GraphProto", "ModelProto", "NodeProto", "OperatorSetIdProto",
-           "SparseTensorProto", "TensorProto", "TypeProto", "ValueInfoProto"]
+__all__ = ["IR_VERSION", "AttributeProto", "FunctionProto", "GraphProto", "ModelProto", "NodeProto",
+           "OperatorSetIdProto", "SparseTensorProto", "TensorProto", "TypeProto", "ValueInfoProto"]

@@ -9,9 +9,9 @@ from typing import Any
 
 import numpy as np
 
-from ..base import symbolic
+from ..base import dtypes, symbolic
 from ..base.errors import OnnxcostError
-from ..base.proto import GraphProto, ModelProto, TensorProto, ValueInfoProto
+from ..base.proto import IR_VERSION, GraphProto, ModelProto, OperatorSetIdProto, TensorProto, ValueInfoProto
 from ..load.model import LoadedModel, node_inputs
 from ..ops import DEFAULT, Shape
 from .tensors import ShapeResult, TensorInfo
@@ -46,8 +46,6 @@ def subgraph_model(body: GraphProto, given: Mapping[str, TensorInfo], outer: Map
     A lone symbol goes in as a dim_param of its name (the inner analysis makes the same symbol); a compound
     expression (floor(h/2) + 1) as a placeholder dim that `Subgraph.outer` turns back into it. None when an
     input has no shape."""
-    from onnx import helper, numpy_helper
-
     defined = {i.name for i in body.input} | {i.name for i in body.initializer}
     inputs: list[ValueInfoProto] = []
     inits: list[TensorProto] = []
@@ -80,7 +78,7 @@ def subgraph_model(body: GraphProto, given: Mapping[str, TensorInfo], outer: Map
         t = given.get(vi.name)
         if t is None or t.shape is None or t.dtype == 0:
             return None
-        inputs.append(helper.make_tensor_value_info(vi.name, t.dtype, dims(t.shape)))
+        inputs.append(_value_info(vi.name, t.dtype, dims(t.shape)))
         if 0 in t.shape and not symbolic.any_symbolic(t.shape):
             empty[vi.name] = tuple(int(d) for d in t.shape)
     for inner in body.node:
@@ -93,19 +91,44 @@ def subgraph_model(body: GraphProto, given: Mapping[str, TensorInfo], outer: Map
                 return None
             v = t.value()
             if v is not None and not symbolic.any_symbolic(v):
-                inits.append(numpy_helper.from_array(v, name))
+                inits.append(_tensor(v, name))
             elif v is None and t.is_constant and not symbolic.any_symbolic(t.shape):
                 inits.append(TensorProto(name=name, data_type=t.dtype, dims=list(t.shape)))
             else:
-                inputs.append(helper.make_tensor_value_info(name, t.dtype, dims(t.shape)))
+                inputs.append(_value_info(name, t.dtype, dims(t.shape)))
                 if v is not None:
                     values[name] = inner_value(v)
         defined.update(inner.output)
-    graph = helper.make_graph(list(body.node), "subgraph", inputs, list(body.output),
-                              initializer=list(body.initializer) + inits)
-    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("" if d == DEFAULT else d, v)
-                                                    for d, v in opsets.items()])
+    graph = GraphProto(node=body.node, name="subgraph", input=inputs, output=body.output,
+                       initializer=[*body.initializer, *inits])
+    model = ModelProto(ir_version=IR_VERSION, graph=graph, opset_import=[
+        OperatorSetIdProto(domain="" if d == DEFAULT else d, version=v) for d, v in opsets.items()])
     return Subgraph(model, placeholders, values, empty)
+
+
+def _value_info(name: str, elem_type: int, shape: Sequence[int | str]) -> ValueInfoProto:
+    """A tensor's declaration, as onnx.helper.make_tensor_value_info writes it (a str dim is a dim_param)."""
+    info = ValueInfoProto(name=name)
+    tensor = info.type.tensor_type
+    tensor.elem_type = elem_type
+    tensor.shape.SetInParent()
+    for d in shape:
+        if isinstance(d, str):
+            tensor.shape.dim.add().dim_param = d
+        else:
+            tensor.shape.dim.add().dim_value = d
+    return info
+
+
+def _tensor(value: np.ndarray, name: str) -> TensorProto:
+    """A known value as an initializer, as onnx's numpy_helper.from_array stores it (by onnx for strings)."""
+    array = np.asarray(value, order="C")
+    if array.dtype.kind in "OUS":
+        from onnx import numpy_helper
+
+        return numpy_helper.from_array(array, name)
+    return TensorProto(name=name, dims=array.shape, data_type=dtypes.from_numpy(array.dtype),
+                       raw_data=array.astype(array.dtype.newbyteorder("<"), copy=False).tobytes())
 
 
 @dataclass(frozen=True)

@@ -84,3 +84,23 @@ def test_schema_lookup_matches_onnx_defs_at_every_opset() -> None:
             types = {name: int(a.type) for name, a in s.attributes.items()}  # type: ignore[call-overload]
             required = frozenset(name for name, a in s.attributes.items() if a.required)
             assert attributes._onnx_schema(domain, op_type, opset) == (types, required), (domain, op_type, opset)
+
+
+@pytest.mark.parametrize("value", [np.arange(6, dtype=np.int64).reshape(2, 3), np.array([1.5, -2], np.float32),
+                                   np.array([True, False]), np.zeros((0, 3), np.int32), np.array(3.0),
+                                   np.array(["a", "bc"], dtype=object)])
+def test_subgraph_initializers_are_what_numpy_helper_writes(value: np.ndarray) -> None:
+    from onnxcost.shapes import subgraph
+
+    assert subgraph._tensor(value, "v") == numpy_helper.from_array(value, "v")
+
+
+@pytest.mark.parametrize("shape", [[], [2, "n", 1], ["batch"]])
+def test_subgraph_inputs_are_what_make_tensor_value_info_writes(shape: list[int | str]) -> None:
+    from onnxcost.shapes import subgraph
+
+    assert subgraph._value_info("x", TensorProto.FLOAT, shape) == helper.make_tensor_value_info("x", 1, shape)
+
+
+def test_the_newest_ir_version_is_onnx_s() -> None:
+    assert proto.IR_VERSION == onnx.IR_VERSION
