@@ -97,8 +97,14 @@ def draw(table: TextTable, width: int) -> str | None:
     widths = [max([_cell_len(h) if table.header else 0] + [_cell_len(r[k]) for r in rows])
               for k, (h, _) in enumerate(cols)]
     full = sum(widths) + 3 * len(widths) + 1
-    if full > width or not _single_width(title):
+    if not _single_width(title):
         return None
+    wrapped = None
+    if full > width:  # rich narrows the widest column and wraps its cells: drawn here when that is all it does
+        wrapped = _narrowed(table, rows, widths, full - width)
+        if wrapped is None:
+            return None
+        widths[wrapped[0]], full = wrapped[1], width
 
     def rule(left: str, mid: str, right: str, fill: str) -> str:
         return left + mid.join(fill * (w + 2) for w in widths) + right
@@ -114,9 +120,33 @@ def draw(table: TextTable, width: int) -> str | None:
         lines += [rule("┏", "┳", "┓", "━"), row([h for h, _ in cols], "┃"), rule("┡", "╇", "┩", "━")]
     else:
         lines.append(rule("┌", "┬", "┐", "─"))
-    lines += [row(r, "│") for r in rows]
+    for r in rows:
+        if wrapped is None:
+            lines.append(row(r, "│"))
+            continue
+        k = wrapped[0]
+        parts = _wrapped(r[k], widths[k]) or [""]
+        lines += [row([part if j == k else (c if i == 0 else "") for j, c in enumerate(r)], "│")
+                  for i, part in enumerate(parts)]
     lines.append(rule("└", "┴", "┘", "─"))
     return "\n".join(lines) + "\n"
+
+
+def _narrowed(table: TextTable, rows: list[list[str]], widths: list[int], excess: int) -> tuple[int, int] | None:
+    """(column, its width) when rich fits `table` by narrowing its one widest column by `excess` and wrapping that
+    column's cells at spaces; None when it must do more (two widest columns, a word or header wider than the
+    column, characters of other widths), which is left to rich."""
+    if len(widths) < 2:
+        return None
+    k = max(range(len(widths)), key=lambda j: widths[j])
+    second = max(w for j, w in enumerate(widths) if j != k)
+    narrow = widths[k] - excess
+    if widths[k] == second or narrow < second or (table.header and len(table.columns[k][0]) > narrow):
+        return None
+    for r in rows:
+        if not _single_width(r[k]) or any(len(word.rstrip()) > narrow for word in _WORD.findall(r[k])):
+            return None
+    return k, narrow
 
 
 def rich_table(table: TextTable) -> Any:

@@ -78,6 +78,31 @@ def test_titles_wrap_as_rich_wraps_them() -> None:
         assert tables.draw(table, 160) == _text(tables.rich_table(table), 160), title
 
 
+def test_a_wide_column_wraps_as_rich_wraps_it() -> None:
+    """A table wider than the page: rich narrows its widest column and wraps that column's cells at spaces (the
+    memory table's list of tensors live at the peak)."""
+    rng = random.Random(11)
+    drawn = 0
+    for _ in range(300):
+        words = ["/m/" + "w" * rng.randint(1, 50) for _ in range(rng.randint(1, 12))]
+        long = rng.choice([", ", " ", "  "]).join(words)
+        rows = [("k" * rng.randint(1, 20), long), ("key", "short"), ("e", "")]
+        table = tables.TextTable(rng.choice(["Memory", ""]), (("what", "left"), ("value", "left")), tuple(rows),
+                                 header=rng.random() < 0.5)
+        got = tables.draw(table, 160)
+        if got is not None:
+            drawn += 1
+            assert got == _text(tables.rich_table(table), 160), long
+    assert drawn > 200
+
+
+def test_memory_tables_of_transformers_are_drawn_without_rich() -> None:
+    rep = analyze(EXPORTS / "whisper_encoder_legacy.onnx", input_shapes={"input_features": [1, 80, 200]})
+    plain = render.plain_table(rep, 5, "x", 160)
+    assert plain is not None and "live at peak" in plain
+    assert plain == _rich_text(rep, 5)
+
+
 def test_what_rich_must_fit_is_left_to_rich() -> None:
     wide = tables.TextTable("t", (("a", "left"), ("b", "left")), (("x" * 100, "y" * 100),), header=False)
     assert tables.draw(wide, 160) is None
