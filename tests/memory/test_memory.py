@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import math
 import os
 from collections.abc import Callable
 from pathlib import Path
@@ -161,6 +162,29 @@ def test_optimal_on_larger_random_dags_matches_exhaustive_set_search(data: st.Da
     m = _model_of(proto)
     result = sch.schedule(m, "optimal")
     assert memory.simulate(m, result.order).peak_bytes == _orders(m)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.data(), st.booleans())
+def test_guards_and_the_narrow_search_keep_the_optimum(data: st.DataObject, inplace: bool) -> None:
+    """The search under a bound, with the orderings the bound implies (a big buffer must not outlive a node
+    that needs the rest of the bound), finds an order at the true minimum peak exactly when one is under the
+    bound; the narrow (beam) search never claims a peak it does not reach."""
+    proto = data.draw(st.composite(lambda draw: _random_dag(draw, (6, 13), (0.1, 0.4)))())
+    m = _model_of(proto, inplace)
+    best = _orders(m)
+    known = sch.closures(m)
+    floors = sch.node_floors(m, known)
+    nodes, mask, base = list(range(len(m.nodes))), (1 << len(m.nodes)) - 1, m.initial_bytes
+    for below in {best, best + 1, memory.simulate(m, sch.file_order(m)).peak_bytes + 1}:
+        guards = sch._guards(m, mask, below, known, floors)
+        found = sch._segment_dp(m, 0, nodes, base, below, math.inf, guards)
+        if best < below:
+            assert isinstance(found, list) and sch._segment_peak(m, 0, found, base) == best
+        else:
+            assert found is None
+        narrow = sch._segment_dp(m, 0, nodes, base, below, math.inf, guards, beam=2)
+        assert narrow is None or (isinstance(narrow, list) and sch._segment_peak(m, 0, narrow, base) < below)
 
 
 @pytest.mark.parametrize("name", ["light_inception_v1.onnx", "light_inception_v2.onnx", "light_densenet121.onnx"])
