@@ -161,7 +161,7 @@ _TEXT_FORMATS = frozenset({".prototxt", ".txtpb", ".pbtxt", ".textproto", ".onnx
 def _read(path: Path) -> ModelProto:
     """The model in a file under LEAN_PARSE_BYTES, as onnx.load_model reads it (external data left unread);
     protobuf bytes without importing onnx, a text format through onnx."""
-    if path.suffix.lower() in _TEXT_FORMATS:
+    if path.suffix in _TEXT_FORMATS:  # as onnx matches them
         import onnx
 
         return onnx.load_model(str(path), load_external_data=False)
