@@ -20,7 +20,7 @@ def check(model: object, dims: object, input_shapes: object, schedule: object, b
         return ConfigError(f"analyze(): {name}={value!r:.80} is not {want}")
 
     if not isinstance(model, (str, os.PathLike, ModelProto)):
-        raise fail("model", model, "a path or an ModelProto")
+        raise fail("model", model, "a path or an onnx.ModelProto")
     if dims is not None:
         if not isinstance(dims, Mapping):
             raise fail("dims", dims, "a mapping of dim names to ints")
