@@ -183,7 +183,8 @@ def _guards(m: MemoryModel, seg_mask: int, below: int, known: Closures,
 
 
 def _segment_dp(m: MemoryModel, prefix: int, seg: list[int], base: int, below: int, deadline: float,
-                guards: dict[int, int] | None = None, beam: int | None = None) -> list[int] | str | None:
+                guards: dict[int, int] | None = None, beam: int | None = None,
+                known: Closures | None = None) -> list[int] | str | None:
     """Exact minimum-peak order of `seg` given `prefix` already run, among orders peaking under `below`; None
     when there is none (an order peaking at `below` is then optimal), else why not: "time" or "states".
 
@@ -210,6 +211,11 @@ def _segment_dp(m: MemoryModel, prefix: int, seg: list[int], base: int, below: i
         for p in _bits(preds):
             users[p].append(u)
     frees, dead, overwrite = step_tables(m, seg)  # step(), unrolled below for speed
+    anc = (known or closures(m))[0]
+    for g in seg:  # a buffer whose readers all run before g (or are g) is freed by g in every state
+        before = anc[g] | 1 << g
+        dead[g] += sum(nbytes for readers, nbytes in frees[g] if not readers & ~before)
+        frees[g] = tuple(f for f in frees[g] if f[0] & ~before)
     alloc_bytes = m.alloc_bytes
     # state: the set run (global bits, prefix included) -> (least peak, live bytes, ready nodes)
     level: dict[int, tuple[int, int, int]] = {prefix: (0, base, ready)}
@@ -328,11 +334,11 @@ def optimal_order(m: MemoryModel, budget_s: float = DEFAULT_BUDGET_S) -> tuple[l
         # A narrow search first: an order under the simple ones lowers the bound the exact search works under,
         # which prunes it far more (bart: half the states).
         guards = _guards(m, seg_mask, uppers[k], known, floors)
-        beam = _segment_dp(m, prefix, segments[k], mem, uppers[k], deadline, guards, BEAM_STATES)
+        beam = _segment_dp(m, prefix, segments[k], mem, uppers[k], deadline, guards, BEAM_STATES, known)
         if isinstance(beam, list):
             chosen[k], uppers[k] = beam, _segment_peak(m, prefix, beam, mem)
             guards = _guards(m, seg_mask, uppers[k], known, floors)
-        exact = _segment_dp(m, prefix, segments[k], mem, uppers[k], deadline, guards) \
+        exact = _segment_dp(m, prefix, segments[k], mem, uppers[k], deadline, guards, known=known) \
             if time.perf_counter() < deadline else "time"
         if isinstance(exact, str):
             stop = stop or exact
