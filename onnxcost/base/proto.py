@@ -22,7 +22,7 @@ def _messages() -> ModuleType:
     spec = None if "onnx" in sys.modules else importlib.util.find_spec("onnx")
     folders = None if spec is None else spec.submodule_search_locations
     source = None if not folders else Path(list(folders)[0]) / "onnx_ml_pb2.py"
-    if source is None or not source.is_file():
+    if source is None or not source.is_file() or not _ml_build(source.parent / "onnx_pb.py"):
         import onnx.onnx_ml_pb2
 
         return onnx.onnx_ml_pb2
@@ -39,6 +39,15 @@ def _messages() -> ModuleType:
         del sys.modules[_GENERATED]
         raise
     return module
+
+
+def _ml_build(onnx_pb: Path) -> bool:
+    """Whether onnx takes its messages from onnx_ml_pb2 (every released wheel; a build without ONNX_ML uses
+    onnx_pb2, whose classes would clash with these)."""
+    try:
+        return "from .onnx_ml_pb2 import" in onnx_pb.read_text(encoding="utf-8")
+    except OSError:
+        return False
 
 
 if TYPE_CHECKING:

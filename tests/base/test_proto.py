@@ -3,6 +3,8 @@ values and op schemas) equals what onnx itself gives."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import onnx
 import pytest
@@ -104,3 +106,11 @@ def test_subgraph_inputs_are_what_make_tensor_value_info_writes(shape: list[int 
 
 def test_the_newest_ir_version_is_onnx_s() -> None:
     assert proto.IR_VERSION == onnx.IR_VERSION
+
+
+def test_only_an_onnx_ml_build_has_its_messages_loaded_alone(tmp_path: Path) -> None:
+    """A build without ONNX_ML takes its classes from onnx_pb2: loading onnx_ml_pb2 beside it would clash."""
+    ml, plain = tmp_path / "ml.py", tmp_path / "plain.py"
+    ml.write_text("from .onnx_ml_pb2 import *  # noqa\n")
+    plain.write_text("from .onnx_pb2 import *  # noqa\n")
+    assert proto._ml_build(ml) and not proto._ml_build(plain) and not proto._ml_build(tmp_path / "absent.py")
