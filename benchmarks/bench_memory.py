@@ -23,7 +23,7 @@ from onnxcost.load import model as load  # noqa: E402
 from onnxcost.memory import arena  # noqa: E402
 from onnxcost.memory import liveness as memory  # noqa: E402
 from onnxcost.memory import schedule as sch  # noqa: E402
-from onnxcost.memory.schedule import lower_bound  # noqa: E402
+from onnxcost.memory.bounds import lower_bound  # noqa: E402
 from onnxcost.shapes import graph  # noqa: E402
 from onnxcost.shapes import inference as shapes  # noqa: E402
 

@@ -5,7 +5,7 @@ topological order, `optimal` minimises the peak of live bytes.
 descendants, so every schedule runs the same set before them, and the live set after a set of nodes does
 not depend on order); each segment between cuts is solved by dynamic programming over the sets of nodes
 already run (SERENITY, MLSys 2020), searched strictly under the best simple order or a narrow (beam) search's
-order, whichever is lower, with the orderings that bound implies (`_guards`) pruning it (see `_segment_dp`). A
+order, whichever is lower, with the orderings that bound implies (`bounds.guards`) pruning it (see `_segment_dp`). A
 segment too large for the time budget keeps the best of greedy, file and topo orders, and the result says it
 is not proven optimal."""
 
@@ -15,6 +15,8 @@ import time
 from collections import deque
 from dataclasses import dataclass
 
+from . import bounds
+from .bounds import Closures, closures, lower_bound, node_floors
 from .liveness import MemoryModel, simulate, step, step_tables
 
 METHODS = ("file", "topo", "optimal")
@@ -64,32 +66,6 @@ def topo_order(m: MemoryModel) -> list[int]:
     return order
 
 
-def closures(m: MemoryModel) -> tuple[list[int], list[int]]:
-    """Each node's ancestors and descendants, as bitmasks over MemoryModel.nodes."""
-    n = len(m.nodes)
-    anc = [0] * n
-    for i in range(n):
-        a = m.deps[i]
-        j = m.deps[i]
-        while j:
-            low = j & -j
-            a |= anc[low.bit_length() - 1]
-            j ^= low
-        anc[i] = a
-    desc = [0] * n
-    for i in range(n - 1, -1, -1):
-        j = m.deps[i]
-        while j:
-            low = j & -j
-            p = low.bit_length() - 1
-            desc[p] |= desc[i] | (1 << i)
-            j ^= low
-    return anc, desc
-
-
-Closures = tuple[list[int], list[int]]
-
-
 def cut_points(m: MemoryModel, known: Closures | None = None) -> list[int]:
     """Nodes comparable with every other node, in file order (file order is topological)."""
     n = len(m.nodes)
@@ -105,7 +81,7 @@ def _segment_greedy(m: MemoryModel, prefix: int, seg: list[int], base: int,
     pending: dict[int, int] = {}
     users: dict[int, list[int]] = {i: [] for i in seg}
     for i in seg:
-        preds = [p for p in _bits(m.deps[i]) if p in in_seg]
+        preds = [p for p in bounds.bits(m.deps[i]) if p in in_seg]
         pending[i] = len(preds)
         for p in preds:
             users[p].append(i)
@@ -136,15 +112,6 @@ def _segment_greedy(m: MemoryModel, prefix: int, seg: list[int], base: int,
     return order, peak
 
 
-def _bits(mask: int) -> list[int]:
-    out = []
-    while mask:
-        low = mask & -mask
-        out.append(low.bit_length() - 1)
-        mask ^= low
-    return out
-
-
 def _segment_peak(m: MemoryModel, prefix: int, order: list[int], base: int) -> int:
     done, mem, peak = prefix, base, 0
     for i in order:
@@ -153,33 +120,6 @@ def _segment_peak(m: MemoryModel, prefix: int, order: list[int], base: int) -> i
         mem += m.alloc_bytes[i] - freed
         done |= 1 << i
     return peak
-
-
-def _guards(m: MemoryModel, seg_mask: int, below: int, known: Closures,
-            floors: tuple[int, list[int]]) -> dict[int, int]:
-    """Per producer, the segment nodes that must run before it in any order peaking under `below`: a buffer b
-    made by p stays alive across every node v that runs after p and before a reader of b, so if v needs
-    `floors` bytes besides b and the two reach `below`, v must run before p. (v is no descendant of p: the
-    floors count b for those already.) Producers before the segment map to -1 for "no order stays under"."""
-    anc, desc = known
-    pinned_inputs, need = floors
-    everyone = (1 << len(m.nodes)) - 1
-    most = max((need[v] for v in _bits(seg_mask)), default=0)
-    guards: dict[int, int] = {}
-    for b in m.buffers:
-        if b.producer is None or pinned_inputs + most + b.nbytes < below:
-            continue
-        readers_before = everyone if b.pinned else 0
-        for c in _bits(b.consumers if not b.pinned else 0):
-            readers_before |= anc[c]
-        candidates = readers_before & seg_mask & ~desc[b.producer] & ~b.consumers & ~(1 << b.producer)
-        must = 0
-        for v in _bits(candidates):
-            if pinned_inputs + need[v] + b.nbytes >= below:
-                must |= 1 << v
-        if must:
-            guards[b.producer] = guards.get(b.producer, 0) | must
-    return guards
 
 
 def _segment_dp(m: MemoryModel, prefix: int, seg: list[int], base: int, below: int, deadline: float,
@@ -208,7 +148,7 @@ def _segment_dp(m: MemoryModel, prefix: int, seg: list[int], base: int, below: i
         preds = deps[u] & seg_mask
         if not preds:
             ready |= 1 << u
-        for p in _bits(preds):
+        for p in bounds.bits(preds):
             users[p].append(u)
     frees, dead, overwrite = step_tables(m, seg)  # step(), unrolled below for speed
     anc = (known or closures(m))[0]
@@ -333,11 +273,11 @@ def optimal_order(m: MemoryModel, budget_s: float = DEFAULT_BUDGET_S) -> tuple[l
         seg_mask = sum(1 << g for g in segments[k])
         # A narrow search first: an order under the simple ones lowers the bound the exact search works under,
         # which prunes it far more (bart: half the states).
-        guards = _guards(m, seg_mask, uppers[k], known, floors)
+        guards = bounds.guards(m, seg_mask, uppers[k], known, floors)
         beam = _segment_dp(m, prefix, segments[k], mem, uppers[k], deadline, guards, BEAM_STATES, known)
         if isinstance(beam, list):
             chosen[k], uppers[k] = beam, _segment_peak(m, prefix, beam, mem)
-            guards = _guards(m, seg_mask, uppers[k], known, floors)
+            guards = bounds.guards(m, seg_mask, uppers[k], known, floors)
         exact = _segment_dp(m, prefix, segments[k], mem, uppers[k], deadline, guards, known=known) \
             if time.perf_counter() < deadline else "time"
         if isinstance(exact, str):
@@ -366,38 +306,3 @@ def schedule(m: MemoryModel, method: str = "optimal", budget_s: float = DEFAULT_
     # A peak equal to what some single node needs on its own cannot be beaten by any order.
     proven = stop is None or peak <= lower_bound(m)
     return Schedule(order, "optimal", proven, None if proven else stop)
-
-
-def lower_bound(m: MemoryModel, known: Closures | None = None) -> int:
-    """Bytes every schedule needs at once somewhere: at some node, its inputs and outputs (less a buffer it may
-    overwrite in place), the buffers that must stay alive across it in any order (made by an ancestor or given
-    as a graph input, and read by a descendant or kept as a graph output), and graph inputs that are also
-    outputs, live throughout."""
-    pinned_inputs, floors = node_floors(m, known)
-    return pinned_inputs + max(floors, default=0)
-
-
-def node_floors(m: MemoryModel, known: Closures | None = None) -> tuple[int, list[int]]:
-    """(bytes of graph inputs live throughout, per node the bytes any order holds while it runs besides them):
-    its inputs and outputs, less a buffer it may overwrite, and the buffers that must stay alive across it."""
-    pinned_inputs = sum(b.nbytes for b in m.buffers if b.producer is None and b.pinned)
-    anc, desc = known or closures(m)
-    across = [0] * len(m.nodes)
-    for b in m.buffers:
-        if b.producer is None and b.pinned:
-            continue  # in pinned_inputs
-        readers_before = 0  # nodes that run before some reader: an ancestor of one
-        for c in _bits(b.consumers):
-            readers_before |= anc[c]
-        later = (1 << len(m.nodes)) - 1 if b.pinned else readers_before
-        alive = (later if b.producer is None else desc[b.producer] & later) & ~b.consumers
-        for i in _bits(alive):
-            across[i] += b.nbytes
-
-    def need(i: int) -> int:
-        held = set(m.reads[i]) | set(m.allocs[i])
-        total = sum(m.buffers[b].nbytes for b in held if not (m.buffers[b].producer is None and m.buffers[b].pinned))
-        reuse = m.reuse[i]
-        return total - (m.buffers[reuse].nbytes if reuse is not None else 0)
-
-    return pinned_inputs, [need(i) + across[i] for i in range(len(m.nodes))]

@@ -18,6 +18,7 @@ from onnx import TensorProto, helper
 import onnxcost
 from models import zoo
 from onnxcost.load import model as load
+from onnxcost.memory import bounds
 from onnxcost.memory import liveness as memory
 from onnxcost.memory import schedule as sch
 from onnxcost.shapes import graph
@@ -173,11 +174,11 @@ def test_guards_and_the_narrow_search_keep_the_optimum(data: st.DataObject, inpl
     proto = data.draw(st.composite(lambda draw: _random_dag(draw, (6, 13), (0.1, 0.4)))())
     m = _model_of(proto, inplace)
     best = _orders(m)
-    known = sch.closures(m)
-    floors = sch.node_floors(m, known)
+    known = bounds.closures(m)
+    floors = bounds.node_floors(m, known)
     nodes, mask, base = list(range(len(m.nodes))), (1 << len(m.nodes)) - 1, m.initial_bytes
     for below in {best, best + 1, memory.simulate(m, sch.file_order(m)).peak_bytes + 1}:
-        guards = sch._guards(m, mask, below, known, floors)
+        guards = bounds.guards(m, mask, below, known, floors)
         found = sch._segment_dp(m, 0, nodes, base, below, math.inf, guards)
         if best < below:
             assert isinstance(found, list) and sch._segment_peak(m, 0, found, base) == best
