@@ -82,7 +82,8 @@ def guards(m: MemoryModel, seg_mask: int, below: int, known: Closures,
     """Per producer, the segment nodes that must run before it in any order peaking under `below`: a buffer b
     made by p stays alive across every node v that runs after p and before a reader of b, so if v needs
     `floors` bytes besides b and the two reach `below`, v must run before p. (v is no descendant of p: the
-    floors count b for those already.) Producers before the segment map to -1 for "no order stays under"."""
+    floors count b for those already.) A producer before the segment keeps its entry: while one of its nodes
+    is still to run, no order of the segment stays under `below`."""
     anc, desc = known
     pinned_inputs, need = floors
     everyone = (1 << len(m.nodes)) - 1
