@@ -103,3 +103,102 @@ def guards(m: MemoryModel, seg_mask: int, below: int, known: Closures,
         if must:
             guards[b.producer] = guards.get(b.producer, 0) | must
     return guards
+
+
+def cut_floor(m: MemoryModel, v: int, known: Closures) -> int:
+    """Bytes live while node v runs, in the order best for v: its outputs, and the fewest bytes that carry what
+    the nodes run before it made to those after it. The nodes run before v are a downward-closed set holding
+    v's ancestors and none of its descendants; the live buffers are those made inside it and read outside (or
+    kept as graph outputs), so the least of them is a minimum cut (a buffer read by several nodes counts once),
+    found by max-flow. Never below `node_floors`: the buffers those count are in every such cut."""
+    anc, desc = known
+    n = len(m.nodes)
+    source, sink = n + len(m.buffers), n + len(m.buffers) + 1
+    infinite = sum(b.nbytes for b in m.buffers) + 1
+    flow = _Flow(n + len(m.buffers) + 2)
+    for u in range(n):
+        for p in bits(m.deps[u]):
+            flow.edge(u, p, infinite)  # u before v's step means its inputs' producers are too
+    for u in bits(anc[v]):
+        flow.edge(source, u, infinite)
+    for u in bits(desc[v] | 1 << v):
+        flow.edge(u, sink, infinite)
+    always = 0
+    for k, b in enumerate(m.buffers):
+        held = n + k
+        made = source if b.producer is None else b.producer  # a graph input is made before anything runs
+        if b.pinned and made == source:
+            always += b.nbytes
+        elif b.pinned:
+            flow.edge(made, sink, b.nbytes)
+        elif b.consumers:
+            flow.edge(made, held, b.nbytes)
+            for c in bits(b.consumers):
+                flow.edge(held, c, infinite)
+    reuse = m.reuse[v]
+    overwritten = m.buffers[reuse].nbytes if reuse is not None else 0  # as node_floors: at most this much less
+    return always + flow.max_flow(source, sink) + m.alloc_bytes[v] - overwritten
+
+
+class _Flow:
+    """Dinic's max-flow over integer capacities, for the few hundred vertices of one cut."""
+
+    def __init__(self, vertices: int) -> None:
+        self.to: list[int] = []
+        self.cap: list[int] = []
+        self.out: list[list[int]] = [[] for _ in range(vertices)]
+
+    def edge(self, a: int, b: int, capacity: int) -> None:
+        self.out[a].append(len(self.to))
+        self.to.append(b)
+        self.cap.append(capacity)
+        self.out[b].append(len(self.to))
+        self.to.append(a)
+        self.cap.append(0)
+
+    def max_flow(self, s: int, t: int) -> int:
+        total = 0
+        while True:
+            level = [-1] * len(self.out)
+            level[s] = 0
+            queue = [s]
+            for a in queue:
+                for e in self.out[a]:
+                    if self.cap[e] and level[self.to[e]] < 0:
+                        level[self.to[e]] = level[a] + 1
+                        queue.append(self.to[e])
+            if level[t] < 0:
+                return total
+            nxt = [0] * len(self.out)
+            while True:
+                pushed = self._push(s, t, level, nxt)
+                if not pushed:
+                    break
+                total += pushed
+
+    def _push(self, s: int, t: int, level: list[int], nxt: list[int]) -> int:
+        """One augmenting path along the level graph (iterative DFS), its bottleneck pushed."""
+        path: list[int] = []
+        a = s
+        while a != t:
+            edges = self.out[a]
+            while nxt[a] < len(edges):
+                e = edges[nxt[a]]
+                if self.cap[e] and level[self.to[e]] == level[a] + 1:
+                    break
+                nxt[a] += 1
+            else:
+                if not path:
+                    return 0
+                level[a] = -1  # a dead end: never again in this phase
+                e = path.pop()
+                a = self.to[e ^ 1]
+                nxt[a] += 1
+                continue
+            path.append(e)
+            a = self.to[e]
+        pushed = min(self.cap[e] for e in path)
+        for e in path:
+            self.cap[e] -= pushed
+            self.cap[e ^ 1] += pushed
+        return pushed

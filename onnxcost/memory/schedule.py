@@ -113,13 +113,19 @@ def _segment_greedy(m: MemoryModel, prefix: int, seg: list[int], base: int,
 
 
 def _segment_peak(m: MemoryModel, prefix: int, order: list[int], base: int) -> int:
-    done, mem, peak = prefix, base, 0
+    return _peak_step(m, prefix, order, base)[0]
+
+
+def _peak_step(m: MemoryModel, prefix: int, order: list[int], base: int) -> tuple[int, int]:
+    """(peak bytes of `order` run after `prefix`, the node it peaks at; -1 for an empty order)."""
+    done, mem, peak, at = prefix, base, 0, -1
     for i in order:
         alloc, freed, _ = step(m, done, i)
-        peak = max(peak, mem + alloc)
+        if mem + alloc > peak or at < 0:
+            peak, at = max(peak, mem + alloc), i
         mem += m.alloc_bytes[i] - freed
         done |= 1 << i
-    return peak
+    return peak, at
 
 
 def _segment_dp(m: MemoryModel, prefix: int, seg: list[int], base: int, below: int, deadline: float,
@@ -270,6 +276,10 @@ def optimal_order(m: MemoryModel, budget_s: float = DEFAULT_BUDGET_S) -> tuple[l
         if uppers[k] <= floor:
             continue
         prefix, mem = starts[k]
+        # What any order must hold at the node where the best one found peaks: often that very peak, a proof.
+        floor = max(floor, bounds.cut_floor(m, _peak_step(m, prefix, chosen[k], mem)[1], known))
+        if uppers[k] <= floor:
+            continue
         seg_mask = sum(1 << g for g in segments[k])
         # A narrow search first: an order under the simple ones lowers the bound the exact search works under,
         # which prunes it far more (bart: half the states).

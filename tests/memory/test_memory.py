@@ -188,6 +188,21 @@ def test_guards_and_the_narrow_search_keep_the_optimum(data: st.DataObject, inpl
         assert narrow is None or (isinstance(narrow, list) and sch._segment_peak(m, 0, narrow, base) < below)
 
 
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.data(), st.booleans())
+def test_the_cut_floor_of_every_node_is_a_lower_bound(data: st.DataObject, inplace: bool) -> None:
+    """What any order holds at a node (a minimum cut) never exceeds the true minimum peak, never falls below the
+    static floor, and where the optimal order peaks it is often that peak itself (the proof it allows)."""
+    proto = data.draw(st.composite(lambda draw: _random_dag(draw, (3, 12), (0.1, 0.5)))())
+    m = _model_of(proto, inplace)
+    best = _orders(m)
+    known = bounds.closures(m)
+    pinned, floors = bounds.node_floors(m, known)
+    for v in range(len(m.nodes)):
+        cut = bounds.cut_floor(m, v, known)
+        assert pinned + floors[v] <= cut <= best, v
+
+
 @pytest.mark.parametrize("name", ["light_inception_v1.onnx", "light_inception_v2.onnx", "light_densenet121.onnx"])
 def test_optimal_is_proven_on_light_models(name: str) -> None:
     rep = onnxcost.analyze(LIGHT / name, inplace=True)
