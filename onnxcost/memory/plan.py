@@ -10,6 +10,7 @@ from ..base import symbolic
 from ..shapes.graph import Graph
 from . import liveness
 from . import schedule as schedule_mod
+from .search import MAX_STATES
 
 
 @dataclass(frozen=True)
@@ -85,7 +86,7 @@ def memory(g: Graph, has_symbols: bool, method: str, budget: float, inplace: boo
     if mem is None:
         return MemoryResult(None, None, ["some activation shapes are unknown: activation and peak memory are unknown"])
     if method == "optimal" and not mem.optimal:
-        why = (f"its search stopped at {schedule_mod.MAX_STATES:,} states in one segment"
+        why = (f"its search stopped at {MAX_STATES:,} states in one segment"
                if mem.stop == "states" else f"schedule_budget={budget:g} s ran out")
         return MemoryResult(mem, None, [
             f"the minimum-peak schedule was not proven optimal ({why}); the peak is that of the best order found "

@@ -18,7 +18,7 @@ from onnx import TensorProto, helper
 import onnxcost
 from models import zoo
 from onnxcost.load import model as load
-from onnxcost.memory import bounds
+from onnxcost.memory import bounds, search
 from onnxcost.memory import liveness as memory
 from onnxcost.memory import schedule as sch
 from onnxcost.shapes import graph
@@ -170,7 +170,8 @@ def test_optimal_on_larger_random_dags_matches_exhaustive_set_search(data: st.Da
 def test_guards_and_the_narrow_search_keep_the_optimum(data: st.DataObject, inplace: bool) -> None:
     """The search under a bound, with the orderings the bound implies (a big buffer must not outlive a node
     that needs the rest of the bound), finds an order at the true minimum peak exactly when one is under the
-    bound; the narrow (beam) search never claims a peak it does not reach."""
+    bound; the narrow (beam) search never claims a peak it does not reach; the depth-first search for an order
+    under a limit finds one exactly when one exists."""
     proto = data.draw(st.composite(lambda draw: _random_dag(draw, (6, 13), (0.1, 0.4)))())
     m = _model_of(proto, inplace)
     best = _orders(m)
@@ -179,13 +180,19 @@ def test_guards_and_the_narrow_search_keep_the_optimum(data: st.DataObject, inpl
     nodes, mask, base = list(range(len(m.nodes))), (1 << len(m.nodes)) - 1, m.initial_bytes
     for below in {best, best + 1, memory.simulate(m, sch.file_order(m)).peak_bytes + 1}:
         guards = bounds.guards(m, mask, below, known, floors)
-        found = sch._segment_dp(m, 0, nodes, base, below, math.inf, guards)
+        found = search.segment_dp(m, 0, nodes, base, below, math.inf, guards)
         if best < below:
-            assert isinstance(found, list) and sch._segment_peak(m, 0, found, base) == best
+            assert isinstance(found, list) and search.segment_peak(m, 0, found, base) == best
         else:
             assert found is None
-        narrow = sch._segment_dp(m, 0, nodes, base, below, math.inf, guards, beam=2)
-        assert narrow is None or (isinstance(narrow, list) and sch._segment_peak(m, 0, narrow, base) < below)
+        narrow = search.segment_dp(m, 0, nodes, base, below, math.inf, guards, beam=2)
+        assert narrow is None or (isinstance(narrow, list) and search.segment_peak(m, 0, narrow, base) < below)
+        reached = search.segment_reach(m, 0, nodes, base, below - 1, math.inf, guards, known, 10**6)
+        if best < below:  # an order at or under below - 1 exists exactly when the optimum is under below
+            assert isinstance(reached, list) and sorted(reached) == nodes
+            assert search.segment_peak(m, 0, reached, base) <= below - 1
+        else:
+            assert reached is None
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
