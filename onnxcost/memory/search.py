@@ -74,6 +74,13 @@ SearchTables = tuple[dict[int, int], dict[int, list[int]], int, dict[int, tuple[
                      dict[int, int], dict[int, tuple[int, int] | None]]
 
 
+def _gave_up(visited: int, deadline: float, max_states: int) -> str | None:
+    """Why a search stops before its end: "time" past the deadline, "states" past its cap; None to go on."""
+    if time.perf_counter() > deadline:
+        return "time"
+    return "states" if visited > max_states else None
+
+
 def search_tables(m: MemoryModel, prefix: int, seg: list[int], guards: dict[int, int],
                    known: Closures | None) -> SearchTables | None:
     """What a search over `seg` reads at every step: each node's dependencies (the guards' orderings added),
@@ -155,11 +162,8 @@ def segment_reach(m: MemoryModel, prefix: int, seg: list[int], base: int, limit:
         mem_t = mem + alloc_bytes[g] - freed
         stack.append((t, mem_t, ready_t, moves(t, mem_t, ready_t)))
         visited += 1
-        if visited % 64 == 0:
-            if time.perf_counter() > deadline:
-                return "time"
-            if visited > max_states:
-                return "states"
+        if visited % 64 == 0 and (why := _gave_up(visited, deadline, max_states)):
+            return why
     return None
 
 
@@ -224,11 +228,8 @@ def segment_dp(m: MemoryModel, prefix: int, seg: list[int], base: int, below: in
                     nxt[t] = (new_peak, old[1], old[2])
                     parent[t] = (s, g)
             visited += 1
-            if visited % 64 == 0:
-                if time.perf_counter() > deadline:
-                    return "time"
-                if visited > MAX_STATES:
-                    return "states"
+            if visited % 64 == 0 and (why := _gave_up(visited, deadline, MAX_STATES)):
+                return why
         if beam is not None and len(nxt) > beam:  # a heuristic, not a proof: the `beam` lowest states go on
             nxt = dict(sorted(nxt.items(), key=lambda kv: (kv[1][0], kv[1][1]))[:beam])
         level = nxt
