@@ -4,7 +4,7 @@ orderings a bound implies for the minimum-peak search (schedule.py)."""
 
 from __future__ import annotations
 
-from .liveness import MemoryModel
+from .liveness import Buffer, MemoryModel
 
 
 def bits(mask: int) -> list[int]:
@@ -14,6 +14,17 @@ def bits(mask: int) -> list[int]:
         out.append(low.bit_length() - 1)
         mask ^= low
     return out
+
+
+def _before_a_reader(b: Buffer, anc: list[int], everyone: int) -> int:
+    """The nodes that run before some reader of `b` in every order (an ancestor of one), so that `b` is still
+    alive when they run once it is made; every node for a graph output, alive to the end."""
+    if b.pinned:
+        return everyone
+    before = 0
+    for c in bits(b.consumers):
+        before |= anc[c]
+    return before
 
 
 def closures(m: MemoryModel) -> tuple[list[int], list[int]]:
@@ -56,14 +67,12 @@ def node_floors(m: MemoryModel, known: Closures | None = None) -> tuple[int, lis
     its inputs and outputs, less a buffer it may overwrite, and the buffers that must stay alive across it."""
     pinned_inputs = sum(b.nbytes for b in m.buffers if b.producer is None and b.pinned)
     anc, desc = known or closures(m)
+    everyone = (1 << len(m.nodes)) - 1
     across = [0] * len(m.nodes)
     for b in m.buffers:
         if b.producer is None and b.pinned:
             continue  # in pinned_inputs
-        readers_before = 0  # nodes that run before some reader: an ancestor of one
-        for c in bits(b.consumers):
-            readers_before |= anc[c]
-        later = (1 << len(m.nodes)) - 1 if b.pinned else readers_before
+        later = _before_a_reader(b, anc, everyone)
         alive = (later if b.producer is None else desc[b.producer] & later) & ~b.consumers
         for i in bits(alive):
             across[i] += b.nbytes
@@ -92,10 +101,8 @@ def guards(m: MemoryModel, seg_mask: int, below: int, known: Closures,
     for b in m.buffers:
         if b.producer is None or pinned_inputs + most + b.nbytes < below:
             continue
-        readers_before = everyone if b.pinned else 0
-        for c in bits(b.consumers if not b.pinned else 0):
-            readers_before |= anc[c]
-        candidates = readers_before & seg_mask & ~desc[b.producer] & ~b.consumers & ~(1 << b.producer)
+        candidates = _before_a_reader(b, anc, everyone) & seg_mask & ~desc[b.producer] & ~b.consumers
+        candidates &= ~(1 << b.producer)
         must = 0
         for v in bits(candidates):
             if pinned_inputs + need[v] + b.nbytes >= below:

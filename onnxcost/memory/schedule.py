@@ -139,7 +139,7 @@ def optimal_order(m: MemoryModel, budget_s: float = DEFAULT_BUDGET_S) -> tuple[l
             continue
         seg_mask = sum(1 << g for g in segments[k])
         reached = search.segment_reach(m, prefix, segments[k], mem, floor, deadline,
-                                 bounds.guards(m, seg_mask, floor + 1, known, floors), known, REACH_STATES)
+                                       bounds.guards(m, seg_mask, floor + 1, known, floors), known, REACH_STATES)
         if isinstance(reached, list):
             chosen[k] = reached
             continue

@@ -16,7 +16,7 @@ MAX_STATES = 400_000
 
 
 def segment_greedy(m: MemoryModel, prefix: int, seg: list[int], base: int,
-                    deadline: float) -> tuple[list[int], int]:
+                   deadline: float) -> tuple[list[int], int]:
     """Repeatedly run the ready node with the lowest step peak, then lowest memory after it. Each choice scans
     the ready set, so a wide graph is quadratic: past the deadline the rest runs in file order."""
     in_seg = set(seg)
@@ -60,14 +60,14 @@ def segment_peak(m: MemoryModel, prefix: int, order: list[int], base: int) -> in
 
 def peak_step(m: MemoryModel, prefix: int, order: list[int], base: int) -> tuple[int, int]:
     """(peak bytes of `order` run after `prefix`, the node it peaks at; -1 for an empty order)."""
-    done, mem, peak, at = prefix, base, 0, -1
+    done, mem, peak, at = prefix, base, -1, -1
     for i in order:
         alloc, freed, _ = step(m, done, i)
-        if mem + alloc > peak or at < 0:
-            peak, at = max(peak, mem + alloc), i
+        if mem + alloc > peak:
+            peak, at = mem + alloc, i
         mem += m.alloc_bytes[i] - freed
         done |= 1 << i
-    return peak, at
+    return max(peak, 0), at
 
 
 SearchTables = tuple[dict[int, int], dict[int, list[int]], int, dict[int, tuple[tuple[int, int], ...]],
@@ -82,7 +82,7 @@ def _gave_up(visited: int, deadline: float, max_states: int) -> str | None:
 
 
 def search_tables(m: MemoryModel, prefix: int, seg: list[int], guards: dict[int, int],
-                   known: Closures | None) -> SearchTables | None:
+                  known: Closures | None) -> SearchTables | None:
     """What a search over `seg` reads at every step: each node's dependencies (the guards' orderings added),
     its users, the nodes ready after `prefix`, and `step_tables` with the frees every state makes folded into
     `dead`. None when a guard of a producer before the segment already rules every order out."""
@@ -108,7 +108,7 @@ def search_tables(m: MemoryModel, prefix: int, seg: list[int], guards: dict[int,
 
 
 def segment_reach(m: MemoryModel, prefix: int, seg: list[int], base: int, limit: int, deadline: float,
-                   guards: dict[int, int], known: Closures, max_states: int) -> list[int] | str | None:
+                  guards: dict[int, int], known: Closures, max_states: int) -> list[int] | str | None:
     """An order of `seg` whose every step stays at or under `limit` (a proven lower bound: such an order is
     optimal), depth first, the step that leaves the fewest live bytes first; None when there is none, "time"
     or "states" when it gave up. Whether a set of nodes run can still be completed under `limit` depends on
