@@ -132,3 +132,12 @@ def to_array(t: TensorProto) -> np.ndarray:
     if elem in _FIELDS:
         return np.asarray(getattr(t, _FIELDS[elem]), dtype=_NUMPY[elem]).reshape(t.dims)
     return np.asarray(_onnx_helpers()[1].to_array(t))
+
+
+def from_array(value: np.ndarray, name: str) -> TensorProto:
+    """A known value as an initializer, as onnx's numpy_helper.from_array stores it (by onnx for strings)."""
+    array = np.asarray(value, order="C")
+    if array.dtype.kind in "OUS":
+        return _onnx_helpers()[1].from_array(array, name)
+    return TensorProto(name=name, dims=array.shape, data_type=from_numpy(array.dtype),
+                       raw_data=array.astype(array.dtype.newbyteorder("<"), copy=False).tobytes())

@@ -91,7 +91,7 @@ def subgraph_model(body: GraphProto, given: Mapping[str, TensorInfo], outer: Map
                 return None
             v = t.value()
             if v is not None and not symbolic.any_symbolic(v):
-                inits.append(_tensor(v, name))
+                inits.append(dtypes.from_array(v, name))
             elif v is None and t.is_constant and not symbolic.any_symbolic(t.shape):
                 inits.append(TensorProto(name=name, data_type=t.dtype, dims=list(t.shape)))
             else:
@@ -118,17 +118,6 @@ def _value_info(name: str, elem_type: int, shape: Sequence[int | str]) -> ValueI
         else:
             tensor.shape.dim.add().dim_value = d
     return info
-
-
-def _tensor(value: np.ndarray, name: str) -> TensorProto:
-    """A known value as an initializer, as onnx's numpy_helper.from_array stores it (by onnx for strings)."""
-    array = np.asarray(value, order="C")
-    if array.dtype.kind in "OUS":
-        from onnx import numpy_helper
-
-        return numpy_helper.from_array(array, name)
-    return TensorProto(name=name, dims=array.shape, data_type=dtypes.from_numpy(array.dtype),
-                       raw_data=array.astype(array.dtype.newbyteorder("<"), copy=False).tobytes())
 
 
 @dataclass(frozen=True)

@@ -98,9 +98,7 @@ def test_schema_lookup_matches_onnx_defs_at_every_opset() -> None:
                                    np.array([True, False]), np.zeros((0, 3), np.int32), np.array(3.0),
                                    np.array(["a", "bc"], dtype=object)])
 def test_subgraph_initializers_are_what_numpy_helper_writes(value: np.ndarray) -> None:
-    from onnxcost.shapes import subgraph
-
-    assert subgraph._tensor(value, "v") == numpy_helper.from_array(value, "v")
+    assert dtypes.from_array(value, "v") == numpy_helper.from_array(value, "v")
 
 
 @pytest.mark.parametrize("shape", [[], [2, "n", 1], ["batch"]])
