@@ -13,25 +13,34 @@ from .proto import TensorProto
 
 #: The element types numpy holds natively (onnx's own table for these, without importing onnx's helpers);
 #: the others (bfloat16, float8, int4, ...) go through onnx and ml_dtypes.
-_NUMPY: dict[int, np.dtype] = {TensorProto.FLOAT: np.dtype(np.float32), TensorProto.UINT8: np.dtype(np.uint8),
-          TensorProto.INT8: np.dtype(np.int8), TensorProto.UINT16: np.dtype(np.uint16),
-          TensorProto.INT16: np.dtype(np.int16), TensorProto.INT32: np.dtype(np.int32),
-          TensorProto.INT64: np.dtype(np.int64), TensorProto.BOOL: np.dtype(np.bool_),
-          TensorProto.FLOAT16: np.dtype(np.float16), TensorProto.DOUBLE: np.dtype(np.float64),
-          TensorProto.UINT32: np.dtype(np.uint32), TensorProto.UINT64: np.dtype(np.uint64),
-          TensorProto.COMPLEX64: np.dtype(np.complex64), TensorProto.COMPLEX128: np.dtype(np.complex128),
-          TensorProto.STRING: np.dtype(object)}
+_NUMPY: dict[int, np.dtype] = {
+    TensorProto.FLOAT: np.dtype(np.float32), TensorProto.DOUBLE: np.dtype(np.float64),
+    TensorProto.FLOAT16: np.dtype(np.float16), TensorProto.BOOL: np.dtype(np.bool_),
+    TensorProto.INT8: np.dtype(np.int8), TensorProto.UINT8: np.dtype(np.uint8),
+    TensorProto.INT16: np.dtype(np.int16), TensorProto.UINT16: np.dtype(np.uint16),
+    TensorProto.INT32: np.dtype(np.int32), TensorProto.UINT32: np.dtype(np.uint32),
+    TensorProto.INT64: np.dtype(np.int64), TensorProto.UINT64: np.dtype(np.uint64),
+    TensorProto.COMPLEX64: np.dtype(np.complex64), TensorProto.COMPLEX128: np.dtype(np.complex128),
+    TensorProto.STRING: np.dtype(object),
+}
 _FROM_NUMPY: dict[np.dtype, int] = {dtype: elem for elem, dtype in _NUMPY.items()}
 #: Types whose values a typed field holds as they are (no narrowing): decoded here, the rest by onnx.
 _FIELDS: dict[int, str] = {TensorProto.FLOAT: "float_data", TensorProto.DOUBLE: "double_data",
                            TensorProto.INT32: "int32_data", TensorProto.INT64: "int64_data"}
 
 
-def _onnx_helpers() -> tuple[ModuleType, ModuleType]:
-    """onnx's helper and numpy_helper, imported only for the element types numpy lacks."""
-    from onnx import helper, numpy_helper
+def _helper() -> ModuleType:
+    """onnx's helper, imported only for the element types numpy lacks."""
+    from onnx import helper
 
-    return helper, numpy_helper
+    return helper
+
+
+def _numpy_helper() -> ModuleType:
+    """onnx's numpy_helper, imported only for the tensors decoded or encoded here without it."""
+    from onnx import numpy_helper
+
+    return numpy_helper
 
 _NARROW_BITS = {
     getattr(TensorProto, name): bits
@@ -61,7 +70,7 @@ def bits(elem_type: int) -> int:
     if elem_type in _NUMPY:
         return _NUMPY[elem_type].itemsize * 8
     try:
-        return int(np.dtype(_onnx_helpers()[0].tensor_dtype_to_np_dtype(elem_type)).itemsize) * 8
+        return int(np.dtype(_helper().tensor_dtype_to_np_dtype(elem_type)).itemsize) * 8
     except (KeyError, TypeError, ValueError):
         return 0
 
@@ -90,7 +99,7 @@ def to_numpy(elem_type: int) -> np.dtype:
     if elem_type in _NUMPY:
         return _NUMPY[elem_type]
     try:
-        return np.dtype(_onnx_helpers()[0].tensor_dtype_to_np_dtype(elem_type))
+        return np.dtype(_helper().tensor_dtype_to_np_dtype(elem_type))
     except (KeyError, TypeError, ValueError):
         raise ModelError(f"element type {elem_type} is not an ONNX tensor type") from None
 
@@ -100,7 +109,7 @@ def from_numpy(dtype: np.dtype) -> int:
         return TensorProto.STRING
     if dtype in _FROM_NUMPY:
         return _FROM_NUMPY[dtype]
-    return int(_onnx_helpers()[0].np_dtype_to_tensor_dtype(dtype))
+    return int(_helper().np_dtype_to_tensor_dtype(dtype))
 
 
 def is_param_type(elem_type: int) -> bool:
@@ -124,20 +133,20 @@ def to_array(t: TensorProto) -> np.ndarray:
     """onnx's numpy_helper.to_array for the common element types, without importing onnx; onnx's for the rest."""
     elem = t.data_type
     if t.HasField("segment") or elem not in _NUMPY or sys.byteorder != "little":
-        return np.asarray(_onnx_helpers()[1].to_array(t))
+        return np.asarray(_numpy_helper().to_array(t))
     if elem == TensorProto.STRING:
         return np.array([s.decode("utf-8") for s in t.string_data], dtype=object).reshape(t.dims)
     if t.HasField("raw_data"):
         return np.frombuffer(t.raw_data, dtype=_NUMPY[elem]).reshape(t.dims)
     if elem in _FIELDS:
         return np.asarray(getattr(t, _FIELDS[elem]), dtype=_NUMPY[elem]).reshape(t.dims)
-    return np.asarray(_onnx_helpers()[1].to_array(t))
+    return np.asarray(_numpy_helper().to_array(t))
 
 
 def from_array(value: np.ndarray, name: str) -> TensorProto:
     """A known value as an initializer, as onnx's numpy_helper.from_array stores it (by onnx for strings)."""
     array = np.asarray(value, order="C")
     if array.dtype.kind in "OUS":
-        return _onnx_helpers()[1].from_array(array, name)
+        return _numpy_helper().from_array(array, name)
     return TensorProto(name=name, dims=array.shape, data_type=from_numpy(array.dtype),
                        raw_data=array.astype(array.dtype.newbyteorder("<"), copy=False).tobytes())
