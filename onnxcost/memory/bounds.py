@@ -118,6 +118,12 @@ def cut_floor(m: MemoryModel, v: int, known: Closures) -> int:
     v's ancestors and none of its descendants; the live buffers are those made inside it and read outside (or
     kept as graph outputs), so the least of them is a minimum cut (a buffer read by several nodes counts once),
     found by max-flow. Never below `node_floors`: the buffers those count are in every such cut."""
+    return min_cut(m, v, known)[0]
+
+
+def min_cut(m: MemoryModel, v: int, known: Closures) -> tuple[int, int]:
+    """(`cut_floor` of v, the nodes that run before v in an order holding only that much while v runs): the
+    source side of the minimum cut, the fewest nodes that do."""
     anc, desc = known
     n = len(m.nodes)
     source, sink = n + len(m.buffers), n + len(m.buffers) + 1
@@ -144,7 +150,9 @@ def cut_floor(m: MemoryModel, v: int, known: Closures) -> int:
                 flow.edge(held, c, infinite)
     reuse = m.reuse[v]
     overwritten = m.buffers[reuse].nbytes if reuse is not None else 0  # as node_floors: at most this much less
-    return always + flow.max_flow(source, sink) + m.alloc_bytes[v] - overwritten
+    cut = flow.max_flow(source, sink)
+    before = sum(1 << u for u in flow.reachable(source) if u < n)
+    return always + cut + m.alloc_bytes[v] - overwritten, before
 
 
 class _Flow:
@@ -182,6 +190,18 @@ class _Flow:
                 if not pushed:
                     break
                 total += pushed
+
+    def reachable(self, s: int) -> list[int]:
+        """The vertices the residual graph reaches from s: after max_flow, the source side of a minimum cut."""
+        seen = [False] * len(self.out)
+        seen[s] = True
+        queue = [s]
+        for a in queue:
+            for e in self.out[a]:
+                if self.cap[e] and not seen[self.to[e]]:
+                    seen[self.to[e]] = True
+                    queue.append(self.to[e])
+        return queue
 
     def _push(self, s: int, t: int, level: list[int], nxt: list[int]) -> int:
         """One augmenting path along the level graph (iterative DFS), its bottleneck pushed."""

@@ -5,7 +5,8 @@ topological order, `optimal` minimises the peak of live bytes.
 descendants, so every schedule runs the same set before them, and the live set after a set of nodes does
 not depend on order), and each segment between cuts is solved on its own. Its best simple order (greedy,
 file, topo) is proven optimal when it meets a lower bound (`bounds`: a node's floor, or the minimum cut of
-what must be live while a node runs); else an order that meets the bound is looked for depth first; else
+what must be live while a node runs); else an order that meets the bound is looked for depth first (first
+held to run each node where the bound is tight right after its cut's side, as the order best for it does); else
 the exact dynamic programme over the sets of nodes run (SERENITY, MLSys 2020) searches strictly under the
 best order known, pruned by the orderings that bound implies (`bounds.guards`; the searches are in
 `search`). A segment too large for the time budget keeps the best order found, and the result says it is not
@@ -31,6 +32,8 @@ BEAM_STATES = 32
 CUT_NODES = 5
 #: States the search for an order at the lower bound may visit before the exact search takes over.
 REACH_STATES = 60_000
+#: States for the same search held to the minimum cut where the bound is tight, tried first.
+GUIDED_STATES = 20_000
 
 #: The default seconds the optimal scheduler may spend: a default report stays interactive.
 DEFAULT_BUDGET_S = 1.0
@@ -125,21 +128,32 @@ def optimal_order(m: MemoryModel, budget_s: float = DEFAULT_BUDGET_S) -> tuple[l
     # floor to each proven optimum, so that a segment that stays under it needs no search at all.
     stop = None
     cuts_left = sorted(range(len(m.nodes)), key=lambda v: -floors[1][v])[:CUT_NODES]
+    cut_of: dict[int, tuple[int, int]] = {}  # node -> its minimum cut (bytes, the nodes before it)
     for k in sorted(uppers, key=lambda k: -uppers[k]):
         if uppers[k] <= floor:
             continue
         prefix, mem = starts[k]
         # What any order must hold at the node where the best one found peaks, and at the nodes with the most
         # to hold on their own: often the optimum itself. Then an order that reaches it is optimal.
-        if cuts_left:
-            floor = max([floor] + [bounds.cut_floor(m, v, known) for v in cuts_left])
-            cuts_left = []
-        floor = max(floor, bounds.cut_floor(m, search.peak_step(m, prefix, chosen[k], mem)[1], known))
+        for v in cuts_left + [search.peak_step(m, prefix, chosen[k], mem)[1]]:
+            if v not in cut_of:
+                cut_of[v] = bounds.min_cut(m, v, known)
+                floor = max(floor, cut_of[v][0])
+        cuts_left = []
         if uppers[k] <= floor:
             continue
         seg_mask = sum(1 << g for g in segments[k])
-        reached = search.segment_reach(m, prefix, segments[k], mem, floor, deadline,
-                                       bounds.guards(m, seg_mask, floor + 1, known, floors), known, REACH_STATES)
+        reach_guards = bounds.guards(m, seg_mask, floor + 1, known, floors)
+        reached = None
+        for guided in _cut_guided(m, {v: c for v, c in cut_of.items() if seg_mask >> v & 1}, floor, seg_mask,
+                                  known):
+            reached = search.segment_reach(m, prefix, segments[k], mem, floor, deadline,
+                                           _merged(reach_guards, guided), known, GUIDED_STATES)
+            if isinstance(reached, list):
+                break
+        if not isinstance(reached, list):
+            reached = search.segment_reach(m, prefix, segments[k], mem, floor, deadline, reach_guards, known,
+                                           REACH_STATES)
         if isinstance(reached, list):
             chosen[k] = reached
             continue
@@ -159,6 +173,53 @@ def optimal_order(m: MemoryModel, budget_s: float = DEFAULT_BUDGET_S) -> tuple[l
             chosen[k] = exact
         floor = max(floor, search.segment_peak(m, prefix, chosen[k], mem))
     return [g for seg in chosen for g in seg], stop
+
+
+def _cut_guided(m: MemoryModel, cut_of: dict[int, tuple[int, int]], floor: int, seg_mask: int,
+                known: Closures) -> list[dict[int, int]]:
+    """Orderings to try first when looking for an order at `floor`, each a guess that keeps the search narrow:
+    the nodes whose minimum cut is `floor` (and the others whose cuts nest with it, the fullest first) run
+    right after their cut's source side, as in the order best for them. Empty when no cut is tight."""
+    tight = [v for v, (held, _) in cut_of.items() if held == floor]
+    if not tight:
+        return []
+    v = tight[-1]
+    chain = [(v, cut_of[v][1])]
+    for u in sorted(cut_of, key=lambda u: -cut_of[u][0]):
+        side = cut_of[u][1]
+        if u != v and all(_nested(u, side, w, other) for w, other in chain):
+            chain.append((u, side))
+    tries = [_cut_guards(m, v, cut_of[v][1], seg_mask, known)]
+    if len(chain) > 1:
+        together: dict[int, int] = {}
+        for w, side in chain:
+            together = _merged(together, _cut_guards(m, w, side, seg_mask, known))
+        tries.insert(0, together)
+    return tries
+
+
+def _nested(u: int, side_u: int, w: int, side_w: int) -> bool:
+    """Whether u running right after `side_u` and w right after `side_w` can both hold: one side holds the
+    other, and the node of the smaller side runs inside the larger one."""
+    if side_u & ~side_w == 0:
+        return side_w >> u & 1 == 1 and side_u >> w & 1 == 0
+    if side_w & ~side_u == 0:
+        return side_u >> w & 1 == 1 and side_w >> u & 1 == 0
+    return False
+
+
+def _cut_guards(m: MemoryModel, v: int, before: int, seg_mask: int, known: Closures) -> dict[int, int]:
+    """Orderings that make v run right after exactly `before` (downward closed, v's ancestors included): v after
+    each node of it, and every other node of the segment that is no descendant of v after v."""
+    anc, desc = known
+    out = {v: before & seg_mask & ~anc[v]}
+    for w in bounds.bits(seg_mask & ~before & ~desc[v] & ~(1 << v)):
+        out[w] = 1 << v
+    return out
+
+
+def _merged(a: dict[int, int], b: dict[int, int]) -> dict[int, int]:
+    return {k: a.get(k, 0) | b.get(k, 0) for k in a.keys() | b.keys()}
 
 
 def schedule(m: MemoryModel, method: str = "optimal", budget_s: float = DEFAULT_BUDGET_S) -> Schedule:

@@ -197,6 +197,24 @@ def test_guards_and_the_narrow_search_keep_the_optimum(data: st.DataObject, inpl
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.data(), st.booleans())
+def test_the_side_of_a_minimum_cut_is_an_order_that_holds_the_cut(data: st.DataObject, inplace: bool) -> None:
+    """The nodes min_cut says run before v are a valid prefix for v (downward closed, v's ancestors in, v and its
+    descendants out), and running v right after them holds the cut's bytes: exactly, unless v may overwrite an
+    input in place (the cut then takes the overwrite as given, a bound)."""
+    proto = data.draw(st.composite(lambda draw: _random_dag(draw, (3, 12), (0.1, 0.5)))())
+    m = _model_of(proto, inplace)
+    anc, desc = known = bounds.closures(m)
+    for v in range(len(m.nodes)):
+        held, before = bounds.min_cut(m, v, known)
+        assert before & anc[v] == anc[v] and not before & (desc[v] | 1 << v), v
+        assert all(m.deps[u] & ~before == 0 for u in bounds.bits(before)), v
+        alloc, _, _ = memory.step(m, before, v)
+        at_v = _live_bytes(m, before) + alloc
+        assert at_v == held if m.reuse[v] is None else at_v >= held, v
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.data(), st.booleans())
 def test_the_cut_floor_of_every_node_is_a_lower_bound(data: st.DataObject, inplace: bool) -> None:
     """What any order holds at a node (a minimum cut) never exceeds the true minimum peak, never falls below the
     static floor, and where the optimal order peaks it is often that peak itself (the proof it allows)."""
