@@ -42,6 +42,13 @@ def test_the_command_line_report_skips_typer() -> None:
     assert _loaded(code) == []
 
 
+def test_help_is_click_s_plain_help_without_rich() -> None:
+    """`onnxcost --help` builds typer's commands but draws no rich panels: importing rich for them (typer's
+    rich_utils pulls in its markdown and traceback modules) doubled the time help takes."""
+    code = f"{_QUIET}\n    assert main(['--help']) == 0\n    assert main(['report', '--help']) == 0"
+    assert "rich" not in _loaded(code)
+
+
 def test_a_piped_table_is_drawn_without_rich() -> None:
     code = f"{_QUIET}\n    assert main(['report', 'models/resnet18.onnx', '--top', '3']) == 0"
     assert _loaded(code) == []

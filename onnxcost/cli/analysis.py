@@ -7,7 +7,6 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.console import Console
 
 from ..base.errors import ConfigError
 from .common import DimOpt, ModelArg, ShapeOpt, ValueOpt, app, emit_rows
@@ -120,6 +119,7 @@ def _report_many(paths: list[Path], fmt: Format, output: Path | None, top: int |
     the others still run; exit 2 if any failed."""
     import json
 
+    from rich.console import Console
     from rich.progress import Progress
 
     from ..batch import analyze_many

@@ -9,11 +9,10 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 
 from .options import Format, emit
 
-app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
+app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False, rich_markup_mode=None,
                   help="What will this exported model cost? MACs, FLOPs, params, memory, latency.")
 
 
@@ -28,6 +27,7 @@ def emit_rows(header: list[str], rows: list[list[str]], fmt: Format, output: Pat
     elif fmt is Format.markdown:
         emit(formats.markdown_rows(header, rows), output)
     else:
+        from rich.console import Console
         from rich.table import Table
 
         from ..report.tables import add_row

@@ -10,7 +10,6 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 
 from ..base.errors import ConfigError
 from .common import DimOpt, ModelArg, ShapeOpt, ValueOpt, app, emit_rows
@@ -55,6 +54,7 @@ def bench(
     import json
 
     import numpy as np
+    from rich.console import Console
     from rich.progress import Progress
 
     from ..gate.formats import BENCH_SORTS
@@ -110,6 +110,7 @@ def calibrate(
     seconds: Annotated[float, typer.Option("--seconds", min=0.1, help="Timing budget per microbenchmark")] = 5.0,
 ) -> None:
     """Fit a hardware profile of this machine from onnxruntime microbenchmarks (use it as --profile local)."""
+    from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     from ..measure.calibrate import calibrate as run_calibrate
@@ -143,6 +144,7 @@ def calibrate(
 @app.command()
 def profiles() -> None:
     """List the hardware profiles: shipped ones and those in ./hwprofiles/."""
+    from rich.console import Console
     from rich.table import Table
 
     from ..latency.profiles import available, load_profile
