@@ -94,3 +94,16 @@ def test_onnx_imported_after_a_report_shares_its_classes() -> None:
             "print(onnxcost.analyze(m).totals.macs == rep.totals.macs)")
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
     assert out.stdout.strip().splitlines()[-1] == "True"
+
+
+def test_a_sequence_op_onnx_cannot_type_is_not_handed_to_onnx() -> None:
+    """A scripted decoder's ConcatFromSequence of a sequence of unknown shape: onnx's one-node inference would
+    see the sequence as a tensor and find nothing, so onnx is not imported for it (60 ms); the output keeps
+    the element type the file declares."""
+    code = ("import onnxcost\nr = onnxcost.analyze('corpus/exports/loop_gru_decoder.onnx', input_shapes={'h': [2, 32], "
+            "'token': [2], 'max_new': []})\nassert [o['dtype'] for o in r.to_dict()['outputs']] == ['float']\n"
+            "print(json.dumps(sorted(m for m in sys.modules\n"
+            "                         if m.split('.')[0] == 'onnx' and m != 'onnx.onnx_ml_pb2')))")
+    out = subprocess.run([sys.executable, "-c", f"import json, sys\n{code}"], cwd=ROOT, capture_output=True,
+                         text=True, check=True)
+    assert json.loads(out.stdout.strip().splitlines()[-1]) == []

@@ -231,7 +231,9 @@ class OpDef:
       rules read; the load stage rejects a file whose attribute has another type.
     symbolic_inputs: the input slots whose value may hold symbolic dims (an object array) for `value` to
       compute on; the shapes stage drops the value, rather than cast a symbol, when another slot holds one.
-      ALL_INPUTS: every slot."""
+      ALL_INPUTS: every slot.
+    onnx_inference: whether ONNX's one-node inference may find what `shape` gives up on; False where it cannot
+      (it describes every input as a tensor, so an op that reads a sequence gets nothing from it)."""
 
     op_type: str
     domain: str
@@ -251,6 +253,7 @@ class OpDef:
     attribute_params: Callable[[NodeView], int] | None = None
     attr_types: Mapping[str, int] | None = None
     symbolic_inputs: frozenset[int] | str = frozenset()
+    onnx_inference: bool = True
     note: str = ""
 
     def covers(self, opset: int) -> bool:

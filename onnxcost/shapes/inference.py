@@ -43,7 +43,7 @@ def infer(
     nodes = loaded.graph.node
     attrs: list[dict[str, Any]] = [{} for _ in nodes]
     folded = [False] * len(nodes)
-    declared = _declared_shapes(loaded.graph)
+    declared = _declared(loaded.graph)
     for idx in loaded.order:
         node = nodes[idx]
         name = node.name or f"{node.op_type}_{idx}"
@@ -116,7 +116,7 @@ def _tied_value(value: np.ndarray | None, ties: dict[Any, Any]) -> np.ndarray | 
 
 def _infer_node(
     node: NodeProto, name: str, attrs: dict[str, Any], ins: list[TensorInfo | None], opset: int,
-    domain: str, warnings: list[str], declared: dict[str, tuple[Shape, int]], opsets: dict[str, int],
+    domain: str, warnings: list[str], declared: dict[str, tuple[Shape | None, int]], opsets: dict[str, int],
     equalities: list[symbolic.Equal], outer: Mapping[str, TensorInfo], inner: dict[str, SubgraphAnalysis],
 ) -> list[Out]:
     op = node.op_type
@@ -151,12 +151,15 @@ def _infer_node(
             definition.value_from_shapes or _values_known(ins)):
         values = _evaluate(definition, view)
     if specs is None and values is None:
-        specs = _onnx_fallback(node, ins, opsets)
+        if definition is None or definition.onnx_inference:
+            specs = _onnx_fallback(node, ins, opsets)
         if specs is None or all(s[0] is None for s in specs):
             known = [declared.get(o) for o in node.output]
-            if any(k is not None for k in known):
+            if any(k is not None and k[0] is not None for k in known):
                 specs = [(k[0], k[1]) if k else (None, 0) for k in known]
             else:
+                given = specs or [(None, 0)] * len(known)  # element types unknown: those the file declares
+                specs = [(None, dtype or (k[1] if k else 0)) for (_, dtype), k in zip(given, known, strict=False)]
                 if definition is not None:
                     what = "output shape not inferable from its inputs' shapes"
                 elif domain not in KNOWN_DOMAINS:
@@ -222,13 +225,16 @@ def _small(specs: list[tuple[Shape | None, int]] | None) -> bool:
                for s, _ in specs)
 
 
-def _declared_shapes(graph: GraphProto) -> dict[str, tuple[Shape, int]]:
-    """Fully static shapes the file itself declares (value_info, outputs): a last resort for unknown ops."""
-    out: dict[str, tuple[Shape, int]] = {}
+def _declared(graph: GraphProto) -> dict[str, tuple[Shape | None, int]]:
+    """The element types the file itself declares (value_info, outputs), with the shape where it is fully
+    static: a last resort for unknown ops."""
+    out: dict[str, tuple[Shape | None, int]] = {}
     for vi in list(graph.value_info) + list(graph.output):
         tt = vi.type.tensor_type
         if tt.HasField("shape") and all(d.HasField("dim_value") for d in tt.shape.dim):
             out[vi.name] = (tuple(int(d.dim_value) for d in tt.shape.dim), tt.elem_type)
+        elif tt.elem_type:
+            out[vi.name] = (None, tt.elem_type)
     return out
 
 
