@@ -233,8 +233,8 @@ def _declared(graph: GraphProto) -> dict[str, tuple[Shape | None, int]]:
         tt = vi.type.tensor_type
         if tt.HasField("shape") and all(d.HasField("dim_value") for d in tt.shape.dim):
             out[vi.name] = (tuple(int(d.dim_value) for d in tt.shape.dim), tt.elem_type)
-        elif tt.elem_type:
-            out[vi.name] = (None, tt.elem_type)
+        elif tt.elem_type:  # a shape declared elsewhere (value_info and an output both name it) stays
+            out.setdefault(vi.name, (None, tt.elem_type))
     return out
 
 
