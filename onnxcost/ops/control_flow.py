@@ -275,19 +275,45 @@ def _grows(shape: tuple[Any, ...], i: Any) -> bool:
 def _loop_shape(n: NodeView) -> list[Spec]:
     """The carried state when the body keeps its shape (a fixed point) or grows by a fixed step per iteration
     (its size after the trip count), and each scan output stacked over the iterations when their number is
-    known."""
+    known. When the trip count is run-time data, a state may also take its shape in the first iteration and
+    follow these rules from there (a broadcast of inputs whose dims are named apart, a state the body reshapes):
+    valid when the loop runs at least once, and said so."""
     body = loop_body(n)
     given = loop_given(n)
     outs = n.subgraph_of(body, given)
     n_carried = len(given) - 2
     if outs is None or len(outs) != 1 + n.n_out or n.n_out < n_carried:
         raise UnknownShape(f"the body of Loop '{n.name}'")
+    trips = trip_count(n, body)
+    try:
+        return _loop_specs(n, body, given, outs, trips)
+    except UnknownShape:
+        first = outs[1:1 + n_carried]
+        if max_trips(n) is not None or any(out is None or out_dtype != dtype for (out, out_dtype), (_, dtype)
+                                           in zip(first, given[2:], strict=True)):
+            raise
+    # The trip count is run-time data, so a growing state's size and every scan output are unknown anyway:
+    # from the second iteration on, the loop is one whose state starts as the first iteration left it.
+    later = given[:2] + list(first)
+    again = n.subgraph_of(body, later)
+    if again is None or len(again) != 1 + n.n_out:
+        raise UnknownShape(f"the body of Loop '{n.name}'")
+    specs = _loop_specs(n, body, later, again, None)
+    if any(shape is not None for shape, _ in specs):
+        n.conditions.append(f"Loop '{n.name}' runs at least once")
+    return specs
+
+
+def _loop_specs(n: NodeView, body: GraphProto, given: list[tuple[Any, int]], outs: list[tuple[Any, int]],
+                trips: Any) -> list[Spec]:
+    """The Loop's outputs when its state, starting at `given`, keeps its shape or grows by a fixed step."""
+    n_carried = len(given) - 2
     grown = _growth(n, body, given, outs)
     if grown is not None:  # the body analysed again at iteration i: its costs are in i, summed by the cost rule
-        outs = n.subgraph_of(body, given[:2] + grown)
-        if outs is None:
+        at_i = n.subgraph_of(body, given[:2] + grown)
+        if at_i is None:
             raise UnknownShape(f"the body of Loop '{n.name}'")
-    trips = trip_count(n, body)
+        outs = at_i
     i = iteration(n) if grown is not None else None  # a state of fixed shape needs no iteration symbol (sympy)
     specs: list[Spec] = []
     for (shape, dtype), (out, out_dtype) in zip(grown or given[2:], outs[1:1 + n_carried], strict=True):

@@ -96,6 +96,20 @@ def infer(
                        {sym.name: symbolic.text(expr) for sym, expr in ties.items()}, subgraphs)
 
 
+def _inner_ties(analysis: SubgraphAnalysis) -> list[str]:
+    """What a subgraph's shapes assume of the enclosing graph's dims: the dims it found equal (two that meet on
+    one axis), in the enclosing graph's symbols. Ties of the stand-ins a probe put in (a Loop's state, its
+    iteration number) are the probe's own and left out."""
+    out = []
+    for sym, expr in analysis.shaped.ties.items():
+        if ":" in sym or ":" in expr:  # an iteration number
+            continue
+        a, b = (symbolic.text(analysis.sub.outer(symbolic.parse(x))) for x in (sym, expr))
+        if symbolic.PLACEHOLDER not in a + b:
+            out.append(f"{a} = {b}")
+    return out
+
+
 def _tied_analysis(analysis: SubgraphAnalysis, ties: dict[Any, Any]) -> SubgraphAnalysis:
     """A subgraph analysed before a tie was found: its outer formulas take the tie too."""
     placeholders = {k: symbolic.substitute(v, ties) for k, v in analysis.sub.placeholders.items()}
@@ -131,6 +145,7 @@ def _infer_node(
         key = next((k for k, v in attrs.items() if v is body), None)
         if key is not None:
             inner[key] = found  # kept for the cost stage, which costs this analysis instead of redoing it
+        view.conditions.extend(_inner_ties(found))
         return found.outputs
 
     def subgraph_value(key: str, tensor: str) -> np.ndarray | None:

@@ -219,6 +219,47 @@ def test_loop_whose_exit_is_data_keeps_its_state_shape_but_not_its_scan_length()
     assert node.output_shapes[1] is None or node.output_shapes[1][0] != 5
 
 
+def _loop_of_two_batches() -> onnx.ModelProto:
+    """A decoder step whose two states have batch dims named apart (as a TorchScript export names each input's
+    axes): h <- tanh(h + t), t <- h, for M steps, M a graph input (run-time data). After the first step both
+    states are the broadcast of the two batches, and stay so."""
+    body = helper.make_graph(
+        [helper.make_node("Add", ["h_in", "t_in"], ["s"]), helper.make_node("Tanh", ["s"], ["h_out"]),
+         helper.make_node("Identity", ["h_out"], ["t_out"]), helper.make_node("Identity", ["cond_in"], ["cond_out"])],
+        "body", [helper.make_tensor_value_info("i", TensorProto.INT64, []),
+                 helper.make_tensor_value_info("cond_in", TensorProto.BOOL, []),
+                 helper.make_tensor_value_info("h_in", F, None), helper.make_tensor_value_info("t_in", F, None)],
+        [helper.make_tensor_value_info("cond_out", TensorProto.BOOL, []),
+         helper.make_tensor_value_info("h_out", F, None), helper.make_tensor_value_info("t_out", F, None)])
+    loop = helper.make_node("Loop", ["M", "cond", "h0", "t0"], ["h", "t"], name="loop", body=body)
+    g = helper.make_graph(
+        [loop], "g", [helper.make_tensor_value_info("M", TensorProto.INT64, []),
+                      helper.make_tensor_value_info("h0", F, ["hb", 16]),
+                      helper.make_tensor_value_info("t0", F, ["tb", 16])],
+        [helper.make_tensor_value_info("h", F, None), helper.make_tensor_value_info("t", F, None)],
+        initializer=[numpy_helper.from_array(np.array(True), "cond")])
+    return helper.make_model(g, opset_imports=[helper.make_opsetid("", 17)])
+
+
+def test_loop_state_that_takes_its_shape_in_the_first_step_is_that_shape_when_the_count_is_data() -> None:
+    """No fixed point from the inputs' shapes, one from the first step's: with the count run-time data the
+    states are that shape, valid when the loop runs at least once and the two batches agree (the dims the body
+    found equal, stated on the Loop); where they hold, it is the shape onnxruntime gives."""
+    model = _loop_of_two_batches()
+    report = onnxcost.analyze(model)
+    shapes = [s for s in report.nodes[0].output_shapes if s is not None]
+    assert len(shapes) == 2 and all(s[1] == 16 for s in shapes)
+    assert {"node 'loop' (Loop): valid only when Loop 'loop' runs at least once",
+            "node 'loop' (Loop): valid only when tb = hb"} <= set(report.warnings)
+    sess = ort.InferenceSession(model.SerializeToString(), providers=["CPUExecutionProvider"])
+    for batch in (1, 2, 5):
+        h, t = sess.run(None, {"M": np.array(3, np.int64), "h0": np.ones((batch, 16), np.float32),
+                               "t0": np.ones((batch, 16), np.float32)})
+        point = {"hb": batch, "tb": batch}
+        assert [[symbolic.evaluate(symbolic.parse(str(d)), point) for d in s] for s in shapes] == [
+            list(h.shape), list(t.shape)]
+
+
 def test_loop_that_may_exit_early_is_bounded_by_its_trip_count() -> None:
     report = onnxcost.analyze(_loop_with_state_and_scan(5, exit_on_data=True))
     node = report.nodes[0]
