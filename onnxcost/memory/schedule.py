@@ -189,13 +189,11 @@ def _cut_guided(m: MemoryModel, cut_of: dict[int, tuple[int, int]], floor: int, 
         side = cut_of[u][1]
         if u != v and all(_nested(u, side, w, other) for w, other in chain):
             chain.append((u, side))
-    tries = [_cut_guards(m, v, cut_of[v][1], seg_mask, known)]
-    if len(chain) > 1:
-        together: dict[int, int] = {}
-        for w, side in chain:
-            together = _merged(together, _cut_guards(m, w, side, seg_mask, known))
-        tries.insert(0, together)
-    return tries
+    alone = _cut_guards(m, v, cut_of[v][1], seg_mask, known)
+    together = alone
+    for w, side in chain[1:]:
+        together = _merged(together, _cut_guards(m, w, side, seg_mask, known))
+    return [together, alone] if len(chain) > 1 else [alone]
 
 
 def _nested(u: int, side_u: int, w: int, side_w: int) -> bool:
