@@ -67,6 +67,11 @@ CORPUS_UNSEEN = (
 CORPUS = CORPUS_SEEN + CORPUS_UNSEEN
 
 
+def _name(case_id: str) -> str:
+    """A corpus model's name in the tables (a tests/corpus.py id, its folder separator a colon)."""
+    return case_id.replace("/", ":")
+
+
 def corpus_models() -> dict[str, tuple[Path, dict[str, Any]]]:
     """CORPUS as (path, the keyword arguments analyze and bench take for its fed shapes and values)."""
     import numpy as np
@@ -80,7 +85,7 @@ def corpus_models() -> dict[str, tuple[Path, dict[str, Any]]]:
             path = case.require()
             shapes = case.bound_shapes(onnx.load(path, load_external_data=False))
             values = {k: np.array(v) for k, v in case.values.items()}
-            out[case.id.replace("/", ":")] = (path, {"input_shapes": {k: v for k, v in shapes.items()
+            out[_name(case.id)] = (path, {"input_shapes": {k: v for k, v in shapes.items()
                                                                        if k not in values} or None,
                                                       "inputs": values or None})
     return out
@@ -137,7 +142,7 @@ def main() -> int:
     ap.add_argument("--recalibrations", type=int, default=3, help="at most this many fresh calibrations a round when "
                     "the machine has moved away from the profile")
     ap.add_argument("--protocol", choices=("tuned", "user"), default="tuned", help="user: calibrate once, then "
-                    "time every model once (5 warm-ups, median of 15), no drift check")
+                    "time every model (5 warm-ups, median of 15) in --passes passes, no drift check")
     ap.add_argument("--corpus", action="store_true", help="also the real corpus models in CORPUS")
     ap.add_argument("--passes", type=int, default=3, help="user protocol: visit every model this many times under "
                     "the one calibration and keep its fastest median (1: each model timed once)")
@@ -252,10 +257,10 @@ def main() -> int:
     names = list(truth)
     shared = [n for n in names if n not in extra_names and n not in corpus]
     subsets = [(f"all ({len(names)})", names)]
-    if extra or args.corpus:  # the extra folder's and the corpus's models apart: ones the estimate was not tuned on
+    if extra or args.corpus:  # apart from tests/data, where the terms were chosen
         subsets += [(f"{label} ({len(subset)})", subset) for label, subset in
                     (("tests/data", shared), ("--extra", extra_names), ("--corpus", list(corpus)),
-                     ("corpus, unseen", [n for n in corpus if n.replace(":", "/", 1) in CORPUS_UNSEEN])) if subset]
+                     ("corpus, unseen", [_name(c) for c in CORPUS_UNSEEN if _name(c) in corpus])) if subset]
     chosen = {name: statistics.median(errors[name]) for name in truth}
     tables = [("fastest of each model's passes" if user and args.passes > 1 else "error", chosen)]
     if user and args.passes > 1:
