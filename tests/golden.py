@@ -33,12 +33,9 @@ def models() -> Iterator[tuple[str, Path, dict[str, list[int]] | None, dict[str,
     for folder in ("tests/data", "models"):
         for path in sorted((ROOT / folder).glob("*.onnx")):
             yield f"{folder}/{path.name}", path, None, {}
-    seen: set[str] = set()
     for case in cases():
-        ident = case.id if case.id not in seen else f"{case.id} ({case.path.parent.name})"
-        seen.add(case.id)
         if case.path.is_file():
-            yield ident, case.path, case.shapes, case.values
+            yield case.id, case.path, case.shapes, case.values
 
 
 def _text(path: Path, **options: object) -> str:
