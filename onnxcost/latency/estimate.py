@@ -7,7 +7,7 @@ mispredicts MobileNet, ShuffleNet and EfficientNet."""
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TypeVar
 
 from onnx import TensorProto
@@ -147,6 +147,22 @@ def dtype_class(node: NodeInfo, graph: Graph) -> str:
     return "fp32"
 
 
+def unsigned_weights(node: NodeInfo, graph: Graph) -> bool:
+    """An integer kernel's weights are uint8 (quantize_dynamic's ConvInteger, older MatMulInteger exports): the
+    weight input of its hints (else input 1), or what the DequantizeLinear feeding it takes in (a QDQ group).
+    onnxruntime's uint8 x uint8 kernels go without the uint8 x int8 dot-product instructions (VNNI)."""
+    index = hints.of(node, graph).weight_input
+    index = 1 if index is None else index
+    if index >= len(node.inputs) or not node.inputs[index]:
+        return False
+    name = node.inputs[index]
+    producer = graph.producers.get(name)
+    if producer is not None and graph.node(producer).op_type == "DequantizeLinear":
+        name = graph.node(producer).inputs[0]
+    t = graph.tensors.get(name)
+    return t is not None and t.dtype == TensorProto.UINT8
+
+
 def compute_path(node: NodeInfo, graph: Graph, profile: Profile) -> str:
     """The peak a node's math runs at: its dtype's, or "tf32" for a float32 convolution on a GPU that runs those
     on tensor cores (cuDNN's default under PyTorch; float32 GEMMs stay on the CUDA cores)."""
@@ -210,6 +226,8 @@ def estimate_node(node: NodeInfo, cost: NodeCost, graph: Graph, profile: Profile
         bandwidth *= profile.efficiency.get("movement", 1.0)
     path = "int8" if integer and "int8" in profile.peak_flops else compute_path(node, graph, profile)
     t_compute = cost.flops / profile.flops_per_s(path, cls) * 1e6
+    if path == "int8" and profile.unsigned_int8_ratio and unsigned_weights(node, graph):
+        t_compute /= profile.unsigned_int8_ratio
     m, k = geometry(node, graph) if cls == "dense" and cost.macs else (0, 0)
     if cls == "dense":
         t_compute *= narrow_group_slowdown(channels_per_group(node, graph), profile)
@@ -272,10 +290,29 @@ def estimate(graph: Graph, costs: list[NodeCost], profile: Profile,
     # folds a QDQ group into QLinearMatMul / MatMulIntegerToFloat / QLinearConv): the int8 path
     integer = {head for name, head in chains.items()
                if name != head and graph.node(name).op_type == "DequantizeLinear"} if observed is not None else set()
+    softmax = quantized_softmax_us(graph, chains, profile) if observed is not None else {}
     out = []
     for n, c in zip(graph.nodes, costs, strict=True):
         into = fused.get(n.name) or (chains[n.name] if chains.get(n.name, n.name) != n.name else None)
-        out.append(estimate_node(n, c, graph, profile, into, n.name in with_bias, n.name in integer))
+        e = estimate_node(n, c, graph, profile, into, n.name in with_bias, n.name in integer)
+        if n.name in softmax and e.latency_us is not None:
+            e = replace(e, bound="compute", latency_us=max(e.latency_us, softmax[n.name] + profile.launch_overhead_us))
+        out.append(e)
+    return out
+
+
+def quantized_softmax_us(graph: Graph, chains: Mapping[str, str], profile: Profile) -> dict[str, float]:
+    """µs of each observed kernel that runs a Softmax inside a QuantizeLinear (onnxruntime's QLinearSoftmax, a
+    QDQ model's attention: DequantizeLinear, Softmax and QuantizeLinear in one kernel), by the kernel's node:
+    Profile.quantized_softmax_ns an element (about 5x a float Softmax here), whatever its FLOPs say."""
+    if not profile.quantized_softmax_ns:
+        return {}
+    out = {}
+    for name, head in chains.items():
+        node = graph.node(name)
+        if name != head and node.op_type == "Softmax" and graph.node(head).op_type == "QuantizeLinear":
+            t = _first_output(node, graph)
+            out[head] = (t.elements or 0) * profile.quantized_softmax_ns / 1e3 if t is not None else 0.0
     return out
 
 

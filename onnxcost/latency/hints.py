@@ -41,7 +41,8 @@ class RuntimeHints:
     chainable: runs inside a fused chain of element-wise ops (one pass over memory for the chain).
     nchwc: its role in the blocked layout. bias_pass: a bias it adds (Gemm's C, or an Add folded into a MatMul)
     is first copied into every output row and the product accumulates onto it: one more pass over the output.
-    weight_input: the index of the weight input (convolutions: for the group refinement).
+    weight_input: the index of the weight input (convolutions: for the group refinement; integer kernels: for
+    the weights' signedness).
     serial_pow: the runtime's CPU kernel computes a scalar power per element on one thread (onnxruntime's LRN,
     Caffe2's code): Profile.serial_pow_ns each, whatever its FLOPs say."""
 
@@ -137,12 +138,14 @@ _KERNELS: dict[tuple[str, str], RuntimeHints] = {
     (DEFAULT, "LeakyRelu"): RuntimeHints(chainable=True),
     (DEFAULT, "LRN"): RuntimeHints(serial_pow=True),
     (DEFAULT, "MatMul"): RuntimeHints(fuses=MATMUL_FUSES, bias_pass=True),
+    (DEFAULT, "MatMulInteger"): RuntimeHints(weight_input=1),
     (DEFAULT, "MaxPool"): RuntimeHints(nchwc=Nchwc.POOL),
     (DEFAULT, "Mish"): RuntimeHints(chainable=True),
     (DEFAULT, "Mul"): RuntimeHints(chainable=True, nchwc=Nchwc.BINARY),
     (DEFAULT, "Neg"): RuntimeHints(chainable=True),
     (DEFAULT, "Pow"): RuntimeHints(chainable=True),
     (DEFAULT, "QLinearConv"): RuntimeHints(weight_input=3),
+    (DEFAULT, "QLinearMatMul"): RuntimeHints(weight_input=3),
     (DEFAULT, "Reciprocal"): RuntimeHints(chainable=True),
     (DEFAULT, "Relu"): RuntimeHints(chainable=True, nchwc=Nchwc.ACTIVATION),
     (DEFAULT, "Selu"): RuntimeHints(chainable=True),
@@ -154,9 +157,11 @@ _KERNELS: dict[tuple[str, str], RuntimeHints] = {
     (DEFAULT, "Tanh"): RuntimeHints(chainable=True, nchwc=Nchwc.ACTIVATION),
     (DEFAULT, "Transpose"): RuntimeHints(nchwc=Nchwc.TRANSPOSE),
     (DEFAULT, "Where"): RuntimeHints(chainable=True),
+    (MS, "DynamicQuantizeMatMul"): RuntimeHints(weight_input=1),
     (MS, "FusedConv"): RuntimeHints(fuses=CONV_FUSES, nchwc=Nchwc.CONV, weight_input=1),
     (MS, "FusedGemm"): RuntimeHints(fuses=GEMM_FUSES, bias_pass=True),
     (MS, "Gelu"): RuntimeHints(chainable=True),
+    (MS, "MatMulIntegerToFloat"): RuntimeHints(weight_input=1),
     (MS, "NhwcConv"): RuntimeHints(weight_input=1),
     (MS, "NhwcFusedConv"): RuntimeHints(weight_input=1),
     (MS, "QLinearConv"): RuntimeHints(weight_input=3),

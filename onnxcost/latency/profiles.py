@@ -55,6 +55,8 @@ class Profile:
     serial_pow_ns: float = 0.0  # one scalar power in a serial CPU kernel (RuntimeHints.serial_pow); 0: not costed
     one_block_ratio: float = 0.0  # a blocked conv of one block of outputs, as a share of dense; 0: unknown
     block_group_ratio: float = 0.0  # a grouped conv of one nchwc_block per group, as a share of dense; 0: unknown
+    unsigned_int8_ratio: float = 0.0  # an integer kernel of uint8 weights, as a share of int8 ones; 0: unknown
+    quantized_softmax_ns: float = 0.0  # one element of a QDQ Softmax (onnxruntime's QLinearSoftmax); 0: not costed
     source: str = ""
 
     def parallel_slowdown(self, flops: float) -> float:
@@ -136,7 +138,7 @@ def load_profile(name_or_path: str) -> Profile:
     known = {"name", "kind", "launch_overhead_us", "run_overhead_us", "dense_k_half", "dense_m_half", "peak_flops",
              "memory", "efficiency", "fusion", "nchwc_block", "dense_launch_overhead_us", "tf32_convs", "nhwc_convs",
              "threads", "parallel_flops_half", "copy_call_ns", "block_group_ratio", "serial_pow_ns",
-             "one_block_ratio"}
+             "one_block_ratio", "unsigned_int8_ratio", "quantized_softmax_ns"}
     for key in data:
         if key not in known:
             raise ConfigError(f"{path}: unknown key '{key}' (known: {', '.join(sorted(known))})")
@@ -195,7 +197,9 @@ def load_profile(name_or_path: str) -> Profile:
         copy_call_ns=_number(data, "copy_call_ns", str(path), False),
         serial_pow_ns=_number(data, "serial_pow_ns", str(path), False),
         one_block_ratio=_ratio(data, "one_block_ratio", str(path)),
-        block_group_ratio=_ratio(data, "block_group_ratio", str(path)), source=str(path),
+        block_group_ratio=_ratio(data, "block_group_ratio", str(path)),
+        unsigned_int8_ratio=_ratio(data, "unsigned_int8_ratio", str(path)),
+        quantized_softmax_ns=_number(data, "quantized_softmax_ns", str(path), False), source=str(path),
     )
 
 
@@ -251,7 +255,10 @@ def to_toml(profile: Profile, comments: list[str] | None = None) -> str:
               *([f"copy_call_ns = {profile.copy_call_ns:.6g}"] if profile.copy_call_ns else []),
               *([f"serial_pow_ns = {profile.serial_pow_ns:.6g}"] if profile.serial_pow_ns else []),
               *([f"one_block_ratio = {profile.one_block_ratio:.6g}"] if profile.one_block_ratio else []),
-              *([f"block_group_ratio = {profile.block_group_ratio:.6g}"] if profile.block_group_ratio else []), "",
+              *([f"block_group_ratio = {profile.block_group_ratio:.6g}"] if profile.block_group_ratio else []),
+              *([f"unsigned_int8_ratio = {profile.unsigned_int8_ratio:.6g}"] if profile.unsigned_int8_ratio else []),
+              *([f"quantized_softmax_ns = {profile.quantized_softmax_ns:.6g}"] if profile.quantized_softmax_ns else []),
+              "",
               "[peak_flops]", *(f"{k} = {v:.6g}" for k, v in profile.peak_flops.items()), "",
               "[memory]", f"bandwidth = {profile.bandwidth:.6g}"]
     if profile.cache_bytes:

@@ -32,7 +32,8 @@ Shape = list[int]
 class Measurement:
     name: str
     kind: str  # overhead, run, bandwidth, cache, dense, grouped, depthwise, einsum, elementwise, movement, gemm,
-    # bias, copy, warm weights, cold weights, blocked grouped
+    # bias, copy, warm weights, cold weights, blocked grouped, one block, serial pow, int8, int8 unsigned,
+    # quantized softmax
     flops: int
     bytes: int
     seconds: float  # per node
@@ -45,6 +46,7 @@ class Measurement:
     copies: int = 0  # memcpy calls of its kernels' copy loops, per node (OpDef.copies)
     weight_bytes: int = 0  # weights each node reads (the warm and cold weight cases)
     spread: float = 1.0  # its slowest round over its fastest: how steady the machine was while it ran
+    elements: int = 0  # quantized softmax: elements of its output
 
 
 
@@ -145,13 +147,13 @@ def calibrate(threads: int | None = None, per_case_s: float = 5.0, rounds: int =
         progress("done", total, total)
     results = []
     for name, kind, model, nodes in models:
-        dims = dict(re.findall(r"\b([KMNW])=(\d+)", name))
+        dims = dict(re.findall(r"\b([KMNWE])=(\d+)", name))
         flops, moved, reorders = counts[name]
         results.append(Measurement(name, kind, flops, moved, statistics.median(seen[name]), int(dims.get("K", 0)),
                                    reorders, int(dims.get("M", 0)), nodes,
                                    statistics.median(alone[name]) if alone.get(name) else 0.0, int(dims.get("N", 0)),
                                    copies(model) // nodes if kind == "copy" else 0, int(dims.get("W", 0)),
-                                   max(seen[name]) / max(min(seen[name]), 1e-12)))
+                                   max(seen[name]) / max(min(seen[name]), 1e-12), int(dims.get("E", 0))))
     fitted = fit(results, threads)
     fitted["nchwc_block"] = block
     return to_toml(fitted, threads), results
@@ -257,6 +259,18 @@ def fit(ms: list[Measurement], threads: int = 1) -> dict[str, float]:
     one = [rate(m, "flops") / dense_rate * (m.reduction + k_half) / m.reduction * (m.rows + m_half) / m.rows
            for m in ms if m.kind == "one block" and m.reduction and m.rows]
     one_ratio = min(1.0, max(0.01, statistics.median(one))) if one else 0.0
+    # Integer kernels: the best uint8 x int8 GEMM is the int8 peak, and the others' share of it (net of the
+    # dot-product and row terms the estimate applies to every dense kernel) its dense efficiency; kernels of
+    # uint8 weights run at unsigned_int8_ratio of that.
+    def shape_share(m: Measurement) -> float:
+        return m.reduction / (m.reduction + k_half) * m.rows / (m.rows + m_half) if m.reduction and m.rows else 1.0
+
+    signed = [m for m in ms if m.kind == "int8"]
+    int8_peak = max((rate(m, "flops") for m in signed), default=0.0)
+    int8_dense = min(1.0, max(0.01, statistics.median(rate(m, "flops") / int8_peak / shape_share(m)
+                                                      for m in signed))) if signed else 0.0
+    unsigned = [rate(m, "flops") / (int8_peak * int8_dense * shape_share(m)) for m in ms if m.kind == "int8 unsigned"]
+    unsigned_ratio = min(1.0, max(0.01, statistics.median(unsigned))) if unsigned and signed else 0.0
     # The bias pass: the time a bias adds to the same GEMM, per byte of its (float32) output.
     bias_bw = added_rate(ms, "gemm", "bias", lambda m: 4 * m.rows * m.columns)
     # A copy loop's memcpy calls: the time of each, net of the launch (0 when not measured).
@@ -265,6 +279,9 @@ def fit(ms: list[Measurement], threads: int = 1) -> dict[str, float]:
     # A serial kernel's scalar power: its time per element (in and out are 4 bytes each), net of the launch.
     pows = [net(m) / (m.bytes / 8) * 1e9 for m in ms if m.kind == "serial pow" and m.bytes]
     pow_ns = statistics.median(pows) if pows else 0.0
+    # onnxruntime's QLinearSoftmax: its time per element, net of the launch.
+    softmax = [net(m) / m.elements * 1e9 for m in ms if m.kind == "quantized softmax" and m.elements]
+    softmax_ns = statistics.median(softmax) if softmax else 0.0
     # Weights from main memory: what they add to the same conv chain, per weight byte.
     weight_bw = added_rate(ms, "warm weights", "cold weights", lambda m: m.weight_bytes)
     return {"overhead_us": overhead * 1e6, "run_us": run * 1e6, "bandwidth": bandwidth, "cache_bandwidth": cache_bw,
@@ -274,7 +291,9 @@ def fit(ms: list[Measurement], threads: int = 1) -> dict[str, float]:
             "einsum": eff("einsum"), "k_half": k_half, "m_half": m_half,
             "movement": min(1.0, max(0.01, movement)), "threads": threads, "parallel_half": half,
             "cache_bytes": cache, "bias_bandwidth": bias_bw, "copy_call_ns": copy_ns, "serial_pow_ns": pow_ns,
-            "weight_bandwidth": weight_bw, "block_group_ratio": block_ratio, "one_block_ratio": one_ratio}
+            "weight_bandwidth": weight_bw, "block_group_ratio": block_ratio, "one_block_ratio": one_ratio,
+            "quantized_softmax_ns": softmax_ns, "int8_peak": int8_peak, "int8_dense": int8_dense,
+            "unsigned_int8_ratio": unsigned_ratio}
 
 
 def to_toml(p: dict[str, float], threads: int) -> str:
@@ -282,15 +301,18 @@ def to_toml(p: dict[str, float], threads: int) -> str:
     classes = ("dense", "grouped", "depthwise", "elementwise", "movement", "einsum")
     profile = Profile(
         name=f"local ({os.uname().nodename}, {threads} threads)", kind="cpu",
-        peak_flops={"fp32": p["peak"], "fp16": p["peak"], "int8": 2 * p["peak"]}, bandwidth=p["bandwidth"],
-        launch_overhead_us=p["overhead_us"], efficiency={k: p[k] for k in classes},
+        peak_flops={"fp32": p["peak"], "fp16": p["peak"], "int8": p.get("int8_peak") or 2 * p["peak"]},
+        bandwidth=p["bandwidth"],
+        launch_overhead_us=p["overhead_us"],
+        efficiency={**{k: p[k] for k in classes}, **({"int8.dense": p["int8_dense"]} if p.get("int8_dense") else {})},
         cache_bytes=int(p["cache_bytes"]), cache_bandwidth=p["cache_bandwidth"],
         bias_bandwidth=p.get("bias_bandwidth", 0.0), weight_bandwidth=p.get("weight_bandwidth", 0.0),
         run_overhead_us=p["run_us"],
         dense_k_half=p["k_half"], dense_m_half=p.get("m_half", 0.0), nchwc_block=int(p.get("nchwc_block", 0)),
         threads=threads, parallel_flops_half=p.get("parallel_half", 0.0), copy_call_ns=p.get("copy_call_ns", 0.0),
         serial_pow_ns=p.get("serial_pow_ns", 0.0), one_block_ratio=p.get("one_block_ratio", 0.0),
-        block_group_ratio=p.get("block_group_ratio", 0.0))
+        block_group_ratio=p.get("block_group_ratio", 0.0), unsigned_int8_ratio=p.get("unsigned_int8_ratio", 0.0),
+        quantized_softmax_ns=p.get("quantized_softmax_ns", 0.0))
     return profiles_to_toml(profile, [
         f"Fitted on this machine by `onnxcost calibrate` ({time.strftime('%Y-%m-%d %H:%M')}, {threads} threads,",
         "onnxruntime CPUExecutionProvider). Rates are net of the per-node launch overhead.",
@@ -306,4 +328,8 @@ def to_toml(p: dict[str, float], threads: int) -> str:
         "serial_pow_ns: one scalar power in a kernel that runs them on one thread (onnxruntime's LRN).",
         "weight_bandwidth: a conv's weights, read from beyond its core's cache in a model, on top of its math.",
         "peak_flops.fp32: the best dense kernel measured; onnxruntime's CPU provider computes fp16 no faster.",
+        "peak_flops.int8: the best uint8 x int8 GEMM measured (MatMulInteger); [efficiency.int8] dense: the",
+        "share of it integer kernels reach; unsigned_int8_ratio: kernels of uint8 weights (quantize_dynamic's",
+        "ConvInteger), as a share of int8 ones: they go without the uint8 x int8 dot-product instructions.",
+        "quantized_softmax_ns: one element of onnxruntime's QLinearSoftmax (a QDQ model's Softmax).",
     ])

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import partial
+from typing import Any
 
 import numpy as np
 import onnx
@@ -20,8 +21,8 @@ CALIBRATION_OPSET = 17
 
 
 def micro(nodes: list[onnx.NodeProto], inputs: dict[str, Shape], output: str,
-           inits: dict[str, np.ndarray] | None = None) -> onnx.ModelProto:
-    vis = [helper.make_tensor_value_info(k, TensorProto.FLOAT, v) for k, v in inputs.items()]
+           inits: dict[str, np.ndarray] | None = None, dtype: int = TensorProto.FLOAT) -> onnx.ModelProto:
+    vis = [helper.make_tensor_value_info(k, dtype, v) for k, v in inputs.items()]
     init = [numpy_helper.from_array(v, k) for k, v in (inits or {}).items()]
     g = helper.make_graph(nodes, "calibration", vis, [helper.make_empty_tensor_value_info(output)], initializer=init)
     opsets = [helper.make_opsetid("", CALIBRATION_OPSET)]
@@ -43,7 +44,7 @@ COLD_CHAIN = 16
 PARALLEL_KINDS = PARALLEL_CLASSES
 #: Kinds whose rates fit() takes the parallel slowdown out of: the ones the estimate slows by it (a blocked
 #: grouped conv is costed as a dense kernel, but is not timed on one thread).
-SPREAD_KINDS = (*PARALLEL_KINDS, "blocked grouped", "one block")
+SPREAD_KINDS = (*PARALLEL_KINDS, "blocked grouped", "one block", "int8", "int8 unsigned")
 
 
 def _w(*shape: int) -> np.ndarray:
@@ -57,6 +58,41 @@ def _matmul(m: int, k: int, n: int, bias: bool = False) -> onnx.ModelProto:
         return micro([helper.make_node("MatMul", ["a", "w"], ["y"])], {"a": [m, k]}, "y", {"w": _w(k, n)})
     nodes = [helper.make_node("MatMul", ["a", "w"], ["p"]), helper.make_node("Add", ["p", "b"], ["y"])]
     return micro(nodes, {"a": [m, k]}, "y", {"w": _w(k, n), "b": _w(n)})
+
+
+def _integer(op: str, a: Shape, w: Shape, signed: bool = True, **attrs: Any) -> onnx.ModelProto:
+    """A dynamically quantized model's integer kernel alone (quantize_dynamic's MatMulInteger / ConvInteger):
+    uint8 activations by constant int8 (`signed`) or uint8 weights, each with its zero point, into int32."""
+    rng = np.random.default_rng(0)
+    w_type = np.int8 if signed else np.uint8
+    info = np.iinfo(w_type)
+    weights = {"w": rng.integers(info.min, info.max + 1, w).astype(w_type), "a_zero": np.array(128, dtype=np.uint8),
+               "w_zero": np.array(0 if signed else 128, dtype=w_type)}
+    node = helper.make_node(op, ["a", "w", "a_zero", "w_zero"], ["y"], **attrs)
+    return micro([node], {"a": a}, "y", weights, dtype=TensorProto.UINT8)
+
+
+def qlinear_matmul(m: int, k: int, n: int) -> onnx.ModelProto:
+    """A static QDQ model's GEMM as onnxruntime runs it (QLinearMatMul): uint8 activations by int8 weights, the
+    output requantized to uint8."""
+    rng = np.random.default_rng(0)
+    inits: dict[str, np.ndarray] = {
+        "w": rng.integers(-128, 128, (k, n)).astype(np.int8), "a_s": np.array(0.02, dtype=np.float32),
+        "a_z": np.array(128, dtype=np.uint8), "w_s": np.array(0.01, dtype=np.float32),
+        "w_z": np.array(0, dtype=np.int8), "y_s": np.array(0.05, dtype=np.float32),
+        "y_z": np.array(128, dtype=np.uint8)}
+    node = helper.make_node("QLinearMatMul", ["a", "a_s", "a_z", "w", "w_s", "w_z", "y_s", "y_z"], ["y"])
+    return micro([node], {"a": [m, k]}, "y", inits, dtype=TensorProto.UINT8)
+
+
+def quantized_softmax(shape: Shape) -> onnx.ModelProto:
+    """DequantizeLinear, Softmax and QuantizeLinear on uint8 (a QDQ model's attention): onnxruntime runs the three
+    as one QLinearSoftmax."""
+    nodes = [helper.make_node("DequantizeLinear", ["a", "s", "z"], ["d"]), helper.make_node("Softmax", ["d"], ["p"]),
+             helper.make_node("QuantizeLinear", ["p", "s_out", "z"], ["y"])]
+    inits: dict[str, np.ndarray] = {"s": np.array(0.05, dtype=np.float32), "s_out": np.array(1 / 255, dtype=np.float32),
+             "z": np.array(0, dtype=np.uint8)}
+    return micro(nodes, {"a": shape}, "y", inits, dtype=TensorProto.UINT8)
 
 
 def expand_model(shape: Shape, to: Shape) -> onnx.ModelProto:
@@ -110,12 +146,28 @@ def cases(block: int = 0) -> list[tuple[str, str, Callable[[], onnx.ModelProto],
         ("softmax 256x1024", "elementwise", lambda: micro([helper.make_node("Softmax", ["a"], ["y"], axis=-1)],
                                                            {"a": [256, 1024]}, "y"), 1),
         # onnxruntime's LRN: Caffe2's serial kernel, a powf per element (RuntimeHints.serial_pow)
+        # a QDQ transformer's attention probabilities: 6 heads of 400 x 400
+        ("quantized softmax 6x400x400 E=960000", "quantized softmax", partial(quantized_softmax, [1, 6, 400, 400]),
+         1),
         ("lrn 64 @56", "serial pow", lambda: micro([helper.make_node("LRN", ["a"], ["y"], size=5, alpha=1e-4,
                                                                       beta=0.75)], {"a": [1, 64, 56, 56]}, "y"), 1),
     ]
     for m, k, n in ((256, 256, 256), (512, 512, 512), (1024, 1024, 1024), (64, 768, 3072), (196, 768, 768),
                     (49, 768, 768)):
         out.append((f"matmul {m}x{k}x{n} K={k} M={m}", "dense", partial(_matmul, m, k, n), 1))
+    # Integer kernels of quantized models: uint8 x int8 GEMMs (a dynamic model's MatMulInteger, a static one's
+    # QLinearMatMul) set the int8 peak and efficiency (2.5x the uint8 x uint8 rate on a VNNI CPU), and kernels of
+    # uint8 weights (quantize_dynamic's ConvInteger: 3x3 ones unfold their input first, 1x1 ones do not) their
+    # share of it.
+    out += [(f"matmul-integer {m}x{k}x{n} K={k} M={m}", "int8", partial(_integer, "MatMulInteger", [m, k], [k, n]), 1)
+            for m, k, n in ((512, 512, 512), (64, 768, 768))]
+    out.append(("qlinear-matmul 400x384x384 K=384 M=400", "int8", partial(qlinear_matmul, 400, 384, 384), 1))
+    out += [("matmul-integer uint8 512x512x512 K=512 M=512", "int8 unsigned",
+             partial(_integer, "MatMulInteger", [512, 512], [512, 512], False), 1),
+            ("conv-integer uint8 64->64 3x3 @56 K=576 M=3136", "int8 unsigned",
+             partial(_integer, "ConvInteger", [1, 64, 56, 56], [64, 64, 3, 3], False, pads=[1, 1, 1, 1]), 1),
+            ("conv-integer uint8 128->128 1x1 @28 K=128 M=784", "int8 unsigned",
+             partial(_integer, "ConvInteger", [1, 128, 28, 28], [128, 128, 1, 1], False), 1)]
     # The same cheap GEMM (K = 16: the bias pass dominates) without and with a bias: the bias pass's rate.
     out += [(f"gemm {BIAS_CASE[0]}x16x{BIAS_CASE[1]} M={BIAS_CASE[0]} N={BIAS_CASE[1]}", "gemm",
              partial(_matmul, BIAS_CASE[0], 16, BIAS_CASE[1]), 1),

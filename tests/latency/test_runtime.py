@@ -119,3 +119,32 @@ def test_a_qdq_group_onnxruntime_folds_runs_on_the_integer_path(tmp_path: Path) 
     assert by_name["matmul"].latency_us is not None
     assert by_name["matmul"].latency_us < flops / 1e9 * 1e6 / 2  # at the int8 peak, not the float32 one
     assert {n.name: n for n in guessed.nodes}["matmul"].latency_us == pytest.approx(flops / 1e9 * 1e6, rel=0.05)
+
+
+def test_a_qdq_softmax_costs_what_onnxruntimes_quantized_softmax_takes(tmp_path: Path) -> None:
+    """DequantizeLinear -> Softmax -> QuantizeLinear: onnxruntime runs the three as one QLinearSoftmax (about 5x a
+    float Softmax's time here); read from its graph, the kernel costs quantized_softmax_ns an element."""
+    from dataclasses import replace
+
+    from onnxcost.latency.profiles import load_profile
+    from onnxcost.measure.microbench import quantized_softmax
+
+    model = quantized_softmax([1, 6, 40, 40])
+    onnx.save(model, tmp_path / "qs.onnx")
+    optimized = tmp_path / "opt.onnx"
+    options = ort.SessionOptions()
+    options.optimized_model_filepath = str(optimized)
+    ort.InferenceSession(str(tmp_path / "qs.onnx"), options, providers=["CPUExecutionProvider"])
+    assert [n.op_type for n in onnx.load(optimized).graph.node] == ["QLinearSoftmax"]  # independently of onnxcost
+    base = load_profile("xeon-8480")
+    profile = replace(base, quantized_softmax_ns=2.0)
+    report = onnxcost.analyze(tmp_path / "qs.onnx", profile=profile, fusions="onnxruntime")
+    by_op = {n.op_type: n for n in report.nodes}
+    assert by_op["QuantizeLinear"].latency_us == pytest.approx(6 * 40 * 40 * 2.0 / 1e3 + base.launch_overhead_us)
+    assert by_op["Softmax"].bound == "fused" and by_op["DequantizeLinear"].bound == "fused"
+    # without the term (a profile that never timed it), or by the pattern rules, the FLOPs' time as before
+    plain = onnxcost.analyze(tmp_path / "qs.onnx", profile=base, fusions="onnxruntime")
+    assert {n.op_type: n for n in plain.nodes}["QuantizeLinear"].latency_us < by_op["QuantizeLinear"].latency_us
+    guessed = onnxcost.analyze(tmp_path / "qs.onnx", profile=profile)
+    assert guessed.totals.latency_ms == pytest.approx(onnxcost.analyze(tmp_path / "qs.onnx", profile=base)
+                                                      .totals.latency_ms)

@@ -213,3 +213,48 @@ def test_calibrate_says_when_the_machine_changed_speed() -> None:
     assert unsteady(slow) == pytest.approx(1.5)
     # the threshold sits between the two: 1.05 steady, 1.5 the VM's slow state against its calm one
     assert unsteady([replace(m, spread=UNSTEADY_SPREAD) for m in steady]) == 0.0
+
+
+def test_calibrate_fits_the_int8_peak_and_the_uint8_weight_ratio(tmp_path: Path) -> None:
+    from onnxcost.measure.calibrate import fit, to_toml
+    from onnxcost.measure.microbench import _integer
+
+    # k_half = m_half = 0 (one long dense case). Two uint8 x int8 GEMMs: 1e6 FLOPs in 0.25 ms and 0.3125 ms
+    # (+ 1 µs launch each): 4e9 and 3.2e9 FLOP/s; the peak is the faster, the efficiency their median share,
+    # (1 + 0.8) / 2 = 0.9. A uint8-weight ConvInteger at 1.44e9 FLOP/s (1e6 in 0.694 ms) is 0.4 of 3.6e9.
+    fast = Measurement("mmi", "int8", 10**6, 0, 0.25e-3 + 1e-6, 512, (), 512)
+    slow = Measurement("mmi", "int8", 10**6, 0, 0.3125e-3 + 1e-6, 768, (), 64)
+    conv = Measurement("convi", "int8 unsigned", 10**6, 0, 1e6 / 1.44e9 + 1e-6, 576, (), 3136)
+    fitted = fit([*_measured(1e-6), fast, slow, conv])
+    assert fitted["int8_peak"] == pytest.approx(4e9, rel=1e-6)
+    assert fitted["int8_dense"] == pytest.approx(0.9, rel=1e-6)
+    assert fitted["unsigned_int8_ratio"] == pytest.approx(0.4, rel=1e-6)
+    assert fit(_measured(1e-6))["unsigned_int8_ratio"] == 0.0
+    # the profile carries all three; without int8 cases the peak stays twice fp32's
+    path = tmp_path / "local.toml"
+    path.write_text(to_toml(fitted, 1))
+    profile = load_profile(str(path))
+    assert profile.peak_flops["int8"] == pytest.approx(4e9, rel=1e-5)
+    assert profile.flops_per_s("int8", "dense") == pytest.approx(3.6e9, rel=1e-5)
+    assert profile.unsigned_int8_ratio == pytest.approx(0.4, rel=1e-5)
+    assert load_profile(str(path)).flops_per_s("fp32", "dense") == pytest.approx(1e9, rel=1e-5)
+    plain = tmp_path / "plain.toml"
+    plain.write_text(to_toml(fit(_measured(1e-6)), 1))
+    assert load_profile(str(plain)).peak_flops["int8"] == pytest.approx(2e9, rel=1e-5)
+    # a ConvInteger's time: its FLOPs at 3.6e9 FLOP/s, or at 0.4 of that with uint8 weights (its bytes at the
+    # 1 GB/s stream take under 1 ms of the 64-160 ms), plus the launch
+    for signed, rate in ((True, 3.6e9), (False, 1.44e9)):
+        rep = onnxcost.analyze(_integer("ConvInteger", [1, 64, 56, 56], [64, 64, 3, 3], signed, pads=[1, 1, 1, 1]),
+                               profile=str(path))
+        (node,) = rep.nodes
+        assert node.flops == 2 * 64 * 56 * 56 * 64 * 9
+        assert node.latency_us == pytest.approx(node.flops / rate * 1e6 + 1.0, rel=1e-4)
+
+
+def test_calibrate_fits_the_quantized_softmax_per_element() -> None:
+    from onnxcost.measure.calibrate import fit
+
+    # 960,000 elements in 1.344 ms + 1 µs launch: 1.4 ns an element
+    softmax = Measurement("quantized softmax", "quantized softmax", 0, 0, 960_000 * 1.4e-9 + 1e-6, elements=960_000)
+    assert fit([*_measured(1e-6), softmax])["quantized_softmax_ns"] == pytest.approx(1.4, rel=1e-6)
+    assert fit(_measured(1e-6))["quantized_softmax_ns"] == 0.0
