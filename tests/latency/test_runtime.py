@@ -144,7 +144,8 @@ def test_a_qdq_softmax_costs_what_onnxruntimes_quantized_softmax_takes(tmp_path:
     assert by_op["Softmax"].bound == "fused" and by_op["DequantizeLinear"].bound == "fused"
     # without the term (a profile that never timed it), or by the pattern rules, the FLOPs' time as before
     plain = onnxcost.analyze(tmp_path / "qs.onnx", profile=base, fusions="onnxruntime")
-    assert {n.op_type: n for n in plain.nodes}["QuantizeLinear"].latency_us < by_op["QuantizeLinear"].latency_us
+    plain_us = {n.op_type: n for n in plain.nodes}["QuantizeLinear"].latency_us
+    assert plain_us is not None and plain_us < 6 * 40 * 40 * 2.0 / 1e3
     guessed = onnxcost.analyze(tmp_path / "qs.onnx", profile=profile)
     assert guessed.totals.latency_ms == pytest.approx(onnxcost.analyze(tmp_path / "qs.onnx", profile=base)
                                                       .totals.latency_ms)
