@@ -249,28 +249,30 @@ def fit(ms: list[Measurement], threads: int = 1) -> dict[str, float]:
     m_half = statistics.median(m_halves) if m_halves else 0.0
 
     movement = statistics.median(rate(m, "bytes") for m in ms if m.kind == "movement") / bandwidth
+    def shape_share(m: Measurement) -> float:
+        """The share of the dense rate the estimate gives a kernel of its K and M (1 when either is not known)."""
+        return m.reduction / (m.reduction + k_half) * m.rows / (m.rows + m_half) if m.reduction and m.rows else 1.0
+
+    def share(values: list[float]) -> float:
+        """The median of measured shares, kept within (0, 1]; 0 (unknown) when nothing was measured."""
+        return min(1.0, max(0.01, statistics.median(values))) if values else 0.0
+
     # A grouped conv of one channel block per group, against a dense conv of its K and M (estimate.py's
     # narrow_group_slowdown scales it to more blocks per group).
-    blocked = [rate(m, "flops") / dense_rate * (m.reduction + k_half) / m.reduction * (m.rows + m_half) / m.rows
-               for m in ms if m.kind == "blocked grouped" and m.reduction and m.rows]
-    block_ratio = min(1.0, max(0.01, statistics.median(blocked))) if blocked else 0.0
+    block_ratio = share([rate(m, "flops") / dense_rate / shape_share(m)
+                         for m in ms if m.kind == "blocked grouped" and m.reduction and m.rows])
     # A conv of one block of output channels, against a dense conv of its K and M (estimate.py's
     # narrow_output_slowdown).
-    one = [rate(m, "flops") / dense_rate * (m.reduction + k_half) / m.reduction * (m.rows + m_half) / m.rows
-           for m in ms if m.kind == "one block" and m.reduction and m.rows]
-    one_ratio = min(1.0, max(0.01, statistics.median(one))) if one else 0.0
+    one_ratio = share([rate(m, "flops") / dense_rate / shape_share(m)
+                       for m in ms if m.kind == "one block" and m.reduction and m.rows])
     # Integer kernels: the best uint8 x int8 GEMM is the int8 peak, and the others' share of it (net of the
     # dot-product and row terms the estimate applies to every dense kernel) its dense efficiency; kernels of
     # uint8 weights run at unsigned_int8_ratio of that.
-    def shape_share(m: Measurement) -> float:
-        return m.reduction / (m.reduction + k_half) * m.rows / (m.rows + m_half) if m.reduction and m.rows else 1.0
-
     signed = [m for m in ms if m.kind == "int8"]
     int8_peak = max((rate(m, "flops") for m in signed), default=0.0)
-    int8_dense = min(1.0, max(0.01, statistics.median(rate(m, "flops") / int8_peak / shape_share(m)
-                                                      for m in signed))) if signed else 0.0
-    unsigned = [rate(m, "flops") / (int8_peak * int8_dense * shape_share(m)) for m in ms if m.kind == "int8 unsigned"]
-    unsigned_ratio = min(1.0, max(0.01, statistics.median(unsigned))) if unsigned and signed else 0.0
+    int8_dense = share([rate(m, "flops") / int8_peak / shape_share(m) for m in signed])
+    unsigned_ratio = share([rate(m, "flops") / (int8_peak * int8_dense * shape_share(m))
+                            for m in ms if m.kind == "int8 unsigned"]) if signed else 0.0
     # The bias pass: the time a bias adds to the same GEMM, per byte of its (float32) output.
     bias_bw = added_rate(ms, "gemm", "bias", lambda m: 4 * m.rows * m.columns)
     # A copy loop's memcpy calls: the time of each, net of the launch (0 when not measured).
