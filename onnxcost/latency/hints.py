@@ -6,6 +6,7 @@ input is the weight. Keyed by (domain, op) and resolved through the registry's o
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, replace
 from enum import Enum
 
@@ -180,8 +181,10 @@ def of(node: NodeInfo, graph: Graph) -> RuntimeHints:
     return hints(node.domain, node.op_type, graph.opsets.get(node.domain))
 
 
+@functools.lru_cache(maxsize=4096)
 def hints(domain: str, op_type: str, opset: int | None = None) -> RuntimeHints:
-    """The hints of the op's definition at `opset` (its newest without one); element-wise for unknown ops."""
+    """The hints of the op's definition at `opset` (its newest without one); element-wise for unknown ops. Cached:
+    a pure function of its arguments, asked once per node on every estimate (a fit makes thousands)."""
     definition = ops.lookup(domain, op_type, opset)
     if definition is not None:
         found = _BY_OPSET.get((definition.domain, op_type, definition.since))
