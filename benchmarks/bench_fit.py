@@ -14,7 +14,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from onnxcost.latency.profiles import load_profile
-from onnxcost.measure.fit import fit, read_csv, summary
+from onnxcost.measure.fit import fit, read_csv, selection_path, summary
 
 DATA = Path(__file__).resolve().parent / "data" / "measured"
 #: The H100's GPU terms: TF32 convs, fp16 tensor cores, CUDA-core fp32 GEMMs, a dense kernel's own fixed cost.
@@ -57,9 +57,8 @@ def main(defaults_only: bool = False) -> int:
         chosen = ", ".join(params) if params is not None else (
             "defaults, chose " + (", ".join(result.parameters) or "nothing"))
         print(f"{csv_name} from {Path(base).name}, fitting {chosen}")
-        for c in result.candidates:
-            score = "-" if c.held_out_median is None else f"{c.held_out_median:.1%} / {c.held_out_p90:.1%}"
-            print(f"    candidate {len(c.names)} parameters: left-one-out median / p90 {score}")
+        if result.candidates:
+            print(f"    {len(result.candidates)} sets tried: {selection_path(result)}")
         if result.at_bound:
             print(f"  at a bound: {', '.join(result.at_bound)}")
         print("  " + ", ".join(f"{k} {v:.3g}" for k, v in result.parameters.items()))

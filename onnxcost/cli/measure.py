@@ -169,29 +169,35 @@ def fit_cmd(
     latency_column: Annotated[str, typer.Option("--latency-column", help="The CSV column of times in ms")]
     = "latency_ms",
     params: Annotated[str | None, typer.Option(
-        "--params", help="Comma-separated parameters to fit (default: chosen by leave-one-model-out error "
-                         "among nested sets: speed, op-class efficiencies, overhead terms)")] = None,
+        "--params", help="Comma-separated parameters to fit (default: chosen by forward selection on "
+                         "leave-one-model-out error among speed, op-class efficiencies and overhead terms)")] = None,
     threads: Annotated[int | None, typer.Option(
         "--threads", min=1, max=4096, help="The CPU threads the timings ran on (the parallel_flops_half term)")]
     = None,
 ) -> None:
     """Fit a profile of a device to end-to-end timings measured there; prints leave-one-model-out errors."""
     from ..latency.profiles import load_profile, to_toml
-    from ..measure.fit import fit, read_csv, summary
+    from ..measure.fit import fit, read_csv, selection_path, summary
 
     start = load_profile(base)
     if threads is not None:
         start = replace(start, threads=threads)
-    result = fit(read_csv(measurements, latency_column), start,
-                 [p.strip() for p in params.split(",")] if params else None)
+    from rich.console import Console
+    from rich.progress import Progress, TextColumn, TimeElapsedColumn
+
+    with Progress(TextColumn("{task.description}"), TimeElapsedColumn(), console=Console(stderr=True),
+                  transient=True, disable=not sys.stderr.isatty()) as bar:
+        task = bar.add_task("fitting", total=None)
+        result = fit(read_csv(measurements, latency_column), start,
+                     [p.strip() for p in params.split(",")] if params else None,
+                     progress=lambda names: bar.update(task, description=f"leaving one model out: {names}"))
     fitted, held = summary(result.fitted), summary(result.held_out)
     comments = [f"Fitted by `onnxcost fit` on {len(result.fitted)} timings in {measurements.name}, from {base}.",
                 "Parameters: " + (", ".join(f"{k} = {v:.4g}" for k, v in result.parameters.items())
                                   or "none (the base profile predicts the models left out best)")]
     if result.candidates:
-        tried = "; ".join(f"{len(c.names)}: " + ("?" if c.held_out_median is None else f"{c.held_out_median:.1%}")
-                          for c in result.candidates)
-        comments.append(f"Chosen by leave-one-model-out median |error| over nested parameter sets ({tried}).")
+        comments.append(f"Chosen by forward selection on leave-one-model-out median + p90 |error| "
+                        f"({len(result.candidates)} sets tried): {selection_path(result)}.")
     if result.at_bound:
         comments.append("At the end of its physical range (the data push it further): " + ", ".join(result.at_bound))
     if fitted:

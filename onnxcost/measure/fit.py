@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 import statistics
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -17,7 +18,7 @@ from typing import Any
 from ..base import readers
 from ..base.errors import ConfigError
 from ..cost import nodes as costs_mod
-from ..latency.estimate import estimate, total_latency_us
+from ..latency.estimate import compute_path, estimate, total_latency_us
 from ..latency.profiles import Profile
 from ..pipeline import analyze
 from ..shapes.graph import Graph
@@ -148,15 +149,30 @@ def predict_ms(case: Case, profile: Profile) -> float:
     return us / 1000
 
 
+def _parameter_times(cases: list[Case], base: Profile) -> dict[str, float]:
+    """Each efficiency parameter the models' nodes run under, with its share of their estimated time (summed over
+    the models): `efficiency.CLASS`, or `efficiency.PATH.dense` for a dense node off the float32 path (a GPU's
+    TF32 convs and fp16 tensor cores, a CPU's int8 kernels), whose share of its peak differs from float32's."""
+    shares: dict[str, float] = {}
+    for c in cases:
+        estimates = estimate(c.graph, c.costs, base)
+        total = sum(e.latency_us or 0 for e in estimates) or 1.0
+        for e, n in zip(estimates, c.graph.nodes, strict=True):
+            if n.folded or e.op_class == "view" or not (e.latency_us or 0) > 0:
+                continue
+            path = compute_path(n, c.graph, base) if e.op_class == "dense" else "fp32"
+            name = f"efficiency.{path}.dense" if path != "fp32" and path in base.peak_flops \
+                else f"efficiency.{e.op_class}"
+            shares[name] = shares.get(name, 0.0) + (e.latency_us or 0) / total
+    return shares
+
+
 def free_parameters(cases: list[Case], base: Profile) -> list[str]:
-    """The op classes the models run (each one's efficiency), then the scalar terms (a dense kernel's own cost on
-    a GPU, the parallel term on a CPU of several threads)."""
-    classes = sorted({e.op_class for c in cases for e, n in zip(estimate(c.graph, c.costs, base), c.graph.nodes,
-                                                                   strict=True)
-                      if not n.folded and e.op_class not in ("view",) and (e.latency_us or 0) > 0})
+    """The efficiencies the models run under (each op class's; a dense kernel's per compute path off float32),
+    then the scalar terms (a dense kernel's own cost on a GPU, the parallel term on a CPU of several threads)."""
     scalars = [n for n in SCALARS if (n != "parallel_flops_half" or base.threads > 1)
                and (n != "dense_launch_overhead_us" or base.kind == "gpu")]
-    return [f"efficiency.{k}" for k in classes] + scalars
+    return sorted(_parameter_times(cases, base)) + scalars
 
 
 def with_parameters(base: Profile, names: list[str], values: Any) -> Profile:
@@ -190,18 +206,11 @@ def _current(base: Profile, name: str, reference: Profile | None = None) -> floa
 
 
 def ranked_parameters(cases: list[Case], base: Profile) -> list[str]:
-    """The free parameters, most telling first: one speed factor for the whole machine, then each op class's
-    efficiency by its share of the estimated time, then the scalar terms."""
-    shares: dict[str, float] = {}
-    for c in cases:
-        estimates = estimate(c.graph, c.costs, base)
-        total = sum(e.latency_us or 0 for e in estimates) or 1.0
-        for e, n in zip(estimates, c.graph.nodes, strict=True):
-            if not n.folded and e.op_class != "view" and (e.latency_us or 0) > 0:
-                shares[e.op_class] = shares.get(e.op_class, 0.0) + (e.latency_us or 0) / total
-    free = free_parameters(cases, base)
-    classes = [f"efficiency.{k}" for k in sorted(shares, key=lambda k: -shares[k]) if f"efficiency.{k}" in free]
-    return ["speed", *classes, *(n for n in free if not n.startswith("efficiency."))]
+    """The free parameters, most telling first: one speed factor for the whole machine, then the efficiencies by
+    their share of the estimated time, then the scalar terms."""
+    shares = _parameter_times(cases, base)
+    scalars = [n for n in free_parameters(cases, base) if n not in shares]
+    return ["speed", *sorted(shares, key=lambda k: -shares[k]), *scalars]
 
 
 def _bounds(base: Profile, n: str) -> tuple[float, float]:
@@ -252,33 +261,54 @@ def _held_out(cases: list[Case], base: Profile, names: list[str]) -> list[Predic
     return out
 
 
-def choose(cases: list[Case], base: Profile) -> tuple[list[str], tuple[Candidate, ...], list[Prediction]]:
-    """Nested parameter sets, fewest first (none, then the speed factor, then the op classes by their share
-    of the time, then the scalar terms), each scored by leave-one-model-out error, as many as the models can
-    fit with one left out. The lowest median + p90 of the left-out errors wins (a typical model and a bad one
-    both count); a tie goes to the smaller set. Returns its names, every set tried, and its left-out
-    predictions."""
+def _score(c: Candidate) -> float:
+    """Median + p90 of a set's left-out errors (a typical model and a bad one both count); inf when unscored."""
+    if c.held_out_median is None or c.held_out_p90 is None:
+        return math.inf
+    return round(c.held_out_median + c.held_out_p90, 6)
+
+
+def choose(cases: list[Case], base: Profile, progress: Callable[[str], None] | None = None,
+           ) -> tuple[list[str], tuple[Candidate, ...], list[Prediction]]:
+    """Forward selection by leave-one-model-out error. From no parameters, each step adds the one (of speed, the
+    efficiencies by their share of the time, the scalar terms: `ranked_parameters`) whose set predicts the
+    models left out best, while that beats the set before and the models can fit one more with one left out.
+    A fixed order of sets would miss a pair that only works together (the Xeon's timings: speed with the
+    short-dot-product term). A tie goes to the smaller set, then the earlier-ranked parameter. Returns the
+    chosen names, every set tried, and the chosen set's left-out predictions."""
     ranked = ranked_parameters(cases, base)
-    groups = len({c.measurement.held_out_as for c in cases})
+    most = min(len(ranked), max(len({c.measurement.held_out_as for c in cases}) - 1, 0))
     tried: list[Candidate] = []
     predictions: dict[tuple[str, ...], list[Prediction]] = {}
-    for k in range(min(len(ranked), max(groups - 1, 0)) + 1):
-        names = tuple(ranked[:k])
+
+    def score(names: tuple[str, ...]) -> Candidate:
+        if progress is not None:
+            progress(", ".join(names) or "the base profile")
         predictions[names] = _held_out(cases, base, list(names))
-        scored = summary(predictions[names]) if groups > 1 else None
+        scored = summary(predictions[names]) if most else None
         tried.append(Candidate(names, *(scored or (None, None))))
-    best = min(tried, key=lambda c: (math.inf if c.held_out_median is None or c.held_out_p90 is None
-                                     else round(c.held_out_median + c.held_out_p90, 6), len(c.names)))
+        return tried[-1]
+
+    best = score(())
+    while len(best.names) < most:
+        step = [score((*best.names, n)) for n in ranked if n not in best.names]
+        winner = min(step, key=_score)
+        if _score(winner) >= _score(best):
+            break
+        best = winner
     return list(best.names), tuple(tried), predictions[best.names]
 
 
-def fit(measurements: list[Measurement], base: Profile, names: list[str] | None = None) -> FitResult:
+def fit(measurements: list[Measurement], base: Profile, names: list[str] | None = None,
+        progress: Callable[[str], None] | None = None) -> FitResult:
     """The fitted profile, its errors on every measurement, and leave-one-model-out predictions.
 
     Parameters
     ----------
     names: the parameters to fit; by default they are chosen (`choose`): never more than the models can fit,
       and only as many as improve the prediction of models left out. The others keep the base profile's values.
+    progress: called with each parameter set as its left-out fits start (choosing takes a minute or more on
+      ten models).
 
     Returns
     -------
@@ -287,7 +317,7 @@ def fit(measurements: list[Measurement], base: Profile, names: list[str] | None 
     candidates: tuple[Candidate, ...] = ()
     held_out = None
     if names is None:
-        names, candidates, held_out = choose(cases, base)
+        names, candidates, held_out = choose(cases, base, progress)
     profile = fit_cases(cases, base, names)
     fitted = [Prediction(c.measurement.label, c.measurement.model.stem, c.measurement.latency_ms,
                          predict_ms(c, profile)) for c in cases]
@@ -296,6 +326,25 @@ def fit(measurements: list[Measurement], base: Profile, names: list[str] | None 
                      if any(math.isclose(v, b, rel_tol=1e-4, abs_tol=1e-9) for b in _bounds(base, n)))
     held_out = _held_out(cases, base, names) if held_out is None else held_out  # choose() has them already
     return FitResult(profile, parameters, fitted, held_out, candidates, at_bound)
+
+
+def selection_path(result: FitResult) -> str:
+    """The forward selection's steps as text: the base profile's left-out errors, each parameter added with its
+    set's, and the best next set, which did not improve on them."""
+    def scored(c: Candidate) -> str:
+        return "unscored" if c.held_out_median is None else f"{c.held_out_median:.1%} / {c.held_out_p90:.1%}"
+
+    by_names = {c.names: c for c in result.candidates}
+    chosen = tuple(result.parameters)
+    steps = [f"base {scored(by_names[()])}"] if () in by_names else []
+    steps += [f"+ {chosen[k - 1]} {scored(by_names[chosen[:k]])}" for k in range(1, len(chosen) + 1)
+              if chosen[:k] in by_names]
+    path = " -> ".join(steps)
+    following = [c for c in result.candidates if len(c.names) == len(chosen) + 1 and c.names[:-1] == chosen]
+    if following:
+        nxt = min(following, key=_score)
+        path += f" (next best: + {nxt.names[-1]} {scored(nxt)})"
+    return path
 
 
 def summary(predictions: list[Prediction]) -> tuple[float, float] | None:
