@@ -267,11 +267,27 @@ def estimate_node(node: NodeInfo, cost: NodeCost, graph: Graph, profile: Profile
     return NodeEstimate(cls, bound, intensity, max(t_compute, t_memory) + overhead)
 
 
-def estimate(graph: Graph, costs: list[NodeCost], profile: Profile,
-             observed: Mapping[str, str] | None = None) -> list[NodeEstimate]:
-    """Each node's time. The runtime's fused groups are `observed` (node -> the node whose kernel runs it,
-    latency/runtime.py) when onnxruntime's optimized graph was read, else guessed by the pattern rules; a
-    group's FLOPs and the bytes that cross its boundary go to its kernel."""
+@dataclass(frozen=True)
+class Kernels:
+    """Which kernel runs each node and the costs regrouped onto those kernels: the part of an estimate that no
+    rate or overhead of the profile changes (only its fusion switch and NCHWc block), worked out once per graph
+    by `kernels` and reused where one graph is estimated on many profiles (fit's least squares)."""
+
+    fused: Mapping[str, str]  # node -> the dense node whose kernel runs it (pattern rules)
+    chains: Mapping[str, str]  # node -> the last node of its element-wise chain, or its observed kernel's node
+    costs: list[NodeCost]  # a group's FLOPs and the bytes that cross its boundary on its kernel's node
+    with_bias: frozenset[str]  # kernels that take in an Add of a constant as their bias
+    integer: frozenset[str]  # dense kernels that run on quantized values (a QDQ group onnxruntime folded)
+    observed: bool  # the groups were read from onnxruntime's optimized graph
+    reorders: tuple[Reorder, ...]  # the layout reorders a runtime of the profile's NCHWc block inserts
+    made_for: tuple[bool, int]  # the profile's (fusion, nchwc_block) they hold for
+
+
+def kernels(graph: Graph, costs: list[NodeCost], profile: Profile,
+            observed: Mapping[str, str] | None = None) -> Kernels:
+    """The runtime's fused groups: `observed` (node -> the node whose kernel runs it, latency/runtime.py) when
+    onnxruntime's optimized graph was read, else guessed by the pattern rules; a group's FLOPs and the bytes
+    that cross its boundary go to its kernel."""
     if observed is not None:
         fused, chains = {}, dict(observed)
         if profile.nchwc_block:  # a blocked conv takes in the residual Add and activation after it, too
@@ -290,11 +306,22 @@ def estimate(graph: Graph, costs: list[NodeCost], profile: Profile,
     # folds a QDQ group into QLinearMatMul / MatMulIntegerToFloat / QLinearConv): the int8 path
     integer = {head for name, head in chains.items()
                if name != head and graph.node(name).op_type == "DequantizeLinear"} if observed is not None else set()
-    softmax = quantized_softmax_us(graph, chains, profile) if observed is not None else {}
+    return Kernels(fused, chains, costs, frozenset(with_bias), frozenset(integer), observed is not None,
+                   tuple(nchwc_reorders(graph, profile.nchwc_block)), (profile.fusion, profile.nchwc_block))
+
+
+def estimate(graph: Graph, costs: list[NodeCost], profile: Profile,
+             observed: Mapping[str, str] | None = None, grouped: Kernels | None = None) -> list[NodeEstimate]:
+    """Each node's time, with the runtime's fused groups (`kernels`) worked out here or given as `grouped`
+    (made for a profile of the same fusion switch and NCHWc block)."""
+    if grouped is None or grouped.made_for != (profile.fusion, profile.nchwc_block):
+        grouped = kernels(graph, costs, profile, observed)
+    fused, chains = grouped.fused, grouped.chains
+    softmax = quantized_softmax_us(graph, chains, profile) if grouped.observed else {}
     out = []
-    for n, c in zip(graph.nodes, costs, strict=True):
+    for n, c in zip(graph.nodes, grouped.costs, strict=True):
         into = fused.get(n.name) or (chains[n.name] if chains.get(n.name, n.name) != n.name else None)
-        e = estimate_node(n, c, graph, profile, into, n.name in with_bias, n.name in integer)
+        e = estimate_node(n, c, graph, profile, into, n.name in grouped.with_bias, n.name in grouped.integer)
         if n.name in softmax and e.latency_us is not None:
             e = replace(e, bound="compute", latency_us=max(e.latency_us, softmax[n.name] + profile.launch_overhead_us))
         out.append(e)
@@ -316,13 +343,15 @@ def quantized_softmax_us(graph: Graph, chains: Mapping[str, str], profile: Profi
     return out
 
 
-def reorder_estimates(graph: Graph, profile: Profile) -> list[tuple[Reorder, float]]:
+def reorder_estimates(graph: Graph, profile: Profile, grouped: Kernels | None = None) -> list[tuple[Reorder, float]]:
     """Each layout reorder the profile's runtime inserts (layout.py) with its time in µs: one read and one write
     of the tensor at streaming bandwidth (a reorder is a blocked copy, near memcpy speed: 55-63 GB/s moved on the
     2-core CI machine, where a general Transpose reaches a quarter of that), plus a launch. Channels-last
     Transposes run as reorders are already costed as their Transpose node: they are listed with 0 µs."""
     out = []
-    for r in nchwc_reorders(graph, profile.nchwc_block):
+    reorders = grouped.reorders if grouped is not None and grouped.made_for[1] == profile.nchwc_block \
+        else nchwc_reorders(graph, profile.nchwc_block)
+    for r in reorders:
         if r.kind == "transpose":
             out.append((r, 0.0))
             continue
@@ -342,10 +371,12 @@ def critical_path_us(graph: Graph, estimates: list[NodeEstimate]) -> float | Non
     return max(finish.values(), default=0.0)
 
 
-def total_latency_us(graph: Graph, estimates: list[NodeEstimate], profile: Profile) -> float | None:
-    """A run's time: every node, the layout reorders the runtime inserts, and the per-run overhead."""
+def total_latency_us(graph: Graph, estimates: list[NodeEstimate], profile: Profile,
+                     grouped: Kernels | None = None) -> float | None:
+    """A run's time: every node, the layout reorders the runtime inserts (`grouped`'s when given), and the
+    per-run overhead."""
     times = [e.latency_us for e in estimates]
     if any(t is None for t in times):
         return None
-    reorders = sum(us for r, us in reorder_estimates(graph, profile) if r.kind != "transpose")
+    reorders = sum(us for r, us in reorder_estimates(graph, profile, grouped) if r.kind != "transpose")
     return sum(t or 0.0 for t in times) + reorders + profile.run_overhead_us

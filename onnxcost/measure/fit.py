@@ -11,14 +11,14 @@ from __future__ import annotations
 import math
 import statistics
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from ..base import readers
 from ..base.errors import ConfigError
 from ..cost import nodes as costs_mod
-from ..latency.estimate import compute_path, estimate, total_latency_us
+from ..latency.estimate import Kernels, compute_path, estimate, kernels, total_latency_us
 from ..latency.profiles import Profile
 from ..pipeline import analyze
 from ..shapes.graph import Graph
@@ -54,11 +54,13 @@ class Measurement:
 
 @dataclass(frozen=True)
 class Case:
-    """One measurement, analysed once: its graph and costs, re-estimated for every candidate profile."""
+    """One measurement, analysed once: its graph and costs, re-estimated for every candidate profile. `grouped`
+    memoises its fused kernels per (fusion, NCHWc block): fitting changes rates, never those."""
 
     measurement: Measurement
     graph: Graph
     costs: list[costs_mod.NodeCost]
+    grouped: dict[tuple[bool, int], Kernels] = field(default_factory=dict, compare=False, repr=False)
 
 
 @dataclass(frozen=True)
@@ -144,7 +146,11 @@ def prepare(measurements: list[Measurement]) -> list[Case]:
 
 
 def predict_ms(case: Case, profile: Profile) -> float:
-    us = total_latency_us(case.graph, estimate(case.graph, case.costs, profile), profile)
+    key = (profile.fusion, profile.nchwc_block)
+    if key not in case.grouped:
+        case.grouped[key] = kernels(case.graph, case.costs, profile)
+    grouped = case.grouped[key]
+    us = total_latency_us(case.graph, estimate(case.graph, case.costs, profile, grouped=grouped), profile, grouped)
     assert us is not None  # every cost is known (prepare checked)
     return us / 1000
 
