@@ -31,6 +31,8 @@ SCALARS = {"launch_overhead_us": (0.0, 1000.0), "run_overhead_us": (0.0, 1e5), "
 #: (a calibrated one) can still describe a faster machine.
 SPEED_BOUNDS = (0.05, 20.0)
 EFFICIENCY_BOUNDS = (1e-4, 1.0)
+#: The share of a model's estimated time an op class needs, in two models, for fit to choose its efficiency.
+MIN_SHARE = 0.1
 
 
 @dataclass(frozen=True)
@@ -211,12 +213,26 @@ def _current(base: Profile, name: str, reference: Profile | None = None) -> floa
     return float(getattr(base, name))
 
 
+def supported(cases: list[Case], base: Profile) -> set[str]:
+    """The efficiencies that at least two of the groups left out spend MIN_SHARE of their estimated time under.
+    One model alone cannot tell a class's rate from its own quirks, and a fit without that model would set the
+    rate from models that barely run the class (on the H100 timings without convnext_tiny: float32 GEMMs from
+    alexnet's classifier alone, which put convnext_tiny 3.4x too slow)."""
+    votes: dict[str, int] = {}
+    for group in {c.measurement.held_out_as for c in cases}:
+        rows = [c for c in cases if c.measurement.held_out_as == group]
+        for name, share in _parameter_times(rows, base).items():
+            votes[name] = votes.get(name, 0) + (share / len(rows) >= MIN_SHARE)
+    return {name for name, n in votes.items() if n >= 2}
+
+
 def ranked_parameters(cases: list[Case], base: Profile) -> list[str]:
-    """The free parameters, most telling first: one speed factor for the whole machine, then the efficiencies by
-    their share of the estimated time, then the scalar terms."""
+    """The parameters fit may choose, most telling first: one speed factor for the whole machine, then the
+    efficiencies (those `supported`) by their share of the estimated time, then the scalar terms."""
     shares = _parameter_times(cases, base)
     scalars = [n for n in free_parameters(cases, base) if n not in shares]
-    return ["speed", *sorted(shares, key=lambda k: -shares[k]), *scalars]
+    held = supported(cases, base)
+    return ["speed", *sorted((k for k in shares if k in held), key=lambda k: -shares[k]), *scalars]
 
 
 def _bounds(base: Profile, n: str) -> tuple[float, float]:

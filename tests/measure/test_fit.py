@@ -156,20 +156,42 @@ def test_forward_selection_finds_terms_a_fixed_order_puts_last(timed: tuple[Path
     the two, and predicts left-out models exactly."""
     _, measurements = timed
     base = load_profile("xeon-8480")
-    device = replace(base, launch_overhead_us=15.0, dense_k_half=300.0)
+    device = replace(base, launch_overhead_us=15.0, dense_m_half=150.0)
     retimed = [replace(m, latency_ms=predict_ms(c, device)) for m, c in zip(measurements, prepare(measurements),
                                                                              strict=True)]
     from onnxcost.measure.fit import ranked_parameters, selection_path
 
     ranked = ranked_parameters(prepare(retimed), base)
-    assert ranked.index("dense_k_half") >= len(measurements) - 1  # beyond what a nested order could reach
+    assert ranked.index("dense_m_half") >= len(measurements) - 1  # beyond what a nested order could reach
     result = fit(retimed, base)
-    assert {"launch_overhead_us", "dense_k_half"} <= set(result.parameters)
-    assert result.parameters["dense_k_half"] == pytest.approx(300.0, rel=1e-2)
+    assert {"launch_overhead_us", "dense_m_half"} <= set(result.parameters)
+    assert result.parameters["dense_m_half"] == pytest.approx(150.0, rel=1e-2)
     median, p90 = summary(result.held_out)  # type: ignore[misc]
     assert p90 < 0.01
     path = selection_path(result)
-    assert path.startswith("base ") and "+ dense_k_half" in path and "+ launch_overhead_us" in path
+    assert path.startswith("base ") and "+ dense_m_half" in path and "+ launch_overhead_us" in path
+
+
+def test_an_efficiency_only_one_group_runs_is_not_chosen(timed: tuple[Path, list[Measurement]]) -> None:
+    """Depthwise convs carry a share of two models' time here (MobileNet at two widths): as two groups, fit may
+    choose their efficiency; as one group left out together, a fit without it would set that rate from models
+    with no depthwise conv, and it is not offered."""
+    _, measurements = timed
+    from onnxcost.latency.estimate import estimate
+    from onnxcost.measure.fit import MIN_SHARE, ranked_parameters, supported
+
+    base = load_profile("xeon-8480")
+    apart = prepare(measurements)
+    for c in apart:
+        if c.measurement.model.stem.startswith("mobilenet"):
+            estimates = estimate(c.graph, c.costs, base)
+            depthwise = sum(e.latency_us or 0 for e in estimates if e.op_class == "depthwise")
+            assert depthwise / sum(e.latency_us or 0 for e in estimates) >= MIN_SHARE
+    assert "efficiency.depthwise" in supported(apart, base) and "efficiency.depthwise" in ranked_parameters(apart, base)
+    together = prepare([replace(m, group="mobilenet") if m.model.stem.startswith("mobilenet") else m
+                        for m in measurements])
+    assert "efficiency.depthwise" not in ranked_parameters(together, base)
+    assert "efficiency.dense" in ranked_parameters(together, base)
 
 
 def test_a_parameter_pushed_to_its_bound_is_reported(timed: tuple[Path, list[Measurement]]) -> None:
