@@ -176,15 +176,15 @@ def fit_cmd(
     = None,
 ) -> None:
     """Fit a profile of a device to end-to-end timings measured there; prints leave-one-model-out errors."""
+    from rich.console import Console
+    from rich.progress import Progress, TextColumn, TimeElapsedColumn
+
     from ..latency.profiles import load_profile, to_toml
     from ..measure.fit import fit, read_csv, selection_path, summary
 
     start = load_profile(base)
     if threads is not None:
         start = replace(start, threads=threads)
-    from rich.console import Console
-    from rich.progress import Progress, TextColumn, TimeElapsedColumn
-
     with Progress(TextColumn("{task.description}"), TimeElapsedColumn(), console=Console(stderr=True),
                   transient=True, disable=not sys.stderr.isatty()) as bar:
         task = bar.add_task("fitting", total=None)

@@ -57,6 +57,33 @@ def test_fusion_and_views(tmp_path: Path) -> None:
     assert fused_silu["mul"].latency_us == pytest.approx(20_971.52 + 1)
 
 
+def test_kernels_worked_out_once_hold_only_for_their_fusion_and_block() -> None:
+    """`estimate` reuses a graph's fused kernels across profiles of the same fusion switch and NCHWc block (what
+    fit does), with the same result as working them out afresh; made for another block or switch, they are
+    worked out again, never applied to a runtime that groups differently."""
+    from dataclasses import replace
+
+    from onnxcost.cost.nodes import graph_costs
+    from onnxcost.latency.estimate import Kernels, estimate, kernels, total_latency_us
+    from onnxcost.latency.profiles import Profile
+
+    graph = onnxcost.analyze(zoo.resnet18(size=64)).graph
+    assert graph is not None
+    costs, _, _ = graph_costs(graph)
+    base = replace(load_profile("xeon-8480"), nchwc_block=16)
+    grouped = kernels(graph, costs, base)
+    assert grouped.reorders and grouped.fused  # blocked convs need reorders; BatchNorm and Relu fold in
+    faster = replace(base, launch_overhead_us=9.0, efficiency={**base.efficiency, "dense": 0.2})
+
+    def total(profile: Profile, given: Kernels | None) -> float | None:
+        assert graph is not None
+        return total_latency_us(graph, estimate(graph, costs, profile, grouped=given), profile, given)
+
+    assert total(faster, grouped) == total(faster, None)
+    for other in (replace(faster, nchwc_block=0), replace(faster, fusion=False)):
+        assert total(other, grouped) == total(other, None) != total(faster, None)
+
+
 def test_depthwise_is_its_own_class() -> None:
     rep = onnxcost.analyze(zoo.mobilenet_v1(), profile="raspberry-pi-4")
     classes = {n.name: n.op_class for n in rep.nodes if n.op_type == "Conv"}
