@@ -271,7 +271,7 @@ def estimate_node(node: NodeInfo, cost: NodeCost, graph: Graph, profile: Profile
 class Kernels:
     """Which kernel runs each node and the costs regrouped onto those kernels: the part of an estimate that no
     rate or overhead of the profile changes (only its fusion switch and NCHWc block), worked out once per graph
-    by `kernels` and reused where one graph is estimated on many profiles (fit's least squares)."""
+    by `group_kernels` and reused where one graph is estimated on many profiles (fit's least squares)."""
 
     fused: Mapping[str, str]  # node -> the dense node whose kernel runs it (pattern rules)
     chains: Mapping[str, str]  # node -> the last node of its element-wise chain, or its observed kernel's node
@@ -283,7 +283,7 @@ class Kernels:
     made_for: tuple[bool, int]  # the profile's (fusion, nchwc_block) they hold for
 
 
-def kernels(graph: Graph, costs: list[NodeCost], profile: Profile,
+def group_kernels(graph: Graph, costs: list[NodeCost], profile: Profile,
             observed: Mapping[str, str] | None = None) -> Kernels:
     """The runtime's fused groups: `observed` (node -> the node whose kernel runs it, latency/runtime.py) when
     onnxruntime's optimized graph was read, else guessed by the pattern rules; a group's FLOPs and the bytes
@@ -312,10 +312,10 @@ def kernels(graph: Graph, costs: list[NodeCost], profile: Profile,
 
 def estimate(graph: Graph, costs: list[NodeCost], profile: Profile,
              observed: Mapping[str, str] | None = None, grouped: Kernels | None = None) -> list[NodeEstimate]:
-    """Each node's time, with the runtime's fused groups (`kernels`) worked out here or given as `grouped`
+    """Each node's time, with the runtime's fused groups (`group_kernels`) worked out here or given as `grouped`
     (made for a profile of the same fusion switch and NCHWc block)."""
     if grouped is None or grouped.made_for != (profile.fusion, profile.nchwc_block):
-        grouped = kernels(graph, costs, profile, observed)
+        grouped = group_kernels(graph, costs, profile, observed)
     fused, chains = grouped.fused, grouped.chains
     softmax = quantized_softmax_us(graph, chains, profile) if grouped.observed else {}
     out = []

@@ -10,7 +10,15 @@ from ..base import symbolic
 from ..cost.nodes import NodeCost
 from ..shapes.graph import Graph
 from . import runtime
-from .estimate import NodeEstimate, critical_path_us, estimate, reorder_estimates, total_latency_us
+from .estimate import (
+    Kernels,
+    NodeEstimate,
+    critical_path_us,
+    estimate,
+    group_kernels,
+    reorder_estimates,
+    total_latency_us,
+)
 from .profiles import Profile, load_profile
 from .result import FUSIONS, Latency, LatencyTotals, no_latency
 
@@ -35,13 +43,14 @@ def latency(g: Graph, costs: list[NodeCost], profile: str | Profile | None, fusi
             warnings.append(f"onnxruntime could not open the model ({why}): fusions follow the pattern rules")
         else:
             observed = runtime.kernels(g, gone)
-    estimates = estimate(g, costs, hw, observed)
-    return Latency(list(estimates), _totals(g, estimates, hw), warnings)
+    grouped = group_kernels(g, costs, hw, observed)  # the fused kernels and layout reorders, worked out once
+    estimates = estimate(g, costs, hw, observed, grouped)
+    return Latency(list(estimates), _totals(g, estimates, hw, grouped), warnings)
 
 
-def _totals(g: Graph, estimates: list[NodeEstimate], hw: Profile) -> LatencyTotals:
-    reorders = [(r, us) for r, us in reorder_estimates(g, hw) if r.kind != "transpose"]
-    total_us = total_latency_us(g, estimates, hw)
+def _totals(g: Graph, estimates: list[NodeEstimate], hw: Profile, grouped: Kernels) -> LatencyTotals:
+    reorders = [(r, us) for r, us in reorder_estimates(g, hw, grouped) if r.kind != "transpose"]
+    total_us = total_latency_us(g, estimates, hw, grouped)
     path_us = critical_path_us(g, estimates)
     blocked = bool(hw.nchwc_block)
     return LatencyTotals(

@@ -18,7 +18,7 @@ from typing import Any
 from ..base import readers
 from ..base.errors import ConfigError
 from ..cost import nodes as costs_mod
-from ..latency.estimate import Kernels, compute_path, estimate, kernels, total_latency_us
+from ..latency.estimate import Kernels, compute_path, estimate, group_kernels, total_latency_us
 from ..latency.profiles import Profile
 from ..pipeline import analyze
 from ..shapes.graph import Graph
@@ -150,37 +150,40 @@ def prepare(measurements: list[Measurement]) -> list[Case]:
 def predict_ms(case: Case, profile: Profile) -> float:
     key = (profile.fusion, profile.nchwc_block)
     if key not in case.grouped:
-        case.grouped[key] = kernels(case.graph, case.costs, profile)
+        case.grouped[key] = group_kernels(case.graph, case.costs, profile)
     grouped = case.grouped[key]
     us = total_latency_us(case.graph, estimate(case.graph, case.costs, profile, grouped=grouped), profile, grouped)
     assert us is not None  # every cost is known (prepare checked)
     return us / 1000
 
 
-def _parameter_times(cases: list[Case], base: Profile) -> dict[str, float]:
-    """Each efficiency parameter the models' nodes run under, with its share of their estimated time (summed over
-    the models): `efficiency.CLASS`, or `efficiency.PATH.dense` for a dense node off the float32 path (a GPU's
-    TF32 convs and fp16 tensor cores, a CPU's int8 kernels), whose share of its peak differs from float32's."""
+def _shares(case: Case, base: Profile) -> dict[str, float]:
+    """Each efficiency parameter the model's nodes run under, with its share of the model's estimated time:
+    `efficiency.CLASS`, or `efficiency.PATH.dense` for a dense node off the float32 path (a GPU's TF32 convs
+    and fp16 tensor cores, a CPU's int8 kernels), whose share of its peak differs from float32's."""
+    estimates = estimate(case.graph, case.costs, base)
+    total = sum(e.latency_us or 0 for e in estimates) or 1.0
     shares: dict[str, float] = {}
-    for c in cases:
-        estimates = estimate(c.graph, c.costs, base)
-        total = sum(e.latency_us or 0 for e in estimates) or 1.0
-        for e, n in zip(estimates, c.graph.nodes, strict=True):
-            if n.folded or e.op_class == "view" or not (e.latency_us or 0) > 0:
-                continue
-            path = compute_path(n, c.graph, base) if e.op_class == "dense" else "fp32"
-            name = f"efficiency.{path}.dense" if path != "fp32" and path in base.peak_flops \
-                else f"efficiency.{e.op_class}"
-            shares[name] = shares.get(name, 0.0) + (e.latency_us or 0) / total
+    for e, n in zip(estimates, case.graph.nodes, strict=True):
+        if n.folded or e.op_class == "view" or not (e.latency_us or 0) > 0:
+            continue
+        path = compute_path(n, case.graph, base) if e.op_class == "dense" else "fp32"
+        name = f"efficiency.{path}.dense" if path != "fp32" and path in base.peak_flops else f"efficiency.{e.op_class}"
+        shares[name] = shares.get(name, 0.0) + (e.latency_us or 0) / total
     return shares
+
+
+def _scalars(base: Profile) -> list[str]:
+    """The scalar terms the base can free: a dense kernel's own cost on a GPU, the parallel term on a CPU of
+    several threads, and the others on any device."""
+    return [n for n in SCALARS if (n != "parallel_flops_half" or base.threads > 1)
+            and (n != "dense_launch_overhead_us" or base.kind == "gpu")]
 
 
 def free_parameters(cases: list[Case], base: Profile) -> list[str]:
     """The efficiencies the models run under (each op class's; a dense kernel's per compute path off float32),
-    then the scalar terms (a dense kernel's own cost on a GPU, the parallel term on a CPU of several threads)."""
-    scalars = [n for n in SCALARS if (n != "parallel_flops_half" or base.threads > 1)
-               and (n != "dense_launch_overhead_us" or base.kind == "gpu")]
-    return sorted(_parameter_times(cases, base)) + scalars
+    then the scalar terms."""
+    return sorted({name for c in cases for name in _shares(c, base)}) + _scalars(base)
 
 
 def with_parameters(base: Profile, names: list[str], values: Any) -> Profile:
@@ -213,26 +216,33 @@ def _current(base: Profile, name: str, reference: Profile | None = None) -> floa
     return float(getattr(base, name))
 
 
-def supported(cases: list[Case], base: Profile) -> set[str]:
-    """The efficiencies that at least two of the groups left out spend MIN_SHARE of their estimated time under.
-    One model alone cannot tell a class's rate from its own quirks, and a fit without that model would set the
-    rate from models that barely run the class (on the H100 timings without convnext_tiny: float32 GEMMs from
-    alexnet's classifier alone, which put convnext_tiny 3.4x too slow)."""
+def supported(cases: list[Case], base: Profile, shares: list[dict[str, float]] | None = None) -> set[str]:
+    """The efficiencies that at least two of the groups left out spend MIN_SHARE of their estimated time under
+    (`shares`: each case's, when already worked out). One model alone cannot tell a class's rate from its own
+    quirks, and a fit without that model would set the rate from models that barely run the class (on the H100
+    timings without convnext_tiny: float32 GEMMs from alexnet's classifier alone, which put convnext_tiny 3.4x
+    too slow)."""
+    per_case = shares if shares is not None else [_shares(c, base) for c in cases]
+    by_group: dict[str, list[dict[str, float]]] = {}
+    for c, s in zip(cases, per_case, strict=True):
+        by_group.setdefault(c.measurement.held_out_as, []).append(s)
     votes: dict[str, int] = {}
-    for group in {c.measurement.held_out_as for c in cases}:
-        rows = [c for c in cases if c.measurement.held_out_as == group]
-        for name, share in _parameter_times(rows, base).items():
-            votes[name] = votes.get(name, 0) + (share / len(rows) >= MIN_SHARE)
+    for rows in by_group.values():
+        for name in {n for s in rows for n in s}:
+            votes[name] = votes.get(name, 0) + (sum(s.get(name, 0.0) for s in rows) / len(rows) >= MIN_SHARE)
     return {name for name, n in votes.items() if n >= 2}
 
 
 def ranked_parameters(cases: list[Case], base: Profile) -> list[str]:
     """The parameters fit may choose, most telling first: one speed factor for the whole machine, then the
     efficiencies (those `supported`) by their share of the estimated time, then the scalar terms."""
-    shares = _parameter_times(cases, base)
-    scalars = [n for n in free_parameters(cases, base) if n not in shares]
-    held = supported(cases, base)
-    return ["speed", *sorted((k for k in shares if k in held), key=lambda k: -shares[k]), *scalars]
+    per_case = [_shares(c, base) for c in cases]
+    totals: dict[str, float] = {}
+    for s in per_case:
+        for name, share in s.items():
+            totals[name] = totals.get(name, 0.0) + share
+    held = supported(cases, base, per_case)
+    return ["speed", *sorted((k for k in totals if k in held), key=lambda k: -totals[k]), *_scalars(base)]
 
 
 def _bounds(base: Profile, n: str) -> tuple[float, float]:

@@ -145,10 +145,10 @@ def cases(block: int = 0) -> list[tuple[str, str, Callable[[], onnx.ModelProto],
                                                      {"a": [1 << 20]}, "y"), 1),
         ("softmax 256x1024", "elementwise", lambda: micro([helper.make_node("Softmax", ["a"], ["y"], axis=-1)],
                                                            {"a": [256, 1024]}, "y"), 1),
-        # onnxruntime's LRN: Caffe2's serial kernel, a powf per element (RuntimeHints.serial_pow)
         # a QDQ transformer's attention probabilities: 6 heads of 400 x 400
         ("quantized softmax 6x400x400 E=960000", "quantized softmax", partial(quantized_softmax, [1, 6, 400, 400]),
          1),
+        # onnxruntime's LRN: Caffe2's serial kernel, a powf per element (RuntimeHints.serial_pow)
         ("lrn 64 @56", "serial pow", lambda: micro([helper.make_node("LRN", ["a"], ["y"], size=5, alpha=1e-4,
                                                                       beta=0.75)], {"a": [1, 64, 56, 56]}, "y"), 1),
     ]

@@ -64,14 +64,14 @@ def test_kernels_worked_out_once_hold_only_for_their_fusion_and_block() -> None:
     from dataclasses import replace
 
     from onnxcost.cost.nodes import graph_costs
-    from onnxcost.latency.estimate import Kernels, estimate, kernels, total_latency_us
+    from onnxcost.latency.estimate import Kernels, estimate, group_kernels, total_latency_us
     from onnxcost.latency.profiles import Profile
 
     graph = onnxcost.analyze(zoo.resnet18(size=64)).graph
     assert graph is not None
     costs, _, _ = graph_costs(graph)
     base = replace(load_profile("xeon-8480"), nchwc_block=16)
-    grouped = kernels(graph, costs, base)
+    grouped = group_kernels(graph, costs, base)
     assert grouped.reorders and grouped.fused  # blocked convs need reorders; BatchNorm and Relu fold in
     faster = replace(base, launch_overhead_us=9.0, efficiency={**base.efficiency, "dense": 0.2})
 
