@@ -12,6 +12,8 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class LatencyTotals:
+    """The whole model's estimate on one profile: node estimates, the critical path and layout reorders."""
+
     profile: str
     latency_ms: float | None  # node estimates and layout reorders (None if any is unknown)
     critical_path_ms: float | None  # the longest dependent chain (parallel branches overlap)

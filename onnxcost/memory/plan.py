@@ -15,6 +15,8 @@ from .search import MAX_STATES
 
 @dataclass(frozen=True)
 class ArenaPlan:
+    """Byte offsets of every buffer in one arena, and how much larger the arena is than the peak."""
+
     arena_bytes: int
     fragmentation: float  # arena_bytes / peak bytes
     offsets: dict[str, int]  # base tensor of each buffer -> byte offset

@@ -41,6 +41,8 @@ DEFAULT_BUDGET_S = 1.0
 
 @dataclass(frozen=True)
 class Schedule:
+    """An execution order of the memory model's nodes, how it was found, and whether its peak is proven minimal."""
+
     order: list[int]  # indices into MemoryModel.nodes
     method: str
     optimal: bool  # proven to have the minimum peak

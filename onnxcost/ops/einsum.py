@@ -13,6 +13,8 @@ from ..base.errors import ModelError
 
 @dataclass(frozen=True)
 class EinsumPlan:
+    """An einsum equation resolved against its operands' shapes: each index letter's size and what is summed."""
+
     output_shape: tuple[int, ...]
     index_sizes: dict[str, int]  # every index letter (ellipsis dims as '0', '1', …) with its size
     operands: int

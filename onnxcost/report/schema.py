@@ -45,6 +45,8 @@ def op_key(domain: str, op_type: str) -> str:
 
 @dataclass
 class ModelInfo:
+    """Where the model came from: its file, IR version, opsets, producer and graph name."""
+
     path: str | None
     ir_version: int
     opsets: dict[str, int]
@@ -54,6 +56,8 @@ class ModelInfo:
 
 @dataclass
 class TensorSpec:
+    """A graph input or output as analysed: name, element type and shape (a free dim is its formula)."""
+
     name: str
     dtype: str
     shape: list[int | str] | None  # a symbolic dim is its formula
@@ -61,6 +65,8 @@ class TensorSpec:
 
 @dataclass
 class Totals:
+    """Whole-model counts: nodes, MACs, FLOPs, params, bytes and memory peaks."""
+
     nodes: int
     macs: int | None  # sum over nodes whose cost is known (see unknown_cost_nodes); None: a formula (`symbolic`)
     flops: int | None
@@ -84,6 +90,8 @@ class Totals:
 
 @dataclass
 class OpTypeTotals:
+    """Counts summed over the nodes of one op type."""
+
     count: int
     macs: int | None
     flops: int | None
@@ -103,6 +111,8 @@ class FunctionTotals:
 
 @dataclass
 class NodeReport:
+    """One node's shapes, costs, bytes and (with a profile) its latency estimate."""
+
     name: str
     op_type: str
     domain: str
@@ -145,6 +155,8 @@ class MemoryInfo:
 
 @dataclass
 class Report:
+    """Everything `analyze` found about one model; `to_dict` is the JSON report (SCHEMA versions it)."""
+
     model: ModelInfo
     inputs: list[TensorSpec]
     outputs: list[TensorSpec]

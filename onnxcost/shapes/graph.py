@@ -28,6 +28,8 @@ class NodeInfo:
 
 @dataclass
 class Graph:
+    """The analysed graph: nodes in a deterministic topological order, their tensors and who reads each."""
+
     nodes: list[NodeInfo]  # deterministic topological order (file order where the file is ordered)
     tensors: dict[str, TensorInfo]
     inputs: list[str]  # graph inputs that are not initializers

@@ -59,6 +59,8 @@ if TYPE_CHECKING:
 
 @dataclass
 class ShapeResult:
+    """What shape inference found: every tensor's shape and dtype, each node's attributes, and the free dims."""
+
     tensors: dict[str, TensorInfo]
     attrs: list[dict[str, Any]]  # parsed attributes per node (model order)
     folded: list[bool]  # node computes only from constants (runtimes fold it at load time)
