@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from . import arguments
 from .base.proto import GraphProto, ModelProto
-from .cost import llm
+from .cost import caches as cache_mod
 from .cost import nodes as cost
 from .latency.result import no_latency
 from .load import model as load
@@ -20,9 +20,11 @@ from .shapes import graph
 from .shapes import inference as shapes
 
 if TYPE_CHECKING:
+    from .cost.llm import LlmView
     from .cost.training import TrainingEstimate
     from .latency.profiles import Profile
     from .latency.result import Latency
+    from .shapes.tensors import ShapeResult
 
 __all__ = ["SCHEMA", "MemoryInfo", "ModelInfo", "NodeReport", "OpTypeTotals", "Report", "TensorSpec", "Totals",
            "analyze"]
@@ -74,8 +76,17 @@ def analyze(
         g, costs, cost.weight_bytes(g, weights), None if mem.plan is None else mem.plan.timeline.total_bytes,
         list(shaped.symbols), batch, training)
     macs = sum(c.macs or 0 for c in costs)
-    view = llm.with_bound_phases(loaded, g, macs, shaped, dims or {}, values)
+    caches = cache_mod.cache_inputs(g)
+    view = _llm_view(loaded, g, macs, shaped, dims or {}, values, caches) if caches else None
     return assemble.report(stages, inplace, train, view)
+
+
+def _llm_view(loaded: load.LoadedModel, g: graph.Graph, macs: Any, shaped: ShapeResult, dims: Mapping[str, int],
+              values: Mapping[str, Sequence[float]] | None, caches: list[str]) -> LlmView | None:
+    """The LLM view of a model that carries a key/value cache; imported only for such a model."""
+    from .cost import llm
+
+    return llm.with_bound_phases(loaded, g, macs, shaped, dims, values, caches)
 
 
 def _latency(g: graph.Graph, costs: list[cost.NodeCost], profile: str | Profile, fusions: str,

@@ -95,15 +95,16 @@ def parse_input_values(items: list[str] | None) -> dict[str, list[float]]:
     return out
 
 
-#: The Python API names its parameters in messages; the command line says its flags instead.
-_FLAGS = [(re.compile(r"dims=\{'([^']*)': N\}"), r"--dim \1=N"), (re.compile(r"dims\['([^']*)'\]"), r"--dim \1"),
-          (re.compile(r"dims=\{\.\.\.\}"), "--dim NAME=N"),
-          (re.compile(r"input_shapes=\{'([^']*)': \[[^]]*\]\}"), r"--input-shape \1=1x3x224x224"),
-          (re.compile(r"input_shapes\['([^']*)'\]"), r"--input-shape \1"),
-          (re.compile(r"input_values\['([^']*)'\]"), r"--input-value \1"),
-          (re.compile(r"strict=True"), "--strict"), (re.compile(r"schedule_budget=(\S+)"), r"--schedule-budget \1"),
-          (re.compile(r"config=FILE"), "--config FILE"), (re.compile(r"names=\[\.\.\.\]"), "--params"),
-          (re.compile(r"threads=N"), "--threads N")]
+#: The Python API names its parameters in messages; the command line says its flags instead. Patterns, not
+#: compiled ones: `re` compiles (and caches) them the first time a message needs them, not at every start.
+_FLAGS = [(r"dims=\{'([^']*)': N\}", r"--dim \1=N"), (r"dims\['([^']*)'\]", r"--dim \1"),
+          (r"dims=\{\.\.\.\}", "--dim NAME=N"),
+          (r"input_shapes=\{'([^']*)': \[[^]]*\]\}", r"--input-shape \1=1x3x224x224"),
+          (r"input_shapes\['([^']*)'\]", r"--input-shape \1"),
+          (r"input_values\['([^']*)'\]", r"--input-value \1"),
+          (r"strict=True", "--strict"), (r"schedule_budget=(\S+)", r"--schedule-budget \1"),
+          (r"config=FILE", "--config FILE"), (r"names=\[\.\.\.\]", "--params"),
+          (r"threads=N", "--threads N")]
 
 
 #: The unbound-dims row of a report table, in the command line's words.
@@ -113,7 +114,7 @@ BIND_HINT = "--dim {name}=N (or `onnxcost sweep`)"
 def flags(message: str) -> str:
     """An API message in the command line's words: dims={'seq': N} becomes --dim seq=N."""
     for pattern, replacement in _FLAGS:
-        message = pattern.sub(replacement, message)
+        message = re.sub(pattern, replacement, message)
     return message
 
 

@@ -7,12 +7,10 @@ which), and inputs named like past_key_values.* / past.* that exporters feed int
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
-from .. import ops
 from ..base import symbolic
 from ..base.errors import ModelError
 from ..load.model import LoadedModel
@@ -21,8 +19,7 @@ from ..shapes import inference as shapes
 from ..shapes.graph import Graph
 from ..shapes.tensors import ShapeResult
 from . import nodes
-
-_PAST_NAME = re.compile(r"(^|[./_])past", re.IGNORECASE)
+from .caches import cache_inputs, input_rank
 
 
 @dataclass(frozen=True)
@@ -40,6 +37,8 @@ class BoundPhases:
 
 @dataclass(frozen=True)
 class LlmView:
+    """A decoder's key/value cache and its prefill and decode costs (None fields where the graph does not say)."""
+
     kv_cache_inputs: list[str]
     kv_cache_bytes_per_token: int | None  # per sequence, every layer, at the cache's dtype
     kv_cache_bytes: int | None  # at the bound past length and batch
@@ -67,7 +66,7 @@ def phase_dims(graph: Graph, model_graph: Any, caches: list[str]) -> PhaseDims |
     """The names the file gives the past, seq and total dims, with their values in the bound `graph`; None
     when one of them has no name (it was bound through a fixed shape, so it cannot be released)."""
     declared = {vi.name: [d.dim_param for d in vi.type.tensor_type.shape.dim] for vi in model_graph.input}
-    others = [n for n in graph.inputs if n not in caches and _rank(graph, n) >= 2]
+    others = [n for n in graph.inputs if n not in caches and input_rank(graph, n) >= 2]
     if not others or not caches or len(declared.get(caches[0], [])) < 3 or len(declared.get(others[0], [])) < 2:
         return None
     past, seq = declared[caches[0]][-2], declared[others[0]][1]
@@ -104,25 +103,11 @@ def _cache_bytes(dims: PhaseDims, per_token: int | None) -> tuple[int | None, in
     return per_token * dims.batch * dims.seq_len, per_token * dims.batch * dims.past_len
 
 
-def cache_inputs(graph: Graph) -> list[str]:
-    """Graph inputs that hold past keys or values."""
-    found: list[str] = []
-    for n in graph.nodes:
-        for k in ops.traits(n.domain, n.op_type, graph.opsets.get(n.domain)).kv_cache_inputs:
-            if k < len(n.inputs) and n.inputs[k] in graph.inputs and n.inputs[k] not in found:
-                found.append(n.inputs[k])
-    found += [t for t in graph.inputs if _PAST_NAME.search(t) and t not in found and _rank(graph, t) >= 3]
-    return found
-
-
-def _rank(graph: Graph, name: str) -> int:
-    t = graph.tensors.get(name)
-    return len(t.shape) if t is not None and t.shape is not None else 0
-
-
-def view(graph: Graph, macs: Any, symbols: dict[str, symbolic.SymbolInfo]) -> LlmView | None:
-    """The cache and the prefill/decode costs, or None when the model carries no cache."""
-    caches = cache_inputs(graph)
+def view(graph: Graph, macs: Any, symbols: dict[str, symbolic.SymbolInfo],
+         caches: list[str] | None = None) -> LlmView | None:
+    """The cache (`caches`, when already found) and the prefill/decode costs, or None when the model carries
+    no cache."""
+    caches = cache_inputs(graph) if caches is None else caches
     if not caches:
         return None
     shapes = [graph.tensors[c].shape for c in caches]
@@ -185,12 +170,13 @@ def _phases(macs: Any, past: str, seq: str, symbols: dict[str, symbolic.SymbolIn
     return at(0, n), at(n, 1)
 
 
-def with_bound_phases(loaded: LoadedModel, g: Graph, macs: Any, shaped: ShapeResult,
-                      dims: Mapping[str, int], input_values: Mapping[str, Sequence[float]] | None) -> LlmView | None:
+def with_bound_phases(loaded: LoadedModel, g: Graph, macs: Any, shaped: ShapeResult, dims: Mapping[str, int],
+                      input_values: Mapping[str, Sequence[float]] | None,
+                      caches: list[str] | None = None) -> LlmView | None:
     """The LLM view; with every dim bound, prefill and decode at the bound seq and past too: from two more
     passes at those lengths (`concrete_phases`), else from one pass with past, seq and the mask's total left
     free, whose formula is evaluated there."""
-    found = view(g, macs, shaped.symbols)
+    found = view(g, macs, shaped.symbols, caches)
     if found is None or shaped.symbols:
         return found
     names = phase_dims(g, loaded.graph, found.kv_cache_inputs)

@@ -6,11 +6,14 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from ..base.errors import ModelError
 from ..base.symbolic import Equal, decide, differ, divides
 from .core import DEFAULT, Cost, NodeView, OpDef, Shape, Spec, Traits, UnknownShape, broadcast, dims_agree
-from .einsum import parse_einsum
+
+if TYPE_CHECKING:
+    from .einsum import EinsumPlan
 
 FAMILY = "contractions"
 
@@ -154,9 +157,15 @@ def gemm_shape(n: NodeView) -> list[Spec]:
     return [((m, cols), n.dtype(0))]
 
 
+def _einsum_plan(n: NodeView) -> EinsumPlan:
+    """The node's equation against its input shapes; the parser is imported by the first Einsum, not at start."""
+    from .einsum import parse_einsum
+
+    return parse_einsum(str(n.attr("equation")), [n.input_shape(i) for i in n.inputs()])
+
+
 def _einsum_shape(n: NodeView) -> list[Spec]:
-    shapes = [n.input_shape(i) for i in n.inputs()]
-    return [(parse_einsum(str(n.attr("equation")), shapes).output_shape, n.dtype(0))]
+    return [(_einsum_plan(n).output_shape, n.dtype(0))]
 
 
 # --- costs ------------------------------------------------------------------------------------------------
@@ -201,7 +210,7 @@ def matmul_cost(n: NodeView) -> Cost:
 
 def _einsum_cost(n: NodeView) -> Cost:
     """Products over the full index space, one MAC per point per extra operand; a single operand only sums."""
-    plan = parse_einsum(str(n.attr("equation")), [n.input_shape(i) for i in n.inputs()])
+    plan = _einsum_plan(n)
     if plan.operands >= 2:
         macs = plan.iterations * (plan.operands - 1)
         return Cost(macs, 2 * macs)

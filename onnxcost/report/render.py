@@ -3,10 +3,9 @@ imported by the table functions alone, so text formats never pay for it."""
 
 from __future__ import annotations
 
-import csv
 import io
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING
 
 from ..base import symbolic
@@ -223,13 +222,8 @@ def _cell(value: object) -> str:
 
 def csv_text(report: Report, top: int | None = None) -> str:
     """One row per node; unknown costs are empty cells, never 0."""
-    buf = io.StringIO()
-    w = csv.writer(buf, lineterminator="\n")
-    w.writerow(NODE_COLUMNS)
     nodes: Iterable[NodeReport] = heaviest(report, top) if top else report.nodes
-    for n in nodes:
-        w.writerow([_cell(getattr(n, c)) for c in NODE_COLUMNS])
-    return buf.getvalue()
+    return csv_rows(NODE_COLUMNS, [[_cell(getattr(n, c)) for c in NODE_COLUMNS] for n in nodes])
 
 
 def markdown_text(report: Report, top: int | None = None, bind_hint: str = API_BIND_HINT) -> str:
@@ -251,8 +245,10 @@ def markdown_text(report: Report, top: int | None = None, bind_hint: str = API_B
     return "\n".join(lines) + "\n"
 
 
-def csv_rows(header: list[str], rows: list[list[str]]) -> str:
-    """A plain CSV table."""
+def csv_rows(header: Sequence[str], rows: Iterable[Sequence[object]]) -> str:
+    """A plain CSV table (csv is imported here: the other formats never need it)."""
+    import csv
+
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\n")
     w.writerow(header)
