@@ -89,6 +89,8 @@ def is_model_dim(d: object) -> bool:
 def is_symbolic(x: object) -> bool:
     """A sympy expression (with free symbols or not): anything that is neither an int nor a numpy integer."""
     # the class's attribute: on an instance, free_symbols is a property that walks the whole expression
+    if type(x) is int:  # nearly every dim: decided before the isinstance and attribute checks
+        return False
     return not isinstance(x, (int, np.integer)) and hasattr(type(x), "free_symbols")
 
 

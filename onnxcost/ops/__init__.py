@@ -61,7 +61,22 @@ UNKNOWN = Traits()
 
 
 def lookup(domain: str, op_type: str, opset: int | None = None) -> OpDef | None:
-    """The definition of `op_type` in `domain` that covers `opset` (the newest one when opset is None)."""
+    """The definition of `op_type` in `domain` that covers `opset` (the newest one when opset is None).
+    Remembered per key: every stage asks it about every node, six times a node in a report."""
+    key = (domain, op_type, opset)
+    if key not in _LOOKED_UP:
+        if len(_LOOKED_UP) >= _LOOKED_UP_MAX:  # op names are the model's: a file of made-up ones stays bounded
+            _LOOKED_UP.clear()
+        _LOOKED_UP[key] = _find(domain, op_type, opset)
+    return _LOOKED_UP[key]
+
+
+#: lookup's answers: the registry is fixed once built, so an answer never changes
+_LOOKED_UP: dict[tuple[str, str, int | None], OpDef | None] = {}
+_LOOKED_UP_MAX = 4096
+
+
+def _find(domain: str, op_type: str, opset: int | None) -> OpDef | None:
     defs = REGISTRY.get((domain or DEFAULT, op_type))
     if not defs:
         return None
