@@ -123,35 +123,45 @@ def cut_floor(m: MemoryModel, v: int, known: Closures) -> int:
 
 def min_cut(m: MemoryModel, v: int, known: Closures) -> tuple[int, int]:
     """(`cut_floor` of v, the nodes that run before v in an order holding only that much while v runs): the
-    source side of the minimum cut, the fewest nodes that do."""
+    source side of the minimum cut, the fewest nodes that do.
+
+    v's ancestors are always on the source side and v with its descendants on the sink side, so the network
+    is built over the other nodes alone, with those two sets as its source and sink: a buffer from the source
+    side to the sink side is in every cut, and a buffer with no reader among the others ties to neither. On a
+    chain of blocks only the branches beside v are left, and max-flow runs over a few nodes, not the model."""
     anc, desc = known
-    n = len(m.nodes)
-    source, sink = n + len(m.buffers), n + len(m.buffers) + 1
+    before_v, after_v = anc[v], desc[v] | 1 << v
+    middle = ((1 << len(m.nodes)) - 1) & ~before_v & ~after_v
+    ids = {u: k for k, u in enumerate(bits(middle))}
+    source, sink = len(ids), len(ids) + 1
     infinite = sum(b.nbytes for b in m.buffers) + 1
-    flow = _Flow(n + len(m.buffers) + 2)
-    for u in range(n):
-        for p in bits(m.deps[u]):
-            flow.edge(u, p, infinite)  # u before v's step means its inputs' producers are too
-    for u in bits(anc[v]):
-        flow.edge(source, u, infinite)
-    for u in bits(desc[v] | 1 << v):
-        flow.edge(u, sink, infinite)
-    always = 0
-    for k, b in enumerate(m.buffers):
-        held = n + k
-        made = source if b.producer is None else b.producer  # a graph input is made before anything runs
-        if b.pinned and made == source:
-            always += b.nbytes
-        elif b.pinned:
-            flow.edge(made, sink, b.nbytes)
-        elif b.consumers:
+    flow = _Flow(len(ids) + 2)
+    for u, k in ids.items():
+        for p in bits(m.deps[u] & middle):
+            flow.edge(k, ids[p], infinite)  # u before v's step means its inputs' producers are too
+    always = 0  # bytes in every cut: buffers made before v (or given) and held past it
+    for b in m.buffers:
+        # a graph input is made before anything runs
+        made = source if b.producer is None or before_v >> b.producer & 1 else ids.get(b.producer)
+        if made is None:
+            continue  # made at v or after: not live while the nodes before v run
+        readers = b.consumers & middle
+        if b.pinned or b.consumers & after_v:  # held to the end, or read at v or after: cut where it is made
+            if made == source:
+                always += b.nbytes
+            else:
+                flow.edge(made, sink, b.nbytes)
+        elif readers:  # held until its last reader among the others runs
+            held = len(flow.out)
+            flow.out.append([])
             flow.edge(made, held, b.nbytes)
-            for c in bits(b.consumers):
-                flow.edge(held, c, infinite)
+            for c in bits(readers):
+                flow.edge(held, ids[c], infinite)
     reuse = m.reuse[v]
     overwritten = m.buffers[reuse].nbytes if reuse is not None else 0  # as node_floors: at most this much less
     cut = flow.max_flow(source, sink)
-    before = sum(1 << u for u in flow.reachable(source) if u < n)
+    nodes = {k: u for u, k in ids.items()}
+    before = before_v | sum(1 << nodes[k] for k in flow.reachable(source) if k in nodes)
     return always + cut + m.alloc_bytes[v] - overwritten, before
 
 
