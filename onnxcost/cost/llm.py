@@ -1,8 +1,8 @@
 """The LLM view of a report: the key/value cache a decoder carries between steps, its bytes per token, and
 prefill (a prompt of N tokens, empty cache) against decode (one token over N cached ones).
 
-Caches are found from the graph, not from names alone: the past inputs of attention ops (their traits say
-which), and inputs named like past_key_values.* / past.* that exporters feed into a Concat."""
+Caches are found from the graph, not from names alone (caches.py): the past inputs of attention ops (their
+traits say which), and inputs named like past_key_values.* / past.* that exporters feed into a Concat."""
 
 from __future__ import annotations
 
