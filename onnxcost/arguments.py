@@ -8,7 +8,7 @@ from collections.abc import Mapping, Sequence
 
 from .base.errors import ConfigError
 from .base.proto import ModelProto
-from .latency.result import FUSIONS
+from .latency import FUSIONS
 from .memory import schedule as schedule_mod
 
 

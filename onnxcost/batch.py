@@ -1,5 +1,5 @@
-"""Many models in one call: paths, folders and globs expanded to model files, each analysed (in a process pool
-with several jobs), a failure kept as an error row while the others still run."""
+"""Many models in one call: each model file (paths.expand) analysed, in a process pool with several jobs, a
+failure kept as an error row while the others still run."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .base.errors import ConfigError, OnnxcostError, internal_error
+from .base.errors import OnnxcostError, internal_error
 
 if TYPE_CHECKING:
     from .report.schema import Report
@@ -23,44 +23,6 @@ class ModelResult:
     report: dict[str, Any] | None
     table: str
     error: str | None = None
-
-
-def _glob(pattern: str) -> list[Path]:
-    """Matches of a glob, ** included, by pathlib from its fixed leading folders: a ** never follows a
-    symlinked folder (`up -> ..` would loop), unlike glob.glob's."""
-    parts = Path(pattern).parts
-    fixed = next((k for k, part in enumerate(parts) if any(c in part for c in "*?[")), len(parts))
-    root = Path(*parts[:fixed]) if fixed else Path(".")
-    rest = "/".join(parts[fixed:])
-    if any("**" in part and part != "**" for part in parts[fixed:]):
-        raise ConfigError(f"{pattern!r}: '**' can only be a whole path component")
-    found = [p for p in root.glob(rest) if p.is_file()]
-    for p in found:  # a match through a symlinked folder (d/out -> ../secrets) leaves the glob's folder
-        if not p.resolve().is_relative_to(root.resolve()):
-            raise ConfigError(f"{str(p)!r}, matched by {pattern!r}, resolves outside {str(root)!r}")
-    return found
-
-
-def expand(items: Sequence[str]) -> list[Path]:
-    """Files as given, folders as every *.onnx below them, globs (** included) as their matches; sorted within
-    each item, duplicates dropped. An item that matches nothing is kept, so it reports as missing."""
-    out: list[Path] = []
-    for item in items:
-        path = Path(item)
-        try:
-            folder = path.is_dir()
-        except OSError:  # a name too long to look up: the load stage says so, in one line
-            folder = False
-        if folder:
-            found = sorted(path.rglob("*.onnx"))
-        elif any(c in item for c in "*?["):
-            found = sorted(p for p in _glob(item) if p.name.endswith(".onnx"))
-            if not found:
-                raise ConfigError(f"{item!r} matches no .onnx file")
-        else:
-            found = [path]
-        out += [p for p in found if p not in out]
-    return out
 
 
 def analyze_one(path: Path, kwargs: dict[str, Any]) -> tuple[Report | None, str | None]:

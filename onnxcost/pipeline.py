@@ -10,7 +10,6 @@ from . import arguments
 from .base.proto import GraphProto, ModelProto
 from .cost import caches as cache_mod
 from .cost import nodes as cost
-from .latency.result import no_latency
 from .load import model as load
 from .memory import plan as memory
 from .memory import schedule as schedule_mod
@@ -69,21 +68,23 @@ def analyze(
     if strict:
         cost.require_known(g, costs, cost_warnings)
     mem = memory.memory(g, bool(shaped.symbols), schedule, schedule_budget, inplace, arena)
-    lat = no_latency(len(g.nodes)) if profile is None else _latency(g, costs, profile, fusions, model)
-    stages = assemble.Stages(loaded, shaped, g, costs, weights, mem, lat,
-                             loaded.warnings + shaped.warnings + cost_warnings + mem.warnings + lat.warnings)
+    lat = None if profile is None else _latency(g, costs, profile, fusions, model)
+    stages = assemble.Stages(loaded, shaped, g, costs, weights, mem, lat, loaded.warnings + shaped.warnings +
+                             cost_warnings + mem.warnings + (lat.warnings if lat is not None else []))
     train = None if training is None else _training_estimate(
         g, costs, cost.weight_bytes(g, weights), None if mem.plan is None else mem.plan.timeline.total_bytes,
         list(shaped.symbols), batch, training)
-    macs = sum(c.macs or 0 for c in costs)
-    caches = cache_mod.cache_inputs(g)
-    view = _llm_view(loaded, g, macs, shaped, dims or {}, values, caches) if caches else None
+    view = _llm_view(loaded, g, sum(c.macs or 0 for c in costs), shaped, dims or {}, values)
     return assemble.report(stages, inplace, train, view)
 
 
 def _llm_view(loaded: load.LoadedModel, g: graph.Graph, macs: Any, shaped: ShapeResult, dims: Mapping[str, int],
-              values: Mapping[str, Sequence[float]] | None, caches: list[str]) -> LlmView | None:
-    """The LLM view of a model that carries a key/value cache; imported only for such a model."""
+              values: Mapping[str, Sequence[float]] | None) -> LlmView | None:
+    """The LLM view of a model that carries a key/value cache (None for any other model, for which the view's
+    module is never imported)."""
+    caches = cache_mod.cache_inputs(g)
+    if not caches:
+        return None
     from .cost import llm
 
     return llm.with_bound_phases(loaded, g, macs, shaped, dims, values, caches)

@@ -62,9 +62,21 @@ def test_a_report_without_profile_training_or_arena_skips_their_stages() -> None
     out = subprocess.run([sys.executable, "-c", f"import json\n{code}"], cwd=ROOT, capture_output=True, text=True,
                          check=True)
     loaded = set(json.loads(out.stdout.strip().splitlines()[-1]))
-    assert not loaded & {"onnxcost.latency.summary", "onnxcost.latency.estimate", "onnxcost.latency.profiles",
-                         "onnxcost.cost.training", "onnxcost.memory.arena", "onnxcost.cost.llm",
-                         "onnxcost.ops.einsum", "csv"}
+    assert not loaded & {"onnxcost.latency.result", "onnxcost.latency.summary", "onnxcost.latency.estimate",
+                         "onnxcost.latency.profiles", "onnxcost.cost.training", "onnxcost.memory.arena",
+                         "onnxcost.cost.llm", "onnxcost.ops.einsum", "onnxcost.ops.coverage", "csv"}
+
+
+def test_a_piped_table_report_skips_the_batch_runner_and_the_pictures() -> None:
+    """One model's table needs neither the many-models runner, the PNG plots nor the op coverage table."""
+    code = (f"{_QUIET}\n    assert main(['report', 'models/resnet18.onnx']) == 0\n"
+            "print(json.dumps(sorted(m for m in sys.modules if m.startswith('onnxcost.'))))")
+    out = subprocess.run([sys.executable, "-c", f"import sys, json\n{code}"], cwd=ROOT, capture_output=True,
+                         text=True, check=True)
+    loaded = set(json.loads(out.stdout.strip().splitlines()[-1]))
+    assert "onnxcost.report.sparkline" in loaded  # the table's memory timeline was drawn
+    assert not loaded & {"onnxcost.batch", "onnxcost.report.plots", "onnxcost.ops.coverage",
+                         "onnxcost.latency.result"}
 
 
 def test_a_bound_loop_of_fixed_state_and_a_bound_decoder_need_no_sympy() -> None:

@@ -13,7 +13,7 @@ PACKAGE = Path(__file__).resolve().parents[1] / "onnxcost"
 
 #: Each top-level part of the package and its place in the pipeline: a module may import its own rank or below.
 RANK = {"base": 0, "load": 1, "ops": 1, "shapes": 2, "cost": 3, "memory": 4, "latency": 5, "report": 6,
-        "arguments": 6, "pipeline": 7, "annotate": 8, "batch": 8, "measure": 8, "gate": 8, "cli": 9,
+        "arguments": 6, "pipeline": 7, "annotate": 8, "batch": 8, "paths": 8, "measure": 8, "gate": 8, "cli": 9,
         "__init__": 9, "__main__": 9}
 
 

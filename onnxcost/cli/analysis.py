@@ -67,7 +67,7 @@ def report(
         "onnxruntime optimizes (opens a session: reads the weights)")] = Fusions.patterns,
 ) -> None:
     """Per-node and total MACs, FLOPs, parameters, bytes and peak memory of each model."""
-    from ..batch import expand
+    from ..paths import expand
 
     fmt = as_markdown(fmt)
 
@@ -233,7 +233,7 @@ def ops_table(
     import json
 
     from ..latency.hints import hints
-    from ..ops import coverage
+    from ..ops.coverage import coverage
 
     fmt = as_markdown(fmt)
     require_format(fmt, "ops", ("table", "json", "csv", "markdown", "md"))

@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from ..batch import expand
+from ..paths import expand
 from .options import DIGITS, Format, Fusions, Schedule, api_options, as_markdown
 from .single import write_report
 

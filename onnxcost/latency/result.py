@@ -35,7 +35,3 @@ def no_latency(n_nodes: int) -> Latency:
     """The stage's result without a profile: no estimate, no warning."""
     return Latency([None] * n_nodes, None, [])
 
-
-#: Where the estimate learns which nodes the runtime fuses: its own pattern rules, or onnxruntime's optimized
-#: graph of the model (which opens a session, reading the weights: runtime.py).
-FUSIONS = ("patterns", "onnxruntime")

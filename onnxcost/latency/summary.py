@@ -9,7 +9,7 @@ import onnx
 from ..base import symbolic
 from ..cost.nodes import NodeCost
 from ..shapes.graph import Graph
-from . import runtime
+from . import FUSIONS, runtime
 from .estimate import (
     Kernels,
     NodeEstimate,
@@ -20,7 +20,7 @@ from .estimate import (
     total_latency_us,
 )
 from .profiles import Profile, load_profile
-from .result import FUSIONS, Latency, LatencyTotals, no_latency
+from .result import Latency, LatencyTotals, no_latency
 
 __all__ = ["FUSIONS", "Latency", "LatencyTotals", "latency"]
 

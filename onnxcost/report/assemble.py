@@ -9,7 +9,6 @@ from typing import TYPE_CHECKING, Any
 
 from ..base import dtypes, symbolic
 from ..cost.nodes import NodeCost, weight_bytes
-from ..latency.result import Latency
 from ..load.model import LoadedModel
 from ..memory.plan import MemoryResult
 from ..ops.core import InnerNode
@@ -21,6 +20,7 @@ if TYPE_CHECKING:
     from ..cost import llm as llm_mod
     from ..cost import training as training_mod
     from ..latency.estimate import NodeEstimate
+    from ..latency.result import Latency
 
 
 @dataclass(frozen=True)
@@ -33,7 +33,7 @@ class Stages:
     costs: list[NodeCost]
     weights: dict[str, int]
     memory: MemoryResult
-    latency: Latency
+    latency: Latency | None  # None without a profile: the estimator is never imported
     warnings: list[str]
 
 
@@ -129,7 +129,7 @@ def totals(s: Stages) -> Totals:
         upper_bound=any(c.upper_bound for c in s.costs),
         lower_bound=any(not c.known for c in s.costs),
     )
-    lat = s.latency.totals
+    lat = None if s.latency is None else s.latency.totals
     if lat is not None:
         t.latency_ms, t.critical_path_ms, t.profile = lat.latency_ms, lat.critical_path_ms, lat.profile
         t.layout_reorders, t.layout_reorder_bytes = lat.layout_reorders, lat.layout_reorder_bytes
@@ -175,12 +175,13 @@ def report(s: Stages, inplace: bool, training: training_mod.TrainingEstimate | N
            llm: llm_mod.LlmView | None) -> Report:
     """The Report of one analysed model."""
     g, mem, t = s.graph, s.memory.plan, totals(s)
+    estimates = [None] * len(g.nodes) if s.latency is None else s.latency.nodes
     return Report(
         model=model_info(s.loaded),
         inputs=[_spec(i, g.tensors) for i in g.inputs],
         outputs=[_spec(o, g.tensors) for o in g.outputs],
         totals=t, by_op_type=by_op_type(g, s.costs),
-        nodes=[node_report(g, n, c, e) for n, c, e in zip(g.nodes, s.costs, s.latency.nodes, strict=True)],
+        nodes=[node_report(g, n, c, e) for n, c, e in zip(g.nodes, s.costs, estimates, strict=True)],
         warnings=s.warnings, graph=g, symbolic=symbolic_section(s, t), llm=llm,
         schedule=mem.names if mem is not None else [n.name for n in g.nodes],
         schedule_method=mem.method if mem is not None else "file",

@@ -1,4 +1,5 @@
-"""Pictures of a report: the memory timeline as a terminal sparkline or a PNG (matplotlib, imported lazily)."""
+"""Pictures of a report as PNGs: the memory timeline, the roofline, a sweep (matplotlib, imported lazily). The
+terminal sparkline is sparkline.py's."""
 
 from __future__ import annotations
 
@@ -11,23 +12,6 @@ from .schema import Report
 
 if TYPE_CHECKING:
     from ..latency.profiles import Profile
-
-BARS = "▁▂▃▄▅▆▇█"
-
-
-def sparkline(values: list[int], width: int = 64) -> str:
-    """Values squeezed into `width` bins (each bin shows its maximum), one block character per bin."""
-    if not values:
-        return ""
-    bins = min(width, len(values))
-    top = max(values) or 1
-    chars = []
-    for k in range(bins):
-        lo, hi = k * len(values) // bins, max((k + 1) * len(values) // bins, k * len(values) // bins + 1)
-        v = max(values[lo:hi])
-        chars.append(BARS[min(len(BARS) - 1, v * len(BARS) // (top + 1))])
-    return "".join(chars)
-
 
 def _pyplot() -> Any:
     try:

@@ -12,6 +12,7 @@ from ..base import symbolic
 from ..base.errors import printable
 from ..base.units import binary_bytes, si
 from .schema import NodeReport, Report
+from .sparkline import sparkline
 from .tables import LongTable, TextTable, draw, rich_table
 
 if TYPE_CHECKING:
@@ -81,8 +82,6 @@ def _totals_rows(report: Report, bind_hint: str = API_BIND_HINT) -> list[tuple[s
 
 def memory_rows(report: Report) -> list[tuple[str, str]]:
     """The memory bottleneck, schedule, arena and training figures, as label/value pairs."""
-    from .plots import sparkline
-
     rows: list[tuple[str, str]] = []
     mem, t = report.memory, report.totals
     if mem is not None:
