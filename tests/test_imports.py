@@ -56,7 +56,8 @@ def test_a_piped_table_is_drawn_without_rich() -> None:
 
 def test_a_report_without_profile_training_or_arena_skips_their_stages() -> None:
     """The estimator (six modules), the training estimate and the arena planner load only when asked for; the
-    LLM view only for a model with a key/value cache, the einsum parser for an Einsum, csv for CSV output."""
+    LLM view only for a model with a key/value cache, the einsum parser for an Einsum, subgraph analysis for
+    control flow, csv for CSV output."""
     code = ("import sys, onnxcost\nonnxcost.analyze('models/resnet18.onnx').to_json()\n"
             "print(json.dumps(sorted(m for m in sys.modules if m.startswith('onnxcost.') or m == 'csv')))")
     out = subprocess.run([sys.executable, "-c", f"import json\n{code}"], cwd=ROOT, capture_output=True, text=True,
@@ -64,7 +65,8 @@ def test_a_report_without_profile_training_or_arena_skips_their_stages() -> None
     loaded = set(json.loads(out.stdout.strip().splitlines()[-1]))
     assert not loaded & {"onnxcost.latency.result", "onnxcost.latency.summary", "onnxcost.latency.estimate",
                          "onnxcost.latency.profiles", "onnxcost.cost.training", "onnxcost.memory.arena",
-                         "onnxcost.cost.llm", "onnxcost.ops.einsum", "onnxcost.ops.coverage", "csv"}
+                         "onnxcost.cost.llm", "onnxcost.ops.einsum", "onnxcost.ops.coverage",
+                         "onnxcost.shapes.subgraph", "csv"}
 
 
 def test_a_piped_table_report_skips_the_batch_runner_and_the_pictures() -> None:

@@ -1,14 +1,16 @@
-"""Graph stage: the model as a networkx DAG of uniquely named nodes whose edges are tensors."""
+"""Graph stage: the model as a DAG of uniquely named nodes whose edges are tensors."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..base.proto import NodeProto
 from ..load.model import FUNCTIONS_KEY, LoadedModel
-from .subgraph import Subgraph
 from .tensors import ShapeResult, TensorInfo
+
+if TYPE_CHECKING:
+    from .subgraph import Subgraph
 
 
 @dataclass

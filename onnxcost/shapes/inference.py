@@ -7,7 +7,7 @@ import contextlib
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -18,9 +18,11 @@ from ..load.model import LoadedModel
 from ..ops import DEFAULT, NodeView, Shape, UnknownShape
 from . import attributes
 from .bind import bind_inputs
-from .subgraph import SubgraphAnalysis, analyse
 from .tensors import VALUE_LIMIT, ShapeResult, TensorInfo, check_shape
 from .view import node_view
+
+if TYPE_CHECKING:
+    from .subgraph import SubgraphAnalysis
 
 Out = tuple[Shape | None, int, np.ndarray | None]
 
@@ -139,6 +141,8 @@ def _infer_node(
     definition = ops.lookup(domain, op, opset)
     def subgraph(body: GraphProto,
                  given: Sequence[tuple[Shape, int]] = ()) -> list[tuple[Shape | None, int]] | None:
+        from .subgraph import analyse  # control flow only: most models never load it
+
         found = analyse(body, outer, opsets, given)
         if found is None:
             return None
