@@ -8,6 +8,10 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from .liveness import Timeline
 
 #: Graphs with at most this many buffers also try RANDOM_RESTARTS perturbed placement orders.
 RANDOM_RESTART_LIMIT = 5000
@@ -32,6 +36,22 @@ class ArenaPlan:
     def fragmentation(self) -> float:
         """arena / peak: 1.0 means no byte is wasted to fragmentation."""
         return self.arena_bytes / self.peak_bytes if self.peak_bytes else 1.0
+
+
+@dataclass(frozen=True)
+class ArenaLayout:
+    """What a report says of the arena: its bytes, how much larger it is than the peak, and each buffer's offset."""
+
+    arena_bytes: int
+    fragmentation: float  # arena_bytes / peak bytes
+    offsets: dict[str, int]  # base tensor of each buffer -> byte offset
+
+
+def layout(timeline: Timeline) -> ArenaLayout:
+    """The arena of a schedule's timeline, its buffers named by their base tensors."""
+    placed = plan([(s, e, b) for s, e, b, _ in timeline.lifetimes], timeline.peak_bytes)
+    return ArenaLayout(placed.arena_bytes, round(placed.fragmentation, 4),
+                       {name: p.offset for name, p in zip(timeline.buffer_names, placed.placements, strict=True)})
 
 
 def plan(lifetimes: list[tuple[int, int, int]], peak_bytes: int, alignment: int = 64) -> ArenaPlan:

@@ -4,7 +4,7 @@ arena plan, and why a figure is missing when it is."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..base import symbolic
 from ..shapes.graph import Graph
@@ -12,14 +12,8 @@ from . import liveness
 from . import schedule as schedule_mod
 from .search import MAX_STATES
 
-
-@dataclass(frozen=True)
-class ArenaPlan:
-    """Byte offsets of every buffer in one arena, and how much larger the arena is than the peak."""
-
-    arena_bytes: int
-    fragmentation: float  # arena_bytes / peak bytes
-    offsets: dict[str, int]  # base tensor of each buffer -> byte offset
+if TYPE_CHECKING:
+    from .arena import ArenaLayout
 
 
 @dataclass(frozen=True)
@@ -32,7 +26,7 @@ class MemoryPlan:
     step_names: list[str]  # the nodes that run, one per timeline step
     method: str
     optimal: bool
-    arena: ArenaPlan | None = None
+    arena: ArenaLayout | None = None
     stop: str | None = None  # why the proof stopped, when it did
 
 
@@ -69,10 +63,7 @@ def plan(g: Graph, method: str, budget: float, inplace: bool, arena: bool) -> Me
     if arena:
         from . import arena as arena_mod
 
-        placed = arena_mod.plan([(s, e, b) for s, e, b, _ in timeline.lifetimes], timeline.peak_bytes)
-        arena_plan = ArenaPlan(placed.arena_bytes, round(placed.fragmentation, 4),
-                               {name: p.offset for name, p in zip(timeline.buffer_names, placed.placements,
-                                                                  strict=True)})
+        arena_plan = arena_mod.layout(timeline)
     return MemoryPlan(timeline, file_peak, names, [model.nodes[i].name for i in sched.order], method,
                       sched.optimal, arena_plan, sched.stop)
 
