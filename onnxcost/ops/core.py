@@ -13,7 +13,7 @@ import numpy as np
 
 from ..base import symbolic
 from ..base.errors import ModelError
-from ..base.proto import AttributeProto
+from ..base.proto import AttributeProto, TensorProto
 from ..base.symbolic import is_symbolic, normal
 
 Shape = tuple[int, ...]
@@ -223,6 +223,8 @@ class OpDef:
     value: outputs computed with numpy from small known inputs (shape arithmetic); None when not evaluated.
     cost: MACs and FLOPs; None when the op's cost is unknown by nature (data-dependent), see `note`.
     value_from_shapes: the value needs only input shapes (Shape, Size), not input values.
+    stored: the output is a tensor the node holds (Constant's `value`): the shapes stage keeps it as it keeps an
+      initializer, decoded only when a rule reads it, instead of computing `value` at once. None where not.
     geometry: (M, K) of a contraction, for the estimate's short-dot-product and few-rows terms.
     copies: the memcpy calls onnxruntime's CPU kernel makes, for ops that copy in many small pieces (Expand),
       for the estimate's per-call term.
@@ -245,6 +247,7 @@ class OpDef:
     cost: CostFn | None = None
     traits: Traits = Traits()
     value_from_shapes: bool = False
+    stored: Callable[[NodeView], TensorProto | None] | None = None
     geometry: GeometryFn | None = None
     copies: CopiesFn | None = None
     params: ParamsFn | None = None

@@ -4,6 +4,7 @@ unless stated; their cost is the bytes they move. Value functions make shape ari
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -546,9 +547,12 @@ _CONSTANT_KEYS = {"value_float": dtypes.FLOAT, "value_int": dtypes.INT64, "value
                   "value_strings": TensorProto.STRING}
 
 
+_CONSTANT_ATTRS = frozenset({"value", "sparse_value", *_CONSTANT_KEYS})
+
+
 def _constant(n: NodeView) -> list[Spec]:
     """The shape and type its one value attribute declares (never decoding the data)."""
-    present = [k for k in ("value", "sparse_value", *_CONSTANT_KEYS) if k in n.attrs]
+    present = [k for k in n.attrs if k in _CONSTANT_ATTRS]
     if len(present) != 1:
         raise n.fail(f"needs exactly one value attribute, has {present or 'none'}")
     key = present[0]
@@ -562,6 +566,12 @@ def _constant(n: NodeView) -> list[Spec]:
             raise n.fail(f"negative dims {list(dims)}")
         return [(dims, int(t.data_type))]
     return [((len(v),) if isinstance(v, list) else (), _CONSTANT_KEYS[key])]
+
+
+def _constant_stored(n: NodeView) -> TensorProto | None:
+    """The embedded tensor, kept undecoded until a rule reads it (an external one is never read)."""
+    t = n.attrs.get("value")
+    return t if isinstance(t, TensorProto) else None
 
 
 def _constant_value(n: NodeView) -> list[np.ndarray]:
@@ -588,14 +598,14 @@ _SYMBOLIC_SLOTS: dict[str, frozenset[int] | str] = {
 
 def _move(op: str, shape: ShapeFn | None = None, value: ValueFn | None = None, traits: Traits = MOVE,
           cost: CostFn = no_work, value_from_shapes: bool = False, note: str = "",
-          copies: CopiesFn | None = None) -> OpDef:
+          copies: CopiesFn | None = None, stored: Callable[[NodeView], TensorProto | None] | None = None) -> OpDef:
     return OpDef(op, DEFAULT, FAMILY, shape=shape, value=value, cost=cost, traits=traits,
-                 value_from_shapes=value_from_shapes, note=note, copies=copies,
+                 value_from_shapes=value_from_shapes, note=note, copies=copies, stored=stored,
                  symbolic_inputs=_SYMBOLIC_SLOTS.get(op, frozenset()))
 
 
 OPS: list[OpDef] = [
-    _move("Constant", _constant, _constant_value, value_from_shapes=True),
+    _move("Constant", _constant, _constant_value, value_from_shapes=True, stored=_constant_stored),
     _move("Reshape", _reshape, _reshape_value, VIEW),
     _move("Flatten", _flatten, _flatten_value, VIEW),
     _move("Squeeze", _squeeze, _squeeze_value, VIEW),

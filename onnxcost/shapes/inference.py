@@ -24,7 +24,8 @@ from .view import node_view
 if TYPE_CHECKING:
     from .subgraph import SubgraphAnalysis
 
-Out = tuple[Shape | None, int, np.ndarray | None]
+#: an output's shape, element type and value: computed, or a tensor the node holds (decoded on first read)
+Out = tuple[Shape | None, int, np.ndarray | TensorProto | None]
 
 #: Domains whose ops onnxcost defines (an op outside them is from "an unknown domain").
 KNOWN_DOMAINS = frozenset(d.domain for d in ops.all_defs())
@@ -43,7 +44,7 @@ def infer(
     ties: dict[Any, Any] = {}  # a symbol the graph ties to an expression of the others
     subgraphs: dict[int, dict[str, SubgraphAnalysis]] = {}
     nodes = loaded.graph.node
-    attrs: list[dict[str, Any]] = [{} for _ in nodes]
+    attrs: list[dict[str, Any]] = [{} for _ in range(len(nodes))]  # not over `nodes`: each would be wrapped
     folded = [False] * len(nodes)
     declared = _declared(loaded.graph)
     for idx in loaded.order:
@@ -84,7 +85,10 @@ def infer(
                 check_shape(shape, f"node '{name}' ({node.op_type}): output '{out_name}'", "would have")
             info = TensorInfo(out_name, "constant" if is_const else "activation", dtype, shape, idx,
                               from_shape=from_shape and is_const)
-            info._value = value
+            if isinstance(value, TensorProto):
+                info.proto = value
+            else:
+                info._value = value
             tensors[out_name] = info
     if ties:  # tensors made before a tie was found (the mask input itself) take it too
         for t in tensors.values():
@@ -122,8 +126,9 @@ def _tied_shape(shape: Shape | None, ties: dict[Any, Any]) -> Shape | None:
     return None if shape is None else tuple(symbolic.substitute(d, ties) for d in shape)
 
 
-def _tied_value(value: np.ndarray | None, ties: dict[Any, Any]) -> np.ndarray | None:
-    if value is None or value.dtype != object:
+def _tied_value(value: Any, ties: dict[Any, Any]) -> Any:
+    """A value with the tied symbols substituted (a held tensor or a value without symbols as it is)."""
+    if not isinstance(value, np.ndarray) or value.dtype != object:
         return value
     out = np.empty(value.shape, dtype=object)
     out.reshape(-1)[:] = [symbolic.substitute(v, ties) for v in value.reshape(-1)]
@@ -165,6 +170,10 @@ def _infer_node(
             specs = None
         warnings += [f"node '{name}' ({op}): valid only when {c}" for c in dict.fromkeys(view.conditions)]
         equalities += [c for c in view.conditions if isinstance(c, symbolic.Equal)]
+    if definition is not None and definition.stored is not None and specs is not None and len(specs) == 1:
+        held = definition.stored(view)
+        if held is not None:  # kept as an initializer is: decoded when a rule first reads it
+            return [(specs[0][0], specs[0][1], held)]
     values: list[np.ndarray] | None = None
     if definition is not None and definition.value is not None and _small(specs) and (
             definition.value_from_shapes or _values_known(ins)):

@@ -45,11 +45,13 @@ class TensorInfo:
         return None if n is None else dtypes.nbytes(self.dtype, n)
 
     def value(self) -> np.ndarray | None:
-        """The tensor's value when known and small; embedded initializers are decoded on first use."""
+        """The tensor's value when known and small; embedded initializers and the tensors Constant nodes hold are
+        decoded on first use."""
         if self._value is None and self.proto is not None:
             n = self.elements
             if n is not None and n <= VALUE_LIMIT and self.proto.data_location != TensorProto.EXTERNAL:
-                self._value = dtypes.decode(self.proto, f"initializer '{self.name}'", self.shape or ())
+                what = "initializer" if self.kind == "initializer" else "constant"
+                self._value = dtypes.decode(self.proto, f"{what} '{self.name}'", self.shape or ())
             self.proto = None if self._value is not None else self.proto
         return self._value
 
@@ -79,6 +81,12 @@ MAX_ELEMENTS = 1 << 48
 def check_shape(shape: Shape, what: str, verb: str = "has") -> Shape:
     """`shape` when it is one a tensor can have: no negative dim, fewer than MAX_ELEMENTS elements (checked
     on the concrete dims; a symbolic dim is a positive integer by construction)."""
+    if all(type(d) is int for d in shape):  # nearly every shape: decided without a symbol check per dim
+        if shape and (min(shape) < 0 or max(shape) >= MAX_ELEMENTS or math.prod(shape) >= MAX_ELEMENTS):
+            if min(shape) < 0:
+                raise ModelError(f"{what} {verb} negative dims {list(shape)}")
+            raise ModelError(f"{what} {verb} an absurd shape {list(shape)} (over 2^48 elements)")
+        return shape
     if any(symbolic.is_symbolic(d) for d in shape):
         shape = tuple(symbolic.normal(d) for d in shape)
         if any(symbolic.undefined(d) for d in shape):
