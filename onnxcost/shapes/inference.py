@@ -144,6 +144,10 @@ def _infer_node(
     n_out = len(node.output)
     specs: list[tuple[Shape | None, int]] | None = None
     definition = ops.lookup(domain, op, opset)
+    # The view's conditions, which a subgraph's analysis adds to: the closures hold this list, not the view, so
+    # that view and closures form no reference cycle and each node's objects go when it is done (no GC work).
+    conditions: list[object] = []
+
     def subgraph(body: GraphProto,
                  given: Sequence[tuple[Shape, int]] = ()) -> list[tuple[Shape | None, int]] | None:
         from .subgraph import analyse  # control flow only: most models never load it
@@ -154,7 +158,7 @@ def _infer_node(
         key = next((k for k, v in attrs.items() if v is body), None)
         if key is not None:
             inner[key] = found  # kept for the cost stage, which costs this analysis instead of redoing it
-        view.conditions.extend(_inner_ties(found))
+        conditions.extend(_inner_ties(found))
         return found.outputs
 
     def subgraph_value(key: str, tensor: str) -> np.ndarray | None:
@@ -162,7 +166,7 @@ def _infer_node(
         return None if t is None else t.value()
 
     view = node_view(name, op, domain, opset, attrs, list(node.input), outer, n_out, subgraph_of=subgraph,
-                     subgraph_value=subgraph_value)
+                     subgraph_value=subgraph_value, conditions=conditions)
     if definition is not None and definition.shape is not None:
         try:
             specs = definition.shape(view)

@@ -14,14 +14,18 @@ def node_view(name: str, op_type: str, domain: str, opset: int, attrs: dict[str,
               tensors: Mapping[str, TensorInfo], n_out: int, outputs: Sequence[str] = (),
               subgraph_of: Callable[..., Any] | None = None,
               subgraph_cost: Callable[[str], Any] | None = None,
-              subgraph_value: Callable[[str, str], Any] | None = None) -> NodeView:
+              subgraph_value: Callable[[str, str], Any] | None = None,
+              conditions: list[object] | None = None) -> NodeView:
     """The view of one node; `outputs` give it output shapes (the cost stage); control flow asks
     `subgraph_of` for a subgraph's output shapes (the shapes stage), `subgraph_cost` for its cost (the cost
-    stage) and `subgraph_value` for a value inside it (both)."""
+    stage) and `subgraph_value` for a value inside it (both). `conditions`: the list the view collects its
+    conditions in, when the caller's hooks add to it too."""
     ins = [tensors.get(n) if n else None for n in inputs]
     outs = [tensors.get(n) if n else None for n in outputs]
     hooks = {"subgraph_of": subgraph_of, "subgraph_cost": subgraph_cost, "subgraph_value": subgraph_value}
     extra: dict[str, Any] = {k: v for k, v in hooks.items() if v is not None}
+    if conditions is not None:
+        extra["conditions"] = conditions
     return NodeView(
         name=name, op_type=op_type, domain=domain, opset=opset, attrs=attrs,
         input_shapes=tuple(t.shape if t is not None else None for t in ins),
