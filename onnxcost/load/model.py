@@ -268,7 +268,8 @@ _GRAPH_ATTRS = (AttributeProto.GRAPH, AttributeProto.GRAPHS)
 def node_inputs(node: NodeProto) -> list[str]:
     """Every tensor a node depends on: its inputs, then outer-scope names its subgraphs read."""
     names = [n for n in node.input if n]
-    if node.attribute and any(a.type in _GRAPH_ATTRS for a in node.attribute):
+    attributes = node.attribute
+    if attributes and any(a.type in _GRAPH_ATTRS for a in attributes):
         names += sorted(subgraph_outer_inputs(node) - set(names))
     return names
 
@@ -278,40 +279,45 @@ def topological_order(graph: GraphProto, where: str, reads: list[list[str]] | No
     ModelError on dangling inputs, and on a cycle, naming the nodes around it."""
     available = {i.name for i in graph.input} | {i.name for i in graph.initializer}
     available |= {i.values.name for i in graph.sparse_initializer}
+    nodes = list(graph.node)  # each NodeProto wrapped once, not at every pass
+    outputs = [list(node.output) for node in nodes]
     producer: dict[str, int] = {}
-    for idx, node in enumerate(graph.node):
-        for out in node.output:
+    for idx, outs in enumerate(outputs):
+        for out in outs:
             if not out:
                 continue
             if out in producer or out in available:
                 raise ModelError(
-                    f"{where}: tensor '{out}' is produced twice (node {_label(node, idx)}); "
+                    f"{where}: tensor '{out}' is produced twice (node {_label(nodes[idx], idx)}); "
                     "ONNX graphs must be in SSA form"
                 )
             producer[out] = idx
-    users: list[set[int]] = [set() for _ in graph.node]
-    for idx, node in enumerate(graph.node):
+    users: list[set[int]] = [set() for _ in range(len(nodes))]
+    ordered = True  # every node reads only what nodes before it make: the file order is the answer
+    for idx, node in enumerate(nodes):
         for name in reads[idx] if reads is not None else node_inputs(node):
             if name in available:
                 continue
-            if name not in producer:
+            made_by = producer.get(name)
+            if made_by is None:
                 raise ModelError(
                     f"{where}: node {_label(node, idx)} reads tensor '{name}' that no node, "
                     "graph input or initializer provides (dangling input)"
                 )
-            users[producer[name]].add(idx)
+            users[made_by].add(idx)
+            ordered = ordered and made_by < idx
     for out in graph.output:
         if out.name not in producer and out.name not in available:
             raise ModelError(f"{where}: graph output '{out.name}' is never produced")
-    order = _kahn(users)
+    order = list(range(len(nodes))) if ordered else _kahn(users)
     if order is not None:
         return order
     import networkx as nx  # only to name the cycle in the error
 
     dag: nx.DiGraph = nx.DiGraph((u, v) for u, vs in enumerate(users) for v in vs)
     cycle = [u for u, _ in nx.find_cycle(dag)]
-    path = " -> ".join(_label(graph.node[i], i) for i in cycle[:6])
-    path += (" -> … -> " if len(cycle) > 6 else " -> ") + _label(graph.node[cycle[0]], cycle[0])
+    path = " -> ".join(_label(nodes[i], i) for i in cycle[:6])
+    path += (" -> … -> " if len(cycle) > 6 else " -> ") + _label(nodes[cycle[0]], cycle[0])
     raise ModelError(f"{where}: the graph has a cycle of {len(cycle)} node(s): {path}; ONNX graphs must be acyclic")
 
 

@@ -18,7 +18,7 @@ from ..load.model import LoadedModel
 from ..ops import DEFAULT, NodeView, Shape, UnknownShape
 from . import attributes
 from .bind import bind_inputs
-from .tensors import VALUE_LIMIT, ShapeResult, TensorInfo, check_shape
+from .tensors import VALUE_LIMIT, ShapeResult, TensorInfo, check_shape, plain_shape
 from .view import node_view
 
 if TYPE_CHECKING:
@@ -81,7 +81,7 @@ def infer(
             if not out_name:
                 continue
             shape, dtype, value = outs[k] if k < len(outs) else (None, 0, None)
-            if shape is not None:
+            if shape is not None and not plain_shape(shape):  # the message is made only for a shape to check
                 check_shape(shape, f"node '{name}' ({node.op_type}): output '{out_name}'", "would have")
             info = TensorInfo(out_name, "constant" if is_const else "activation", dtype, shape, idx,
                               from_shape=from_shape and is_const)
@@ -172,8 +172,9 @@ def _infer_node(
             specs = definition.shape(view)
         except UnknownShape:
             specs = None
-        warnings += [f"node '{name}' ({op}): valid only when {c}" for c in dict.fromkeys(view.conditions)]
-        equalities += [c for c in view.conditions if isinstance(c, symbolic.Equal)]
+        if conditions:
+            warnings += [f"node '{name}' ({op}): valid only when {c}" for c in dict.fromkeys(conditions)]
+            equalities += [c for c in conditions if isinstance(c, symbolic.Equal)]
     if definition is not None and definition.stored is not None and specs is not None and len(specs) == 1:
         held = definition.stored(view)
         if held is not None:  # kept as an initializer is: decoded when a rule first reads it

@@ -78,14 +78,17 @@ class ShapeResult:
 MAX_ELEMENTS = 1 << 48
 
 
+def plain_shape(shape: Shape) -> bool:
+    """A shape of plain ints that `check_shape` passes as it is: none negative, fewer than MAX_ELEMENTS
+    elements. Checked first where most shapes are, so that the error message is made only when needed."""
+    return all(type(d) is int for d in shape) and (
+        not shape or (min(shape) >= 0 and max(shape) < MAX_ELEMENTS and math.prod(shape) < MAX_ELEMENTS))
+
+
 def check_shape(shape: Shape, what: str, verb: str = "has") -> Shape:
     """`shape` when it is one a tensor can have: no negative dim, fewer than MAX_ELEMENTS elements (checked
     on the concrete dims; a symbolic dim is a positive integer by construction)."""
-    if all(type(d) is int for d in shape):  # nearly every shape: decided without a symbol check per dim
-        if shape and (min(shape) < 0 or max(shape) >= MAX_ELEMENTS or math.prod(shape) >= MAX_ELEMENTS):
-            if min(shape) < 0:
-                raise ModelError(f"{what} {verb} negative dims {list(shape)}")
-            raise ModelError(f"{what} {verb} an absurd shape {list(shape)} (over 2^48 elements)")
+    if plain_shape(shape):  # nearly every shape: decided without a symbol check per dim
         return shape
     if any(symbolic.is_symbolic(d) for d in shape):
         shape = tuple(symbolic.normal(d) for d in shape)

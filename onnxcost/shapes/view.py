@@ -21,17 +21,22 @@ def node_view(name: str, op_type: str, domain: str, opset: int, attrs: dict[str,
     stage) and `subgraph_value` for a value inside it (both). `conditions`: the list the view collects its
     conditions in, when the caller's hooks add to it too."""
     ins = [tensors.get(n) if n else None for n in inputs]
-    outs = [tensors.get(n) if n else None for n in outputs]
-    hooks = {"subgraph_of": subgraph_of, "subgraph_cost": subgraph_cost, "subgraph_value": subgraph_value}
-    extra: dict[str, Any] = {k: v for k, v in hooks.items() if v is not None}
+    extra: dict[str, Any] = {}
+    if subgraph_of is not None:
+        extra["subgraph_of"] = subgraph_of
+    if subgraph_cost is not None:
+        extra["subgraph_cost"] = subgraph_cost
+    if subgraph_value is not None:
+        extra["subgraph_value"] = subgraph_value
     if conditions is not None:
         extra["conditions"] = conditions
     return NodeView(
         name=name, op_type=op_type, domain=domain, opset=opset, attrs=attrs,
-        input_shapes=tuple(t.shape if t is not None else None for t in ins),
-        input_types=tuple(t.dtype if t is not None else 0 for t in ins),
-        present=tuple(bool(n) for n in inputs), n_out=n_out,
-        output_shapes=tuple(t.shape if t is not None else None for t in outs),
+        input_shapes=tuple([t.shape if t is not None else None for t in ins]),
+        input_types=tuple([t.dtype if t is not None else 0 for t in ins]),
+        present=tuple([bool(n) for n in inputs]), n_out=n_out,
+        output_shapes=tuple([t.shape if (t := tensors.get(n) if n else None) is not None else None
+                             for n in outputs]),
         value_of=lambda i: ins[i].value() if ins[i] is not None else None,  # type: ignore[union-attr]
         **extra,
     )
