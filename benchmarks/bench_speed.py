@@ -7,10 +7,13 @@
 
 3. `--side-by-side PYTHON`: the whole process of a default `onnxcost report` against onnx-tool's
    `model_profile` run by PYTHON (a separate venv with onnx-tool 1.0.1: it is no dependency of onnxcost),
-   over tests/data and the real-model corpus at the shapes each is fed, with each ratio.
+   over tests/data and the real-model corpus at the shapes each is fed, with each ratio; `--extra DIR` adds
+   the *.onnx files of DIR (torchvision exports with their weights, which onnx-tool needs: swin_t, the
+   issue's 3x target, from `export_torchvision.py DIR swin_t`) at the shapes they declare.
 
     python benchmarks/bench_speed.py [--keep DIR]
     python benchmarks/bench_speed.py --side-by-side /path/to/onnx-tool-venv/bin/python [--only SUBSTR]
+        [--repeat N] [--extra DIR]
 """
 
 from __future__ import annotations
@@ -138,7 +141,7 @@ def _versions(python: str) -> str:
     return subprocess.run([python, "-c", code], capture_output=True, text=True).stdout.strip()
 
 
-def side_by_side(tool_python: str, only: str, repeat: int) -> None:
+def side_by_side(tool_python: str, only: str, repeat: int, extra: Path | None = None) -> None:
     from tests.golden import models
 
     _compile_bytecode()
@@ -146,7 +149,8 @@ def side_by_side(tool_python: str, only: str, repeat: int) -> None:
     print(f"{'model':55} {'onnx-tool':>10} {'onnxcost':>9} {'ratio':>6}")
     ratios = []
     alone: list[float] = []  # onnxcost's times where onnx-tool fails: the target there is 0.5 s
-    for ident, path, shapes, _values in models():
+    extras = [(f"extra/{p.name}", p, None, None) for p in sorted(extra.glob("*.onnx"))] if extra else []
+    for ident, path, shapes, _values in [*models(), *extras]:
         if only not in ident:
             continue
         if shapes is None:
@@ -178,9 +182,10 @@ def main() -> int:
     ap.add_argument("--side-by-side", metavar="PYTHON", help="an interpreter with onnx-tool installed")
     ap.add_argument("--only", default="", help="only models whose id contains this")
     ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--extra", type=Path, help="a folder of more models (with weights) for --side-by-side")
     args = ap.parse_args()
     if args.side_by_side:
-        side_by_side(args.side_by_side, args.only, args.repeat)
+        side_by_side(args.side_by_side, args.only, args.repeat, args.extra)
         return 0
     with tempfile.TemporaryDirectory() as tmp_name:
         tmp = args.keep or Path(tmp_name)
