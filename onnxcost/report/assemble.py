@@ -39,16 +39,20 @@ class Stages:
 
 def dims(shape: Sequence[Any] | None) -> list[int | str] | None:
     """A shape for JSON: ints, and a symbolic dim as its formula (like ONNX's dim_param)."""
-    return None if shape is None else [symbolic.show(d) if symbolic.is_symbolic(d) else int(d) for d in shape]
+    if shape is None:
+        return None
+    if all(type(d) is int for d in shape):  # nearly every shape
+        return list(shape)
+    return [symbolic.show(d) if symbolic.is_symbolic(d) else int(d) for d in shape]
 
 
 def plain(v: Any) -> Any:
     """A count for `totals` and nodes: the int, or None where it is a formula."""
-    return None if symbolic.is_symbolic(v) else v
+    return v if v is None or type(v) is int else None if symbolic.is_symbolic(v) else v
 
 
 def formula(v: Any) -> str | None:
-    return symbolic.text(v) if symbolic.is_symbolic(v) else None
+    return None if v is None or type(v) is int else symbolic.text(v) if symbolic.is_symbolic(v) else None
 
 
 def _spec(name: str, tensors: Mapping[str, TensorInfo]) -> TensorSpec:
