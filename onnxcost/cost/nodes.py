@@ -99,8 +99,10 @@ class WeightRoots:
     def logical_elements(self, node: NodeInfo, opsets: dict[str, int]) -> dict[str, int]:
         """Packed weight formats (the op's `params` function): the number of weights a root stands for, and 0
         for the quantisation scales and zero points that ride along (their bytes count in param_bytes)."""
+        if node.folded:
+            return {}
         definition = ops.lookup(node.domain, node.op_type, opsets.get(node.domain))
-        if node.folded or definition is None or definition.params is None:
+        if definition is None or definition.params is None:
             return {}
         slots = definition.params(view(node, self.tensors, opsets))
         out: dict[str, int] = {}
@@ -146,8 +148,8 @@ def node_cost(node: NodeInfo, tensors: dict[str, TensorInfo], weights: frozenset
               subgraphs: Mapping[str, InnerGraph] | None = None) -> NodeCost:
     """One node's cost from its op definition; None (with a warning saying why) where it cannot be known."""
     logical = logical or {}
-    params = sum(logical.get(w, tensors[w].elements or 0) for w in weights)
-    param_bytes = sum(tensors[w].nbytes or 0 for w in weights)
+    params = sum(logical.get(w, tensors[w].elements or 0) for w in weights) if weights else 0
+    param_bytes = sum(tensors[w].nbytes or 0 for w in weights) if weights else 0
     in_bytes, out_bytes = _bytes(node.inputs, tensors), _bytes(node.outputs, tensors)
     if node.folded:
         # All inputs are constant: runtimes compute it once when the model loads, not per inference.
@@ -189,7 +191,8 @@ def graph_costs(graph: Graph) -> tuple[list[NodeCost], dict[str, int], list[str]
     """Per-node costs in graph order, the distinct weight tensors with the parameters each holds, warnings."""
     warnings: list[str] = []
     roots = WeightRoots(graph)
-    per_node = [roots.of_node(n) | _read_inside(graph.subgraphs.get(n.index), roots) for n in graph.nodes]
+    per_node = [roots.of_node(n) | _read_inside(graph.subgraphs[n.index], roots) if n.index in graph.subgraphs
+                else roots.of_node(n) for n in graph.nodes]
     logical = [roots.logical_elements(n, graph.opsets) for n in graph.nodes]
     costs = [node_cost(n, graph.tensors, w, warnings, graph.opsets, lg, graph.subgraphs.get(n.index))
              for n, w, lg in zip(graph.nodes, per_node, logical, strict=True)]

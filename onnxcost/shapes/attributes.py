@@ -75,12 +75,13 @@ def parse(node: NodeProto, name: str, domain: str, opset: int) -> dict[str, Any]
     """Attributes as plain Python values (strings decoded, tensors and graphs kept as protos), each of the type
     the op's schema declares."""
     expected, required = expected_types(domain, node.op_type, opset) or ({}, frozenset())
-    missing = required - {a.name for a in node.attribute}
+    given = list(node.attribute)  # each AttributeProto wrapped once
+    missing = required - {a.name for a in given} if required else None
     if missing:
         raise ModelError(f"node '{name}' ({node.op_type}): required attribute(s) {', '.join(sorted(missing))} "
                          "missing")
     out: dict[str, Any] = {}
-    for a in node.attribute:
+    for a in given:
         if a.ref_attr_name:
             raise ModelError(f"node '{name}' ({node.op_type}): attribute {a.name} refers to a function attribute "
                              f"'{a.ref_attr_name}' outside a function")
