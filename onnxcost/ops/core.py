@@ -134,7 +134,10 @@ class NodeView:
     def ints(self, i: int) -> list[int]:
         """Integer values of input i (shape targets, axes, pads), symbolic dims among them where a shape chain
         carries one; raises UnknownShape when not known."""
-        return [_int(x) for x in self.array(i).reshape(-1)]
+        flat = self.array(i).reshape(-1)
+        if flat.dtype.kind in "iu":  # plain integers, nearly always: numpy makes the Python ints itself
+            return flat.tolist()
+        return [_int(x) for x in flat]
 
     def scalar(self, i: int) -> Any:
         """The one value of input i (an int, a float, or a symbolic dim); raises UnknownShape when unknown."""
