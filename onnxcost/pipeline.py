@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import functools
-import gc
 import os
-from collections.abc import Callable, Mapping, Sequence
-from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
 
 from . import arguments
+from .base import collector
 from .base.proto import GraphProto, ModelProto
 from .cost import caches as cache_mod
 from .cost import nodes as cost
@@ -30,27 +29,7 @@ if TYPE_CHECKING:
 __all__ = ["SCHEMA", "MemoryInfo", "ModelInfo", "NodeReport", "OpTypeTotals", "Report", "TensorSpec", "Totals",
            "analyze"]
 
-_P = ParamSpec("_P")
-_R = TypeVar("_R")
-
-
-def _gc_paused(fn: Callable[_P, _R]) -> Callable[_P, _R]:
-    """`fn` with Python's cycle collector paused while it runs (and restored as it was). An analysis keeps
-    every tensor and node record alive until its report is built, so each collection walks them all, for
-    nothing: its objects form no reference cycles and go by reference counting (swin_t: 7% of the time)."""
-    @functools.wraps(fn)
-    def paused(*args: _P.args, **kwargs: _P.kwargs) -> _R:
-        enabled = gc.isenabled()
-        gc.disable()
-        try:
-            return fn(*args, **kwargs)
-        finally:
-            if enabled:
-                gc.enable()
-    return paused
-
-
-@_gc_paused
+@collector.paused
 def analyze(
     model: str | os.PathLike[str] | ModelProto,
     dims: Mapping[str, int] | None = None,
