@@ -284,7 +284,7 @@ class Kernels:
 
 
 def group_kernels(graph: Graph, costs: list[NodeCost], profile: Profile,
-            observed: Mapping[str, str] | None = None) -> Kernels:
+                  observed: Mapping[str, str] | None = None) -> Kernels:
     """The runtime's fused groups: `observed` (node -> the node whose kernel runs it, latency/runtime.py) when
     onnxruntime's optimized graph was read, else guessed by the pattern rules; a group's FLOPs and the bytes
     that cross its boundary go to its kernel."""

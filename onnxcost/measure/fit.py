@@ -147,11 +147,16 @@ def prepare(measurements: list[Measurement]) -> list[Case]:
     return cases
 
 
-def predict_ms(case: Case, profile: Profile) -> float:
+def _grouped(case: Case, profile: Profile) -> Kernels:
+    """The case's fused kernels for the profile's fusion switch and NCHWc block, worked out on first use."""
     key = (profile.fusion, profile.nchwc_block)
     if key not in case.grouped:
         case.grouped[key] = group_kernels(case.graph, case.costs, profile)
-    grouped = case.grouped[key]
+    return case.grouped[key]
+
+
+def predict_ms(case: Case, profile: Profile) -> float:
+    grouped = _grouped(case, profile)
     us = total_latency_us(case.graph, estimate(case.graph, case.costs, profile, grouped=grouped), profile, grouped)
     assert us is not None  # every cost is known (prepare checked)
     return us / 1000
@@ -161,7 +166,7 @@ def _shares(case: Case, base: Profile) -> dict[str, float]:
     """Each efficiency parameter the model's nodes run under, with its share of the model's estimated time:
     `efficiency.CLASS`, or `efficiency.PATH.dense` for a dense node off the float32 path (a GPU's TF32 convs
     and fp16 tensor cores, a CPU's int8 kernels), whose share of its peak differs from float32's."""
-    estimates = estimate(case.graph, case.costs, base)
+    estimates = estimate(case.graph, case.costs, base, grouped=_grouped(case, base))
     total = sum(e.latency_us or 0 for e in estimates) or 1.0
     shares: dict[str, float] = {}
     for e, n in zip(estimates, case.graph.nodes, strict=True):
@@ -178,12 +183,6 @@ def _scalars(base: Profile) -> list[str]:
     several threads, and the others on any device."""
     return [n for n in SCALARS if (n != "parallel_flops_half" or base.threads > 1)
             and (n != "dense_launch_overhead_us" or base.kind == "gpu")]
-
-
-def free_parameters(cases: list[Case], base: Profile) -> list[str]:
-    """The efficiencies the models run under (each op class's; a dense kernel's per compute path off float32),
-    then the scalar terms."""
-    return sorted({name for c in cases for name in _shares(c, base)}) + _scalars(base)
 
 
 def with_parameters(base: Profile, names: list[str], values: Any) -> Profile:

@@ -127,10 +127,10 @@ def test_fit_recovers_the_parallel_term(timed: tuple[Path, list[Measurement]], t
     with pytest.raises(onnxcost.ConfigError, match="threads"):
         fit(retimed, load_profile("xeon-8480"), ["parallel_flops_half", "efficiency.dense"])
     # the default parameters include it only when the base has threads
-    from onnxcost.measure.fit import free_parameters
+    from onnxcost.measure.fit import ranked_parameters
 
-    assert "parallel_flops_half" in free_parameters(prepare(retimed), base)
-    assert "parallel_flops_half" not in free_parameters(prepare(retimed), load_profile("xeon-8480"))
+    assert "parallel_flops_half" in ranked_parameters(prepare(retimed), base)
+    assert "parallel_flops_half" not in ranked_parameters(prepare(retimed), load_profile("xeon-8480"))
 
 
 def test_fit_at_its_defaults_never_refuses_and_chooses_by_held_out_error(
